@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { runDemo } from '../../src/demo/demo.js';
+import { action } from '../output.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the main job end to end in a temporary home')
+    .option('--home <dir>', 'use this (new) home folder instead of a temporary one')
+    .action(action(async (opts: { home?: string }) => {
+      const r = await runDemo({ ...(opts.home ? { home: opts.home } : {}), log: (l) => process.stdout.write(`${l}\n`) });
+      process.stdout.write(`\nDone. The demo home is ${r.home}; try: hallmark ledger verify --home ${r.home}\n`);
+    }));
+}

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { initHome, resolveHomeDir } from '../../src/home/index.js';
+import { action, emit } from '../output.js';
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create a home folder: the ledger database, the log signing key and the owner key')
+    .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--json', 'print JSON')
+    .action(action((opts: { home?: string; json?: boolean }) => {
+      const r = initHome(resolveHomeDir(opts.home));
+      emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey }, () =>
+        [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '', 'Keep log.key and owner.key secret; share the verifier keys above.'].join('\n'));
+    }));
+}

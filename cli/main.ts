@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// hallmark: the command line. Each command lives in its own small file under commands/.
+import { Command } from 'commander';
+import { registerDemo } from './commands/demo.js';
+import { registerInit } from './commands/init.js';
+import { registerLedger } from './commands/ledger.js';
+import { EXIT } from './output.js';
+
+const program = new Command();
+program
+  .name('hallmark')
+  .description('Watermark ML models, keep a verifiable provenance ledger, and verify suspected stolen copies.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(`hallmark: USAGE: ${str.replace(/^error: /, '')}`) })
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  });
+
+registerInit(program);
+registerLedger(program);
+registerDemo(program);
+
+await program.parseAsync(process.argv);

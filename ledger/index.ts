@@ -1,0 +1,15 @@
+export { HallmarkError, LedgerError, isHallmarkError, type LedgerErrorCode } from './errors.js';
+export { hashLeaf, hashChildren, EMPTY_ROOT, equalBytes, toBase64, fromBase64, toHex } from './hash.js';
+export { rootFromInclusionProof, verifyInclusion, verifyConsistency } from './verify.js';
+export { inclusionNodes, consistencyNodes, rehash, rootNodes, type NodeId, type ProofNodes } from './nodes.js';
+export { canonicalJson, canonicalJsonBytes, type JsonValue } from './canonical-json.js';
+export { decodeEntry, encodeEntry, ENTRY_VERSION, type Entry, type EntryInput, type JsonObject } from './entry.js';
+export {
+  computeKeyId, encodeVerifierKey, generateNoteKey, newSigner, newVerifier, openNote, signNote, verifierKeyFor,
+  type Note, type NoteSigner, type NoteVerifier, type NoteSignature,
+} from './note.js';
+export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, type Checkpoint, type SignedCheckpoint } from './checkpoint.js';
+export { openLedger, rootFromBorder, type OpenLedgerOptions } from './sqlite-ledger.js';
+export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions, Clock } from './ledger.js';
+export type { AuditReport, AuditProblem } from './audit.js';
+export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, type InclusionProofJson, type ConsistencyProofJson } from './proof-json.js';

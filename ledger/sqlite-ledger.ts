@@ -1,0 +1,303 @@
+// The SQLite store. One row per entry (bytes + leaf hash), one row per perfect subtree of two or
+// more leaves (level >= 1), and the signed checkpoints. Appends run in BEGIN IMMEDIATE
+// transactions, so writers in several processes serialise on SQLite's write lock and indices are
+// never lost, duplicated or reordered. Proofs read only the O(log n) perfect-subtree rows they
+// name (see nodes.ts).
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { auditLedger, type AuditReport } from './audit.js';
+import { signCheckpoint, openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
+import { checkEntryInput, decodeEntry, encodeEntry, ENTRY_VERSION, type Entry, type EntryInput } from './entry.js';
+import { LedgerError } from './errors.js';
+import { EMPTY_ROOT, hashChildren, hashLeaf, toHex } from './hash.js';
+import type { Clock, ConsistencyProof, InclusionProof, Ledger, ListOptions, StoredEntry } from './ledger.js';
+import { consistencyNodes, inclusionNodes, rehash, rootNodes, type NodeId } from './nodes.js';
+import { newSigner, newVerifier, verifierKeyFor, type NoteSigner, type NoteVerifier } from './note.js';
+import { verifyConsistency } from './verify.js';
+
+const SCHEMA_VERSION = '1';
+const MAX_BATCH = 100_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+  idx INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL,
+  type TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_type ON entries (type, idx);
+CREATE TABLE IF NOT EXISTS nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  time TEXT NOT NULL
+);
+`;
+
+export interface OpenLedgerOptions {
+  /** The log's signer key (note format). Needed to create the log and to sign checkpoints. */
+  readonly signerKey?: string;
+  /** Create the database if it does not exist. Requires signerKey. */
+  readonly create?: boolean;
+  readonly clock?: Clock;
+  /** PRAGMA synchronous: FULL (default) makes every committed append survive power loss. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+}
+
+interface BorderNode {
+  level: number;
+  index: number;
+  hash: Uint8Array;
+}
+
+/** Opens (or with `create`, creates) a ledger stored in an SQLite database file. */
+export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
+  const exists = path !== ':memory:' && existsSync(path);
+  if (!exists && !options.create) throw new LedgerError('LEDGER_NOT_FOUND', `no ledger at ${path}; run "hallmark init" first`);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { fileMustExist: !options.create });
+  } catch (err) {
+    throw new LedgerError('LEDGER_NOT_FOUND', `cannot open ledger database ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    db.pragma('busy_timeout = 30000');
+    db.pragma('foreign_keys = ON');
+    return new SqliteLedger(db, options);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+class SqliteLedger implements Ledger {
+  readonly origin: string;
+  readonly verifierKey: string;
+  private readonly verifier: NoteVerifier;
+  private readonly signer: NoteSigner | undefined;
+  private readonly clock: Clock;
+  private readonly st;
+
+  constructor(private readonly db: Database.Database, options: OpenLedgerOptions) {
+    this.clock = options.clock ?? (() => new Date());
+    const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get() !== undefined;
+    if (!hasMeta) {
+      if (!options.create || !options.signerKey) throw new LedgerError('LEDGER_NOT_FOUND', 'the database holds no ledger');
+      const signer = newSigner(options.signerKey);
+      db.transaction(() => {
+        db.exec(SCHEMA);
+        const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+        put.run('schema', SCHEMA_VERSION);
+        put.run('origin', signer.name);
+        put.run('verifier_key', verifierKeyFor(options.signerKey!));
+      }).immediate();
+    }
+    const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    if (meta.get('schema') !== SCHEMA_VERSION) {
+      throw new LedgerError('LEDGER_UNSUPPORTED_VERSION', `ledger schema version ${meta.get('schema')} is not supported (want ${SCHEMA_VERSION})`);
+    }
+    this.origin = meta.get('origin')!;
+    this.verifierKey = meta.get('verifier_key')!;
+    this.verifier = newVerifier(this.verifierKey);
+    if (options.signerKey) {
+      if (verifierKeyFor(options.signerKey) !== this.verifierKey) {
+        throw new LedgerError('LEDGER_BAD_KEY', 'the signer key does not belong to this ledger');
+      }
+      this.signer = newSigner(options.signerKey);
+    }
+    this.st = {
+      last: db.prepare('SELECT idx, leaf_hash FROM entries ORDER BY idx DESC LIMIT 1'),
+      leaf: db.prepare('SELECT leaf_hash FROM entries WHERE idx = ?').pluck(),
+      node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?').pluck(),
+      entry: db.prepare('SELECT idx, leaf_hash, data FROM entries WHERE idx = ?'),
+      insertEntry: db.prepare('INSERT INTO entries (idx, leaf_hash, type, data) VALUES (?, ?, ?, ?)'),
+      insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      latestCheckpoint: db.prepare('SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1').pluck(),
+      covering: db.prepare('SELECT note FROM checkpoints WHERE size > ? ORDER BY size ASC LIMIT 1').pluck(),
+      allCheckpoints: db.prepare('SELECT note FROM checkpoints ORDER BY size ASC').pluck(),
+      insertCheckpoint: db.prepare('INSERT INTO checkpoints (size, root, note, time) VALUES (?, ?, ?, ?)'),
+    };
+  }
+
+  size(): number {
+    const row = this.st.last.get() as { idx: number } | undefined;
+    return row ? row.idx + 1 : 0;
+  }
+
+  private hashAt(id: NodeId): Uint8Array {
+    const h = (id.level === 0 ? this.st.leaf.get(id.index) : this.st.node.get(id.level, id.index)) as Buffer | undefined;
+    if (!h) throw new LedgerError('LEDGER_TAMPERED', `tree node (level ${id.level}, index ${id.index}) is missing from the store; run "hallmark ledger verify"`);
+    return new Uint8Array(h);
+  }
+
+  private border(size: number): BorderNode[] {
+    return rootNodes(size).map((id) => ({ ...id, hash: this.hashAt(id) }));
+  }
+
+  append(input: EntryInput): StoredEntry {
+    return this.appendBatch([input])[0]!;
+  }
+
+  appendBatch(inputs: readonly EntryInput[]): StoredEntry[] {
+    if (!Array.isArray(inputs)) throw new TypeError('appendBatch takes an array of entries');
+    if (inputs.length > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} entries`);
+    inputs.forEach(checkEntryInput);
+    const time = this.clock().toISOString();
+    const run = this.db.transaction((): StoredEntry[] => {
+      const last = this.st.last.get() as { idx: number; leaf_hash: Buffer } | undefined;
+      let index = last ? last.idx + 1 : 0;
+      let prev: string | null = last ? toHex(last.leaf_hash) : null;
+      const stack = this.border(index);
+      const out: StoredEntry[] = [];
+      for (const input of inputs) {
+        const entry: Entry = { v: ENTRY_VERSION, index, type: input.type, time, actor: input.actor ?? 'local', prev, payload: input.payload };
+        const bytes = encodeEntry(entry);
+        const leafHash = hashLeaf(bytes);
+        this.st.insertEntry.run(index, leafHash, entry.type, bytes);
+        // Fold the new leaf into the right border, storing every perfect subtree it completes.
+        let node: BorderNode = { level: 0, index, hash: leafHash };
+        while (stack.length > 0 && stack[stack.length - 1]!.level === node.level) {
+          const left = stack.pop()!;
+          node = { level: node.level + 1, index: Math.floor(left.index / 2), hash: hashChildren(left.hash, node.hash) };
+          this.st.insertNode.run(node.level, node.index, node.hash);
+        }
+        stack.push(node);
+        out.push({ index, entry, bytes, leafHash });
+        prev = toHex(leafHash);
+        index++;
+      }
+      return out;
+    });
+    try {
+      return run.immediate();
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new LedgerError('LEDGER_BUSY', 'the ledger is locked by another writer; try again', { cause: err });
+      throw err;
+    }
+  }
+
+  get(index: number): StoredEntry {
+    this.checkIndex(index, this.size());
+    const row = this.st.entry.get(index) as { idx: number; leaf_hash: Buffer; data: Buffer } | undefined;
+    if (!row) throw new LedgerError('LEDGER_TAMPERED', `entry ${index} is missing from the store`);
+    const bytes = new Uint8Array(row.data);
+    return { index, entry: decodeEntry(bytes), bytes, leafHash: new Uint8Array(row.leaf_hash) };
+  }
+
+  list(options: ListOptions = {}): StoredEntry[] {
+    const from = options.from ?? 0;
+    const limit = Math.min(options.limit ?? 1000, 10_000);
+    const rows = (options.type
+      ? this.db.prepare('SELECT idx, leaf_hash, data FROM entries WHERE type = ? AND idx >= ? ORDER BY idx LIMIT ?').all(options.type, from, limit)
+      : this.db.prepare('SELECT idx, leaf_hash, data FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?').all(from, limit)) as { idx: number; leaf_hash: Buffer; data: Buffer }[];
+    return rows.map((r) => {
+      const bytes = new Uint8Array(r.data);
+      return { index: r.idx, entry: decodeEntry(bytes), bytes, leafHash: new Uint8Array(r.leaf_hash) };
+    });
+  }
+
+  private checkIndex(index: number, size: number): void {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
+      throw new LedgerError('LEDGER_OUT_OF_RANGE', `entry ${index} does not exist; the ledger has ${size} entries`);
+    }
+  }
+
+  private checkTreeSize(treeSize: number, size: number, what: string): void {
+    if (!Number.isSafeInteger(treeSize) || treeSize < 0 || treeSize > size) {
+      throw new LedgerError('LEDGER_OUT_OF_RANGE', `${what} ${treeSize} is not a tree size of this ledger (current size ${size})`);
+    }
+  }
+
+  root(size?: number): Uint8Array {
+    const current = this.size();
+    const n = size ?? current;
+    this.checkTreeSize(n, current, 'size');
+    return rootFromBorder(this.border(n).map((b) => b.hash));
+  }
+
+  inclusionProof(index: number, treeSize?: number): InclusionProof {
+    return this.db.transaction(() => {
+      const current = this.size();
+      const n = treeSize ?? current;
+      this.checkTreeSize(n, current, 'tree size');
+      this.checkIndex(index, n);
+      const nodes = inclusionNodes(index, n);
+      const hashes = rehash(nodes, nodes.ids.map((id) => this.hashAt(id)), hashChildren);
+      return { index, treeSize: n, leafHash: this.hashAt({ level: 0, index }), hashes };
+    })();
+  }
+
+  consistencyProof(from: number, to?: number): ConsistencyProof {
+    return this.db.transaction(() => {
+      const current = this.size();
+      const n2 = to ?? current;
+      this.checkTreeSize(n2, current, 'tree size');
+      this.checkTreeSize(from, n2, 'from');
+      const nodes = consistencyNodes(from, n2);
+      const hashes = rehash(nodes, nodes.ids.map((id) => this.hashAt(id)), hashChildren);
+      return { from, to: n2, hashes };
+    })();
+  }
+
+  checkpoint(): SignedCheckpoint {
+    const signer = this.signer;
+    if (!signer) throw new LedgerError('LEDGER_BAD_KEY', 'this ledger was opened without its signer key; cannot sign a checkpoint');
+    return this.db.transaction((): SignedCheckpoint => {
+      const size = this.size();
+      const root = this.root(size);
+      const latest = this.latestCheckpoint();
+      if (latest && latest.size > 0) {
+        // Never sign a tree head that does not extend the last one signed.
+        const proof = this.consistencyProof(latest.size, size);
+        try {
+          verifyConsistency(latest.size, size, proof.hashes, latest.root, root);
+        } catch (err) {
+          throw new LedgerError('LEDGER_INCONSISTENT', `the tree of size ${size} is not consistent with the checkpoint of size ${latest.size}; refusing to sign (run "hallmark ledger verify")`, { cause: err });
+        }
+      }
+      if (latest && latest.size === size) return latest;
+      const cp = signCheckpoint({ origin: this.origin, size, root, extensions: [] }, signer);
+      this.st.insertCheckpoint.run(size, root, cp.note, this.clock().toISOString());
+      return cp;
+    }).immediate();
+  }
+
+  latestCheckpoint(): SignedCheckpoint | undefined {
+    const note = this.st.latestCheckpoint.get() as string | undefined;
+    return note === undefined ? undefined : openCheckpoint(note, this.verifier, this.origin);
+  }
+
+  checkpointCovering(index: number): SignedCheckpoint | undefined {
+    const note = this.st.covering.get(index) as string | undefined;
+    return note === undefined ? undefined : openCheckpoint(note, this.verifier, this.origin);
+  }
+
+  checkpoints(): SignedCheckpoint[] {
+    return (this.st.allCheckpoints.all() as string[]).map((n) => openCheckpoint(n, this.verifier, this.origin));
+  }
+
+  audit(): AuditReport {
+    return auditLedger(this.db, this.verifier, this.origin);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Folds the right border (perfect subtrees left to right) into the tree head. */
+export function rootFromBorder(hashes: Uint8Array[]): Uint8Array {
+  if (hashes.length === 0) return EMPTY_ROOT;
+  let h = hashes[hashes.length - 1]!;
+  for (let i = hashes.length - 2; i >= 0; i--) h = hashChildren(hashes[i]!, h);
+  return h;
+}
