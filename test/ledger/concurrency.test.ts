@@ -1,0 +1,61 @@
+// Several processes append to one database file at once. Afterwards the indices are exactly
+// 0..n-1, every write is present once, each writer's writes keep their order, and the audit passes.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateNoteKey, openLedger } from '../../ledger/index.js';
+import { REPO } from '../helpers/paths.js';
+
+const WRITERS = 6;
+const SINGLES = 60;
+const BATCHES = 5;
+const BATCH = 20;
+
+const child = `
+const { openLedger } = await import(${JSON.stringify(join(REPO, 'dist/ledger/index.js'))});
+const [path, writer, singles, batches, batch] = process.argv.slice(1);
+const l = openLedger(path);
+let seq = 0;
+for (let i = 0; i < Number(singles); i++) {
+  l.append({ type: 'test.write', actor: 'w' + writer, payload: { writer: Number(writer), seq: seq++ } });
+  if (i % 10 === 0 && i / 10 < Number(batches)) {
+    l.appendBatch(Array.from({ length: Number(batch) }, () => ({ type: 'test.write', actor: 'w' + writer, payload: { writer: Number(writer), seq: seq++ } })));
+  }
+}
+l.close();
+`;
+
+function run(path: string, writer: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', child, path, String(writer), String(SINGLES), String(BATCHES), String(BATCH)], { stdio: ['ignore', 'inherit', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${writer} exited ${code}: ${err}`))));
+  });
+}
+
+describe('concurrent writers in several processes', () => {
+  it('never lose, duplicate or reorder an index', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'hm-conc-')), 'ledger.db');
+    const key = generateNoteKey('conc.example/log');
+    openLedger(path, { signerKey: key.signerKey, create: true }).close();
+    await Promise.all(Array.from({ length: WRITERS }, (_, w) => run(path, w)));
+
+    const l = openLedger(path, { signerKey: key.signerKey });
+    const perWriter = SINGLES + BATCHES * BATCH;
+    expect(l.size()).toBe(WRITERS * perWriter);
+    const seen = new Map<number, number[]>();
+    for (let from = 0; from < l.size(); from += 1000) {
+      for (const e of l.list({ from, limit: 1000 })) {
+        const { writer, seq } = e.entry.payload as { writer: number; seq: number };
+        seen.set(writer, [...(seen.get(writer) ?? []), seq]);
+      }
+    }
+    for (let w = 0; w < WRITERS; w++) expect(seen.get(w)).toEqual(Array.from({ length: perWriter }, (_, i) => i));
+    l.checkpoint();
+    expect(l.audit()).toMatchObject({ ok: true, problems: [] });
+    l.close();
+  });
+});
