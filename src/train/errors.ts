@@ -1,0 +1,8 @@
+import { HallmarkError } from '../../ledger/index.js';
+
+export type TrainErrorCode =
+  | 'TRAIN_BACKEND_UNAVAILABLE'
+  | 'TRAIN_UNSUPPORTED_OP'
+  | 'TRAIN_BAD_DATA';
+
+export class TrainError extends HallmarkError<TrainErrorCode> {}
