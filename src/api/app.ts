@@ -1,0 +1,53 @@
+// createApp: the Hono app over a ledger, a key store and a job runner. Nothing here listens on a
+// socket; tests call app.request(), `hallmark serve` hands app.fetch to @hono/node-server.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { rateLimiter } from 'hono-rate-limiter';
+import { DEFAULT_LIMITS, type ApiApp, type AppDeps, type AppEnv, type AppOptions } from './context.js';
+import { ApiError, createErrorHandler, notFound, validationHook } from './errors.js';
+import { ROUTE_GROUPS } from './routes/index.js';
+
+function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
+  return rateLimiter<AppEnv>({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-6',
+    keyGenerator: (c) => c.var.key?.id ?? 'anonymous',
+    handler: () => {
+      throw new ApiError('API_RATE_LIMITED', `too many ${what} for this API key (limit ${limit} per ${Math.round(windowMs / 1000)} s); wait and retry`);
+    },
+  }) as MiddlewareHandler<AppEnv>;
+}
+
+export function createApp(options: AppOptions): ApiApp {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? ((line: string) => process.stderr.write(`hallmark api: ${line}\n`));
+  const deps: AppDeps = {
+    ledger: options.ledger,
+    keys: options.keys,
+    jobs: options.jobs,
+    homeDir: options.homeDir,
+    clock: options.clock ?? (() => new Date()),
+    limits,
+    log,
+    rateLimit: {
+      upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
+      verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),
+    },
+  };
+
+  const app: ApiApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(createErrorHandler(log));
+  app.notFound(notFound);
+  // JSON answers need nothing from a browser; the docs page needs its inline style sheet.
+  const apiHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }, crossOriginResourcePolicy: 'same-origin' });
+  const docsHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"] } });
+  app.use('*', (c, next) => (c.req.path === '/docs' ? docsHeaders(c, next) : apiHeaders(c, next)));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
+  return app;
+}

@@ -1,0 +1,18 @@
+// Job kind `ledger.audit`: re-verifies every entry, tree node, chain link and checkpoint of the
+// home's ledger, in a worker thread with its own read-only connection to the same database.
+import { openLedger, type JsonObject } from '../../../ledger/index.js';
+import { homePaths } from '../../home/index.js';
+import type { JobContext, JobKind } from '../jobs.js';
+
+export const LEDGER_AUDIT: JobKind = { kind: 'ledger.audit', module: new URL(import.meta.url) };
+
+export function run(_params: JsonObject, ctx: JobContext): JsonObject {
+  const ledger = openLedger(homePaths(ctx.homeDir).db);
+  try {
+    ctx.progress({ phase: 'auditing', size: ledger.size() });
+    const r = ledger.audit();
+    return r as unknown as JsonObject;
+  } finally {
+    ledger.close();
+  }
+}

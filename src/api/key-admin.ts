@@ -1,0 +1,32 @@
+// Key management that leaves a trace: creating or revoking a key appends an entry to the ledger
+// naming the key id, its role and who did it (never the secret). Used by the CLI and the API.
+import type { Ledger } from '../../ledger/index.js';
+import type { ApiKeyInfo, KeyStore } from './keys.js';
+import type { Role } from './roles.js';
+
+export const KEY_CREATED = 'api.key-created';
+export const KEY_REVOKED = 'api.key-revoked';
+
+/** Creates a key and records it; if the ledger refuses the record, the key is removed again. */
+export function createRecordedKey(keys: KeyStore, ledger: Ledger, input: { role: Role; name: string }, actor: string): { key: ApiKeyInfo; secret: string; index: number } {
+  const created = keys.create(input);
+  try {
+    const e = ledger.append({
+      type: KEY_CREATED,
+      actor,
+      payload: { schema: 'hallmark/api.key-created/v1', keyId: created.key.id, name: created.key.name, role: created.key.role },
+    });
+    return { ...created, index: e.index };
+  } catch (err) {
+    keys.remove(created.key.id);
+    throw err;
+  }
+}
+
+/** Revokes a key and records it; revoking an already revoked key changes nothing and records nothing. */
+export function revokeRecordedKey(keys: KeyStore, ledger: Ledger, id: string, actor: string): { key: ApiKeyInfo; index: number | null } {
+  const before = keys.get(id);
+  if (before.revokedAt !== null) return { key: before, index: null };
+  const e = ledger.append({ type: KEY_REVOKED, actor, payload: { schema: 'hallmark/api.key-revoked/v1', keyId: id } });
+  return { key: keys.revoke(id), index: e.index };
+}

@@ -1,0 +1,20 @@
+// Who may do what, as data. Each route declares the roles allowed to call it (exported in the
+// OpenAPI document as `x-roles`), or that it is public (`x-public: true`) like a transparency log.
+export const ROLES = ['admin', 'engineer', 'verifier', 'compliance', 'legal', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(s: unknown): s is Role {
+  return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
+}
+
+/** A route's access rule: public, or the roles whose keys may call it. */
+export type Access = 'public' | readonly Role[];
+
+/** Every role: reads that any key holder may make. */
+export const ANY_ROLE: readonly Role[] = ROLES;
+/** Registering models and datasets, appending entries, embedding. */
+export const WRITERS: readonly Role[] = ['admin', 'engineer'];
+/** Key management. */
+export const ADMINS: readonly Role[] = ['admin'];
+/** Whole-ledger audits: the auditor reads everything, compliance answers for provenance. */
+export const AUDITORS: readonly Role[] = ['admin', 'auditor', 'compliance'];

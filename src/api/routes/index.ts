@@ -1,0 +1,9 @@
+// The route groups the app is built from. A new capability (embedding, verification, evidence)
+// is a file in this folder exporting a RouteGroup, and one line here.
+import type { RouteGroup } from '../context.js';
+import { docRoutes } from './docs.js';
+import { jobRoutes } from './jobs.js';
+import { keyRoutes } from './keys.js';
+import { ledgerRoutes } from './ledger.js';
+
+export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, keyRoutes, jobRoutes, docRoutes];

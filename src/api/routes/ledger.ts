@@ -1,0 +1,81 @@
+// The ledger over HTTP. Reads are public, as in a transparency log; proofs and checkpoints use
+// the same JSON as `hallmark ledger prove/consistency/checkpoint --json`.
+import { z } from '@hono/zod-openapi';
+import { consistencyToJson, LedgerError, proofToJson, toBase64, toHex, type JsonObject, type Ledger, type SignedCheckpoint, type StoredEntry } from '../../../ledger/index.js';
+import { actorOf, type RouteGroup } from '../context.js';
+import { defineRoute } from '../define-route.js';
+import { WRITERS } from '../roles.js';
+import { Count, EntryTypeSchema, JsonObjectSchema, StoredEntrySchema } from '../schemas.js';
+
+const CheckpointSchema = z.object({
+  origin: z.string(),
+  size: z.number().int(),
+  root: z.string().openapi({ description: 'base64 RFC 6962 tree head' }),
+  checkpoint: z.string().openapi({ description: 'C2SP signed note' }),
+}).openapi('Checkpoint');
+
+const InclusionSchema = z.object({ index: z.number().int(), treeSize: z.number().int(), leafHash: z.string(), hashes: z.array(z.string()), checkpoint: z.string() }).openapi('InclusionProof');
+const ConsistencySchema = z.object({ from: z.number().int(), to: z.number().int(), hashes: z.array(z.string()), checkpoint: z.string() }).openapi('ConsistencyProof');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** The signed checkpoint of a tree size: a fresh one at the current size, else the stored one. */
+export function checkpointAt(ledger: Ledger, size: number): SignedCheckpoint {
+  if (size === ledger.size()) return ledger.checkpoint();
+  const cp = size > 0 ? ledger.checkpointCovering(size - 1) : undefined;
+  if (!cp || cp.size !== size) throw new LedgerError('LEDGER_OUT_OF_RANGE', `no signed checkpoint of size ${size}; omit the size to prove against the current tree, or use the size of a checkpoint you hold`);
+  return cp;
+}
+
+export const entryJson = (e: StoredEntry) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry as unknown as z.infer<typeof StoredEntrySchema>['entry'] });
+
+export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
+  app.openapi(defineRoute('public', {
+    method: 'get', path: '/v1/ledger/checkpoint', tags: ['ledger'], summary: 'Sign (if the log grew) and return the current checkpoint',
+    responses: { 200: json(CheckpointSchema, 'the current signed checkpoint') },
+  }), (c) => {
+    const cp = ledger.checkpoint();
+    return c.json({ origin: cp.origin, size: cp.size, root: toBase64(cp.root), checkpoint: cp.note }, 200);
+  });
+
+  app.openapi(defineRoute('public', {
+    method: 'get', path: '/v1/ledger/pubkey', tags: ['ledger'], summary: "The log's verifier key",
+    responses: { 200: json(z.object({ verifierKey: z.string(), origin: z.string() }), 'the note verifier key') },
+  }), (c) => c.json({ verifierKey: ledger.verifierKey, origin: ledger.origin }, 200));
+
+  app.openapi(defineRoute('public', {
+    method: 'get', path: '/v1/ledger/entries/{index}', tags: ['ledger'], summary: 'One entry',
+    request: { params: z.object({ index: Count }) },
+    responses: { 200: json(StoredEntrySchema, 'the entry'), 404: json(z.unknown(), 'no such entry') },
+  }), (c) => c.json(entryJson(ledger.get(c.req.valid('param').index)), 200));
+
+  app.openapi(defineRoute('public', {
+    method: 'get', path: '/v1/ledger/proof/inclusion', tags: ['ledger'], summary: 'Inclusion proof of an entry in a signed tree',
+    request: { query: z.object({ index: Count, size: Count.optional() }) },
+    responses: { 200: json(InclusionSchema, 'RFC 6962 inclusion proof with the checkpoint it proves against'), 404: json(z.unknown(), 'no such entry or tree size') },
+  }), (c) => {
+    const q = c.req.valid('query');
+    const cp = checkpointAt(ledger, q.size ?? ledger.size());
+    return c.json(proofToJson(ledger.inclusionProof(q.index, cp.size), cp.note) as z.infer<typeof InclusionSchema>, 200);
+  });
+
+  app.openapi(defineRoute('public', {
+    method: 'get', path: '/v1/ledger/proof/consistency', tags: ['ledger'], summary: 'Consistency proof between two tree sizes',
+    request: { query: z.object({ from: Count, to: Count.optional() }) },
+    responses: { 200: json(ConsistencySchema, 'RFC 6962 consistency proof with the newer checkpoint'), 404: json(z.unknown(), 'no such tree size') },
+  }), (c) => {
+    const q = c.req.valid('query');
+    const cp = checkpointAt(ledger, q.to ?? ledger.size());
+    return c.json(consistencyToJson(ledger.consistencyProof(q.from, cp.size), cp.note) as z.infer<typeof ConsistencySchema>, 200);
+  });
+
+  app.openapi(defineRoute(WRITERS, {
+    method: 'post', path: '/v1/ledger/entries', tags: ['ledger'], summary: 'Append a typed entry (actor: the calling key)',
+    request: { body: { required: true, content: { 'application/json': { schema: z.object({ type: EntryTypeSchema, payload: JsonObjectSchema }).strict() } } } },
+    responses: { 201: json(StoredEntrySchema, 'the appended entry') },
+  }), (c) => {
+    const body = c.req.valid('json');
+    const e = ledger.append({ type: body.type, actor: actorOf(c.var.key), payload: body.payload as JsonObject });
+    return c.json(entryJson(e), 201);
+  });
+};

@@ -1,0 +1,71 @@
+// Opening the API over a home folder, and serving it on a socket. Used by `hallmark serve`,
+// the loopback tests and bench/api.ts.
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../ledger/index.js';
+import { openHome, type Home } from '../home/index.js';
+import { openApiDb } from './api-db.js';
+import { createApp } from './app.js';
+import type { ApiApp, ApiLimits, RouteGroup } from './context.js';
+import type { Logger } from './errors.js';
+import { JOB_KINDS } from './job-kinds/index.js';
+import { createJobRunner, type JobRunner } from './jobs.js';
+import { openKeyStore, type KeyStore } from './keys.js';
+
+export interface ApiServices {
+  readonly app: ApiApp;
+  readonly home: Home;
+  readonly keys: KeyStore;
+  readonly jobs: JobRunner;
+  close(): Promise<void>;
+}
+
+export interface OpenApiOptions {
+  readonly clock?: Clock;
+  readonly limits?: Partial<ApiLimits>;
+  readonly log?: Logger;
+  readonly concurrency?: number;
+  readonly groups?: readonly RouteGroup[];
+}
+
+/** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
+export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServices {
+  const home = openHome(homeDir, options.clock ? { clock: options.clock } : {});
+  const db = openApiDb(homeDir);
+  const keys = openKeyStore(db, { clock: options.clock });
+  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log });
+  for (const k of JOB_KINDS) jobs.register(k);
+  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups });
+  return {
+    app, home, keys, jobs,
+    async close() {
+      await jobs.close();
+      db.close();
+      home.close();
+    },
+  };
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly server: ServerType;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (port 0: any free port) and resolves once the socket is bound. */
+export function listen(app: ApiApp, options: { port: number; host: string }): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
+      const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      resolve({
+        url: `http://${host}:${info.port}`,
+        server,
+        close: () => new Promise<void>((res) => {
+          server.close(() => res());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+      });
+    });
+    server.once('error', reject);
+  });
+}
