@@ -165,7 +165,8 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       }
     });
     const crash = (why: string) => {
-      if (settled) return;
+      // After close() the job is already marked interrupted.
+      if (settled || closed) return;
       settled = true;
       log(`job ${row.id} (${row.kind}) worker ended: ${why}`);
       finish(row.id, () => st.fail.run('JOB_CRASHED', 'the job\'s worker stopped before it finished; the server log has the details', now(), row.id));
@@ -221,10 +222,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     },
     async close() {
       closed = true;
-      const ids = [...running.keys()];
-      await Promise.all([...running.values()].map((w) => w.terminate()));
-      for (const id of ids) st.fail.run('JOB_INTERRUPTED', 'the server stopped while this job ran; submit it again', now(), id);
+      const workers = [...running.entries()];
       running.clear();
+      for (const [id] of workers) {
+        st.fail.run('JOB_INTERRUPTED', 'the server stopped while this job ran; submit it again', now(), id);
+        events.emit(id, get(id));
+      }
+      await Promise.all(workers.map(([, w]) => w.terminate()));
     },
   };
 }
