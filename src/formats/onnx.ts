@@ -2,12 +2,13 @@
 // the model's weights. Reading walks ModelProto -> graph -> initializer on the wire and decodes only
 // the TensorProtos; writing re-encodes only the replaced TensorProtos and splices them in, so every
 // other byte of the file (nodes, opsets, metadata, fields newer than our schema) stays as it was.
-import { realpath, writeFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve, sep, win32 } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { asFormatError, FormatError } from './errors.js';
 import { dimsOf, dtypeOf, EXTERNAL, externalRef, hasTypedData, inlineBytes, onnx, setTypedData, type TensorProto } from './onnx-tensor.js';
 import { concatBytes, encodeLengthDelimited, readFields, type WireField } from './protobuf-wire.js';
 import { readFileRange, readWholeFile } from './read-file.js';
+import { resolveExistingInside } from './safe-path.js';
 import { checkTensor, expectedByteLength, tensorBytes, type DType, type NamedTensor } from './tensor.js';
 
 const MODEL_GRAPH = 7; // ModelProto.graph
@@ -65,34 +66,13 @@ export function scanOnnx(bytes: Uint8Array): OnnxScan {
   return { bytes, modelFields, graphs, initializers };
 }
 
-/** Resolves an external data location inside the model's folder, refusing anything that leaves it. */
-export async function resolveExternalPath(modelDir: string, location: string): Promise<string> {
-  const unsafe = (why: string) => new FormatError('FORMAT_UNSAFE_PATH', `onnx: external data location ${JSON.stringify(location.slice(0, 100))} ${why}`);
-  if (location.includes('\0') || isAbsolute(location) || win32.isAbsolute(location)) throw unsafe('is absolute');
-  if (location.split(/[\\/]/).includes('..')) throw unsafe('leaves the model folder');
-  const full = resolve(modelDir, location);
-  const inside = (root: string, p: string) => {
-    const r = relative(root, p);
-    return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
-  };
-  if (!inside(modelDir, full)) throw unsafe('leaves the model folder');
-  let real: string;
-  try {
-    real = await realpath(full);
-  } catch (err) {
-    throw new FormatError('FORMAT_NOT_FOUND', `onnx: external data file ${location} not found next to the model`, { cause: err });
-  }
-  if (!inside(await realpath(modelDir), real)) throw unsafe('is a link that leaves the model folder');
-  return real;
-}
-
 async function externalBytes(init: OnnxInitializer, modelDir: string): Promise<Uint8Array> {
   const ref = externalRef(init.proto, init.name);
   const want = expectedByteLength(init.dtype, init.shape);
   if (ref.length !== undefined && ref.length !== want) {
     throw new FormatError('FORMAT_SHAPE_MISMATCH', `onnx: initializer ${init.name} declares ${ref.length} external bytes, ${init.dtype}[${init.shape.join(', ')}] needs ${want}`);
   }
-  return readFileRange(await resolveExternalPath(modelDir, ref.location), ref.offset, want);
+  return readFileRange(await resolveExistingInside(modelDir, ref.location, 'onnx: external data location'), ref.offset, want);
 }
 
 /** The bytes of one initializer; external data is read relative to modelDir. */

@@ -1,0 +1,164 @@
+// TF.js Layers models: model.json (topology + weightsManifest) and binary weight shards. The
+// weights of a manifest group are the concatenation of its shards, laid out in manifest order
+// (https://www.tensorflow.org/js/guide/save_load). Writing keeps model.json byte for byte and
+// rewrites only shard contents, so the topology cannot change.
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { FormatError } from './errors.js';
+import { readWholeFile } from './read-file.js';
+import { resolveExistingInside, resolveInside } from './safe-path.js';
+import { checkTensor, expectedByteLength, tensorBytes, type DType, type NamedTensor } from './tensor.js';
+
+/** model.json is topology and a manifest; a real one is kilobytes to a few megabytes. */
+export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
+
+export interface TfjsWeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: { dtype: string; scale?: number; min?: number };
+}
+export interface TfjsManifestGroup {
+  paths: string[];
+  weights: TfjsWeightSpec[];
+}
+export interface TfjsModel {
+  /** Path of model.json. */
+  readonly jsonPath: string;
+  /** model.json exactly as read. */
+  readonly jsonBytes: Uint8Array;
+  readonly json: Record<string, unknown> & { weightsManifest: TfjsManifestGroup[] };
+  readonly tensors: NamedTensor[];
+}
+
+const fail = (code: ConstructorParameters<typeof FormatError>[0], msg: string): never => {
+  throw new FormatError(code, `tfjs: ${msg}`);
+};
+
+/** model.json for a directory or a path to model.json. */
+export async function modelJsonPath(path: string): Promise<string> {
+  try {
+    return (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
+  } catch (err) {
+    throw new FormatError('FORMAT_NOT_FOUND', `tfjs: ${path} not found`, { cause: err });
+  }
+}
+
+/** The stored dtype of a weight: float32/int32/bool, or float16 quantization; others are refused. */
+export function dtypeOfSpec(w: TfjsWeightSpec): DType {
+  if (w.quantization !== undefined) {
+    if (w.quantization?.dtype === 'float16') return 'F16';
+    return fail('FORMAT_UNSUPPORTED', `weight ${w.name} uses ${String(w.quantization?.dtype)} affine quantization, which we do not read`);
+  }
+  const d = ({ float32: 'F32', int32: 'I32', bool: 'BOOL' } as const)[w.dtype as 'float32'];
+  return d ?? fail('FORMAT_UNSUPPORTED', `weight ${w.name} has dtype ${String(w.dtype).slice(0, 20)}, which we do not read`);
+}
+
+function parseManifest(json: Record<string, unknown>): TfjsManifestGroup[] {
+  const m = json.weightsManifest;
+  if (!Array.isArray(m)) fail('FORMAT_CORRUPT', 'model.json has no weightsManifest array');
+  return (m as unknown[]).map((g, gi) => {
+    const { paths, weights } = (g ?? {}) as Record<string, unknown>;
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) fail('FORMAT_CORRUPT', `weightsManifest[${gi}].paths is not a list of strings`);
+    if (!Array.isArray(weights)) fail('FORMAT_CORRUPT', `weightsManifest[${gi}].weights is not a list`);
+    for (const w of weights as unknown[]) {
+      const spec = (w ?? {}) as Record<string, unknown>;
+      if (typeof spec.name !== 'string' || !Array.isArray(spec.shape) || typeof spec.dtype !== 'string') {
+        fail('FORMAT_CORRUPT', `weightsManifest[${gi}] has a weight without name, shape or dtype`);
+      }
+    }
+    return { paths: paths as string[], weights: weights as TfjsWeightSpec[] };
+  });
+}
+
+export async function readModelJson(path: string): Promise<{ jsonPath: string; jsonBytes: Uint8Array; json: TfjsModel['json'] }> {
+  const jsonPath = await modelJsonPath(path);
+  const jsonBytes = await readWholeFile(jsonPath, MAX_MODEL_JSON_BYTES);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes));
+  } catch (err) {
+    fail('FORMAT_CORRUPT', `${jsonPath} is not JSON (${(err as Error).message.slice(0, 100)})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('FORMAT_CORRUPT', `${jsonPath} is not a JSON object`);
+  const obj = json as Record<string, unknown>;
+  if (obj.modelTopology === undefined || obj.modelTopology === null || typeof obj.modelTopology !== 'object') {
+    fail('FORMAT_CORRUPT', `${jsonPath} has no modelTopology (is it a TF.js model?)`);
+  }
+  return { jsonPath, jsonBytes, json: { ...obj, weightsManifest: parseManifest(obj) } };
+}
+
+/** Reads model.json and its shards; checks paths, byte totals, and every weight's size. */
+export async function readTfjsModel(path: string): Promise<TfjsModel> {
+  const { jsonPath, jsonBytes, json } = await readModelJson(path);
+  const dir = dirname(resolve(jsonPath));
+  const tensors: NamedTensor[] = [];
+  for (const [gi, group] of json.weightsManifest.entries()) {
+    const sizes = group.weights.map((w) => expectedByteLength(dtypeOfSpec(w), w.shape, `tfjs: weight ${w.name}`));
+    const want = sizes.reduce((a, b) => a + b, 0);
+    const files = await Promise.all(group.paths.map((p) => resolveExistingInside(dir, p, 'tfjs: weight shard')));
+    let have = 0;
+    for (const f of files) have += (await stat(f)).size;
+    if (have !== want) {
+      fail(have < want ? 'FORMAT_TRUNCATED' : 'FORMAT_SHAPE_MISMATCH', `group ${gi} shards hold ${have} bytes, its weights need ${want}`);
+    }
+    const data = new Uint8Array(want);
+    let pos = 0;
+    for (const f of files) {
+      const b = await readWholeFile(f);
+      if (pos + b.byteLength > want) fail('FORMAT_TRUNCATED', `shard ${f} changed while being read`);
+      data.set(b, pos);
+      pos += b.byteLength;
+    }
+    pos = 0;
+    group.weights.forEach((w, i) => {
+      tensors.push({ name: w.name, dtype: dtypeOfSpec(w), shape: w.shape, data: data.subarray(pos, pos + sizes[i]!) });
+      pos += sizes[i]!;
+    });
+  }
+  return { jsonPath, jsonBytes, json, tensors };
+}
+
+/**
+ * Writes the model at `src` to `dest` (a folder, or a path ending in .json) with the named weights
+ * replaced. Replacements must have the stored dtype and shape. model.json is copied byte for byte;
+ * shards keep their names and sizes.
+ */
+export async function writeTfjsTensors(src: string, dest: string, replacements: readonly NamedTensor[]): Promise<string> {
+  const model = await readTfjsModel(src);
+  const byName = new Map<string, NamedTensor>();
+  for (const t of replacements) {
+    checkTensor(t);
+    byName.set(t.name, t);
+  }
+  const known = new Map(model.tensors.map((t) => [t.name, t]));
+  for (const [name, t] of byName) {
+    const old = known.get(name) ?? fail('FORMAT_NOT_FOUND', `${model.jsonPath} has no weight named ${name}`);
+    if (old.dtype !== t.dtype || old.shape.length !== t.shape.length || old.shape.some((d, k) => d !== t.shape[k])) {
+      fail('FORMAT_SHAPE_MISMATCH', `weight ${name} is ${old.dtype}[${old.shape.join(', ')}], the replacement is ${t.dtype}[${t.shape.join(', ')}]`);
+    }
+  }
+  const destJson = dest.endsWith('.json') ? resolve(dest) : join(resolve(dest), 'model.json');
+  const destDir = dirname(destJson);
+  await mkdir(destDir, { recursive: true });
+  let ti = 0;
+  for (const group of model.json.weightsManifest) {
+    const parts = group.weights.map(() => {
+      const t = model.tensors[ti++]!;
+      return tensorBytes(byName.get(t.name) ?? t);
+    });
+    const data = Buffer.concat(parts);
+    // Same shard boundaries as the source, so the manifest stays valid.
+    const srcDir = dirname(resolve(model.jsonPath));
+    let pos = 0;
+    for (const p of group.paths) {
+      const size = (await stat(await resolveExistingInside(srcDir, p, 'tfjs: weight shard'))).size;
+      const out = resolveInside(destDir, p, 'tfjs: weight shard');
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, data.subarray(pos, pos + size));
+      pos += size;
+    }
+  }
+  await writeFile(destJson, model.jsonBytes);
+  return destJson;
+}
