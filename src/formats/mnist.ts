@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { FormatError } from './errors.js';
 
 export const MNIST_SIDE = 28;
 export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
@@ -122,10 +123,16 @@ async function readRawMnist(): Promise<RawMnist> {
   const dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
   const perDigit = await Promise.all(
     Array.from({ length: MNIST_CLASSES }, async (_, digit) => {
-      const parsed: unknown = JSON.parse(await readFile(path.join(dir, `${digit}.json`), 'utf8'));
+      const text = await readFile(path.join(dir, `${digit}.json`), 'utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (e) {
+        throw new FormatError('FORMAT_CORRUPT', `mnist package: ${digit}.json is not JSON; reinstall the 'mnist' package`, { cause: e });
+      }
       const data = (parsed as { data?: unknown }).data;
       if (!Array.isArray(data) || data.length === 0 || data.length % MNIST_PIXELS !== 0) {
-        throw new Error(`mnist package: ${digit}.json is not a list of 28x28 images; reinstall the 'mnist' package`);
+        throw new FormatError('FORMAT_CORRUPT', `mnist package: ${digit}.json is not a list of 28x28 images; reinstall the 'mnist' package`);
       }
       return data as unknown[];
     }),
@@ -138,7 +145,7 @@ async function readRawMnist(): Promise<RawMnist> {
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-        throw new Error(`mnist package: ${digit}.json holds a pixel outside 0..1 at ${i}`);
+        throw new FormatError('FORMAT_CORRUPT', `mnist package: ${digit}.json holds a pixel outside 0..1 at ${i}; reinstall the 'mnist' package`);
       }
       images[sample * MNIST_PIXELS + i] = v;
     }
