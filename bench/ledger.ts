@@ -126,7 +126,7 @@ for (const sync of ['FULL', 'NORMAL'] as const) {
 
   // 5. Full audit.
   const t0 = now();
-  const report = l.audit();
+  const report = await l.audit();
   const auditS = (now() - t0) / 1000;
   if (!report.ok) throw new Error(`audit failed: ${report.problems[0]?.message}`);
   out.auditSeconds = auditS;

@@ -2,9 +2,13 @@
 // hash, the prev chain, every stored perfect-subtree hash, and every checkpoint (signature and
 // root) is checked; each problem is reported with the index it concerns.
 import type Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { auditEntryRange, type EntryRangeResult } from './audit-entries.js';
 import { openCheckpoint } from './checkpoint.js';
-import { decodeEntry } from './entry.js';
-import { equalBytes, hashChildren, hashLeaf, toHex } from './hash.js';
+import { equalBytes, hashChildren, toHex } from './hash.js';
 import { rootNodes } from './nodes.js';
 import type { NoteVerifier } from './note.js';
 
@@ -29,8 +33,40 @@ export interface AuditReport {
 }
 
 const MAX_PROBLEMS = 1000;
+/** Below this many entries the audit stays on the calling thread. */
+const PARALLEL_THRESHOLD = 50_000;
 
-export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string): AuditReport {
+export interface AuditOptions {
+  /** Database file path; without it (or for :memory:) the entry pass runs on this thread. */
+  readonly path?: string;
+  /** Worker threads for the entry pass (default: available cores, at most 8). */
+  readonly workers?: number;
+  /** Smallest ledger audited in parallel (tests lower it). */
+  readonly parallelThreshold?: number;
+}
+
+const workerUrl = new URL('./audit-worker.js', import.meta.url);
+
+function runWorker(path: string, from: number, to: number): Promise<EntryRangeResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(workerUrl, { workerData: { path, from, to } });
+    w.once('message', (r: EntryRangeResult) => resolve(r));
+    w.once('error', reject);
+    w.once('exit', (code) => code !== 0 && reject(new Error(`audit worker exited with ${code}`)));
+  });
+}
+
+/** The entry pass, split between worker threads when the ledger is large and on disk. */
+async function auditEntries(db: Database.Database, size: number, options: AuditOptions): Promise<EntryRangeResult[]> {
+  const workers = Math.max(1, Math.min(8, options.workers ?? availableParallelism()));
+  const parallel = options.path && options.path !== ':memory:' && workers > 1 && size >= (options.parallelThreshold ?? PARALLEL_THRESHOLD) && existsSync(fileURLToPath(workerUrl));
+  if (!parallel) return [auditEntryRange(db, 0, size)];
+  const chunk = Math.ceil(size / workers);
+  const ranges = Array.from({ length: workers }, (_, i) => [i * chunk, Math.min(size, (i + 1) * chunk)] as const).filter(([a, b]) => a < b);
+  return Promise.all(ranges.map(([a, b]) => runWorker(options.path!, a, b)));
+}
+
+export async function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
   const problems: AuditProblem[] = [];
   let found = 0;
   const report = (p: AuditProblem) => {
@@ -38,34 +74,23 @@ export function auditLedger(db: Database.Database, verifier: NoteVerifier, origi
     if (problems.length < MAX_PROBLEMS) problems.push(p);
   };
 
-  // Pass 1: entries, in index order. Computed leaf hashes are kept (32 bytes each) for the tree.
+  // Pass 1: entries. Leaf hashes recomputed from the bytes are kept (32 bytes each) for pass 2.
+  // A read transaction keeps the view stable while writers go on appending.
   const maxRow = db.prepare('SELECT max(idx) AS m, count(*) AS c FROM entries').get() as { m: number | null; c: number };
   const size = maxRow.m === null ? 0 : maxRow.m + 1;
   if (maxRow.c !== size) report({ kind: 'entry', index: size, message: `${size - maxRow.c} entries are missing (indices are not contiguous)` });
+  const parts = await auditEntries(db, size, options);
   let level = new Uint8Array(size * 32);
-  let expected = 0;
-  let prevHash: Uint8Array | null = null;
-  for (const row of db.prepare('SELECT idx, leaf_hash, type, data FROM entries ORDER BY idx').iterate() as Iterable<{ idx: number; leaf_hash: Buffer; type: string; data: Buffer }>) {
-    while (expected < row.idx) {
-      report({ kind: 'entry', index: expected, message: `entry ${expected} is missing` });
-      prevHash = null;
-      expected++;
+  let offset = 0;
+  for (const part of parts) {
+    // The chain across a boundary between two ranges.
+    if (offset > 0 && part.firstPrev !== undefined && part.firstPrev !== toHex(level.subarray((offset - 1) * 32, offset * 32))) {
+      report({ kind: 'entry', index: offset, message: `entry ${offset}: chain broken, prev does not match the leaf hash of entry ${offset - 1}` });
     }
-    expected = row.idx + 1;
-    const bytes = new Uint8Array(row.data);
-    const leaf = hashLeaf(bytes);
-    level.set(leaf, row.idx * 32);
-    if (!equalBytes(leaf, row.leaf_hash)) report({ kind: 'entry', index: row.idx, message: `entry ${row.idx}: stored leaf hash does not match the entry bytes` });
-    try {
-      const e = decodeEntry(bytes);
-      if (e.index !== row.idx) report({ kind: 'entry', index: row.idx, message: `entry ${row.idx}: the entry says it is index ${e.index} (rows moved or reordered)` });
-      if (e.type !== row.type) report({ kind: 'entry', index: row.idx, message: `entry ${row.idx}: type column "${row.type}" differs from the entry's type "${e.type}"` });
-      const wantPrev = row.idx === 0 ? null : prevHash ? toHex(prevHash) : undefined;
-      if (wantPrev !== undefined && e.prev !== wantPrev) report({ kind: 'entry', index: row.idx, message: `entry ${row.idx}: chain broken, prev does not match the leaf hash of entry ${row.idx - 1}` });
-    } catch (err) {
-      report({ kind: 'entry', index: row.idx, message: `entry ${row.idx}: ${(err as Error).message}` });
-    }
-    prevHash = leaf;
+    level.set(part.leaves, offset * 32);
+    offset += part.leaves.length / 32;
+    for (const p of part.problems) report(p);
+    found += part.found - part.problems.length;
   }
 
   // Pass 2: every level of perfect subtrees, recomputed from the level below.

@@ -1,6 +1,6 @@
 import type { Entry, EntryInput } from './entry.js';
 import type { SignedCheckpoint } from './checkpoint.js';
-import type { AuditReport } from './audit.js';
+import type { AuditOptions, AuditReport } from './audit.js';
 
 export interface StoredEntry {
   readonly index: number;
@@ -51,7 +51,8 @@ export interface Ledger {
   /** The first stored checkpoint whose size covers the given index (entry index < size). */
   checkpointCovering(index: number): SignedCheckpoint | undefined;
   checkpoints(): SignedCheckpoint[];
-  audit(): AuditReport;
+  /** Recomputes and checks everything from the entry bytes; large ledgers use worker threads. */
+  audit(options?: Omit<AuditOptions, 'path'>): Promise<AuditReport>;
   close(): void;
 }
 

@@ -5,7 +5,7 @@
 // name (see nodes.ts).
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { auditLedger, type AuditReport } from './audit.js';
+import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
 import { checkEntryInput, decodeEntry, encodeEntry, ENTRY_VERSION, type Entry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
@@ -72,7 +72,7 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
     db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     db.pragma('busy_timeout = 30000');
     db.pragma('foreign_keys = ON');
-    return new SqliteLedger(db, options);
+    return new SqliteLedger(db, path, options);
   } catch (err) {
     db.close();
     throw err;
@@ -87,7 +87,7 @@ class SqliteLedger implements Ledger {
   private readonly clock: Clock;
   private readonly st;
 
-  constructor(private readonly db: Database.Database, options: OpenLedgerOptions) {
+  constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
     this.clock = options.clock ?? (() => new Date());
     const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get() !== undefined;
     if (!hasMeta) {
@@ -285,8 +285,8 @@ class SqliteLedger implements Ledger {
     return (this.st.allCheckpoints.all() as string[]).map((n) => openCheckpoint(n, this.verifier, this.origin));
   }
 
-  audit(): AuditReport {
-    return auditLedger(this.db, this.verifier, this.origin);
+  audit(options: Omit<AuditOptions, 'path'> = {}): Promise<AuditReport> {
+    return auditLedger(this.db, this.verifier, this.origin, { ...options, path: this.path });
   }
 
   close(): void {

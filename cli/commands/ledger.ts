@@ -82,8 +82,9 @@ export function registerLedger(program: Command): void {
     }));
 
   common(ledger.command('verify').description('audit the whole ledger: every entry, hash, chain link and checkpoint'))
-    .action(action((opts: Opts) => {
-      const r = withLedger(opts, (l) => l.audit());
+    .action(action(async (opts: Opts) => {
+      const home = openHome(resolveHomeDir(opts.home));
+      const r = await home.ledger.audit().finally(() => home.close());
       emit(opts, r, () => {
         if (r.ok) return `ok: ${r.size} entries, ${r.checkpoints} checkpoints verified${r.uncheckpointed ? ` (${r.uncheckpointed} entries after the latest checkpoint)` : ''}`;
         return [`TAMPERED: ${r.problems.length}${r.truncated ? '+' : ''} problems in ${r.size} entries`, ...r.problems.map((p) => `  - ${p.message}`)].join('\n');

@@ -55,7 +55,7 @@ describe('concurrent writers in several processes', () => {
     }
     for (let w = 0; w < WRITERS; w++) expect(seen.get(w)).toEqual(Array.from({ length: perWriter }, (_, i) => i));
     l.checkpoint();
-    expect(l.audit()).toMatchObject({ ok: true, problems: [] });
+    expect(await l.audit()).toMatchObject({ ok: true, problems: [] });
     l.close();
   });
 });

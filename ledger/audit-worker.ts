@@ -1,0 +1,13 @@
+// Worker thread for the parallel audit: opens the database read-only and audits one range.
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { auditEntryRange } from './audit-entries.js';
+
+const { path, from, to } = workerData as { path: string; from: number; to: number };
+const db = new Database(path, { readonly: true, fileMustExist: true });
+try {
+  const r = auditEntryRange(db, from, to);
+  parentPort!.postMessage(r, [r.leaves.buffer as ArrayBuffer]);
+} finally {
+  db.close();
+}
