@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerKeys } from './commands/keys.js';
+import { registerServe } from './commands/serve.js';
 import { EXIT } from './output.js';
 
 const program = new Command();
@@ -19,6 +21,8 @@ program
 
 registerInit(program);
 registerLedger(program);
+registerKeys(program);
+registerServe(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -6,11 +6,11 @@ import type { JobContext, JobKind } from '../jobs.js';
 
 export const LEDGER_AUDIT: JobKind = { kind: 'ledger.audit', module: new URL(import.meta.url) };
 
-export function run(_params: JsonObject, ctx: JobContext): JsonObject {
+export async function run(_params: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const ledger = openLedger(homePaths(ctx.homeDir).db);
   try {
     ctx.progress({ phase: 'auditing', size: ledger.size() });
-    const r = ledger.audit();
+    const r = await ledger.audit();
     return r as unknown as JsonObject;
   } finally {
     ledger.close();

@@ -5,5 +5,6 @@ import { docRoutes } from './docs.js';
 import { jobRoutes } from './jobs.js';
 import { keyRoutes } from './keys.js';
 import { ledgerRoutes } from './ledger.js';
+import { registryRoutes } from './registry.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, keyRoutes, jobRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, docRoutes];

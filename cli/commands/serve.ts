@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { listen, openApi } from '../../src/api/server.js';
+import { resolveHomeDir } from '../../src/home/index.js';
+import { action, parseCount } from '../output.js';
+
+interface Opts {
+  home?: string;
+  port: string;
+  host: string;
+  maxUploadMb?: string;
+  uploadsPerMinute?: string;
+}
+
+export function registerServe(program: Command): void {
+  program.command('serve').description('serve the HTTP API (see /docs and /openapi.json)')
+    .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--port <port>', 'TCP port (0: any free port)', '8787')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
+    .option('--uploads-per-minute <n>', 'uploads per API key per minute')
+    .action(action(async (opts: Opts) => {
+      const port = parseCount('--port', opts.port)!;
+      if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
+      const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);
+      const perMinute = parseCount('--uploads-per-minute', opts.uploadsPerMinute);
+      const api = openApi(resolveHomeDir(opts.home), {
+        limits: { ...(maxMb !== undefined ? { uploadBytes: maxMb * 1024 * 1024 } : {}), ...(perMinute !== undefined ? { uploadsPerWindow: perMinute, windowMs: 60_000 } : {}) },
+      });
+      const server = await listen(api.app, { port, host: opts.host });
+      process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs)\n`);
+      const stop = () => {
+        void server.close().then(() => api.close()).then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }));
+}

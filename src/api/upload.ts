@@ -1,0 +1,101 @@
+// Uploads: the request body is streamed to a temporary file under the home folder while it is
+// hashed, bounded by a size limit and checked against Content-Length. Any failure (too large,
+// client gone, body shorter than announced) removes the partial file, so a failed upload leaves
+// nothing behind. Stored files are content addressed: uploads/<area>/<sha256>/<file name>.
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ApiError } from './errors.js';
+
+/** Letters, digits, dot, dash, underscore; no leading dot; at most 128 characters. */
+const FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkFileName(name: string): string {
+  if (!FILE_NAME_RE.test(name) || name.includes('..')) {
+    throw new ApiError('API_BAD_NAME', 'file name must be 1-128 letters, digits, ".", "-" or "_", start with a letter or digit, and contain no ".." or "/"');
+  }
+  return name;
+}
+
+export interface ReceivedUpload {
+  readonly sha256: string;
+  readonly size: number;
+  /** Moves the file to uploads/<area>/<sha256>/<name>; returns its path relative to the home folder. */
+  commit(): Promise<{ path: string; created: boolean }>;
+  discard(): Promise<void>;
+}
+
+export function uploadsDir(homeDir: string): string {
+  return join(homeDir, 'uploads');
+}
+
+/** A transform that counts and hashes, failing as soon as the limit is passed. */
+function meter(maxBytes: number, state: { size: number }, hash: ReturnType<typeof createHash>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      state.size += chunk.length;
+      if (state.size > maxBytes) return done(new ApiError('API_TOO_LARGE', `upload is over the limit of ${maxBytes} bytes`));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+export async function receiveUpload(req: Request, options: { homeDir: string; area: 'models' | 'datasets'; fileName: string; maxBytes: number }): Promise<ReceivedUpload> {
+  const fileName = checkFileName(options.fileName);
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/octet-stream') throw new ApiError('API_UNSUPPORTED_MEDIA_TYPE', 'uploads must be sent as Content-Type: application/octet-stream');
+  const lengthHeader = req.headers.get('content-length');
+  const declared = lengthHeader === null ? undefined : /^\d{1,16}$/.test(lengthHeader) ? Number(lengthHeader) : NaN;
+  if (Number.isNaN(declared)) throw new ApiError('API_INVALID_REQUEST', 'Content-Length is not a number');
+  if (declared !== undefined && declared > options.maxBytes) throw new ApiError('API_TOO_LARGE', `upload of ${declared} bytes is over the limit of ${options.maxBytes} bytes`);
+  if (!req.body || declared === 0) throw new ApiError('API_INVALID_REQUEST', 'the upload is empty');
+
+  const root = uploadsDir(options.homeDir);
+  const tmpDir = join(root, '.tmp');
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const tmp = join(tmpDir, `${randomUUID()}.part`);
+  const hash = createHash('sha256');
+  const state = { size: 0 };
+  try {
+    await pipeline(Readable.fromWeb(req.body as unknown as WebReadableStream<Uint8Array>), meter(options.maxBytes, state, hash), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    if (declared !== undefined && state.size !== declared) throw new ApiError('API_TRUNCATED_UPLOAD', `upload ended after ${state.size} of ${declared} bytes`);
+    if (state.size === 0) throw new ApiError('API_INVALID_REQUEST', 'the upload is empty');
+  } catch (err) {
+    await rm(tmp, { force: true });
+    // A client that went away mid-body surfaces as a stream error: a truncated upload.
+    if (err instanceof ApiError) throw err;
+    throw new ApiError('API_TRUNCATED_UPLOAD', `upload was cut off after ${state.size} bytes`, { cause: err });
+  }
+  const sha256 = hash.digest('hex');
+  const dir = join(root, options.area, sha256);
+  const final = resolve(dir, fileName);
+  if (!final.startsWith(resolve(root) + sep)) throw new ApiError('API_BAD_NAME', 'file name escapes the upload folder');
+  return {
+    sha256,
+    size: state.size,
+    async commit() {
+      const path = relative(options.homeDir, final);
+      if (existsSync(final)) {
+        await unlink(tmp);
+        return { path, created: false };
+      }
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await rename(tmp, final);
+      return { path, created: true };
+    },
+    discard: () => rm(tmp, { force: true }),
+  };
+}
+
+/** Removes a committed file again (registration refused after the move). */
+export async function removeStored(homeDir: string, path: string): Promise<void> {
+  const abs = resolve(homeDir, path);
+  await rm(abs, { force: true });
+  // The digest folder goes too when this was its only file.
+  await rmdir(resolve(abs, '..')).catch(() => undefined);
+}
