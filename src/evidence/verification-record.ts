@@ -1,0 +1,131 @@
+// The payload of a `verification.recorded` entry, written by the verification code and read here
+// defensively: it comes out of a ledger or a bundle, and every number in it goes into a report.
+import { isModelId, type ModelId } from '../lineage/index.js';
+import { EvidenceError, malformed } from './errors.js';
+
+export const VERIFICATION_RECORDED = 'verification.recorded';
+export const VERIFICATION_SCHEMA = 'hallmark/verification.recorded/v1';
+
+export interface FileSuspect {
+  readonly kind: 'file';
+  readonly descriptor: { readonly name: string; readonly digest: { readonly sha256: string }; readonly mediaType?: string };
+}
+
+export interface EndpointSuspect {
+  readonly kind: 'endpoint';
+  readonly url: string;
+  readonly protocol: 'oip-v2' | 'tfserving';
+}
+
+export interface WeightResult {
+  readonly bits: number;
+  readonly matches: number;
+  readonly ber: number;
+  readonly pValue: number;
+  readonly tensor?: string;
+}
+
+export interface TriggerResult {
+  readonly n: number;
+  readonly matches: number;
+  readonly classes: number;
+  readonly chanceRate: number;
+  readonly nullSource: 'calibrated' | 'uniform';
+  /** Agreement rates of independent unmarked models, when calibrated. */
+  readonly nullDistribution?: readonly number[];
+  readonly pValue: number;
+}
+
+export interface VerificationRecord {
+  readonly schema: typeof VERIFICATION_SCHEMA;
+  /** The id of our marked model. */
+  readonly model: ModelId;
+  readonly suspect: FileSuspect | EndpointSuspect;
+  readonly method: 'white-box' | 'black-box' | 'both';
+  /** The watermark.committed entry the marks were checked against. */
+  readonly commitment: { readonly index: number; readonly commitment: string };
+  readonly ownerKey: string;
+  readonly weight?: WeightResult;
+  readonly trigger?: TriggerResult;
+  readonly alpha: number;
+  readonly owned: boolean;
+  readonly backend?: string;
+}
+
+const MAX_COUNT = 1 << 24;
+const MAX_NULL = 10_000;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+type O = Record<string, unknown>;
+const isObj = (v: unknown): v is O => typeof v === 'object' && v !== null && !Array.isArray(v);
+const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNT;
+const prob = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+
+function only(o: O, allowed: string[], where: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw malformed(`${where} has an unknown field "${k.slice(0, 40)}"`);
+}
+
+function readSuspect(v: unknown, where: string): FileSuspect | EndpointSuspect {
+  if (!isObj(v)) throw malformed(`${where} is not an object`);
+  if (v.kind === 'file') {
+    only(v, ['kind', 'descriptor'], where);
+    const d = v.descriptor;
+    if (!isObj(d)) throw malformed(`${where}.descriptor is not an object`);
+    only(d, ['name', 'digest', 'mediaType'], `${where}.descriptor`);
+    if (typeof d.name !== 'string' || d.name.length === 0 || d.name.length > 500) throw malformed(`${where}.descriptor.name must be a short string`);
+    if (!isObj(d.digest) || Object.keys(d.digest).join() !== 'sha256' || typeof d.digest.sha256 !== 'string' || !HEX64.test(d.digest.sha256)) throw malformed(`${where}.descriptor.digest must be { sha256: <64 hex> }`);
+    if (d.mediaType !== undefined && (typeof d.mediaType !== 'string' || d.mediaType.length > 200)) throw malformed(`${where}.descriptor.mediaType must be a short string`);
+  } else if (v.kind === 'endpoint') {
+    only(v, ['kind', 'url', 'protocol'], where);
+    if (typeof v.url !== 'string' || v.url.length > 2000 || !/^https?:\/\//.test(v.url)) throw malformed(`${where}.url must be an http(s) URL`);
+    if (v.protocol !== 'oip-v2' && v.protocol !== 'tfserving') throw malformed(`${where}.protocol must be oip-v2 or tfserving`);
+  } else {
+    throw malformed(`${where}.kind must be "file" or "endpoint"`);
+  }
+  return v as unknown as FileSuspect | EndpointSuspect;
+}
+
+function readWeight(v: unknown, where: string): WeightResult {
+  if (!isObj(v)) throw malformed(`${where} is not an object`);
+  only(v, ['bits', 'matches', 'ber', 'pValue', 'tensor'], where);
+  if (!count(v.bits) || (v.bits as number) === 0 || !count(v.matches) || (v.matches as number) > (v.bits as number)) throw malformed(`${where}: bits and matches must be counts with matches <= bits`);
+  if (!prob(v.ber) || !prob(v.pValue)) throw malformed(`${where}: ber and pValue must be numbers in [0, 1]`);
+  if (v.tensor !== undefined && (typeof v.tensor !== 'string' || v.tensor.length > 500)) throw malformed(`${where}.tensor must be a short string`);
+  return v as unknown as WeightResult;
+}
+
+function readTrigger(v: unknown, where: string): TriggerResult {
+  if (!isObj(v)) throw malformed(`${where} is not an object`);
+  only(v, ['n', 'matches', 'classes', 'chanceRate', 'nullSource', 'nullDistribution', 'pValue'], where);
+  if (!count(v.n) || (v.n as number) === 0 || !count(v.matches) || (v.matches as number) > (v.n as number)) throw malformed(`${where}: n and matches must be counts with matches <= n`);
+  if (!count(v.classes) || (v.classes as number) < 2) throw malformed(`${where}.classes must be at least 2`);
+  if (!prob(v.chanceRate) || !prob(v.pValue)) throw malformed(`${where}: chanceRate and pValue must be numbers in [0, 1]`);
+  if (v.nullSource !== 'calibrated' && v.nullSource !== 'uniform') throw malformed(`${where}.nullSource must be calibrated or uniform`);
+  if (v.nullDistribution !== undefined && (!Array.isArray(v.nullDistribution) || v.nullDistribution.length > MAX_NULL || !v.nullDistribution.every(prob))) {
+    throw malformed(`${where}.nullDistribution must be at most ${MAX_NULL} rates in [0, 1]`);
+  }
+  return v as unknown as TriggerResult;
+}
+
+/** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
+export function readVerificationRecord(p: unknown, where = 'verification.recorded'): VerificationRecord {
+  if (!isObj(p)) throw malformed(`${where} payload is not an object`);
+  if (p.schema !== VERIFICATION_SCHEMA) {
+    if (typeof p.schema === 'string' && p.schema.startsWith('hallmark/verification.recorded/')) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `${where} has schema "${p.schema.slice(0, 80)}"; this reader knows only "${VERIFICATION_SCHEMA}" (upgrade hallmark)`);
+    throw malformed(`${where} has no schema "${VERIFICATION_SCHEMA}"`);
+  }
+  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend'], where);
+  if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
+  readSuspect(p.suspect, `${where}.suspect`);
+  if (p.method !== 'white-box' && p.method !== 'black-box' && p.method !== 'both') throw malformed(`${where}.method must be white-box, black-box or both`);
+  const c = p.commitment;
+  if (!isObj(c) || Object.keys(c).sort().join() !== 'commitment,index' || !count(c.index) || typeof c.commitment !== 'string' || !HEX64.test(c.commitment)) throw malformed(`${where}.commitment must be { index, commitment: <64 hex> }`);
+  if (typeof p.ownerKey !== 'string' || p.ownerKey.length > 500) throw malformed(`${where}.ownerKey is not a verifier key string`);
+  if (p.weight !== undefined) readWeight(p.weight, `${where}.weight`);
+  if (p.trigger !== undefined) readTrigger(p.trigger, `${where}.trigger`);
+  if (p.weight === undefined && p.trigger === undefined) throw malformed(`${where} has neither weight nor trigger results`);
+  if (typeof p.alpha !== 'number' || !(p.alpha > 0 && p.alpha < 1)) throw malformed(`${where}.alpha must be in (0, 1)`);
+  if (typeof p.owned !== 'boolean') throw malformed(`${where}.owned must be true or false`);
+  if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);
+  return p as unknown as VerificationRecord;
+}
