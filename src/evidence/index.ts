@@ -1,3 +1,11 @@
 export { EvidenceError, type EvidenceErrorCode } from './errors.js';
 export { pae, readEnvelope, signEnvelope, verifyEnvelope, IN_TOTO_PAYLOAD_TYPE, type DsseEnvelope, type DsseSignature } from './dsse.js';
 export { dsseKeyId, parseSignerKey, parseVerifierKey, type OwnerSigningKey, type OwnerVerifyingKey } from './owner-key.js';
+export { buildProvenanceBundle, PROVENANCE_FORMAT, type ProvenanceBundle, type BuildProvenanceInput } from './provenance-bundle.js';
+export { verifyProvenanceBundle, formatProvenance, type ProvenanceResult, type VerifyProvenanceOptions } from './provenance-verify.js';
+export { formatBundleJson } from './strict-json.js';
+export { computeCommitment, readCommittedRecord, readCommitmentOpening, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type CommitmentOpening, type WatermarkScheme } from './committed-record.js';
+export {
+  readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
+  type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
+} from './verification-record.js';

@@ -4,3 +4,4 @@ export { buildTimestampRequest, makeNonce, type TimestampRequest } from './reque
 export { parseToken, verifyTimestampToken, type TimestampInfo, type VerifyTokenOptions } from './verify-token.js';
 export { requestTimestamp, type TimestampResult } from './client.js';
 export { listTimestamps, saveTimestamp, timestampsDir, type StoredTimestamp } from './store.js';
+export { stampCheckpoint, type StampResult } from './stamp.js';
