@@ -1,40 +1,58 @@
-// RFC 8785 JSON Canonicalization Scheme. Serialisation is the reference implementation
-// (the `canonicalize` package by the RFC's author); this wrapper first rejects the values
-// JCS cannot represent, so that bytes that get signed or hashed are never an accident.
-import canonicalize from 'canonicalize';
+// RFC 8785 JSON Canonicalization Scheme. Object members are sorted by their names' UTF-16 code
+// units (§3.2.3), strings use the ECMAScript JSON escaping (§3.2.2.2) and numbers the ECMAScript
+// Number-to-String algorithm (§3.2.2.3), which JSON.stringify implements. Values JCS cannot
+// represent (NaN, Infinity, lone surrogates, undefined, functions, class instances) are refused,
+// so bytes that get signed or hashed are never an accident. Tested against the `canonicalize`
+// package, the reference implementation by the RFC's author.
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
-function check(v: unknown, path: string, depth: number): void {
-  if (depth > 64) throw new TypeError(`${path}: nested deeper than 64 levels`);
-  if (v === null || typeof v === 'boolean' || typeof v === 'string') return;
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError(`${path}: ${v} is not representable in JSON`);
-    return;
+const MAX_DEPTH = 64;
+
+function str(s: string, path: string): string {
+  if (!s.isWellFormed()) throw new TypeError(`${path}: string holds a lone surrogate, which JSON cannot carry`);
+  return JSON.stringify(s);
+}
+
+function serialize(v: unknown, path: string, depth: number): string {
+  switch (typeof v) {
+    case 'string':
+      return str(v, path);
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError(`${path}: ${v} is not representable in JSON`);
+      return JSON.stringify(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (depth >= MAX_DEPTH) throw new TypeError(`${path}: nested deeper than ${MAX_DEPTH} levels`);
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + serialize(v[i], `${path}[${i}]`, depth + 1);
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw new TypeError(`${path}: ${proto?.constructor?.name ?? 'object'} is not a plain JSON object`);
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const x = o[k];
+        if (x === undefined) throw new TypeError(`${path}.${k}: undefined is not a JSON value`);
+        out += `${first ? '' : ','}${str(k, path)}:${serialize(x, `${path}.${k}`, depth + 1)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`${path}: ${typeof v} is not a JSON value`);
   }
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => check(x, `${path}[${i}]`, depth + 1));
-    return;
-  }
-  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    for (const [k, x] of Object.entries(v)) check(x, `${path}.${k}`, depth + 1);
-    return;
-  }
-  throw new TypeError(`${path}: ${typeof v} is not a JSON value`);
 }
 
 /** The RFC 8785 canonical form of a JSON value, as a string. */
 export function canonicalJson(value: JsonValue): string {
-  check(value, '$', 0);
-  return canonicalize(value) as string;
-}
-
-/**
- * The canonical form of a value that came out of JSON.parse (so it holds only JSON values and
- * needs no checking). Used on the read path, where it runs once per entry in an audit.
- */
-export function canonicalJsonOfParsed(value: unknown): string {
-  return canonicalize(value) as string;
+  return serialize(value, '$', 0);
 }
 
 /** The RFC 8785 canonical form of a JSON value, as UTF-8 bytes. */

@@ -1,7 +1,7 @@
 // Ledger entries: the exact bytes that become leaves of the tree. An entry is canonical JSON
 // (RFC 8785) of { v, index, type, time, actor, prev, payload }; `prev` is the hex leaf hash of
 // the entry before it (null for the first), which chains the entries in storage order.
-import { canonicalJson, canonicalJsonOfParsed, type JsonValue } from './canonical-json.js';
+import { canonicalJson, type JsonValue } from './canonical-json.js';
 import { LedgerError } from './errors.js';
 
 export const ENTRY_VERSION = 1;
@@ -85,6 +85,6 @@ export function decodeEntry(bytes: Uint8Array): Entry {
   checkEntryInput(o as unknown as EntryInput);
   if (typeof o.actor !== 'string') throw bad('entry actor is missing');
   const entry = o as unknown as Entry;
-  if (canonicalJsonOfParsed(entry) !== text) throw bad(`entry ${entry.index} is not in canonical form`);
+  if (canonicalJson(entry as unknown as JsonValue) !== text) throw bad(`entry ${entry.index} is not in canonical form`);
   return entry;
 }

@@ -3,22 +3,17 @@ import { sha256 } from '@noble/hashes/sha2.js';
 /** RFC 9162 §2.1.1: the hash of an empty tree is SHA-256 of the empty string. */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 export const HASH_SIZE = 32;
+const LEAF_PREFIX = Uint8Array.of(0x00);
+const NODE_PREFIX = Uint8Array.of(0x01);
 
 /** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function hashLeaf(data: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(data.length + 1);
-  buf[0] = 0x00;
-  buf.set(data, 1);
-  return sha256(buf);
+  return sha256.create().update(LEAF_PREFIX).update(data).digest();
 }
 
 /** RFC 9162 §2.1.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + left.length + right.length);
-  buf[0] = 0x01;
-  buf.set(left, 1);
-  buf.set(right, 1 + left.length);
-  return sha256(buf);
+  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
