@@ -19,22 +19,42 @@ const ConsistencySchema = z.object({ from: z.number().int(), to: z.number().int(
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
-/** The signed checkpoint of a tree size: a fresh one at the current size, else the stored one. */
-export function checkpointAt(ledger: Ledger, size: number): SignedCheckpoint {
-  if (size === ledger.size()) return ledger.checkpoint();
-  const cp = size > 0 ? ledger.checkpointCovering(size - 1) : undefined;
-  if (!cp || cp.size !== size) throw new LedgerError('LEDGER_OUT_OF_RANGE', `no signed checkpoint of size ${size}; omit the size to prove against the current tree, or use the size of a checkpoint you hold`);
-  return cp;
+/**
+ * Signed checkpoints for the routes. The newest one this process has seen is kept, so a read
+ * re-signs only when the log has grown: a public GET must not cost a signature and an fsync.
+ */
+export function checkpointSource(ledger: Ledger) {
+  let latest: SignedCheckpoint | undefined;
+  const current = (): SignedCheckpoint => {
+    if (!latest || latest.size !== ledger.size()) latest = ledger.checkpoint();
+    return latest;
+  };
+  return {
+    current,
+    /** A checkpoint that includes entry `index`: the cached one if it does, else a fresh one. */
+    covering(index: number): SignedCheckpoint {
+      return latest && latest.size > index ? latest : current();
+    },
+    /** The checkpoint of exactly this size: the current one, or one stored earlier. */
+    at(size: number): SignedCheckpoint {
+      if (size === ledger.size()) return current();
+      if (latest?.size === size) return latest;
+      const cp = size > 0 ? ledger.checkpointCovering(size - 1) : undefined;
+      if (!cp || cp.size !== size) throw new LedgerError('LEDGER_OUT_OF_RANGE', `no signed checkpoint of size ${size}; omit the size to prove against a current checkpoint, or use the size of a checkpoint you hold`);
+      return cp;
+    },
+  };
 }
 
 export const entryJson = (e: StoredEntry) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry as unknown as z.infer<typeof StoredEntrySchema>['entry'] });
 
 export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
+  const checkpoints = checkpointSource(ledger);
   app.openapi(defineRoute('public', {
     method: 'get', path: '/v1/ledger/checkpoint', tags: ['ledger'], summary: 'Sign (if the log grew) and return the current checkpoint',
     responses: { 200: json(CheckpointSchema, 'the current signed checkpoint') },
   }), (c) => {
-    const cp = ledger.checkpoint();
+    const cp = checkpoints.current();
     return c.json({ origin: cp.origin, size: cp.size, root: toBase64(cp.root), checkpoint: cp.note }, 200);
   });
 
@@ -50,12 +70,12 @@ export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
   }), (c) => c.json(entryJson(ledger.get(c.req.valid('param').index)), 200));
 
   app.openapi(defineRoute('public', {
-    method: 'get', path: '/v1/ledger/proof/inclusion', tags: ['ledger'], summary: 'Inclusion proof of an entry in a signed tree',
+    method: 'get', path: '/v1/ledger/proof/inclusion', tags: ['ledger'], summary: 'Inclusion proof of an entry: in the tree of `size`, else in the newest signed checkpoint that includes it',
     request: { query: z.object({ index: Count, size: Count.optional() }) },
     responses: { 200: json(InclusionSchema, 'RFC 6962 inclusion proof with the checkpoint it proves against'), 404: json(z.unknown(), 'no such entry or tree size') },
   }), (c) => {
     const q = c.req.valid('query');
-    const cp = checkpointAt(ledger, q.size ?? ledger.size());
+    const cp = q.size === undefined ? checkpoints.covering(q.index) : checkpoints.at(q.size);
     return c.json(proofToJson(ledger.inclusionProof(q.index, cp.size), cp.note) as z.infer<typeof InclusionSchema>, 200);
   });
 
@@ -65,7 +85,7 @@ export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
     responses: { 200: json(ConsistencySchema, 'RFC 6962 consistency proof with the newer checkpoint'), 404: json(z.unknown(), 'no such tree size') },
   }), (c) => {
     const q = c.req.valid('query');
-    const cp = checkpointAt(ledger, q.to ?? ledger.size());
+    const cp = q.to === undefined ? checkpoints.current() : checkpoints.at(q.to);
     return c.json(consistencyToJson(ledger.consistencyProof(q.from, cp.size), cp.note) as z.infer<typeof ConsistencySchema>, 200);
   });
 
