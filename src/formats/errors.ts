@@ -15,7 +15,18 @@ export type FormatErrorCode =
   | 'FORMAT_UNKNOWN' // a path whose format we cannot tell
   | 'FORMAT_BAD_PROOF'; // an inclusion proof that does not lead to the manifest root
 
-export class FormatError extends HallmarkError<FormatErrorCode> {}
+export class FormatError extends HallmarkError<FormatErrorCode> {
+  constructor(code: FormatErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, oneLine(message), options);
+  }
+}
+
+/** Messages may quote untrusted bytes: keep them one printable line of bounded length. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return clean.length > 300 ? `${clean.slice(0, 300)}...` : clean;
+}
 
 /** Runs fn and turns any non-FormatError into FormatError(code) with the given context. */
 export function wrapFormatError<T>(code: FormatErrorCode, context: string, fn: () => T): T {
@@ -29,10 +40,5 @@ export function wrapFormatError<T>(code: FormatErrorCode, context: string, fn: (
 export function asFormatError(err: unknown, code: FormatErrorCode, context: string): FormatError {
   if (err instanceof FormatError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  return new FormatError(code, `${context}: ${firstLine(msg)}`, { cause: err });
-}
-
-function firstLine(s: string): string {
-  const line = s.split('\n', 1)[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  return new FormatError(code, `${context}: ${msg.split('\n', 1)[0] ?? ''}`, { cause: err });
 }
