@@ -1,0 +1,5 @@
+// Encrypted-at-rest storage of watermark secrets in the home folder (scrypt + XChaCha20-Poly1305).
+export { SecretError, type SecretErrorCode } from './errors.js';
+export { DEFAULT_KDF, type KdfParams } from './format.js';
+export { hasSecret, loadSecret, saveSecret, secretPath, secretsDir, type SaveSecretOptions } from './store.js';
+export { PASSPHRASE_ENV, resolvePassphrase, type PassphraseSource } from './passphrase.js';
