@@ -22,29 +22,32 @@ export interface ShardedDigest {
   sha256: string;
 }
 
-// Plain JS so it runs from the TypeScript sources (tests) and from dist/ alike.
+// Plain JS so it runs from the TypeScript sources (tests) and from dist/ alike; dynamic imports
+// so it works whether the worker evaluates it as CommonJS or (under --input-type=module) as ESM.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
-const { path, shardBytes, size, indices } = workerData;
-const buf = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, shardBytes));
-const fd = openSync(path, 'r');
-try {
-  for (const i of indices) {
-    const h = createHash('sha256');
-    const end = Math.min(size, (i + 1) * shardBytes);
-    for (let pos = i * shardBytes; pos < end; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
-      if (n === 0) throw new Error('file shrank while being hashed');
-      h.update(buf.subarray(0, n));
-      pos += n;
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const { openSync, readSync, closeSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  const { path, shardBytes, size, indices } = workerData;
+  const buf = Buffer.allocUnsafe(Math.min(4 * 1024 * 1024, shardBytes));
+  const fd = openSync(path, 'r');
+  try {
+    for (const i of indices) {
+      const h = createHash('sha256');
+      const end = Math.min(size, (i + 1) * shardBytes);
+      for (let pos = i * shardBytes; pos < end; ) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
+        if (n === 0) throw new Error('file shrank while being hashed');
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+      parentPort.postMessage({ index: i, hex: h.digest('hex') });
     }
-    parentPort.postMessage({ index: i, hex: h.digest('hex') });
+  } finally {
+    closeSync(fd);
   }
-} finally {
-  closeSync(fd);
-}
+})();
 `;
 
 /** Combines shard hashes into the sharded digest. Pure. */
