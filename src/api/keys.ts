@@ -60,7 +60,8 @@ function hashToken(token: string): Buffer {
 }
 
 function toInfo(r: Row): ApiKeyInfo {
-  if (!isRole(r.role)) throw new ApiError('API_INVALID_REQUEST', `api.db holds key ${r.id} with unknown role "${r.role}"`);
+  // Only a hand-edited api.db gets here: a server fault, not the caller's.
+  if (!isRole(r.role)) throw new Error(`api.db holds key ${r.id} with unknown role "${r.role}"`);
   return { id: r.id, name: r.name, role: r.role, createdAt: r.created_at, revokedAt: r.revoked_at };
 }
 

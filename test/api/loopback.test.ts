@@ -13,7 +13,7 @@ import { listFiles } from './files.js';
 import { makeTestApi, type TestApi } from './helpers.js';
 
 const CLIENTS = 200;
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 let t: TestApi;
 let srv: RunningServer;
