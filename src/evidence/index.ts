@@ -9,3 +9,8 @@ export {
   readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
 } from './verification-record.js';
+export { exportEvidence, EVIDENCE_FORMAT, EVIDENCE_PREDICATE, type ExportEvidenceInput } from './evidence-export.js';
+export { verifyEvidence, formatEvidenceResult, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
+export { digestSecretMaterial, readSecretMaterial, secretMaterialToJson, type SecretMaterialJson } from './secret-material.js';
+export { renderReportPdf, type ReportInput } from './report-pdf.js';
+export { binomialPmf, binomialTail } from './statistics.js';

@@ -21,8 +21,13 @@ export interface WeightResult {
   readonly bits: number;
   readonly matches: number;
   readonly ber: number;
+  /** P[X >= matches], X ~ Binomial(bits, 1/2), for the best candidate tensor alone. */
   readonly pValue: number;
   readonly tensor?: string;
+  /** Tensors (x layouts) searched by shape: the Bonferroni factor. */
+  readonly candidates?: number;
+  /** min(1, candidates * pValue): the weight mark's p-value after the search. */
+  readonly correctedPValue?: number;
 }
 
 export interface TriggerResult {
@@ -33,6 +38,8 @@ export interface TriggerResult {
   readonly nullSource: 'calibrated' | 'uniform';
   /** Agreement rates of independent unmarked models, when calibrated. */
   readonly nullDistribution?: readonly number[];
+  /** Ledger index of the calibration.recorded entry the null came from. */
+  readonly calibration?: number;
   readonly pValue: number;
 }
 
@@ -87,7 +94,9 @@ function readSuspect(v: unknown, where: string): FileSuspect | EndpointSuspect {
 
 function readWeight(v: unknown, where: string): WeightResult {
   if (!isObj(v)) throw malformed(`${where} is not an object`);
-  only(v, ['bits', 'matches', 'ber', 'pValue', 'tensor'], where);
+  only(v, ['bits', 'matches', 'ber', 'pValue', 'tensor', 'candidates', 'correctedPValue'], where);
+  if (v.candidates !== undefined && (!count(v.candidates) || (v.candidates as number) === 0)) throw malformed(`${where}.candidates must be a positive count`);
+  if (v.correctedPValue !== undefined && !prob(v.correctedPValue)) throw malformed(`${where}.correctedPValue must be a number in [0, 1]`);
   if (!count(v.bits) || (v.bits as number) === 0 || !count(v.matches) || (v.matches as number) > (v.bits as number)) throw malformed(`${where}: bits and matches must be counts with matches <= bits`);
   if (!prob(v.ber) || !prob(v.pValue)) throw malformed(`${where}: ber and pValue must be numbers in [0, 1]`);
   if (v.tensor !== undefined && (typeof v.tensor !== 'string' || v.tensor.length > 500)) throw malformed(`${where}.tensor must be a short string`);
@@ -96,7 +105,8 @@ function readWeight(v: unknown, where: string): WeightResult {
 
 function readTrigger(v: unknown, where: string): TriggerResult {
   if (!isObj(v)) throw malformed(`${where} is not an object`);
-  only(v, ['n', 'matches', 'classes', 'chanceRate', 'nullSource', 'nullDistribution', 'pValue'], where);
+  only(v, ['n', 'matches', 'classes', 'chanceRate', 'nullSource', 'nullDistribution', 'calibration', 'pValue'], where);
+  if (v.calibration !== undefined && !count(v.calibration)) throw malformed(`${where}.calibration must be a ledger index`);
   if (!count(v.n) || (v.n as number) === 0 || !count(v.matches) || (v.matches as number) > (v.n as number)) throw malformed(`${where}: n and matches must be counts with matches <= n`);
   if (!count(v.classes) || (v.classes as number) < 2) throw malformed(`${where}.classes must be at least 2`);
   if (!prob(v.chanceRate) || !prob(v.pValue)) throw malformed(`${where}: chanceRate and pValue must be numbers in [0, 1]`);

@@ -1,0 +1,60 @@
+// hallmark evidence export --verification ID --out DIR; hallmark evidence verify DIR [--suspect FILE]
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EvidenceError, exportEvidence, formatEvidenceResult, readCommitmentOpening, verifyEvidence } from '../../src/evidence/index.js';
+import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
+import { action, emit, parseCount } from '../output.js';
+import { readKeyArg } from './provenance.js';
+
+function readOpening(file: string): ReturnType<typeof readCommitmentOpening> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new EvidenceError('EVIDENCE_INVALID', `${file} is not a JSON commitment opening`);
+  }
+  return readCommitmentOpening(v, file);
+}
+
+export function registerEvidence(program: Command): void {
+  const ev = program.command('evidence').description('ownership evidence for legal teams: export a signed bundle with a report, verify one offline');
+
+  ev.command('export')
+    .description('write evidence.json (DSSE-signed), report.pdf and VERIFY.md for a verification.recorded entry')
+    .requiredOption('--verification <index>', 'ledger index of the verification.recorded entry')
+    .requiredOption('--out <dir>', 'output folder (must not hold an evidence.json yet)')
+    .requiredOption('--opening <file>', 'the commitment opening {scheme, parameters, secretDigest, salt} as JSON')
+    .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--json', 'print JSON')
+    .action(action(async (opts: { verification: string; out: string; opening: string; home?: string; json?: boolean }) => {
+      const home = openHome(resolveHomeDir(opts.home));
+      try {
+        const r = await exportEvidence({
+          ledger: home.ledger, verificationIndex: parseCount('--verification', opts.verification)!, ownerSignerKey: home.readOwnerSignerKey(),
+          opening: readOpening(opts.opening), timestamps: listTimestamps(home.paths.dir), outDir: opts.out,
+        });
+        emit(opts, { files: r.files, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
+          [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'`].join('\n'));
+      } finally {
+        home.close();
+      }
+    }));
+
+  ev.command('verify <dir>')
+    .description('check every signature, proof and the commitment opening of an evidence folder, offline')
+    .option('--pubkey <key>', "the log's verifier key (or a file holding it); default: the one named in the bundle")
+    .option('--owner-key <key>', "the owner's verifier key (or a file holding it); default: the one named in the bundle")
+    .option('--tsa-ca <file>', 'CA certificate(s) to check RFC 3161 tokens against')
+    .option('--suspect <file>', 'the suspect model file: compare its digest and re-run the extraction')
+    .option('--json', 'print JSON')
+    .action(action(async (dir: string, opts: { pubkey?: string; ownerKey?: string; tsaCa?: string; suspect?: string; json?: boolean }) => {
+      const r = await verifyEvidence(dir, {
+        ...(opts.pubkey ? { logKey: readKeyArg(opts.pubkey) } : {}),
+        ...(opts.ownerKey ? { ownerKey: readKeyArg(opts.ownerKey) } : {}),
+        ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),
+        ...(opts.suspect ? { suspect: opts.suspect } : {}),
+      });
+      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps }, () => formatEvidenceResult(r));
+    }));
+}
