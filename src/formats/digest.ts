@@ -4,13 +4,13 @@
 // separators). File names and the set of files are bound: renaming, swapping, adding or dropping
 // a file changes the digest.
 import { createHash } from 'node:crypto';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { canonicalJsonBytes } from '../../ledger/index.js';
 import { FormatError } from './errors.js';
 import { scanOnnx, type OnnxScan } from './onnx.js';
 import { externalRef } from './onnx-tensor.js';
-import { readWholeFile } from './read-file.js';
+import { openRegularFile, readWholeFile } from './read-file.js';
 import { resolveExistingInside } from './safe-path.js';
 import { readModelJson } from './tfjs-layers.js';
 
@@ -30,12 +30,7 @@ const CHUNK = 4 * 1024 * 1024;
 
 /** SHA-256 of a file, streamed with two alternating buffers so reading overlaps hashing. Memory: 8 MiB. */
 export async function digestFile(path: string): Promise<{ sha256: string; size: number }> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    throw new FormatError('FORMAT_NOT_FOUND', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-  }
+  const { fh } = await openRegularFile(path);
   try {
     const hash = createHash('sha256');
     const a = Buffer.allocUnsafe(CHUNK);

@@ -28,15 +28,7 @@ function oneLine(s: string): string {
   return clean.length > 300 ? `${clean.slice(0, 300)}...` : clean;
 }
 
-/** Runs fn and turns any non-FormatError into FormatError(code) with the given context. */
-export function wrapFormatError<T>(code: FormatErrorCode, context: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw asFormatError(err, code, context);
-  }
-}
-
+/** Turns any error into FormatError(code) with the given context; FormatErrors pass through. */
 export function asFormatError(err: unknown, code: FormatErrorCode, context: string): FormatError {
   if (err instanceof FormatError) return err;
   const msg = err instanceof Error ? err.message : String(err);

@@ -2,10 +2,10 @@
 // length N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?},
 // then the byte buffer the offsets point into. Every claim of the header is checked against the
 // file before anything is sliced, and nothing is allocated from a header's numbers.
-import { open, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { FormatError } from './errors.js';
 import { checkTensor, expectedByteLength, isDType, tensorBytes, type NamedTensor } from './tensor.js';
-import { readWholeFile } from './read-file.js';
+import { openRegularFile, readWholeFile } from './read-file.js';
 
 /** The reference implementation refuses headers above 100 MB; so do we. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -154,9 +154,8 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
 
 /** Reads a safetensors file: the header is bounded and checked against the file size before the data is read. */
 export async function readSafetensorsFile(path: string): Promise<Safetensors> {
-  const fh = await openOrThrow(path);
+  const { fh, size } = await openRegularFile(path);
   try {
-    const { size } = await fh.stat();
     const prefix = new Uint8Array(Math.min(8, size));
     await fh.read(prefix, 0, prefix.byteLength, 0);
     readHeaderLength(prefix, size); // bound the header before reading the file
@@ -168,13 +167,4 @@ export async function readSafetensorsFile(path: string): Promise<Safetensors> {
 
 export async function writeSafetensorsFile(path: string, tensors: readonly NamedTensor[], metadata?: Record<string, string>): Promise<void> {
   await writeFile(path, encodeSafetensors(tensors, metadata));
-}
-
-async function openOrThrow(path: string) {
-  try {
-    await stat(path);
-    return await open(path, 'r');
-  } catch (err) {
-    throw new FormatError('FORMAT_NOT_FOUND', `cannot open ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-  }
 }

@@ -138,6 +138,7 @@ describe('safetensors: strict validation', () => {
     const r = await readSafetensorsFile(join(dir, 'm.safetensors'));
     expect(r.metadata).toEqual({ k: 'v' });
     await expect(readSafetensorsFile(join(dir, 'nope'))).rejects.toMatchObject({ code: 'FORMAT_NOT_FOUND' });
+    await expect(readSafetensorsFile(dir)).rejects.toMatchObject({ code: 'FORMAT_NOT_FOUND' }); // a folder, not a file
     writeFileSync(join(dir, 'lie.safetensors'), headerFile(ok, 8, 2n ** 40n));
     await expect(readSafetensorsFile(join(dir, 'lie.safetensors'))).rejects.toMatchObject({ code: 'FORMAT_TOO_LARGE' });
   });
