@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerProvenance } from './commands/provenance.js';
+import { registerEvidence } from './commands/evidence.js';
+import { registerTimestamp } from './commands/timestamp.js';
 import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
 import { EXIT } from './output.js';
@@ -21,6 +24,9 @@ program
 
 registerInit(program);
 registerLedger(program);
+registerTimestamp(program);
+registerProvenance(program);
+registerEvidence(program);
 registerKeys(program);
 registerServe(program);
 registerDemo(program);

@@ -86,7 +86,8 @@ export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
   doc.font('Helvetica').fontSize(10).fillColor(INK).text(`Threshold: a chance explanation less likely than ${v.alpha} (1 in ${Math.round(1 / v.alpha).toLocaleString('en-US')}).`, M + 10, doc.y + 2, { width: width - 20 });
   doc.x = M;
   doc.y += 14;
-  para(doc, `Our model "${r.modelName}" (${r.modelId}) carries a hidden signature, a watermark, that its owner placed in it before release. We examined ${suspectText(v)} with the ${v.method} method${v.backend ? ` (run with ${v.backend})` : ''}.`);
+  const method = v.method === 'both' ? 'both methods: reading its weights (white-box) and querying it (black-box)' : v.method === 'white-box' ? 'the white-box method (reading its weights)' : 'the black-box method (querying it)';
+  para(doc, `Our model "${r.modelName}" carries a hidden signature, a watermark, that its owner placed in it before release. Its ledger id is ${r.modelId}. We examined ${suspectText(v)} with ${method}${v.backend ? `, run with ${v.backend}` : ''}.`);
   if (v.weight) para(doc, `Hidden bits in the weights: ${v.weight.matches} of ${v.weight.bits} bits match our signature (bit error rate ${(v.weight.ber * 100).toFixed(2)}%). A model that was never marked agrees on each bit by a coin toss; the chance of ${v.weight.matches} or more matches by luck is ${describeOdds(v.weight.pValue)} (p = ${v.weight.pValue.toExponential(2)}).`);
   if (v.trigger) para(doc, `Secret test inputs: the suspect gave our secret answer on ${v.trigger.matches} of ${v.trigger.n} specially made inputs. An unrelated model gives that answer about ${(v.trigger.chanceRate * 100).toFixed(1)}% of the time (${v.trigger.nullSource === 'calibrated' ? 'measured on independently trained models' : 'one in the number of classes'}); the chance of ${v.trigger.matches} or more by luck is ${describeOdds(v.trigger.pValue)} (p = ${v.trigger.pValue.toExponential(2)}).`);
 
