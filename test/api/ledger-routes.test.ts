@@ -83,6 +83,16 @@ describe('ledger routes', () => {
     expect(body.entry.actor).toBe(`key:${engineer.id}`);
   });
 
+  it('keeps server-written and checked entry types off the generic append route', async () => {
+    const before = t.home.ledger.size();
+    for (const type of ['api.key-created', 'model.registered', 'dataset.registered', 'lineage.derived']) {
+      const res = await t.req('/v1/ledger/entries', { method: 'POST', role: 'admin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type, payload: {} }) });
+      expect(res.status, type).toBe(400);
+      expect((await errorOf(res)).message).toMatch(new RegExp(`entry type "${type.replace('.', '\\.')}" cannot be appended here`));
+    }
+    expect(t.home.ledger.size()).toBe(before);
+  });
+
   it('sets secure headers and never answers with a stack trace', async () => {
     const res = await t.req('/v1/ledger/checkpoint');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');

@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { consistencyToJson, LedgerError, proofToJson, toBase64, toHex, type JsonObject, type Ledger, type SignedCheckpoint, type StoredEntry } from '../../../ledger/index.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
+import { ApiError } from '../errors.js';
 import { WRITERS } from '../roles.js';
 import { Count, EntryTypeSchema, JsonObjectSchema, StoredEntrySchema } from '../schemas.js';
 
@@ -44,6 +45,16 @@ export function checkpointSource(ledger: Ledger) {
       return cp;
     },
   };
+}
+
+/** Types only the server writes, or that have a route which checks their payload. */
+const RESERVED: [RegExp, string][] = [
+  [/^api\./, 'api.* entries are written by the server itself'],
+  [/^(model|dataset)\.registered$|^lineage\.derived$/, 'register models and datasets with POST /v1/models or /v1/datasets, which check the record'],
+];
+
+function checkAppendable(type: string): void {
+  for (const [re, why] of RESERVED) if (re.test(type)) throw new ApiError('API_INVALID_REQUEST', `entry type "${type}" cannot be appended here: ${why}`);
 }
 
 export const entryJson = (e: StoredEntry) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry as unknown as z.infer<typeof StoredEntrySchema>['entry'] });
@@ -95,6 +106,7 @@ export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
     responses: { 201: json(StoredEntrySchema, 'the appended entry') },
   }), (c) => {
     const body = c.req.valid('json');
+    checkAppendable(body.type);
     const e = ledger.append({ type: body.type, actor: actorOf(c.var.key), payload: body.payload as JsonObject });
     return c.json(entryJson(e), 201);
   });
