@@ -1,0 +1,12 @@
+export { createApp } from './app.js';
+export { openApi, listen, type ApiServices, type OpenApiOptions, type RunningServer } from './server.js';
+export { actorOf, DEFAULT_LIMITS, type ApiApp, type ApiLimits, type AppDeps, type AppEnv, type AppOptions, type RouteGroup } from './context.js';
+export { ApiError, statusForCode, type ApiErrorCode, type ErrorBody } from './errors.js';
+export { defineRoute } from './define-route.js';
+export { openApiDb, apiDbPath } from './api-db.js';
+export { openKeyStore, type ApiKeyInfo, type KeyStore } from './keys.js';
+export { createRecordedKey, revokeRecordedKey } from './key-admin.js';
+export { createJobRunner, type JobContext, type JobFunction, type JobInfo, type JobKind, type JobRunner, type JobStatus } from './jobs.js';
+export { submitRecordedJob } from './routes/jobs.js';
+export { ROLES, ANY_ROLE, WRITERS, ADMINS, AUDITORS, isRole, type Access, type Role } from './roles.js';
+export { spawnWorker } from './spawn-worker.js';
