@@ -80,6 +80,8 @@ export class OnnxGraphBuilder {
       opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })],
       graph: onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: inputs.map(vi), output: outputs.map(vi) }),
     });
-    return onnx.ModelProto.encode(model).finish();
+    const buf = onnx.ModelProto.encode(model).finish();
+    // protobufjs hands back a Buffer in Node, whose slice() shares memory; return a plain view.
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 }

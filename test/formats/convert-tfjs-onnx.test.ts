@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { buildBnModel, spread, buildCnn, buildResidual, maxAbsDiff, mnistImages, predictOnnx, predictTfjs, saveTfjs, tfReady } from './convert-helpers.js';
 
-const N = 500;
+const N = 300;
 let root: string;
 let images: Awaited<ReturnType<typeof mnistImages>>;
 

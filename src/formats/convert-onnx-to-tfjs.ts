@@ -1,0 +1,93 @@
+/**
+ * ONNX -> TF.js Layers (a functional Model) for the graphs our exporter writes and the usual
+ * equivalents from other exporters: PyTorch-style NCHW inputs, Gemm with transB/alpha/beta,
+ * MatMul + Add, Flatten or Reshape, explicit or automatic pads. The TF.js model takes the same
+ * input tensors as the ONNX model (dim 0 is the batch, whatever the file says about it).
+ * See convert-onnx-import.ts for how layouts are tracked.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readOnnxGraph } from './convert-onnx-graph.js';
+import { corrupt, identity, Importer, unsupported } from './convert-onnx-import.js';
+import { importNode } from './convert-onnx-ops.js';
+
+export { ONNX_OPS_SUPPORTED } from './convert-onnx-ops.js';
+
+/** TF.js ModelArtifacts: what tf.io.fromMemory takes, and what model.json plus one shard hold. */
+export interface TfjsArtifacts {
+  readonly format: 'layers-model';
+  readonly generatedBy: string;
+  readonly convertedBy: string;
+  readonly modelTopology: Record<string, unknown>;
+  readonly weightSpecs: { name: string; shape: number[]; dtype: 'float32' }[];
+  readonly weightData: ArrayBuffer;
+}
+
+const KERAS_VERSION = 'tfjs-layers 4.22.0';
+
+export function convertOnnxToTfjs(onnxBytes: Uint8Array): TfjsArtifacts {
+  const g = readOnnxGraph(onnxBytes);
+  if (g.inputs.length === 0) throw corrupt('the graph has no inputs');
+  if (g.outputs.length === 0) throw corrupt('the graph has no outputs');
+  const im = new Importer(g);
+  const inputLayers: string[] = [];
+  for (const i of g.inputs) {
+    if (i.dims.length < 2 || i.dims.length > 6) throw unsupported(`input ${i.name} has rank ${i.dims.length}; ranks 2 to 6 are supported`);
+    const rest = i.dims.slice(1);
+    if (rest.some((d) => d === null)) throw unsupported(`input ${i.name} has shape [${i.dims.map((d) => d ?? '?').join(',')}]; every dim but the batch must be fixed`);
+    const layer = im.addLayer('InputLayer', i.name, { batch_input_shape: [null, ...rest], dtype: 'float32', sparse: false }, []);
+    inputLayers.push(layer);
+    im.set(i.name, { layer, perm: identity(i.dims.length), dims: [-1, ...(rest as number[])] });
+  }
+  for (const n of g.nodes) importNode(im, n);
+  const outputLayers = g.outputs.map((o) => {
+    const v = im.val(o, { opType: 'output', name: o, inputs: [], outputs: [], attrs: new Map() });
+    return im.view(v, identity(v.dims.length), { opType: 'output', name: o, inputs: [], outputs: [], attrs: new Map() });
+  });
+  return toArtifacts(im, g.name, inputLayers, outputLayers);
+}
+
+function toArtifacts(im: Importer, name: string, inputs: string[], outputs: string[]): TfjsArtifacts {
+  const layers = im.layers.map((l) => ({
+    name: l.name,
+    class_name: l.className,
+    config: { ...l.config, name: l.name, trainable: true },
+    inbound_nodes: l.inputs.length ? [l.inputs.map((i) => [i, 0, 0, {}])] : [],
+  }));
+  const modelTopology = {
+    class_name: 'Model',
+    config: { name: name.replace(/[^A-Za-z0-9_.-]/g, '_') || 'model', layers, input_layers: inputs.map((i) => [i, 0, 0]), output_layers: outputs.map((o) => [o, 0, 0]) },
+    keras_version: KERAS_VERSION,
+    backend: 'tensor_flow.js',
+  };
+  const total = im.weights.reduce((a, w) => a + w.values.length, 0);
+  const data = new Float32Array(total);
+  let pos = 0;
+  for (const w of im.weights) {
+    data.set(w.values, pos);
+    pos += w.values.length;
+  }
+  return {
+    format: 'layers-model',
+    generatedBy: 'hallmark',
+    convertedBy: 'hallmark onnx->tfjs',
+    modelTopology,
+    weightSpecs: im.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
+    weightData: data.buffer,
+  };
+}
+
+/** Writes artifacts as a TF.js Layers folder: model.json and one weights shard. */
+export async function writeTfjsArtifacts(a: TfjsArtifacts, dir: string, shard = 'group1-shard1of1.bin'): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, shard), new Uint8Array(a.weightData));
+  const json = {
+    format: a.format,
+    generatedBy: a.generatedBy,
+    convertedBy: a.convertedBy,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
+  };
+  await writeFile(join(dir, 'model.json'), `${JSON.stringify(json)}\n`);
+  return join(dir, 'model.json');
+}
