@@ -1,0 +1,144 @@
+// Calibration of the null: K models trained independently on the same task (the fixture
+// architecture on mnist, different init and shuffle seeds, no mark) are checked for our marks
+// exactly as a suspect would be. Their trigger agreement rates and bit error rates are the
+// observed null distribution; verification then uses chance = max(1/C, max agreement)
+// (black-box.ts) and reports the BERs beside the suspect's.
+//
+// `calibrate.recorded` payload (schema hallmark/calibration.recorded/v1):
+//   { schema, commitment: { index, commitment },
+//     task: { dataset, architecture, epochs, trainSamples, batchSize, learningRate },
+//     backend, models: K, seeds: number[K], cleanAccuracy: number[K],
+//     trigger?: { n, classes, agreement: number[K], max, mean },
+//     weight?:  { bits, ber: number[K] (best candidate, as verification reads it), min, mean },
+//     rule: "chance = max(1/C, max agreement)" }
+import * as tf from '@tensorflow/tfjs';
+import type { JsonObject, Ledger } from '../../ledger/index.js';
+import { loadMnist } from '../formats/mnist.js';
+import type { NamedTensor } from '../formats/index.js';
+import { selectBackend, type BackendChoice } from '../train/backend.js';
+import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
+import { fitModel } from '../train/fit.js';
+import { buildMnistCnn } from '../train/mnist-cnn.js';
+import { scanEntries } from '../lineage/index.js';
+import { buildTriggerSet, type NullCalibration } from './black-box.js';
+import { VerifyError } from './errors.js';
+import type { MarkKeys } from './mark-secrets.js';
+import { verifyWeightMark } from './white-box.js';
+
+export const CALIBRATION_RECORDED = 'calibration.recorded';
+export const CALIBRATION_SCHEMA = 'hallmark/calibration.recorded/v1';
+export const CALIBRATION_RULE = 'chance = max(1/C, max agreement)';
+
+export interface CalibrationOptions {
+  readonly mark: MarkKeys;
+  readonly commitment: { readonly index: number; readonly commitment: string };
+  /** K (default 5). */
+  readonly models?: number;
+  /** Epochs per model (default 1). */
+  readonly epochs?: number;
+  /** Training samples per model (default 2000 of the 8000). */
+  readonly trainSamples?: number;
+  /** First seed; model k uses seed + k (default 1000, away from the fixture's seeds). */
+  readonly seed?: number;
+  readonly backend?: BackendChoice;
+  readonly onModel?: (e: { k: number; models: number; agreement?: number; ber?: number; accuracy: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
+/** The weights of a tf model as neutral tensors (names as TF.js gives them). */
+export function modelTensors(model: tf.LayersModel): NamedTensor[] {
+  return model.weights.map((w) => {
+    const v = w.read().dataSync() as Float32Array;
+    return { name: w.name, dtype: 'F32' as const, shape: [...w.shape] as number[], data: new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength)) };
+  });
+}
+
+/** Trains K unmarked models and measures the marks on each; returns the payload to record. */
+export async function measureNull(o: CalibrationOptions): Promise<JsonObject> {
+  const K = o.models ?? 5;
+  const epochs = o.epochs ?? 1;
+  const trainSamples = o.trainSamples ?? 2000;
+  const seed0 = o.seed ?? 1000;
+  for (const [v, what, max] of [[K, 'models', 1000], [epochs, 'epochs', 100], [trainSamples, 'trainSamples', 8000]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > max) throw new RangeError(`${what} must be an integer in [1, ${max}], got ${v}`);
+  }
+  const backend = await selectBackend(o.backend ?? 'auto');
+  const mnist = await loadMnist({ seed: 0 });
+  const train = { images: mnist.train.images.subarray(0, trainSamples * 784), labels: mnist.train.labels.subarray(0, trainSamples), count: trainSamples, shape: [trainSamples, 28, 28, 1] as const };
+  const triggers = o.mark.trigger ? buildTriggerSet(o.mark.trigger) : undefined;
+  const batchSize = 64;
+  const learningRate = 0.001;
+  const seeds: number[] = [];
+  const agreement: number[] = [];
+  const ber: number[] = [];
+  const accuracy: number[] = [];
+  for (let k = 0; k < K; k++) {
+    o.signal?.throwIfAborted();
+    const seed = seed0 + k;
+    const model = buildMnistCnn(seed);
+    try {
+      await fitModel({ model, optimizer: tf.train.adam(learningRate), data: train, numClasses: 10, epochs, batchSize, seed, ...(o.signal ? { signal: o.signal } : {}) });
+      seeds.push(seed);
+      accuracy.push(evaluateAccuracy(model, mnist.test));
+      let a: number | undefined;
+      let b: number | undefined;
+      if (triggers) {
+        const pred = predictClasses(model, { images: triggers.images, count: triggers.n, shape: [triggers.n, triggers.height, triggers.width, triggers.channels] });
+        a = pred.reduce((s, p, i) => s + (p === triggers.labels[i] ? 1 : 0), 0) / triggers.n;
+        agreement.push(a);
+      }
+      if (o.mark.weight) {
+        b = verifyWeightMark(modelTensors(model), o.mark.weight).best.ber;
+        ber.push(b);
+      }
+      o.onModel?.({ k: k + 1, models: K, accuracy: accuracy[k]!, ...(a === undefined ? {} : { agreement: a }), ...(b === undefined ? {} : { ber: b }) });
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    schema: CALIBRATION_SCHEMA,
+    commitment: { index: o.commitment.index, commitment: o.commitment.commitment },
+    task: { dataset: 'mnist', architecture: 'mnist-cnn', epochs, trainSamples, batchSize, learningRate },
+    backend: backend.detail,
+    models: K,
+    seeds,
+    cleanAccuracy: accuracy,
+    ...(triggers ? { trigger: { n: triggers.n, classes: triggers.classes, agreement, max: Math.max(...agreement), mean: mean(agreement) } } : {}),
+    ...(o.mark.weight ? { weight: { bits: o.mark.weight.bits.length, ber, min: Math.min(...ber), mean: mean(ber) } } : {}),
+    rule: CALIBRATION_RULE,
+  };
+}
+
+/** Appends calibration.recorded; returns its index. */
+export function recordCalibration(ledger: Ledger, payload: JsonObject, actor = 'hallmark calibrate'): number {
+  return ledger.append({ type: CALIBRATION_RECORDED, actor, payload }).index;
+}
+
+/** Calibration as one call (what a CLI command or an API job runs). */
+export async function runCalibration(ledger: Ledger, o: CalibrationOptions & { actor?: string }): Promise<{ index: number; payload: JsonObject }> {
+  const payload = await measureNull(o);
+  return { index: recordCalibration(ledger, payload, o.actor), payload };
+}
+
+/** The latest calibration for this commitment with a trigger distribution, read defensively. */
+export function findCalibration(ledger: Ledger, commitmentIndex: number, trigger?: { n: number; classes: number }): NullCalibration | undefined {
+  let found: NullCalibration | undefined;
+  scanEntries(ledger, CALIBRATION_RECORDED, (e) => {
+    const { index } = e;
+    const p = e.entry.payload;
+    if (p.schema !== CALIBRATION_SCHEMA) return;
+    const c = p.commitment as Record<string, unknown> | undefined;
+    const t = p.trigger as Record<string, unknown> | undefined;
+    if (!c || c.index !== commitmentIndex || !t || !Array.isArray(t.agreement)) return;
+    if (trigger && (t.n !== trigger.n || t.classes !== trigger.classes)) return;
+    const rates = t.agreement;
+    if (rates.length === 0 || rates.length > 10_000 || !rates.every((r) => typeof r === 'number' && r >= 0 && r <= 1)) {
+      throw new VerifyError('VERIFY_BAD_INPUT', `calibration.recorded entry ${index} has a malformed agreement list`);
+    }
+    found = { index, rates: rates as number[] };
+  });
+  return found;
+}

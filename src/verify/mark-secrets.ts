@@ -1,0 +1,127 @@
+// What verification needs to look for one mark, recovered the way an owner does it in a dispute:
+// the watermark.committed entry from the ledger, the opening (scheme, parameters, root, salt)
+// decrypted from the home, checked against the committed digest (so the secret we test with is
+// provably the one fixed in time), then the seeds and bits re-derived from the root.
+import type { Ledger } from '../../ledger/index.js';
+import { decodeOpening, deriveWatermarkKeys, kernelGeometry, KERNEL_LAYOUTS, MAX_BIT_COUNT, openCommitment, type CommitmentOpening, type KernelLayout } from '../core/index.js';
+import { parseJsonBytes } from '../core/encoding.js';
+import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../evidence/committed-record.js';
+import { digestParameters, LINEAGE_DERIVED, readDerivationRecord, scanEntries, type ModelId } from '../lineage/index.js';
+import { loadSecret } from '../secrets/index.js';
+import type { TriggerMarkKey } from './black-box.js';
+import { VerifyError } from './errors.js';
+import type { WeightMarkKey } from './white-box.js';
+
+export interface WeightMarkSpec extends WeightMarkKey {
+  readonly layer?: string;
+  readonly tensor?: string;
+  readonly shape: readonly number[];
+  readonly layout: KernelLayout;
+}
+
+export interface MarkKeys {
+  readonly weight?: WeightMarkSpec;
+  readonly trigger?: TriggerMarkKey;
+}
+
+export interface LoadedMark extends MarkKeys {
+  readonly index: number;
+  readonly committed: CommittedRecord;
+  /** The marked model (the output of the embedding), or the input model when no lineage names it. */
+  readonly markedModel: ModelId;
+}
+
+const bad = (m: string) => new VerifyError('VERIFY_BAD_INPUT', `committed parameters: ${m}`);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const int = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi;
+
+/** Seeds, bits and shapes of each mark an opening describes (parameters as embed commits them). */
+export function markKeysFromOpening(opening: CommitmentOpening): MarkKeys {
+  const p = opening.parameters as Record<string, unknown>;
+  const w = p.weight;
+  const t = p.trigger;
+  if (w === undefined && t === undefined) throw bad('neither a weight nor a trigger mark');
+  let weight: WeightMarkSpec | undefined;
+  let bitCount = 1;
+  if (w !== undefined) {
+    if (!isObj(w) || !int(w.bits, 1, MAX_BIT_COUNT)) throw bad('weight.bits must be an integer bit count');
+    if (typeof w.layout !== 'string' || !KERNEL_LAYOUTS.includes(w.layout as KernelLayout)) throw bad('weight.layout must be HWIO, OIHW, IO or OI');
+    if (!Array.isArray(w.shape) || !w.shape.every((d) => int(d, 1, 1 << 24))) throw bad('weight.shape must be positive integers');
+    let features: number;
+    try {
+      features = kernelGeometry(w.shape as number[], w.layout as KernelLayout).features;
+    } catch (err) {
+      throw bad((err as Error).message);
+    }
+    bitCount = w.bits as number;
+    weight = {
+      bits: new Uint8Array(0), projectionSeed: new Uint8Array(0), features,
+      shape: w.shape as number[], layout: w.layout as KernelLayout,
+      ...(typeof w.layer === 'string' ? { layer: w.layer } : {}),
+      ...(typeof w.tensor === 'string' ? { tensor: w.tensor } : {}),
+    };
+  }
+  const keys = deriveWatermarkKeys(opening.root, bitCount);
+  let trigger: TriggerMarkKey | undefined;
+  if (t !== undefined) {
+    if (!isObj(t) || !int(t.n, 1, 100_000) || !int(t.classes, 2, 65536) || !int(t.height, 1, 4096) || !int(t.width, 1, 4096) || !int(t.channels, 1, 4)) {
+      throw bad('trigger must have integer n, classes, height, width and channels');
+    }
+    trigger = {
+      imageSeed: keys.triggerImageSeed, labelSeed: keys.triggerLabelSeed,
+      n: t.n as number, classes: t.classes as number, height: t.height as number, width: t.width as number, channels: t.channels as number,
+    };
+  }
+  return {
+    ...(weight ? { weight: { ...weight, bits: keys.bits, projectionSeed: keys.projectionSeed } } : {}),
+    ...(trigger ? { trigger } : {}),
+  };
+}
+
+/** The latest watermark.committed entry, or the one at `index`. */
+export function findCommitted(ledger: Ledger, index?: number): { index: number; record: CommittedRecord } {
+  if (index !== undefined) {
+    const e = ledger.get(index);
+    if (e.entry.type !== WATERMARK_COMMITTED) throw new VerifyError('VERIFY_BAD_INPUT', `entry ${index} is a ${e.entry.type}, not a ${WATERMARK_COMMITTED}`);
+    return { index, record: readCommittedRecord(e.entry.payload, `entry ${index}`) };
+  }
+  let last: { index: number; record: CommittedRecord } | undefined;
+  scanEntries(ledger, WATERMARK_COMMITTED, (e) => {
+    last = { index: e.index, record: readCommittedRecord(e.entry.payload, `entry ${e.index}`) };
+  });
+  if (!last) throw new VerifyError('VERIFY_NOT_FOUND', 'the ledger has no watermark.committed entry: embed a mark first (hallmark embed), or pass --commitment');
+  return last;
+}
+
+/** The output of the embedding run that made this commitment (lineage.derived), if recorded. */
+export function findMarkedModel(ledger: Ledger, index: number, c: CommittedRecord): ModelId {
+  const digest = digestParameters({ scheme: c.scheme, parameters: c.parameters, commitment: c.commitment });
+  let exact: ModelId | undefined;
+  let after: ModelId | undefined;
+  scanEntries(ledger, LINEAGE_DERIVED, (e) => {
+    if (e.index <= index) return false;
+    let d;
+    try {
+      d = readDerivationRecord(e.entry.payload);
+    } catch {
+      return false;
+    }
+    if (d.operation !== 'watermark.embed' || !d.inputs.models.includes(c.model) || !d.outputs[0]) return false;
+    if (d.parametersDigest.sha256 === digest) {
+      exact = d.outputs[0];
+      return true;
+    }
+    after ??= d.outputs[0];
+    return false;
+  });
+  return exact ?? after ?? c.model;
+}
+
+/** Loads and checks one committed mark: ledger entry, decrypted opening, commitment match, keys. */
+export async function loadMark(home: { dir: string; ledger: Ledger }, passphrase: string, index?: number): Promise<LoadedMark> {
+  const found = findCommitted(home.ledger, index);
+  const bytes = await loadSecret(home.dir, `watermark-${found.record.commitment}`, passphrase);
+  const opening = decodeOpening(parseJsonBytes(bytes, 'watermark secret'));
+  openCommitment({ type: 'hallmark.watermark-commitment', version: 1, digest: found.record.commitment }, opening);
+  return { index: found.index, committed: found.record, markedModel: findMarkedModel(home.ledger, found.index, found.record), ...markKeysFromOpening(opening) };
+}
