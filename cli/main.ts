@@ -2,6 +2,7 @@
 // hallmark: the command line. Each command lives in its own small file under commands/.
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerEmbed } from './commands/embed.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
 import { registerProvenance } from './commands/provenance.js';
@@ -29,6 +30,7 @@ registerProvenance(program);
 registerEvidence(program);
 registerKeys(program);
 registerServe(program);
+registerEmbed(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -48,7 +48,8 @@ export interface DerivationRecord {
   readonly statement: JsonObject;
 }
 
-const OPERATION = /^[a-z][a-z0-9-]{0,63}$/;
+// Dots allowed for namespaced operations such as "watermark.embed" (issue 4).
+const OPERATION = /^[a-z][a-z0-9.-]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** SHA-256 of the RFC 8785 canonical JSON of the parameters: the parameters themselves may be secret. */

@@ -1,0 +1,159 @@
+import type { Command } from 'commander';
+import { embedWatermark, type EmbedEvent, type EmbedSummary, type WatermarkScheme } from '../../src/embed/index.js';
+import { parseSignerKey } from '../../src/evidence/owner-key.js';
+import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { resolvePassphrase } from '../../src/secrets/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
+import { action, EXIT, parseCount } from '../output.js';
+
+interface Opts {
+  out: string;
+  scheme?: string;
+  dataset?: string;
+  epochs?: string;
+  backend?: string;
+  layer?: string;
+  tensor?: string;
+  bits?: string;
+  triggers?: string;
+  trainingFree?: boolean;
+  json?: boolean;
+  home?: string;
+}
+
+const SCHEMES: readonly WatermarkScheme[] = ['weight', 'trigger', 'both'];
+
+/** Reads a line from the terminal without echoing it. */
+function promptHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const { stdin, stderr } = process;
+    stderr.write(question);
+    let answer = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      stderr.write('\n');
+      if (err) reject(err);
+      else resolve(answer);
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new Error('interrupted'));
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+function bar(e: EmbedEvent): string {
+  const width = 20;
+  const filled = Math.round((width * (e.batch ?? 0)) / Math.max(1, e.batches ?? 1));
+  const parts = [
+    `epoch ${e.epoch}/${e.epochs}`,
+    `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${e.batch}/${e.batches}`,
+    `loss ${e.loss?.toFixed(4)}`,
+    ...(e.triggerAccuracy !== undefined ? [`triggers ${(e.triggerAccuracy * 100).toFixed(0)}%`] : []),
+    ...(e.ber !== undefined ? [`BER ${e.ber.toFixed(3)}`] : []),
+    `${(e.samplesPerSecond ?? 0).toFixed(0)} samples/s`,
+    `(${e.backend})`,
+  ];
+  return parts.join('  ');
+}
+
+const pct = (v: number | undefined) => (v === undefined ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+
+function describe(s: EmbedSummary): string {
+  const lines = [
+    `${s.ok ? 'Embedded' : 'Embedded, but not every mark reads back'}: ${s.scheme} watermark${s.trainingFree ? ' (training-free)' : ''}`,
+    `  backend      ${s.backend.detail}`,
+    `  input        ${s.input.path}  ${s.input.id}`,
+    `  output       ${s.output.path}  ${s.output.id}`,
+  ];
+  if (s.dataset) lines.push(`  dataset      ${s.dataset.name}  ${s.dataset.id}`);
+  if (s.cleanAccuracyBefore !== undefined) {
+    lines.push(`  accuracy     ${pct(s.cleanAccuracyBefore)} -> ${pct(s.cleanAccuracyAfter)} (drop ${s.accuracyDropPoints?.toFixed(2)} points; ${s.dataset?.accuracyOn})`);
+  }
+  if (s.weight) lines.push(`  weight mark  ${s.weight.bits} bits in ${s.weight.layer} [${s.weight.shape.join('x')}] ${s.weight.layout}: BER ${s.weight.ber.toFixed(4)} (${s.weight.bitErrors} errors; ${s.weight.berBefore.toFixed(3)} before)`);
+  if (s.trigger) lines.push(`  trigger set  ${s.trigger.n} ${s.trigger.kind} images: ${pct(s.trigger.accuracy)} answered (${pct(s.trigger.accuracyBefore)} before)`);
+  if (s.training) lines.push(`  training     ${s.training.steps} steps, ${s.training.samples} samples, ${s.training.samplesPerSecond.toFixed(0)} samples/s, ${s.training.seconds.toFixed(1)} s${s.training.stoppedEarly ? ' (stopped early: marks in place)' : ''}`);
+  lines.push(`  time         ${s.seconds.toFixed(1)} s`);
+  lines.push(`  ledger       input #${s.ledger.inputModel}${s.ledger.dataset !== undefined ? `, dataset #${s.ledger.dataset}` : ''}, watermark.committed #${s.ledger.committed}, model.registered #${s.ledger.model}, lineage.derived #${s.ledger.derivation}`);
+  lines.push(`  commitment   ${s.commitment}`);
+  lines.push(`  secret       ${s.secret.path} (encrypted)`);
+  return lines.join('\n');
+}
+
+export function registerEmbed(program: Command): void {
+  program
+    .command('embed <model>')
+    .description('embed the owner\'s watermarks in a model (fine-tuning with TensorFlow.js, or --training-free) and record them in the ledger')
+    .requiredOption('--out <path>', 'where to write the marked model (must not exist)')
+    .option('--scheme <scheme>', 'weight, trigger or both', 'both')
+    .option('--dataset <mnist|dir>', 'training data: the built-in "mnist" or a folder of class subfolders of PNGs (fine-tuning default: mnist)')
+    .option('--epochs <n>', 'at most this many epochs; stops early once the marks read back', '2')
+    .option('--backend <name>', `training backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
+    .option('--layer <name>', 'layer to carry the weight mark (default: first conv/dense with >= 2x bits features)')
+    .option('--tensor <name>', 'with --training-free: tensor to mark (default: chosen by shape)')
+    .option('--bits <n>', 'weight-mark bits T', '256')
+    .option('--triggers <n>', 'trigger images N', '100')
+    .option('--training-free', 'weight mark by a minimum-norm weight change, for ONNX/safetensors models that cannot be fine-tuned')
+    .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--json', 'JSON lines: one per progress event, then the summary')
+    .action(action(async (modelPath: string, opts: Opts) => {
+      const scheme = opts.scheme as WatermarkScheme;
+      if (!SCHEMES.includes(scheme)) throw new RangeError(`--scheme must be weight, trigger or both, got "${opts.scheme}"`);
+      const backend = opts.backend as BackendChoice;
+      if (!BACKEND_CHOICES.includes(backend)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, got "${opts.backend}"`);
+      const epochs = parseCount('--epochs', opts.epochs);
+      const bits = parseCount('--bits', opts.bits);
+      const triggers = parseCount('--triggers', opts.triggers);
+      const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptHidden('passphrase for the watermark secrets: ') } : {});
+      const home = openHome(resolveHomeDir(opts.home));
+      const tty = !opts.json && process.stderr.isTTY;
+      let barShown = false;
+      const onProgress = (e: EmbedEvent) => {
+        if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'progress', ...e })}\n`);
+        else if (tty && e.phase === 'train') {
+          process.stderr.write(`\r${bar(e)}\x1b[K`);
+          barShown = true;
+        } else if (tty && e.message) {
+          if (barShown) process.stderr.write('\n');
+          barShown = false;
+          process.stderr.write(`${e.phase}: ${e.message} (${e.backend})\n`);
+        }
+      };
+      try {
+        const summary = await embedWatermark({
+          home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
+          ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
+          model: modelPath,
+          out: opts.out,
+          scheme,
+          ...(opts.trainingFree ? { trainingFree: true } : {}),
+          ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+          ...(opts.layer !== undefined ? { layer: opts.layer } : {}),
+          ...(opts.tensor !== undefined ? { tensor: opts.tensor } : {}),
+          ...(epochs !== undefined ? { epochs } : {}),
+          ...(bits !== undefined ? { bits } : {}),
+          ...(triggers !== undefined ? { triggers } : {}),
+          backend,
+          passphrase,
+          actor: 'cli',
+          onProgress,
+        });
+        if (barShown) process.stderr.write('\n');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'summary', ...summary })}\n`);
+        else process.stdout.write(`${describe(summary)}\n`);
+        return summary.ok ? EXIT.ok : EXIT.failed;
+      } finally {
+        home.close();
+      }
+    }));
+}

@@ -1,0 +1,98 @@
+// The ledger side of embedding, in the order the issue fixes: the input model and dataset are
+// registered if they are not yet, `watermark.committed` goes in before any output exists, and
+// `model.registered` + `lineage.derived` for the marked model go in together afterwards.
+import { basename, resolve } from 'node:path';
+import type { JsonObject, Ledger } from '../../ledger/index.js';
+import { commitWatermark, type WatermarkRoot } from '../core/index.js';
+import { COMMITTED_SCHEMA, WATERMARK_COMMITTED, type WatermarkScheme } from '../evidence/committed-record.js';
+import { buildTensorManifest, digestModel, MEDIA_TYPES, readModelTensors, type ModelFormat } from '../formats/index.js';
+import { datasetIdFor, findDataset, findModel, modelIdFor, registerDataset, registerModel, type DatasetId, type ModelId } from '../lineage/index.js';
+import type { DatasetSource } from './dataset-source.js';
+
+export const EMBED_OPERATION = 'watermark.embed';
+
+export interface ModelIdentity {
+  readonly id: ModelId;
+  readonly format: ModelFormat;
+  readonly descriptor: { name: string; digest: { sha256: string }; mediaType: string };
+  readonly tensors: { count: number; root: string };
+}
+
+/** The content-addressed id of a model file or folder (formats/digest.ts) and its tensor root. */
+export async function identifyModel(path: string): Promise<ModelIdentity> {
+  const digest = await digestModel(path);
+  const { format, tensors } = await readModelTensors(path);
+  const manifest = buildTensorManifest(tensors);
+  return {
+    id: modelIdFor(digest.sha256),
+    format,
+    descriptor: { name: basename(resolve(path)).slice(0, 200) || 'model', digest: { sha256: digest.sha256 }, mediaType: MEDIA_TYPES[format] },
+    tensors: { count: tensors.length, root: manifest.root },
+  };
+}
+
+/** Registers the model unless the ledger already has it; returns its entry index. */
+export function ensureModelRegistered(ledger: Ledger, m: ModelIdentity, actor: string): number {
+  const found = findModel(ledger, m.id);
+  if (found) return found.index;
+  return registerModel(ledger, { model: m.descriptor, format: m.format, tensors: m.tensors, actor }).index;
+}
+
+export function ensureDatasetRegistered(ledger: Ledger, d: Pick<DatasetSource, 'descriptor' | 'items'>, actor: string): { id: DatasetId; index: number } {
+  const id = datasetIdFor(d.descriptor.digest.sha256);
+  const found = findDataset(ledger, id);
+  if (found) return { id, index: found.index };
+  return { id, index: registerDataset(ledger, { dataset: d.descriptor, items: d.items, actor }).index };
+}
+
+export interface CommitInput {
+  readonly model: ModelId;
+  readonly scheme: WatermarkScheme;
+  readonly parameters: JsonObject;
+  readonly root: WatermarkRoot;
+  readonly salt: Uint8Array;
+  readonly ownerKey: string;
+  readonly actor: string;
+}
+
+/** Appends watermark.committed (evidence/committed-record.ts): the digest of core's commitment,
+ *  which binds scheme, parameters, the root's digest and the salt; none of them secret but the root. */
+export function appendCommitted(ledger: Ledger, c: CommitInput): { index: number; commitment: string } {
+  const { digest } = commitWatermark({ scheme: c.scheme, parameters: c.parameters, root: c.root, salt: c.salt });
+  const e = ledger.append({
+    type: WATERMARK_COMMITTED,
+    actor: c.actor,
+    payload: { schema: COMMITTED_SCHEMA, model: c.model, scheme: c.scheme, parameters: c.parameters, commitment: digest, ownerKey: c.ownerKey },
+  });
+  return { index: e.index, commitment: digest };
+}
+
+export interface OutputRegistration {
+  readonly output: ModelIdentity;
+  readonly input: ModelId;
+  readonly dataset?: DatasetId;
+  /** Hashed into parametersDigest (lineage keeps only the digest). */
+  readonly parameters: JsonObject;
+  readonly startedOn: Date;
+  readonly finishedOn: Date;
+  readonly actor: string;
+}
+
+/** model.registered for the marked model and lineage.derived from the input, in one batch. */
+export function registerOutput(ledger: Ledger, o: OutputRegistration): { model: number; derivation: number } {
+  const r = registerModel(ledger, {
+    model: o.output.descriptor,
+    format: o.output.format,
+    tensors: o.output.tensors,
+    actor: o.actor,
+    derivation: {
+      operation: EMBED_OPERATION,
+      baseModels: [o.input],
+      ...(o.dataset ? { datasets: [o.dataset] } : {}),
+      parameters: o.parameters,
+      startedOn: o.startedOn,
+      finishedOn: o.finishedOn,
+    },
+  });
+  return { model: r.index, derivation: r.derivation!.index };
+}
