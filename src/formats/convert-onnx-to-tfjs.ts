@@ -3,10 +3,9 @@
  * equivalents from other exporters: PyTorch-style NCHW inputs, Gemm with transB/alpha/beta,
  * MatMul + Add, Flatten or Reshape, explicit or automatic pads. The TF.js model takes the same
  * input tensors as the ONNX model (dim 0 is the batch, whatever the file says about it).
- * See convert-onnx-import.ts for how layouts are tracked.
+ * See convert-onnx-import.ts for how layouts are tracked. Write the result with
+ * writeTfjsArtifacts (tfjs-io.ts) or load it with tf.io.fromMemory.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { readOnnxGraph } from './convert-onnx-graph.js';
 import { corrupt, identity, Importer, unsupported } from './convert-onnx-import.js';
 import { importNode } from './convert-onnx-ops.js';
@@ -75,19 +74,4 @@ function toArtifacts(im: Importer, name: string, inputs: string[], outputs: stri
     weightSpecs: im.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
     weightData: data.buffer,
   };
-}
-
-/** Writes artifacts as a TF.js Layers folder: model.json and one weights shard. */
-export async function writeTfjsArtifacts(a: TfjsArtifacts, dir: string, shard = 'group1-shard1of1.bin'): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, shard), new Uint8Array(a.weightData));
-  const json = {
-    format: a.format,
-    generatedBy: a.generatedBy,
-    convertedBy: a.convertedBy,
-    modelTopology: a.modelTopology,
-    weightsManifest: [{ paths: [shard], weights: a.weightSpecs }],
-  };
-  await writeFile(join(dir, 'model.json'), `${JSON.stringify(json)}\n`);
-  return join(dir, 'model.json');
 }

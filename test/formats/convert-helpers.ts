@@ -1,10 +1,9 @@
 // Shared by the conversion tests: small vision models with seeded weights, saved as real TF.js
 // Layers folders, and runners for tfjs (cpu backend) and onnxruntime-node on MNIST test images.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { loadMnist } from '../../src/formats/mnist.js';
+import { saveLayersModel } from '../../src/formats/tfjs-io.js';
 
 export { tf, ort };
 
@@ -78,14 +77,9 @@ export function buildResidual(seed = 21): tf.LayersModel {
   return m;
 }
 
-/** Saves a model as a standard TF.js Layers folder: model.json + one weights shard. */
+/** Saves a model as a TF.js Layers folder (model.json + shards) with the formats writer. */
 export async function saveTfjs(model: tf.LayersModel, dir: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    writeFileSync(join(dir, 'weights.bin'), new Uint8Array(a.weightData as ArrayBuffer));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'layers-model', generatedBy: 'hallmark-test', convertedBy: null, modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await saveLayersModel(model, dir);
   return dir;
 }
 

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertOnnxToTfjs, writeTfjsArtifacts, type TfjsArtifacts } from '../../src/formats/convert-onnx-to-tfjs.js';
+import { convertOnnxToTfjs, type TfjsArtifacts } from '../../src/formats/convert-onnx-to-tfjs.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
-import { readTfjsModel } from '../../src/formats/tfjs-layers.js';
+import { loadLayersModel, writeTfjsArtifacts } from '../../src/formats/tfjs-io.js';
 import { buildBnModel, buildCnn, buildResidual, maxAbsDiff, mnistImages, predictOnnx, predictTfjs, saveTfjs, spread, tf, tfReady } from './convert-helpers.js';
 import { pytorchStyleCnn, toNchw } from './convert-onnx-fixtures.js';
 
@@ -26,19 +26,11 @@ async function load(a: TfjsArtifacts): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: a.weightData }));
 }
 
-/** Writes the artifacts as a folder and reads it back with the formats reader, as the CLI would. */
+/** Writes the artifacts as a folder and loads it back with the formats reader, as the CLI would. */
 async function viaFolder(a: TfjsArtifacts, name: string): Promise<tf.LayersModel> {
   const dir = join(root, name);
-  await writeTfjsArtifacts(a, dir);
-  const m = await readTfjsModel(dir);
-  const weightData = new Uint8Array(m.tensors.reduce((s, t) => s + t.data.byteLength, 0));
-  let pos = 0;
-  for (const t of m.tensors) {
-    weightData.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
-    pos += t.data.byteLength;
-  }
-  const specs = m.json.weightsManifest.flatMap((g) => g.weights);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: m.json.modelTopology as object, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData: weightData.buffer }));
+  await writeTfjsArtifacts(dir, a);
+  return loadLayersModel(dir);
 }
 
 describe('convertOnnxToTfjs', () => {
