@@ -1,0 +1,6 @@
+export { BACKEND_CHOICES, selectBackend, type BackendChoice, type SelectedBackend } from './backend.js';
+export { TrainError, type TrainErrorCode } from './errors.js';
+export { evaluateAccuracy, predictClasses } from './evaluate.js';
+export { fitModel, type FitOptions, type FitProgress, type FitResult, type LabelledImages, type StepContext } from './fit.js';
+export { buildMnistCnn } from './mnist-cnn.js';
+export { registerWasmTrainingKernels } from './wasm-conv-backprop-filter.js';
