@@ -18,3 +18,13 @@ export const WRITERS: readonly Role[] = ['admin', 'engineer'];
 export const ADMINS: readonly Role[] = ['admin'];
 /** Whole-ledger audits: the auditor reads everything, compliance answers for provenance. */
 export const AUDITORS: readonly Role[] = ['admin', 'auditor', 'compliance'];
+/** Provenance proofs: compliance builds them; the auditor reads them. */
+export const COMPLIANCE: readonly Role[] = ['admin', 'compliance'];
+/** Ownership evidence (it reveals a model's watermark secret to whoever holds the files). */
+export const LEGAL: readonly Role[] = ['admin', 'legal'];
+/** Verification of suspects and calibration. */
+export const VERIFIERS: readonly Role[] = ['admin', 'verifier'];
+/** Reads of a capability's results: its own roles plus the auditor, who reads everything. */
+export function readersOf(roles: readonly Role[]): readonly Role[] {
+  return roles.includes('auditor') ? roles : [...roles, 'auditor'];
+}

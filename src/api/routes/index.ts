@@ -5,6 +5,7 @@ import { docRoutes } from './docs.js';
 import { jobRoutes } from './jobs.js';
 import { keyRoutes } from './keys.js';
 import { ledgerRoutes } from './ledger.js';
+import { provenanceRoutes } from './provenance.js';
 import { registryRoutes } from './registry.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, provenanceRoutes, docRoutes];

@@ -1,0 +1,58 @@
+// Provenance proofs for compliance teams: POST builds a model's bundle (lineage entries,
+// inclusion proofs, a signed checkpoint, the owner's DSSE-signed SLSA statement) and stores it
+// under its SHA-256; GET downloads exactly those bytes, which `hallmark provenance verify`
+// checks offline. Building is a scan of lineage entries plus one signature, so it runs inline.
+import { z } from '@hono/zod-openapi';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../../../ledger/index.js';
+import { buildProvenanceBundle, formatBundleJson } from '../../evidence/index.js';
+import { listTimestamps } from '../../tsa/index.js';
+import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
+import { actorOf, type RouteGroup } from '../context.js';
+import { defineRoute } from '../define-route.js';
+import { readOwnerSignerKey } from '../owner-key.js';
+import { COMPLIANCE, readersOf } from '../roles.js';
+import { Hex64 } from '../schemas.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const ModelId = z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>');
+const BUNDLE = 'bundle.json';
+
+export const ProvenanceCreated = z.object({
+  id: Hex64.openapi({ description: 'SHA-256 of the bundle file; GET /v1/provenance/{id} returns it' }),
+  model: z.string(), size: z.number().int(), entries: z.number().int(), timestamps: z.number().int(),
+  checkpointSize: z.number().int(), logVerifierKey: z.string(), ownerVerifierKey: z.string(), index: z.number().int(),
+}).openapi('ProvenanceCreated');
+
+export const provenanceRoutes: RouteGroup = (app, deps) => {
+  const { ledger, homeDir } = deps;
+
+  app.openapi(defineRoute(COMPLIANCE, {
+    method: 'post', path: '/v1/provenance', tags: ['provenance'], summary: "Build a model's provenance bundle (verifiable offline with `hallmark provenance verify`)",
+    request: { body: { required: true, content: { 'application/json': { schema: z.object({ modelId: ModelId }).strict() } } } },
+    responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
+  }), (c) => {
+    const { modelId } = c.req.valid('json');
+    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: readOwnerSignerKey(homeDir), timestamps: listTimestamps(homeDir) });
+    const text = formatBundleJson(bundle);
+    const bytes = new TextEncoder().encode(text);
+    const id = toHex(sha256(bytes));
+    const dir = ensureArtifactDir(homeDir, 'provenance', id);
+    // Same bytes, same name: a repeated request for an unchanged log finds the file in place.
+    if (!existsSync(join(dir, BUNDLE))) writeFileSync(join(dir, BUNDLE), bytes, { mode: 0o600 });
+    const checkpointSize = Number(bundle.checkpoint.split('\n')[1]);
+    const e = ledger.append({ type: 'api.provenance-created', actor: actorOf(c.var.key), payload: { schema: 'hallmark/api.provenance-created/v1', model: bundle.model, bundle: { sha256: id }, checkpointSize } });
+    return c.json({
+      id, model: bundle.model, size: bytes.length, entries: bundle.entries.length, timestamps: bundle.timestamps.length, checkpointSize,
+      logVerifierKey: bundle.log.verifierKey, ownerVerifierKey: bundle.owner.verifierKey, index: e.index,
+    }, 201);
+  });
+
+  app.openapi(defineRoute(readersOf(COMPLIANCE), {
+    method: 'get', path: '/v1/provenance/{id}', tags: ['provenance'], summary: 'Download a provenance bundle (the exact bytes hallmark wrote)',
+    request: { params: z.object({ id: Hex64 }) },
+    responses: { 200: { description: 'the bundle', content: { 'application/json': { schema: z.unknown() } } }, 404: json(z.unknown(), 'no such bundle') },
+  }), (c) => fileResponse(artifactFile(homeDir, 'provenance', c.req.valid('param').id, BUNDLE), `provenance-${c.req.valid('param').id.slice(0, 12)}.json`) as never);
+};
