@@ -1,20 +1,19 @@
 // hallmark evidence export --verification ID --out DIR; hallmark evidence verify DIR [--suspect FILE]
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { EvidenceError, exportEvidence, formatEvidenceResult, readCommitmentOpening, verifyEvidence } from '../../src/evidence/index.js';
+import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening, verifyEvidence } from '../../src/evidence/index.js';
+import { resolvePassphrase } from '../../src/secrets/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { readKeyArg } from './provenance.js';
 
-function readOpening(file: string): ReturnType<typeof readCommitmentOpening> {
-  let v: unknown;
+function readOpening(file: string): unknown {
   try {
-    v = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     throw new EvidenceError('EVIDENCE_INVALID', `${file} is not a JSON commitment opening`);
   }
-  return readCommitmentOpening(v, file);
 }
 
 export function registerEvidence(program: Command): void {
@@ -24,15 +23,17 @@ export function registerEvidence(program: Command): void {
     .description('write evidence.json (DSSE-signed), report.pdf and VERIFY.md for a verification.recorded entry')
     .requiredOption('--verification <index>', 'ledger index of the verification.recorded entry')
     .requiredOption('--out <dir>', 'output folder (must not hold an evidence.json yet)')
-    .requiredOption('--opening <file>', 'the commitment opening {scheme, parameters, secretDigest, salt} as JSON')
+    .option('--opening <file>', 'the commitment opening document as JSON (default: decrypt it from the home with $HALLMARK_PASSPHRASE or a prompt)')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
-    .action(action(async (opts: { verification: string; out: string; opening: string; home?: string; json?: boolean }) => {
+    .action(action(async (opts: { verification: string; out: string; opening?: string; home?: string; json?: boolean }) => {
       const home = openHome(resolveHomeDir(opts.home));
       try {
+        const index = parseCount('--verification', opts.verification)!;
+        const opening = opts.opening ? readOpening(opts.opening) : await loadStoredOpening(home.ledger, home.paths.dir, index, await resolvePassphrase());
         const r = await exportEvidence({
-          ledger: home.ledger, verificationIndex: parseCount('--verification', opts.verification)!, ownerSignerKey: home.readOwnerSignerKey(),
-          opening: readOpening(opts.opening), timestamps: listTimestamps(home.paths.dir), outDir: opts.out,
+          ledger: home.ledger, verificationIndex: index, ownerSignerKey: home.readOwnerSignerKey(),
+          opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out,
         });
         emit(opts, { files: r.files, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
           [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'`].join('\n'));

@@ -5,19 +5,19 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJsonBytes, toHex, type JsonObject, type Ledger } from '../../ledger/index.js';
-import { deriveWatermarkRoot } from '../core/derive.js';
+import { encodeOpening } from '../core/index.js';
 import { findModel, scanEntries } from '../lineage/index.js';
 import { parseToken, type StoredTimestamp } from '../tsa/index.js';
 import { nameOf } from '../tsa/verify-token.js';
 import { pickTimestamps } from './bundle-timestamps.js';
-import { readCommittedRecord, readCommitmentOpening, WATERMARK_COMMITTED, computeCommitment, type CommitmentOpening } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED } from './committed-record.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { EvidenceError } from './errors.js';
 import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closure.js';
 import { proveConsistency, proveEntries } from './log-proofs.js';
 import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { renderReportPdf } from './report-pdf.js';
-import { digestSecretMaterial, secretMaterialToJson } from './secret-material.js';
+import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
 import { readVerificationRecord, VERIFICATION_RECORDED } from './verification-record.js';
 import { renderVerifyMd } from './verify-md.js';
@@ -29,8 +29,8 @@ export interface ExportEvidenceInput {
   readonly ledger: Ledger;
   readonly verificationIndex: number;
   readonly ownerSignerKey: string;
-  /** The opening of the commitment (scheme, parameters, secretDigest, salt), from the secret store. */
-  readonly opening: CommitmentOpening;
+  /** The commitment opening document (src/core encodeOpening form), decrypted from the secret store. */
+  readonly opening: unknown;
   readonly timestamps?: readonly StoredTimestamp[];
   readonly outDir: string;
 }
@@ -50,10 +50,12 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
   const ce = ledger.get(record.commitment.index);
   if (ce.entry.type !== WATERMARK_COMMITTED) throw notFound(`verification entry ${ve.index} points at entry ${ce.index}, which is not watermark.committed`);
   const committed = readCommittedRecord(ce.entry.payload, `entry ${ce.index}`);
-  const opening = readCommitmentOpening(input.opening);
-  if (computeCommitment(opening) !== committed.commitment) throw new EvidenceError('EVIDENCE_INVALID', `the opening does not match the commitment of entry ${ce.index} (wrong secret for this model?)`);
-  const secret = secretMaterialToJson(deriveWatermarkRoot(owner.seed, committed.model));
-  if (digestSecretMaterial(secret) !== opening.secretDigest) throw new EvidenceError('EVIDENCE_INVALID', `the owner key does not re-derive the secret committed at entry ${ce.index}`);
+  let opening;
+  try {
+    opening = readRevealedOpening(input.opening, committed, owner.publicKey, `the opening for entry ${ce.index}`);
+  } catch (err) {
+    throw new EvidenceError('EVIDENCE_INVALID', `${(err as Error).message} (wrong secret for this verification?)`, { cause: err });
+  }
   const commitCp = ledger.checkpointCovering(ce.index);
   if (!commitCp) throw notFound(`no signed checkpoint covers the commitment entry ${ce.index}`);
   const cp = ledger.checkpoint();
@@ -91,7 +93,7 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
       commitmentCheckpoint: commitCp.note,
       consistency: { ...proveConsistency(ledger, commitCp, cp) },
       entries: proveEntries(ledger, indices, cp.size) as unknown as JsonObject[],
-      commitment: { index: ce.index, opening: opening as unknown as JsonObject, secret: secret as unknown as JsonObject },
+      commitment: { index: ce.index, opening: encodeOpening(opening) },
       verification: { index: ve.index },
       timestamps: timestamps as unknown as JsonObject[],
       files: { 'report.pdf': { sha256: sha(pdf) }, 'VERIFY.md': { sha256: sha(verifyMd) } },

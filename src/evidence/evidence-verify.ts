@@ -6,14 +6,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, toHex, type JsonValue } from '../../ledger/index.js';
 import { verifyBundleTimestamps, type VerifiedTimestamp } from './bundle-timestamps.js';
-import { computeCommitment, readCommittedRecord, readCommitmentOpening, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
 import { closeLineage } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries } from './log-proofs.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
-import { digestSecretMaterial, readSecretMaterial } from './secret-material.js';
+import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
 import { readVerificationRecord, VERIFICATION_RECORDED, type VerificationRecord } from './verification-record.js';
 
@@ -101,7 +101,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   if (!ve || ve.entry.type !== VERIFICATION_RECORDED) throw failed(`entry ${vIndex} (the verification) is not among the proven entries as verification.recorded`);
   const record = readVerificationRecord(ve.entry.payload, `entry ${vIndex}`);
   if (record.ownerKey !== owner.verifierKey) throw failed(`verification entry ${vIndex} was made for another owner key`);
-  const c = obj(p.commitment, 'predicate.commitment', ['index', 'opening', 'secret']);
+  const c = obj(p.commitment, 'predicate.commitment', ['index', 'opening']);
   const cIndex = int(c.index, 'commitment index');
   if (cIndex !== record.commitment.index) throw failed(`the verification used commitment entry ${record.commitment.index}, the bundle opens entry ${cIndex}`);
   const ce = entries.find((e) => e.index === cIndex);
@@ -113,13 +113,8 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   if (!(cp0.size <= vIndex)) throw failed(`the commitment was not sealed before the verification: checkpoint size ${cp0.size} > verification entry ${vIndex}`);
   checks.push(`commitment entry ${cIndex} sealed by checkpoint ${cp0.size}, before verification entry ${vIndex}`);
 
-  const opening = readCommitmentOpening(c.opening, 'commitment opening');
-  if (computeCommitment(opening) !== committed.commitment) throw failed(`the commitment opening does not hash to the commitment in entry ${cIndex}`);
-  if (opening.scheme !== committed.scheme || canonicalJson(opening.parameters) !== canonicalJson(committed.parameters)) throw failed('the opening names other parameters than the commitment entry');
-  const secret = readSecretMaterial(c.secret, 'revealed secret');
-  if (digestSecretMaterial(secret.json) !== opening.secretDigest) throw failed('the revealed secret does not hash to the committed secretDigest');
-  if (toHex(secret.ownerPublicKey) !== toHex(owner.publicKey)) throw failed('the revealed secret belongs to another owner key');
-  if (secret.modelId !== committed.model) throw failed(`the revealed secret is for ${secret.modelId}, the commitment for ${committed.model}`);
+  const opening = readRevealedOpening(c.opening, committed, owner.publicKey, 'the commitment opening');
+  if (canonicalJson(opening.parameters) !== canonicalJson(committed.parameters)) throw failed('the opening names other parameters than the commitment entry');
   checks.push('commitment opening and revealed secret (owner signature over the model id) check out');
 
   const lineage = entries.filter((e) => e.index !== vIndex);

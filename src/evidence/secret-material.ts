@@ -1,38 +1,28 @@
-// The secret material an evidence bundle reveals: the watermark root of src/core/derive.ts (the
-// owner's Ed25519 signature over the model id), from which the projection matrix, the trigger
-// set and the bit string are all re-derived. Its digest is what watermark.committed committed to.
-//   secretDigest = hex SHA-256 of canonical JSON { modelId, ownerPublicKey: hex, signature: hex }
-// (until src/core/commitment.ts defines its own digest, at which point this follows it).
-import { sha256 } from '@noble/hashes/sha2.js';
-import { canonicalJsonBytes, toHex } from '../../ledger/index.js';
-import { verifyWatermarkRoot, type WatermarkRoot } from '../core/derive.js';
-import { failed, malformed } from './errors.js';
+// The secret an evidence bundle reveals: the commitment opening of src/core/commitment.ts, whose
+// root is the owner's Ed25519 signature over the model id. From the root every watermark value
+// (projection, trigger set, bits) is re-derived, and only the owner's key could have made it.
+import { decodeOpening, openCommitment, verifyWatermarkRoot, type CommitmentOpening } from '../core/index.js';
+import { isHallmarkError, toHex } from '../../ledger/index.js';
+import type { CommittedRecord } from './committed-record.js';
+import { failed } from './errors.js';
 
-export interface SecretMaterialJson {
-  modelId: string;
-  ownerPublicKey: string;
-  signature: string;
-}
-
-export function secretMaterialToJson(root: WatermarkRoot): SecretMaterialJson {
-  return { modelId: root.modelId, ownerPublicKey: toHex(root.ownerPublicKey), signature: toHex(root.signature) };
-}
-
-export function digestSecretMaterial(s: SecretMaterialJson): string {
-  return toHex(sha256(canonicalJsonBytes({ modelId: s.modelId, ownerPublicKey: s.ownerPublicKey, signature: s.signature })));
-}
-
-export function readSecretMaterial(v: unknown, where = 'secret material'): WatermarkRoot & { json: SecretMaterialJson } {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).sort().join() !== 'modelId,ownerPublicKey,signature') throw malformed(`${where} must have exactly modelId, ownerPublicKey and signature`);
-  const o = v as Record<string, unknown>;
-  if (typeof o.modelId !== 'string' || o.modelId.length > 200) throw malformed(`${where}.modelId is not a model id`);
-  if (typeof o.ownerPublicKey !== 'string' || !/^[0-9a-f]{64}$/.test(o.ownerPublicKey)) throw malformed(`${where}.ownerPublicKey must be 32 bytes in hex`);
-  if (typeof o.signature !== 'string' || !/^[0-9a-f]{128}$/.test(o.signature)) throw malformed(`${where}.signature must be 64 bytes in hex`);
-  const root = { modelId: o.modelId, ownerPublicKey: new Uint8Array(Buffer.from(o.ownerPublicKey, 'hex')), signature: new Uint8Array(Buffer.from(o.signature, 'hex')) };
+/**
+ * Parses a revealed opening and checks it against a watermark.committed record and the owner's
+ * public key: it hashes to the committed digest, it names the committed scheme and parameters,
+ * and its root is the owner's signature over the committed model id.
+ */
+export function readRevealedOpening(v: unknown, committed: CommittedRecord, ownerPublicKey: Uint8Array, where = 'commitment opening'): CommitmentOpening {
+  let opening: CommitmentOpening;
   try {
-    verifyWatermarkRoot(root);
+    opening = decodeOpening(v);
+    openCommitment({ type: 'hallmark.watermark-commitment', version: 1, digest: committed.commitment }, opening);
+    verifyWatermarkRoot(opening.root);
   } catch (err) {
-    throw failed(`${where}: ${(err as Error).message}`, err);
+    if (isHallmarkError(err)) throw failed(`${where}: ${err.message}`, err);
+    throw err;
   }
-  return { ...root, json: o as unknown as SecretMaterialJson };
+  if (toHex(opening.root.ownerPublicKey) !== toHex(ownerPublicKey)) throw failed(`${where}: the revealed secret belongs to another owner key`);
+  if (opening.root.modelId !== committed.model) throw failed(`${where}: the revealed secret is for ${opening.root.modelId.slice(0, 100)}, the commitment for ${committed.model}`);
+  if (opening.scheme !== committed.scheme) throw failed(`${where}: scheme "${opening.scheme.slice(0, 40)}" is not the committed "${committed.scheme}"`);
+  return opening;
 }

@@ -57,11 +57,13 @@ that proves the bundle is internally consistent, not who made it.
 6. **The commitment predates the suspect.** The \`watermark.committed\` entry is covered by the
    commitment-time checkpoint, whose size is at most the index of the \`verification.recorded\` entry:
    the watermark secret was fixed before the suspect was examined.
-7. **The revealed secret is the committed one.** SHA-256 of the canonical JSON
-   \`{scheme, parameters, secretDigest, salt}\` (\`predicate.commitment.opening\`) equals the commitment
-   in the ledger entry; the revealed secret (\`predicate.commitment.secret\`, an Ed25519 signature by the
-   owner over the model id) verifies with the owner's key and hashes to \`secretDigest\`. Only the owner
-   could have produced it, and every watermark value (projection, trigger set, bits) derives from it.
+7. **The revealed secret is the committed one.** \`predicate.commitment.opening\` reveals the scheme,
+   parameters, salt and the watermark root. SHA-256 of the canonical JSON
+   \`{type: "hallmark.watermark-commitment", version: 1, scheme, parameters, secretDigest, salt}\`, where
+   \`secretDigest\` is SHA-256 of the canonical JSON of the root document, equals the commitment in the
+   ledger entry. The root is an Ed25519 signature by the owner over the model id: it verifies with the
+   owner's key, so only the owner could have produced it, and every watermark value (projection,
+   trigger set, bits) derives from it.
 8. **The marked model descends from the committed model.** Registrations and \`lineage.derived\`
    entries link the model named in the verification to the model the commitment was made for.
 9. **The verification record.** The \`verification.recorded\` entry names the suspect's SHA-256, the

@@ -15,7 +15,7 @@ let fx: Fixture;
 let tsa: TsaServer;
 beforeAll(async () => {
   tsa = await startTsaServer();
-  fx = makeFixture('cli');
+  fx = await makeFixture('cli');
   fx.home.close();
 }, 60_000);
 afterAll(() => tsa?.close());
@@ -42,10 +42,9 @@ describe('hallmark provenance / evidence / ledger timestamp', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^hallmark: EVIDENCE_BAD_BUNDLE: provenance bundle is not in the exact form/);
 
-    const opening = join(dir, 'opening.json');
-    writeFileSync(opening, JSON.stringify(fx.opening));
+    // The opening comes out of the home's encrypted secret store, as after a real embed.
     const out = join(dir, 'evidence');
-    const e = hallmark(['evidence', 'export', '--verification', String(fx.verificationIndex), '--out', out, '--opening', opening], { env });
+    const e = hallmark(['evidence', 'export', '--verification', String(fx.verificationIndex), '--out', out], { env: { ...env, HALLMARK_PASSPHRASE: fx.passphrase } });
     expect(e.status, e.stderr).toBe(0);
     expect(e.stdout).toMatch(/report for people: .*report\.pdf/);
     const ev = hallmark(['evidence', 'verify', out, '--pubkey', logKey, '--tsa-ca', tsa.pki.caCert]);

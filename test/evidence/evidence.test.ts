@@ -20,7 +20,7 @@ const ca = () => readCertificates(readFileSync(tsa.pki.caCert), 'ca');
 
 beforeAll(async () => {
   tsa = await startTsaServer();
-  fx = makeFixture();
+  fx = await makeFixture();
   await stampCheckpoint(fx.home.ledger, fx.dir, tsa.url, { caCerts: ca() });
   out = join(mkdtempSync(join(tmpdir(), 'hallmark-evout-')), 'evidence');
   await exportEvidence({ ledger: fx.home.ledger, verificationIndex: fx.verificationIndex, ownerSignerKey: fx.home.readOwnerSignerKey(), opening: fx.opening, timestamps: listTimestamps(fx.dir), outDir: out });
@@ -114,11 +114,12 @@ describe('ownership evidence', () => {
     await rejects(write((p) => p.entries.splice(0, 1)), /registration is not in the bundle|not part of the lineage|has no registration/);
     await rejects(write((p) => p.entries.splice(p.entries.length - 1, 1)), /not among the proven entries/);
     await rejects(write((p) => ([p.entries[0].proof, p.entries[1].proof] = [p.entries[1].proof, p.entries[0].proof])), /inclusion proof/);
-    await rejects(write((p) => (p.commitment.opening.salt = '00'.repeat(16))), /opening does not hash/);
+    await rejects(write((p) => (p.commitment.opening.salt = Buffer.alloc(32).toString('base64'))), /commitment opening: .*do not hash to the committed digest/);
+    await rejects(write((p) => (p.commitment.opening.root.signature = p.commitment.opening.root.signature.replace(/^./, (ch: string) => (ch === 'A' ? 'B' : 'A')))), /commitment opening/);
     await rejects(write((p) => ((p.commitmentCheckpoint = p.checkpoint), (p.consistency = { from: p.consistency.to, to: p.consistency.to, proof: [] }))), /not sealed before the verification/);
     await rejects(write((p) => (p.timestamps[0].token = p.timestamps[0].token.slice(0, -8) + 'AAAAAAA=')), /timestamp 1/);
     // Replay: evidence of another ledger/model under this bundle's keys.
-    const fx2 = makeFixture('b');
+    const fx2 = await makeFixture('b');
     const out2 = join(mkdtempSync(join(tmpdir(), 'hallmark-ev2-')), 'e');
     await exportEvidence({ ledger: fx2.home.ledger, verificationIndex: fx2.verificationIndex, ownerSignerKey: fx2.home.readOwnerSignerKey(), opening: fx2.opening, outDir: out2 });
     await expect(verifyEvidence(out2, pinned())).rejects.toThrow(/no signature by|does not verify|different/);

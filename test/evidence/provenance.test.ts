@@ -9,8 +9,8 @@ import { makeFixture, type Fixture } from './fixture.js';
 let fx: Fixture;
 let bundle: ProvenanceBundle;
 let text: string;
-beforeAll(() => {
-  fx = makeFixture();
+beforeAll(async () => {
+  fx = await makeFixture();
   bundle = buildProvenanceBundle({ ledger: fx.home.ledger, modelId: fx.marked, ownerSignerKey: fx.home.readOwnerSignerKey() });
   text = formatBundleJson(bundle);
 });

@@ -1,0 +1,23 @@
+// The opening of the commitment a verification used, decrypted from the home's secret store
+// (written there by embed under the id "watermark-<commitment digest>").
+import type { Ledger } from '../../ledger/index.js';
+import { loadSecret } from '../secrets/index.js';
+import { readCommittedRecord, WATERMARK_COMMITTED } from './committed-record.js';
+import { EvidenceError } from './errors.js';
+import { readVerificationRecord, VERIFICATION_RECORDED } from './verification-record.js';
+
+export async function loadStoredOpening(ledger: Ledger, homeDir: string, verificationIndex: number, passphrase: string): Promise<unknown> {
+  if (!Number.isSafeInteger(verificationIndex) || verificationIndex < 0 || verificationIndex >= ledger.size()) throw new EvidenceError('EVIDENCE_NOT_FOUND', `the ledger has no entry ${verificationIndex}`);
+  const ve = ledger.get(verificationIndex);
+  if (ve.entry.type !== VERIFICATION_RECORDED) throw new EvidenceError('EVIDENCE_NOT_FOUND', `entry ${ve.index} is a ${ve.entry.type}, not a verification.recorded entry`);
+  const record = readVerificationRecord(ve.entry.payload, `entry ${ve.index}`);
+  const ce = ledger.get(record.commitment.index);
+  if (ce.entry.type !== WATERMARK_COMMITTED) throw new EvidenceError('EVIDENCE_NOT_FOUND', `entry ${ce.index} is not watermark.committed`);
+  const committed = readCommittedRecord(ce.entry.payload, `entry ${ce.index}`);
+  const bytes = await loadSecret(homeDir, `watermark-${committed.commitment}`, passphrase);
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    throw new EvidenceError('EVIDENCE_INVALID', `the stored secret for entry ${ce.index} is not a JSON opening`);
+  }
+}
