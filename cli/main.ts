@@ -5,11 +5,15 @@ import { registerDemo } from './commands/demo.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerInit } from './commands/init.js';
 import { registerLedger } from './commands/ledger.js';
+import { registerDatasetCommands } from './commands/dataset.js';
+import { registerModelCommands } from './commands/model.js';
+import { registerLineage } from './commands/lineage.js';
 import { registerProvenance } from './commands/provenance.js';
 import { registerEvidence } from './commands/evidence.js';
 import { registerTimestamp } from './commands/timestamp.js';
 import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT } from './output.js';
 
 const program = new Command();
@@ -25,12 +29,16 @@ program
 
 registerInit(program);
 registerLedger(program);
+registerDatasetCommands(program);
+registerModelCommands(program);
+registerLineage(program);
 registerTimestamp(program);
 registerProvenance(program);
 registerEvidence(program);
 registerKeys(program);
 registerServe(program);
 registerEmbed(program);
+registerVerify(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

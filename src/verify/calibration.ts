@@ -113,7 +113,7 @@ export async function measureNull(o: CalibrationOptions): Promise<JsonObject> {
 }
 
 /** Appends calibration.recorded; returns its index. */
-export function recordCalibration(ledger: Ledger, payload: JsonObject, actor = 'hallmark calibrate'): number {
+export function recordCalibration(ledger: Ledger, payload: JsonObject, actor = 'hallmark-calibrate'): number {
   return ledger.append({ type: CALIBRATION_RECORDED, actor, payload }).index;
 }
 

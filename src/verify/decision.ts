@@ -43,7 +43,7 @@ export function decideOwnership(outcomes: readonly TestOutcome[], alpha = DEFAUL
   const owned = log10FamilyPValue < Math.log10(alpha);
   const corr = m > 1 ? ` x ${m} tests (Bonferroni)` : '';
   const reason = owned
-    ? `owned: the ${best.name} mark's p-value ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)} is below alpha = ${alpha}`
-    : `not shown: the smallest p-value, ${best.name} ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)}, is not below alpha = ${alpha}`;
+    ? `the ${best.name} mark's p-value ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)} is below alpha = ${alpha}`
+    : `the smallest p-value, ${best.name} ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)}, is not below alpha = ${alpha}`;
   return { owned, alpha, tests: m, familyPValue: 10 ** log10FamilyPValue, log10FamilyPValue, decidedBy: best.name, reason };
 }

@@ -126,7 +126,7 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
     ...(backend ? { backend: backend.slice(0, 100) } : {}),
   };
   const record = readVerificationRecord(payload); // our own output passes the reader evidence uses
-  const index = o.home.ledger.append({ type: VERIFICATION_RECORDED, actor: o.actor ?? 'hallmark verify', payload: payload as never }).index;
+  const index = o.home.ledger.append({ type: VERIFICATION_RECORDED, actor: o.actor ?? 'hallmark-verify', payload: payload as never }).index;
   return {
     index,
     record,

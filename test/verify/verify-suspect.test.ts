@@ -1,0 +1,122 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveWatermarkKeys, deriveWatermarkRoot } from '../../src/core/index.js';
+import { embedWatermark } from '../../src/embed/index.js';
+import { commitWithSecret } from '../../src/embed/commit-secret.js';
+import { parseSignerKey } from '../../src/evidence/owner-key.js';
+import { readVerificationRecord, VERIFICATION_RECORDED } from '../../src/evidence/verification-record.js';
+import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
+import { loadLayersModel, readModelTensors, saveLayersModel, writeSafetensorsFile } from '../../src/formats/index.js';
+import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { modelIdFor } from '../../src/lineage/index.js';
+import { selectBackend } from '../../src/train/backend.js';
+import { fitModel } from '../../src/train/fit.js';
+import { buildTriggerSet } from '../../src/verify/black-box.js';
+import { CALIBRATION_RECORDED, CALIBRATION_SCHEMA } from '../../src/verify/calibration.js';
+import { verifySuspect } from '../../src/verify/verify-suspect.js';
+import { hallmark } from '../helpers/cli.js';
+import { startInferenceServer, type InferenceServer } from '../helpers/inference-server.js';
+import { FIXTURE, naiveUpperTail } from './helpers.js';
+
+const PASS = 'correct horse';
+
+describe('verifySuspect and hallmark verify, end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-verify-'));
+  const homeDir = join(dir, 'home');
+  let home: Home;
+  let h: { dir: string; ledger: Home['ledger']; ownerVerifierKey: string };
+  let server: InferenceServer | undefined;
+  const onnx = join(dir, 'fixture.onnx');
+
+  beforeAll(async () => {
+    initHome(homeDir);
+    home = openHome(homeDir);
+    h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
+    writeFileSync(onnx, await convertTfjsToOnnx(FIXTURE));
+  });
+  afterAll(async () => {
+    await server?.close();
+    home?.close();
+  });
+
+  it('white-box: a training-free mark in an ONNX model is found in it and in a renamed safetensors copy; the original is not accused', async () => {
+    const seed = parseSignerKey(home.readOwnerSignerKey()).seed;
+    const s = await embedWatermark({ home: h, ownerSeed: seed, model: onnx, out: join(dir, 'marked.onnx'), trainingFree: true, scheme: 'weight', passphrase: PASS });
+    expect(s.weight?.ber).toBe(0);
+    const r = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: join(dir, 'marked.onnx') } });
+    expect(r.decision.owned).toBe(true);
+    expect(r.weight!.best.matches).toBe(256);
+    expect(r.record).toMatchObject({ method: 'white-box', model: s.output.id, owned: true, alpha: 1e-6, commitment: { index: s.ledger.committed, commitment: s.commitment } });
+    expect(r.record.weight!.pValue / naiveUpperTail(256, 256)).toBeCloseTo(1, 10);
+    // The ledger entry is what the evidence reader accepts.
+    const e = home.ledger.get(r.index);
+    expect(e.entry.type).toBe(VERIFICATION_RECORDED);
+    expect(readVerificationRecord(e.entry.payload).suspect).toMatchObject({ kind: 'file', descriptor: { name: 'marked.onnx' } });
+
+    const { tensors } = await readModelTensors(join(dir, 'marked.onnx'));
+    await writeSafetensorsFile(join(dir, 'thief.safetensors'), tensors.map((t, i) => ({ ...t, name: `blocks.${i}.w` })));
+    const t = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: join(dir, 'thief.safetensors') }, alpha: 1e-9 });
+    expect(t.decision.owned).toBe(true);
+    expect(t.record.alpha).toBe(1e-9);
+
+    const u = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: onnx } });
+    expect(u.decision.owned).toBe(false);
+    expect(u.weight!.correctedPValue).toBeGreaterThan(1e-6);
+  });
+
+  it('the CLI prints every number, exits 1 when not shown and 0 when owned, and refuses a wrong passphrase', () => {
+    const env = { HALLMARK_PASSPHRASE: PASS };
+    const no = hallmark(['verify', onnx], { home: homeDir, env });
+    expect(no.status).toBe(1);
+    expect(no.stdout).toMatch(/NOT SHOWN/);
+    expect(no.stdout).toMatch(/Binomial\(256, 1\/2\)/);
+    expect(no.stdout).toMatch(/Bonferroni/);
+    const yes = hallmark(['verify', join(dir, 'marked.onnx'), '--json'], { home: homeDir, env });
+    expect(yes.status).toBe(0);
+    const j = JSON.parse(yes.stdout);
+    expect(j.decision.owned).toBe(true);
+    expect(j.record.weight.matches).toBe(256);
+    const bad = hallmark(['verify', onnx], { home: homeDir, env: { HALLMARK_PASSPHRASE: 'Zq9-not-it' } });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/SECRET_BAD_PASSPHRASE/);
+    expect(bad.stderr).not.toMatch(/Zq9/);
+  });
+
+  it('black-box through a loopback endpoint: a model that learned our triggers is owned; the calibrated null is used when recorded', async () => {
+    // A trigger-only commitment for the fixture, and a copy of the fixture fine-tuned on it.
+    const seed = parseSignerKey(home.readOwnerSignerKey()).seed;
+    const model = modelIdFor('0'.repeat(63) + '1');
+    const trigger = { n: 100, kind: 'abstract-patterns/v1', height: 28, width: 28, channels: 1, classes: 10 };
+    const c = await commitWithSecret({ home: h, ownerSeed: seed, model, scheme: 'trigger', parameters: { trigger }, passphrase: PASS, actor: 'test' });
+    const keys = deriveWatermarkKeys(deriveWatermarkRoot(seed, model), 1);
+    const set = buildTriggerSet({ imageSeed: keys.triggerImageSeed, labelSeed: keys.triggerLabelSeed, ...trigger });
+    await selectBackend('wasm');
+    const m = await loadLayersModel(FIXTURE);
+    await fitModel({ model: m, optimizer: tf.train.adam(0.003), data: { images: set.images, labels: set.labels, count: 100, shape: [100, 28, 28, 1] }, numClasses: 10, epochs: 40, batchSize: 50, seed: 1 });
+    await saveLayersModel(m, join(dir, 'learned'));
+    m.dispose();
+    writeFileSync(join(dir, 'learned.onnx'), await convertTfjsToOnnx(join(dir, 'learned')));
+    server = await startInferenceServer(join(dir, 'learned.onnx'), 'suspect');
+
+    const r = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { url: `${server.url}/v2/models/suspect/infer`, protocol: 'oip-v2' } });
+    expect(r.decision.owned).toBe(true);
+    expect(r.trigger!.matches).toBeGreaterThan(80);
+    expect(r.record).toMatchObject({ method: 'black-box', suspect: { kind: 'endpoint', protocol: 'oip-v2' }, trigger: { nullSource: 'uniform', chanceRate: 0.1 } });
+    expect(r.calibration?.present).toBe(false);
+    expect(r.requests).toBe(5); // metadata + 4 batches of 25
+
+    // A calibration entry for this commitment raises chance to its highest observed rate.
+    const cal = home.ledger.append({ type: CALIBRATION_RECORDED, actor: 'test', payload: { schema: CALIBRATION_SCHEMA, commitment: { index: c.index, commitment: c.commitment }, trigger: { n: 100, classes: 10, agreement: [0.12, 0.18, 0.07] } } });
+    const k = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { url: server.url, protocol: 'tfserving', modelName: 'suspect' } });
+    expect(k.trigger).toMatchObject({ nullSource: 'calibrated', chanceRate: 0.18, calibrationIndex: cal.index, matches: r.trigger!.matches });
+    expect(k.trigger!.pValue / naiveUpperTail(k.trigger!.matches, 100, 18n, 100n)).toBeCloseTo(1, 8);
+    expect(k.record.trigger).toMatchObject({ calibration: cal.index, nullDistribution: [0.12, 0.18, 0.07] });
+
+    // The unmarked fixture, queried locally through onnxruntime, is not accused.
+    const u = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { path: onnx } });
+    expect(u.decision.owned).toBe(false);
+  });
+});
