@@ -31,6 +31,7 @@ export function createApp(options: AppOptions): ApiApp {
     clock: options.clock ?? (() => new Date()),
     limits,
     log,
+    hasPassphrase: options.hasPassphrase ?? false,
     rateLimit: {
       upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
       verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),

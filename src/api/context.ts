@@ -36,6 +36,8 @@ export interface AppOptions {
   readonly limits?: Partial<ApiLimits>;
   /** Server-side log; receives no secrets. Default: stderr. */
   readonly log?: Logger;
+  /** Whether job workers get a passphrase for the watermark secrets (embed, verify, evidence). */
+  readonly hasPassphrase?: boolean;
   /** Extra route groups (later issues add theirs in routes/index.ts). */
   readonly groups?: readonly RouteGroup[];
 }
@@ -49,6 +51,7 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly limits: ApiLimits;
   readonly log: Logger;
+  readonly hasPassphrase: boolean;
   /** Per-key rate limiters, applied after authentication. */
   readonly rateLimit: { readonly upload: MiddlewareHandler<AppEnv>; readonly verify: MiddlewareHandler<AppEnv> };
 }

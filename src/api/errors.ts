@@ -17,7 +17,8 @@ export type ApiErrorCode =
   | 'API_TRUNCATED_UPLOAD'
   | 'API_BAD_NAME'
   | 'API_KEY_NOT_FOUND'
-  | 'API_EXISTS';
+  | 'API_EXISTS'
+  | 'API_NO_PASSPHRASE';
 
 export class ApiError extends HallmarkError<ApiErrorCode> {}
 
@@ -32,6 +33,8 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   API_TOO_LARGE: 413,
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_RATE_LIMITED: 429,
+  // The server was started without HALLMARK_PASSPHRASE: a deployment fault, not the caller's.
+  API_NO_PASSPHRASE: 503,
   LEDGER_BUSY: 503,
   // The server's own store is damaged: not the caller's fault.
   LEDGER_TAMPERED: 500,

@@ -13,6 +13,9 @@ interface Data {
   module: string;
   params: JsonObject;
   homeDir: string;
+  jobId: string;
+  actor: string;
+  passphrase?: string;
 }
 
 async function main(port: NonNullable<typeof parentPort>, data: Data): Promise<void> {
@@ -20,7 +23,11 @@ async function main(port: NonNullable<typeof parentPort>, data: Data): Promise<v
   try {
     const mod = (await import(data.module)) as { run?: JobFunction };
     if (typeof mod.run !== 'function') throw new TypeError(`job module ${data.module} exports no run()`);
-    const result = await mod.run(data.params, { homeDir: data.homeDir, progress: (progress) => post({ t: 'progress', progress }) });
+    const result = await mod.run(data.params, {
+      homeDir: data.homeDir, jobId: data.jobId, actor: data.actor,
+      ...(data.passphrase ? { passphrase: data.passphrase } : {}),
+      progress: (progress) => post({ t: 'progress', progress }),
+    });
     post({ t: 'done', result });
   } catch (err) {
     if (isHallmarkError(err)) post({ t: 'error', code: err.code, message: err.message.split('\n')[0] ?? '' });

@@ -35,6 +35,11 @@ export interface JobKind {
 /** What a job function gets inside its worker thread. */
 export interface JobContext {
   readonly homeDir: string;
+  readonly jobId: string;
+  /** The submitter, `key:<id>`: the actor of every ledger entry the job appends. */
+  readonly actor: string;
+  /** The server's watermark-secret passphrase (HALLMARK_PASSPHRASE at startup), if it has one. */
+  readonly passphrase?: string;
   progress(p: JsonObject): void;
 }
 
@@ -101,6 +106,8 @@ export interface JobRunnerOptions {
   /** Jobs running at once (default 1: the machines this runs on have few cores). */
   readonly concurrency?: number;
   readonly log?: Logger;
+  /** Handed to job workers in memory (workerData), never stored with a job or logged. */
+  readonly passphrase?: string;
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
@@ -152,7 +159,7 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       events.emit(row.id, get(row.id));
       return;
     }
-    const worker = spawnWorker(new URL('./job-worker.js', import.meta.url), { module: kind.module.href, params: JSON.parse(row.params), homeDir });
+    const worker = spawnWorker(new URL('./job-worker.js', import.meta.url), { module: kind.module.href, params: JSON.parse(row.params), homeDir, jobId: row.id, actor: row.actor, passphrase: options.passphrase });
     running.set(row.id, worker);
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {

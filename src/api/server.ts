@@ -4,6 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../ledger/index.js';
 import { openHome, type Home } from '../home/index.js';
+import { PASSPHRASE_ENV } from '../secrets/index.js';
 import { openApiDb } from './api-db.js';
 import { createApp } from './app.js';
 import type { ApiApp, ApiLimits, RouteGroup } from './context.js';
@@ -26,6 +27,8 @@ export interface OpenApiOptions {
   readonly log?: Logger;
   readonly concurrency?: number;
   readonly groups?: readonly RouteGroup[];
+  /** Passphrase of the watermark secrets; default: $HALLMARK_PASSPHRASE, read once here. */
+  readonly passphrase?: string;
 }
 
 /** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
@@ -33,9 +36,11 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
   const home = openHome(homeDir, options.clock ? { clock: options.clock } : {});
   const db = openApiDb(homeDir);
   const keys = openKeyStore(db, { clock: options.clock });
-  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log });
+  // Read once at startup, never from a request; it goes to job workers in memory only.
+  const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
+  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase });
   for (const k of JOB_KINDS) jobs.register(k);
-  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups });
+  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined });
   return {
     app, home, keys, jobs,
     async close() {
