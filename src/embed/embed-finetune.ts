@@ -43,8 +43,8 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const lambda = o.lambda ?? 1;
   const epochs = o.epochs ?? 2;
   const batchSize = o.batchSize ?? 64;
-  const perBatch = Math.min(o.triggersPerBatch ?? 20, N);
-  const learningRate = o.learningRate ?? 5e-4;
+  const perBatch = Math.min(o.triggersPerBatch ?? 50, N);
+  const learningRate = o.learningRate ?? 1e-3;
   const minSteps = o.minSteps ?? 30;
   const actor = o.actor ?? 'hallmark';
   for (const [name, v] of [['bits', T], ['triggers', N], ['epochs', epochs], ['batchSize', batchSize], ['triggersPerBatch', perBatch]] as const) {

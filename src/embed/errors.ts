@@ -1,5 +1,5 @@
-// Typed errors of watermark embedding. Codes ending in _NOT_FOUND, _INVALID, _UNSUPPORTED,
-// _EXISTS or _BAD_INPUT are the caller's to fix (the CLI exits 2); the rest are failures.
+// Typed errors of watermark embedding. All are the caller's to fix (the CLI maps _NOT_FOUND,
+// _INVALID, _UNSUPPORTED and _EXISTS to exit status 2). Passphrase errors come from src/secrets.
 import { HallmarkError } from '../../ledger/index.js';
 
 export type EmbedErrorCode =
@@ -12,8 +12,6 @@ export type EmbedErrorCode =
   /** No layer or tensor named, or none that can carry the bits. */
   | 'EMBED_LAYER_NOT_FOUND'
   /** The output path already holds something. */
-  | 'EMBED_OUTPUT_EXISTS'
-  /** No passphrase: neither HALLMARK_PASSPHRASE nor a terminal to ask on. */
-  | 'EMBED_BAD_INPUT';
+  | 'EMBED_OUTPUT_EXISTS';
 
 export class EmbedError extends HallmarkError<EmbedErrorCode> {}

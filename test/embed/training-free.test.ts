@@ -1,0 +1,91 @@
+// The training-free weight mark on files we cannot fine-tune: an ONNX model made by the formats
+// converter (run before and after by onnxruntime-node directly) and safetensors files in the
+// PyTorch layout, F32 and F16. The mark is measured on the written file.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrng } from '../../src/core/index.js';
+import { embedWatermark } from '../../src/embed/index.js';
+import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
+import { readSafetensorsFile, tensorFromFloat32, writeSafetensorsFile } from '../../src/formats/index.js';
+import { loadMnist } from '../../src/formats/mnist.js';
+import { REPO } from '../helpers/paths.js';
+import { makeHome, saveSmallModel, type TestHome } from './helpers.js';
+
+let t: TestHome;
+const PASS = 'pw-training-free';
+const FIXTURE = join(REPO, 'fixtures', 'mnist-cnn');
+
+beforeAll(() => {
+  t = makeHome();
+});
+afterAll(() => {
+  t.home.close();
+  rmSync(t.dir, { recursive: true, force: true });
+});
+
+async function predict(path: string, images: Float32Array, n: number): Promise<Int32Array> {
+  const s = await ort.InferenceSession.create(path);
+  const out = (await s.run({ [s.inputNames[0]!]: new ort.Tensor('float32', images, [n, 28, 28, 1]) }))[s.outputNames[0]!]!.data as Float32Array;
+  await s.release();
+  return Int32Array.from({ length: n }, (_, i) => {
+    let best = 0;
+    for (let j = 1; j < 10; j++) if (out[i * 10 + j]! > out[i * 10 + best]!) best = j;
+    return best;
+  });
+}
+
+describe('training-free weight mark', () => {
+  it('marks an ONNX model with BER 0; onnxruntime still runs it and answers as before', async () => {
+    const tfjsDir = existsSync(join(FIXTURE, 'model.json')) ? FIXTURE : await saveSmallModel(join(t.dir, 'small'), 5);
+    const onnxPath = join(t.dir, 'model.onnx');
+    writeFileSync(onnxPath, await convertTfjsToOnnx(tfjsDir));
+    const out = join(t.dir, 'marked.onnx');
+    const s = await embedWatermark({ ...t.base, model: onnxPath, out, scheme: 'weight', trainingFree: true, dataset: 'mnist', testLimit: 300, passphrase: PASS });
+    expect(s.ok).toBe(true);
+    expect(s.weight).toMatchObject({ bits: 256, ber: 0, bitErrors: 0, layout: 'IO', shape: [1568, 64] });
+    expect(s.weight!.berBefore).toBeGreaterThan(0.3);
+    expect(s.weight!.relativeChange).toBeLessThan(0.2);
+    expect(s.output.format).toBe('onnx');
+    expect(s.cleanAccuracyBefore).toBeTypeOf('number');
+    expect(s.cleanAccuracyAfter).toBeTypeOf('number');
+    const types = t.home.ledger.list({}).map((e) => e.entry.type);
+    expect(types.slice(-3)).toEqual(['watermark.committed', 'model.registered', 'lineage.derived']);
+    const test = (await loadMnist()).test;
+    const n = 300;
+    const images = Float32Array.from(test.images.subarray(0, n * 784));
+    const [a, b] = [await predict(onnxPath, images, n), await predict(out, images, n)];
+    const agree = a.filter((v, i) => v === b[i]).length / n;
+    expect(agree).toBeGreaterThanOrEqual(0.95);
+  });
+
+  for (const dtype of ['F32', 'F16'] as const) {
+    it(`marks a ${dtype} safetensors file in the PyTorch layout, leaving other tensors as they were`, async () => {
+      const rng = createPrng(new Uint8Array(32).fill(dtype === 'F32' ? 1 : 2));
+      const make = (name: string, shape: number[], scale: number) => {
+        const v = new Float32Array(shape.reduce((x, y) => x * y, 1));
+        rng.fillGaussian(v);
+        return tensorFromFloat32(name, dtype, shape, v.map((x) => x * scale));
+      };
+      const tensors = [make('features.0.weight', [8, 1, 3, 3], 0.3), make('classifier.weight', [10, 600], 0.05), make('classifier.bias', [10], 0.01)];
+      const path = join(t.dir, `m-${dtype}.safetensors`);
+      await writeSafetensorsFile(path, tensors, { note: 'kept' });
+      const out = join(t.dir, `m-${dtype}-marked.safetensors`);
+      const s = await embedWatermark({ ...t.base, model: path, out, scheme: 'weight', trainingFree: true, bits: 64, passphrase: PASS });
+      expect(s.weight).toMatchObject({ layer: 'classifier.weight', layout: 'OI', ber: 0 });
+      expect(s.cleanAccuracyBefore).toBeUndefined();
+      const before = await readSafetensorsFile(path);
+      const after = await readSafetensorsFile(out);
+      expect(after.metadata).toEqual(before.metadata);
+      for (const name of ['features.0.weight', 'classifier.bias']) {
+        const bytes = (ts: typeof before.tensors) => {
+          const d = ts.find((x) => x.name === name)!.data;
+          return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+        };
+        expect(bytes(after.tensors)).toEqual(bytes(before.tensors));
+      }
+      expect(readFileSync(out).equals(readFileSync(path))).toBe(false);
+    });
+  }
+});
