@@ -13,3 +13,4 @@ export {
   type DerivationOptions, type Found, type RecordDerivationInput, type RegisterDatasetInput, type RegisterModelInput, type RegisterModelResult, type Registered,
 } from './register.js';
 export { formatLineage, lineageOf, MAX_DEPTH, MAX_NODES, type DatasetNode, type DerivationNode, type LineageNode } from './lineage-tree.js';
+export { identifyDataset, identifyModel, type DatasetInfo, type ModelInfo } from './identify.js';

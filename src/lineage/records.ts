@@ -87,7 +87,7 @@ function role(d: ResourceDescriptor, id: string, r: string): JsonObject {
 }
 
 export function buildDerivationRecord(input: DerivationInput): DerivationRecord {
-  if (!OPERATION.test(input.operation)) throw new TypeError(`operation must be a lower-case name such as "fine-tune", got ${JSON.stringify(input.operation)}`);
+  if (!OPERATION.test(input.operation)) throw new TypeError(`operation must be a lower-case name such as "fine-tune" or "watermark.embed", got ${JSON.stringify(input.operation)}`);
   if (input.outputs.length === 0) throw new TypeError('a derivation needs at least one output model');
   if (input.baseModels.length + input.datasets.length === 0) throw new TypeError('a derivation needs at least one input: a base model or a dataset');
   if (input.baseModels.length > MAX_REFS || input.datasets.length > MAX_REFS || input.outputs.length > MAX_REFS) throw new RangeError(`a derivation names at most ${MAX_REFS} models or datasets of each kind`);
