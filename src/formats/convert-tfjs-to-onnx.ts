@@ -276,7 +276,8 @@ class Exporter {
 }
 
 function inputDims(l: TfjsLayerNode): number[] {
-  const s = l.config.batch_input_shape;
+  // Keras 3 writes batch_shape where TF.js and Keras 2 write batch_input_shape.
+  const s = l.config.batch_input_shape ?? l.config.batch_shape;
   if (!Array.isArray(s) || s.length < 2 || s.length > 6) throw corrupt(`tfjs: input "${l.name}" has no batch_input_shape`);
   const dims = s.slice(1);
   if (!dims.every((d) => Number.isSafeInteger(d) && d >= 1 && d <= 1 << 20)) throw unsupported(`tfjs: input "${l.name}" has shape [${s.map(String).join(', ')}]; the converter needs every dimension but the batch fixed`);

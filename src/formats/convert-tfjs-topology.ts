@@ -68,7 +68,7 @@ function parseSequential(config: unknown): TfjsGraph {
     layers.push({ name: prev, className: 'InputLayer', config: first.config as Obj, inputs: [] });
   } else {
     const cfg = first.config as Obj;
-    const shape = cfg.batch_input_shape ?? (Array.isArray(cfg.input_shape) ? [null, ...cfg.input_shape] : undefined);
+    const shape = cfg.batch_input_shape ?? cfg.batch_shape ?? (Array.isArray(cfg.input_shape) ? [null, ...cfg.input_shape] : undefined);
     if (!Array.isArray(shape)) throw corrupt('the first layer of a Sequential model has no batch_input_shape');
     // TF.js names the implicit input "<first layer>_input".
     prev = `${layerName(first, 0)}_input`;
