@@ -14,6 +14,8 @@ import { registerTimestamp } from './commands/timestamp.js';
 import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
 import { registerVerify } from './commands/verify.js';
+import { registerCalibrate } from './commands/calibrate.js';
+import { registerAttack } from './commands/attack.js';
 import { EXIT } from './output.js';
 
 const program = new Command();
@@ -39,6 +41,8 @@ registerKeys(program);
 registerServe(program);
 registerEmbed(program);
 registerVerify(program);
+registerCalibrate(program);
+registerAttack(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

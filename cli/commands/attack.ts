@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { ATTACK_KINDS, runAttack, type AttackKind } from '../../src/attacks/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
+import { action, emit, parseCount } from '../output.js';
+
+interface Opts {
+  out: string;
+  amount?: string;
+  bits?: string;
+  sigma?: string;
+  fraction?: string;
+  epochs?: string;
+  queries?: string;
+  seed?: string;
+  testLimit?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+function parseUnit(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!/^[0-9.eE+-]+$/.test(v) || !(x >= 0 && x <= 1)) throw new RangeError(`${name} must be a number in [0, 1], got "${v}"`);
+  return x;
+}
+
+const pct = (v: number | undefined) => (v === undefined ? 'n/a (no graph to run)' : `${(v * 100).toFixed(2)}%`);
+
+export function registerAttack(program: Command): void {
+  program
+    .command('attack <kind> <model>')
+    .description(`attack a model as a thief would (${ATTACK_KINDS.join(', ')}) and print its clean accuracy`)
+    .requiredOption('--out <path>', 'where to write the attacked model (must not exist)')
+    .option('--amount <f>', 'prune: fraction of each kernel set to zero', '0.5')
+    .option('--bits <n>', 'quantize: bits per weight (8 = int8)', '8')
+    .option('--sigma <s>', 'noise: standard deviation relative to each kernel', '0.1')
+    .option('--fraction <f>', 'ftal/rtal: fraction of the training data the attacker has', '0.1')
+    .option('--epochs <n>', 'ftal/rtal (default 2), distill (default 3)')
+    .option('--queries <n>', 'distill: unlabelled queries to the suspect', '4000')
+    .option('--seed <n>', 'seed of the attack (noise, init, shuffles)', '1')
+    .option('--test-limit <n>', 'measure clean accuracy on the first N of the 2000 test images')
+    .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .option('--json', 'print JSON')
+    .action(action(async (kind: string, model: string, opts: Opts) => {
+      if (!ATTACK_KINDS.includes(kind as AttackKind)) throw new RangeError(`attack kind must be one of ${ATTACK_KINDS.join(', ')}, got "${kind}"`);
+      if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+      const epochs = parseCount('--epochs', opts.epochs);
+      const testLimit = parseCount('--test-limit', opts.testLimit);
+      const r = await runAttack({
+        kind: kind as AttackKind, model, out: opts.out,
+        amount: parseUnit('--amount', opts.amount)!, bits: parseCount('--bits', opts.bits)!, sigma: Number(opts.sigma),
+        dataFraction: parseUnit('--fraction', opts.fraction)!, queries: parseCount('--queries', opts.queries)!, seed: parseCount('--seed', opts.seed)!,
+        ...(epochs === undefined ? {} : { epochs }), ...(testLimit === undefined ? {} : { testLimit }),
+        backend: opts.backend as BackendChoice,
+      });
+      emit(opts, r, () => [
+        `${r.kind} (${Object.entries(r.parameters).map(([k, v]) => `${k} ${v}`).join(', ')}) -> ${r.out} (${r.format})`,
+        `  clean accuracy  before ${pct(r.cleanAccuracyBefore)}  after ${pct(r.cleanAccuracy)}  (mnist test split)`,
+        `  tensors changed ${r.tensors.length}; zeros ${r.tensors.map((t) => `${t.name} ${(t.zeroFraction * 100).toFixed(1)}%`).join(', ')}`,
+        `  backend ${r.backend}, ${r.seconds.toFixed(1)} s`,
+      ].join('\n'));
+    }));
+}

@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { resolvePassphrase } from '../../src/secrets/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
+import { runCalibration } from '../../src/verify/calibration.js';
+import { loadMark } from '../../src/verify/mark-secrets.js';
+import { action, emit, parseCount } from '../output.js';
+import { promptPassphrase } from './prompt-passphrase.js';
+
+interface Opts {
+  models?: string;
+  epochs?: string;
+  trainSamples?: string;
+  seed?: string;
+  commitment?: string;
+  backend?: string;
+  json?: boolean;
+  home?: string;
+}
+
+export function registerCalibrate(program: Command): void {
+  program
+    .command('calibrate')
+    .description('train K unmarked models on the same task and record how often they agree with our marks by chance (calibration.recorded)')
+    .option('--models <k>', 'independent unmarked models to train', '5')
+    .option('--epochs <n>', 'epochs per model', '1')
+    .option('--train-samples <n>', 'mnist training images per model (of 8000)', '2000')
+    .option('--seed <n>', 'first seed; model k uses seed + k', '1000')
+    .option('--commitment <index>', 'the watermark.committed entry to calibrate for (default: the latest)')
+    .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .option('--json', 'print JSON')
+    .option('--home <dir>', 'home folder')
+    .action(action(async (opts: Opts) => {
+      if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+      const home = openHome(resolveHomeDir(opts.home));
+      try {
+        const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
+        const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, parseCount('--commitment', opts.commitment));
+        const progress = !opts.json && process.stderr.isTTY;
+        const r = await runCalibration(home.ledger, {
+          mark, commitment: { index: mark.index, commitment: mark.committed.commitment },
+          models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
+          trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
+          backend: opts.backend as BackendChoice,
+          onModel: (e) => {
+            if (progress) process.stderr.write(`model ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%${e.agreement === undefined ? '' : `, trigger agreement ${e.agreement.toFixed(2)}`}${e.ber === undefined ? '' : `, BER ${e.ber.toFixed(3)}`}\n`);
+          },
+        });
+        const p = r.payload as { trigger?: { agreement: number[]; max: number; mean: number }; weight?: { ber: number[]; min: number }; models: number; backend: string };
+        emit(opts, { index: r.index, ...r.payload }, () => [
+          `calibration.recorded #${r.index}: ${p.models} unmarked models (${p.backend})`,
+          ...(p.trigger ? [`  trigger agreement ${p.trigger.agreement.map((a) => a.toFixed(2)).join(' ')} (max ${p.trigger.max.toFixed(2)}, mean ${p.trigger.mean.toFixed(3)}); verification now uses chance = max(1/C, ${p.trigger.max.toFixed(2)})`] : []),
+          ...(p.weight ? [`  weight-mark BER  ${p.weight.ber.map((b) => b.toFixed(3)).join(' ')} (lowest ${p.weight.min.toFixed(3)})`] : []),
+        ].join('\n'));
+      } finally {
+        home.close();
+      }
+    }));
+}

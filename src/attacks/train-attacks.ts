@@ -1,0 +1,56 @@
+// Attacks that train, following the removal attacks of the watermarking literature (Adi et al.
+// 2018 for FTAL/RTAL, Lukas et al. SoK 2022 for the extraction family):
+//
+// - FTAL, fine-tune all layers: Adam on a fraction of the task's training data for a few epochs.
+// - RTAL, re-initialise and retrain: the last layer gets fresh random weights (Glorot uniform,
+//   zero bias), then every layer trains as in FTAL; the last layer must be relearned.
+// - Distillation (model extraction): a FRESH student of the same architecture, trained only on
+//   the suspect's answers (its argmax class) to unlabelled queries. The attacker never uses a
+//   label or a weight of the suspect, which is why a mark in the parameters cannot survive it
+//   by design; only behaviour the student copies (maybe the trigger answers) can.
+import * as tf from '@tensorflow/tfjs';
+import type { LabelledImages } from '../train/fit.js';
+import { fitModel } from '../train/fit.js';
+import { predictClasses } from '../train/evaluate.js';
+import { buildMnistCnn } from '../train/mnist-cnn.js';
+
+export interface TrainBudget {
+  /** Attacker's data: images and labels (FTAL/RTAL) or images only (distillation). */
+  readonly data: LabelledImages;
+  readonly epochs: number;
+  readonly learningRate?: number;
+  readonly batchSize?: number;
+  readonly seed: number;
+}
+
+/** FTAL in place: every layer trains on the attacker's labelled data. */
+export async function fineTuneAllLayers(model: tf.LayersModel, b: TrainBudget): Promise<void> {
+  await fitModel({ model, optimizer: tf.train.adam(b.learningRate ?? 1e-3), data: b.data, numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed });
+}
+
+/** RTAL in place: the last layer with a kernel is re-initialised, then all layers retrain. */
+export async function reinitLastLayerAndRetrain(model: tf.LayersModel, b: TrainBudget): Promise<string> {
+  const last = [...model.layers].reverse().find((l) => l.getWeights().length > 0);
+  if (!last) throw new RangeError('the model has no layer with weights');
+  const fresh = last.getWeights().map((w, i) =>
+    i === 0 && w.shape.length >= 2 ? tf.initializers.glorotUniform({ seed: b.seed }).apply(w.shape) : tf.zerosLike(w),
+  );
+  last.setWeights(fresh);
+  fresh.forEach((t) => t.dispose());
+  await fineTuneAllLayers(model, b);
+  return last.name;
+}
+
+/**
+ * Extraction by distillation: labels each query with the teacher's answer, then trains a fresh
+ * `buildMnistCnn(seed)` student on those answers alone. Returns the student.
+ */
+export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledImages, 'labels'>, b: Omit<TrainBudget, 'data'>): Promise<tf.LayersModel> {
+  const answers = predictClasses(teacher, queries);
+  const student = buildMnistCnn(b.seed);
+  await fitModel({
+    model: student, optimizer: tf.train.adam(b.learningRate ?? 1e-3), numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed,
+    data: { images: queries.images, labels: answers, count: queries.count, shape: queries.shape },
+  });
+  return student;
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addGaussianNoise, AttackError, countDistinct, pruneByMagnitude, quantizeUniform, runAttack } from '../../src/attacks/index.js';
+import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
+import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
+import { FIXTURE } from '../verify/helpers.js';
+
+const floats = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 300 }).map((a) => Float32Array.from(a));
+
+describe('weight attacks', () => {
+  it('pruning zeroes exactly floor(f * n) weights, never a larger one than it keeps', () => {
+    fc.assert(
+      fc.property(floats, fc.double({ min: 0, max: 1, noNaN: true }), (v, f) => {
+        const p = pruneByMagnitude(v, f);
+        const zeroed = [...p.keys()].filter((i) => p[i] === 0 && v[i] !== 0);
+        const alreadyZero = [...v].filter((x) => x === 0).length;
+        const k = Math.floor(f * v.length);
+        const kept = [...p.keys()].filter((i) => p[i] !== 0);
+        const maxZeroed = Math.max(0, ...zeroed.map((i) => Math.abs(v[i]!)));
+        return zeroed.length <= k && zeroed.length >= k - alreadyZero && kept.every((i) => Math.abs(v[i]!) >= maxZeroed && p[i] === v[i]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('quantisation leaves at most 2^bits values per tensor and errs by at most half a step', () => {
+    fc.assert(
+      fc.property(floats, fc.integer({ min: 2, max: 8 }), (v, bits) => {
+        const q = quantizeUniform(v, bits);
+        const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        const step = max / (2 ** (bits - 1) - 1);
+        return countDistinct(q) <= 2 ** bits && v.every((x, i) => Math.abs(x - q[i]!) <= step / 2 + 1e-5 * max);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('noise is reproducible from its seed and has the asked spread', () => {
+    const v = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(i));
+    const a = addGaussianNoise(v, 0.2, new Uint8Array(32).fill(1));
+    expect(addGaussianNoise(v, 0.2, new Uint8Array(32).fill(1))).toEqual(a);
+    expect(addGaussianNoise(v, 0.2, new Uint8Array(32).fill(2))).not.toEqual(a);
+    const d = a.map((x, i) => x - v[i]!);
+    const sd = Math.sqrt(d.reduce((s, x) => s + x * x, 0) / d.length);
+    expect(sd / (0.2 * Math.SQRT1_2)).toBeCloseTo(1, 1); // std of sin over many periods is 1/sqrt(2)
+  });
+});
+
+describe('hallmark attack (runAttack) on the fixture', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-attack-'));
+  const onnx = join(dir, 'fixture.onnx');
+  const small = { testLimit: 300, backend: 'wasm' as const };
+  beforeAll(async () => {
+    writeFileSync(onnx, await convertTfjsToOnnx(FIXTURE));
+  });
+
+  it('prunes 30/50/70% of every kernel and the output loads', async () => {
+    for (const amount of [0.3, 0.5, 0.7]) {
+      const r = await runAttack({ kind: 'prune', model: FIXTURE, out: join(dir, `prune-${amount}`), amount, ...small });
+      const kernels = r.tensors.filter((t) => t.name.endsWith('kernel'));
+      expect(kernels.length).toBe(4);
+      for (const t of kernels) expect(Math.round(t.zeroFraction * t.elements)).toBe(Math.floor(amount * t.elements)); // no kernel weight was 0 before
+      expect(r.cleanAccuracy).toBeGreaterThan(0.1);
+    }
+  });
+
+  it('quantises an ONNX model to int8 and 5 bits; noise changes kernels; each output loads and has an accuracy', async () => {
+    for (const bits of [8, 5]) {
+      const r = await runAttack({ kind: 'quantize', model: onnx, out: join(dir, `q${bits}.onnx`), bits, ...small });
+      expect(r.format).toBe('onnx');
+      for (const t of r.tensors) expect(t.distinct).toBeLessThanOrEqual(2 ** bits);
+      expect(r.cleanAccuracy).toBeGreaterThan(bits === 8 ? 0.95 : 0.5);
+    }
+    const n = await runAttack({ kind: 'noise', model: FIXTURE, out: join(dir, 'noise'), sigma: 0.5, ...small });
+    const before = (await readModelTensors(FIXTURE)).tensors.find((t) => t.name === 'dense1/kernel')!;
+    const after = (await readModelTensors(join(dir, 'noise'))).tensors.find((t) => t.name === 'dense1/kernel')!;
+    const [a, b] = [tensorToFloat32(before), tensorToFloat32(after)];
+    expect(a.some((x, i) => x !== b[i])).toBe(true);
+    expect(n.cleanAccuracy).toBeDefined();
+  });
+
+  it('FTAL, RTAL and distillation train (small budgets) and write loadable TF.js models', async () => {
+    const f = await runAttack({ kind: 'ftal', model: FIXTURE, out: join(dir, 'ftal'), dataFraction: 0.02, epochs: 1, ...small });
+    expect(f.cleanAccuracy).toBeGreaterThan(0.8);
+    const r = await runAttack({ kind: 'rtal', model: FIXTURE, out: join(dir, 'rtal'), dataFraction: 0.02, epochs: 1, ...small });
+    const last = (await readModelTensors(join(dir, 'rtal'))).tensors.find((t) => t.name === 'dense2/kernel')!;
+    const orig = (await readModelTensors(FIXTURE)).tensors.find((t) => t.name === 'dense2/kernel')!;
+    const [x, y] = [tensorToFloat32(last), tensorToFloat32(orig)];
+    // Re-initialised, then trained briefly: far from the original last layer.
+    const dist = Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0) / x.length);
+    expect(dist).toBeGreaterThan(0.05);
+    expect(r.cleanAccuracy).toBeDefined();
+    const d = await runAttack({ kind: 'distill', model: FIXTURE, out: join(dir, 'distill'), queries: 400, epochs: 1, ...small });
+    expect(d.parameters.queries).toBe(400);
+    expect(d.cleanAccuracy).toBeGreaterThan(0.3);
+  });
+
+  it('refuses to overwrite, and refuses to train a model that has no graph it can train', async () => {
+    await expect(runAttack({ kind: 'prune', model: FIXTURE, out: onnx, ...small })).rejects.toThrow(AttackError);
+    await expect(runAttack({ kind: 'ftal', model: onnx, out: join(dir, 'x'), ...small })).rejects.toMatchObject({ code: 'ATTACK_UNSUPPORTED' });
+  });
+});
