@@ -1,10 +1,14 @@
 // The end-to-end demo behind `hallmark demo`: the main job on the embedded defaults, in a
 // temporary home. Each stage prints what it did; later stages (embed, verify, evidence) append here.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { hashLeaf, newVerifier, openCheckpoint, toBase64, toHex, verifyInclusion } from '../../ledger/index.js';
-import { initHome, openHome } from '../home/index.js';
+import { embedWatermark, type EmbedSummary } from '../embed/index.js';
+import { parseSignerKey } from '../evidence/owner-key.js';
+import { initHome, openHome, type Home } from '../home/index.js';
+import { PASSPHRASE_ENV } from '../secrets/index.js';
 
 export interface DemoOptions {
   readonly home?: string;
@@ -16,6 +20,44 @@ export interface DemoResult {
   readonly size: number;
   readonly checkpoint: string;
   readonly provedIndex: number;
+  readonly embed: EmbedSummary;
+}
+
+/** fixtures/mnist-cnn, found upwards from this file (src/demo in tests, dist/src/demo when built). */
+function findFixture(): string {
+  for (let d = dirname(fileURLToPath(import.meta.url)); d !== dirname(d); d = dirname(d)) {
+    const f = join(d, 'fixtures', 'mnist-cnn');
+    if (existsSync(join(f, 'model.json'))) return f;
+  }
+  throw new Error('fixtures/mnist-cnn not found beside the installed hallmark');
+}
+
+const DEMO_PASSPHRASE = 'hallmark-demo';
+
+/** Stage 6: both marks in the fixture model, on a small subset so that the demo stays short. */
+async function embedStage(home: Home, dir: string, log: (line: string) => void): Promise<EmbedSummary> {
+  const passphrase = process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE;
+  log('6. embed: weight (256 bits) and trigger-set (100 images) marks in fixtures/mnist-cnn by fine-tuning');
+  log('   on 1,280 mnist training images, at most 5 epochs, all 100 triggers in every batch; stops once both marks read back');
+  let lastEpoch = 0;
+  const s = await embedWatermark({
+    home: { dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
+    ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
+    model: findFixture(), out: join(dir, 'models', 'mnist-cnn-marked'), dataset: 'mnist', scheme: 'both',
+    epochs: 5, trainLimit: 1280, testLimit: 500, triggersPerBatch: 100, minSteps: 20, backend: 'auto', passphrase, actor: 'demo',
+    onProgress: (e) => {
+      if (e.phase === 'load' && e.message) log(`   ${e.message}`);
+      if (e.phase === 'train' && e.batch === e.batches && e.epoch !== lastEpoch) {
+        lastEpoch = e.epoch!;
+        log(`   epoch ${e.epoch}/${e.epochs}: loss ${e.loss!.toFixed(3)}, triggers ${(e.triggerAccuracy! * 100).toFixed(0)}%, BER ${e.ber!.toFixed(3)}, ${e.samplesPerSecond!.toFixed(0)} samples/s (${e.backend})`);
+      }
+    },
+  });
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  log(`   accuracy ${pct(s.cleanAccuracyBefore!)} -> ${pct(s.cleanAccuracyAfter!)} on the first 500 mnist test images; BER ${s.weight!.ber} (${s.weight!.bits} bits in ${s.weight!.layer}); triggers ${s.trigger!.matches}/${s.trigger!.n}; ${s.training!.steps} steps, ${s.seconds.toFixed(1)} s on ${s.backend.name}`);
+  log(`   ledger: #${s.ledger.inputModel} model.registered (input), #${s.ledger.dataset} dataset.registered, #${s.ledger.committed} watermark.committed (before the marked model existed), #${s.ledger.model} model.registered, #${s.ledger.derivation} lineage.derived (watermark.embed)`);
+  log(`   secret: encrypted in ${s.secret.path} (passphrase from ${PASSPHRASE_ENV}, else "${DEMO_PASSPHRASE}")`);
+  return s;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -51,7 +93,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const got = ledger.get(index);
     verifyInclusion(index, opened.size, hashLeaf(got.bytes), proof.hashes, opened.root);
     log(`5. verify: signature ok, entry bytes hash to the leaf, proof leads to the signed root. Verified.`);
-    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index };
+    const embed = await embedStage(home, dir, log);
+    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index, embed };
   } finally {
     home.close();
   }
