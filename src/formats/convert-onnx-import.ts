@@ -37,6 +37,7 @@ export class Importer {
   readonly weights: { name: string; shape: number[]; values: Float32Array }[] = [];
   private readonly vals = new Map<string, Val>();
   private readonly views = new Map<string, string>();
+  private readonly aliases = new Map<string, Set<string>>();
   private readonly names = new Set<string>();
   readonly uses = new Map<string, number>();
 
@@ -74,6 +75,22 @@ export class Importer {
 
   set(name: string, v: Val): void {
     this.vals.set(name, v);
+    const names = this.aliases.get(v.layer) ?? new Set<string>();
+    names.add(name);
+    this.aliases.set(v.layer, names);
+  }
+
+  /**
+   * Whether exactly one node (or graph output) reads the layer's output, through any of the ONNX
+   * values that alias it (Identity, Dropout, Transpose). Only then may an activation or a bias be
+   * folded into the layer without changing what another reader sees.
+   */
+  soleReader(layer: string): boolean {
+    const names = this.aliases.get(layer);
+    if (!names || names.size > 8) return false;
+    let n = 0;
+    for (const v of names) n += this.uses.get(v) ?? 0;
+    return n === 1;
   }
 
   konst(name: string | undefined, node: OnnxNodeView, what: string): ConstTensor {

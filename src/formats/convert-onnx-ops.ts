@@ -26,10 +26,10 @@ function out(im: Importer, n: OnnxNodeView, v: Val): void {
 }
 
 /** The layer of `v` if it is a linear Dense/Conv2D read only by this node, so it can absorb an activation or bias. */
-function fusable(im: Importer, n: OnnxNodeView, v: Val): ReturnType<Importer['byName']['get']> {
+function fusable(im: Importer, v: Val): ReturnType<Importer['byName']['get']> {
   const rec = im.byName.get(v.layer);
   if (!rec || (rec.className !== 'Dense' && rec.className !== 'Conv2D') || rec.config.activation !== 'linear') return undefined;
-  if ((im.uses.get(n.inputs[0]!) ?? 0) !== 1) return undefined;
+  if (!im.soleReader(rec.name)) return undefined;
   return rec;
 }
 
@@ -49,7 +49,7 @@ export function importNode(im: Importer, n: OnnxNodeView): void {
     case 'Sigmoid':
     case 'Tanh': {
       const x = one(im, n);
-      const rec = fusable(im, n, x);
+      const rec = fusable(im, x);
       if (rec) rec.config.activation = ACTIVATION[n.opType];
       else return out(im, n, { ...x, layer: im.addLayer('Activation', n.outputs[0]!, { activation: ACTIVATION[n.opType] }, [x.layer]) });
       return out(im, n, x);
@@ -91,7 +91,7 @@ function softmax(im: Importer, n: OnnxNodeView): void {
   // Before opset 13 Softmax flattens from `axis` on; that is a one-axis softmax only on the last axis.
   if (a < 1 || a >= rank || (im.g.opset < 13 && a !== rank - 1)) throw unsupported(`node ${n.name} (Softmax) over axis ${raw} of a rank-${rank} input`);
   const axis = x.perm[a]!;
-  const rec = axis === rank - 1 ? fusable(im, n, x) : undefined;
+  const rec = axis === rank - 1 ? fusable(im, x) : undefined;
   if (rec) {
     rec.config.activation = 'softmax';
     return out(im, n, x);
@@ -174,7 +174,7 @@ function add(im: Importer, n: OnnxNodeView): void {
     const c = (ca ?? cb)!;
     const rec = im.byName.get(x.layer);
     const units = x.dims[x.dims.length === 4 ? 1 : x.dims.length - 1]!;
-    const onlyReader = (im.uses.get(ca ? b : a) ?? 0) === 1;
+    const onlyReader = rec !== undefined && im.soleReader(rec.name);
     const okShape = x.dims.length === 4 ? c.shape.length >= 3 && c.shape.slice(-2).every((d) => d === 1) : true;
     const v = okShape ? vector({ ...c, shape: x.dims.length === 4 ? c.shape.slice(0, -2) : c.shape }, units) : undefined;
     if (!rec || !onlyReader || !v || rec.config.use_bias !== false || rec.config.activation !== 'linear' || !(rec.className === 'Dense' || (rec.className === 'Conv2D' && same(x.perm, NHWC_VIEW)))) {

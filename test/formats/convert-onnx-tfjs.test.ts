@@ -9,7 +9,7 @@ import { convertOnnxToTfjs, type TfjsArtifacts } from '../../src/formats/convert
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { loadLayersModel, writeTfjsArtifacts } from '../../src/formats/tfjs-io.js';
 import { buildBnModel, buildCnn, buildResidual, maxAbsDiff, mnistImages, predictOnnx, predictTfjs, saveTfjs, spread, tf, tfReady } from './convert-helpers.js';
-import { pytorchStyleCnn, toNchw } from './convert-onnx-fixtures.js';
+import { graphModel, pytorchStyleCnn, rng, toNchw } from './convert-onnx-fixtures.js';
 
 const N = 300;
 let root: string;
@@ -70,6 +70,24 @@ describe('convertOnnxToTfjs', () => {
     expect(d).toBeLessThan(1e-4);
     expect(spread(ortOut, 10)).toBeGreaterThan(1e-2);
     console.info(`pytorch-style: onnxruntime vs converted tfjs ${d.toExponential(2)}`);
+    model.dispose();
+  });
+
+  it('does not fold an activation or bias into a layer whose output another node also reads', async () => {
+    const r = rng(3);
+    const w = Float32Array.from({ length: 784 * 10 }, () => r() * 0.2 - 0.1);
+    // m feeds both Identity -> Relu and the final Add: folding the Relu into the MatMul would change m.
+    const bytes = graphModel([
+      { opType: 'Flatten', input: ['x'], output: ['f'] },
+      { opType: 'MatMul', input: ['f', 'w'], output: ['m'] },
+      { opType: 'Identity', input: ['m'], output: ['i'] },
+      { opType: 'Relu', input: ['i'], output: ['r'] },
+      { opType: 'Add', input: ['r', 'm'], output: ['y'] },
+    ], [{ name: 'w', dims: [784, 10], values: w }], { name: 'x', dims: ['N', 28, 28, 1] }, { name: 'y', dims: ['N', 10] });
+    const model = await load(convertOnnxToTfjs(bytes));
+    const d = maxAbsDiff(await predictOnnx(bytes, images.data, images.shape), predictTfjs(model, images.data, images.shape));
+    expect(d).toBeLessThan(1e-4);
+    expect(model.layers.map((l) => l.getClassName())).toContain('Activation');
     model.dispose();
   });
 });
