@@ -44,7 +44,7 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const epochs = o.epochs ?? 2;
   const batchSize = o.batchSize ?? 64;
   const perBatch = Math.min(o.triggersPerBatch ?? 50, N);
-  const learningRate = o.learningRate ?? 1e-3;
+  const learningRate = o.learningRate ?? 5e-4;
   const minSteps = o.minSteps ?? 30;
   const actor = o.actor ?? 'hallmark';
   for (const [name, v] of [['bits', T], ['triggers', N], ['epochs', epochs], ['batchSize', batchSize], ['triggersPerBatch', perBatch]] as const) {
