@@ -32,6 +32,7 @@ export function createApp(options: AppOptions): ApiApp {
     limits,
     log,
     hasPassphrase: options.hasPassphrase ?? false,
+    ...(options.endpointHosts ? { endpointHosts: options.endpointHosts } : {}),
     rateLimit: {
       upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
       verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),

@@ -38,6 +38,8 @@ export interface AppOptions {
   readonly log?: Logger;
   /** Whether job workers get a passphrase for the watermark secrets (embed, verify, evidence). */
   readonly hasPassphrase?: boolean;
+  /** If set, the only host[:port] values a verification endpoint URL may name (SSRF guard). */
+  readonly endpointHosts?: readonly string[];
   /** Extra route groups (later issues add theirs in routes/index.ts). */
   readonly groups?: readonly RouteGroup[];
 }
@@ -52,6 +54,7 @@ export interface AppDeps {
   readonly limits: ApiLimits;
   readonly log: Logger;
   readonly hasPassphrase: boolean;
+  readonly endpointHosts?: readonly string[];
   /** Per-key rate limiters, applied after authentication. */
   readonly rateLimit: { readonly upload: MiddlewareHandler<AppEnv>; readonly verify: MiddlewareHandler<AppEnv> };
 }

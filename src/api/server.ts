@@ -29,6 +29,8 @@ export interface OpenApiOptions {
   readonly groups?: readonly RouteGroup[];
   /** Passphrase of the watermark secrets; default: $HALLMARK_PASSPHRASE, read once here. */
   readonly passphrase?: string;
+  /** Allow-list of host[:port] for verification endpoint URLs (default: any http/https host). */
+  readonly endpointHosts?: readonly string[];
 }
 
 /** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
@@ -40,7 +42,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
   const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
   const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase });
   for (const k of JOB_KINDS) jobs.register(k);
-  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined });
+  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts });
   return {
     app, home, keys, jobs,
     async close() {

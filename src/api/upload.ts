@@ -45,7 +45,7 @@ function meter(maxBytes: number, state: { size: number }, hash: ReturnType<typeo
   });
 }
 
-export async function receiveUpload(req: Request, options: { homeDir: string; area: 'models' | 'datasets'; fileName: string; maxBytes: number }): Promise<ReceivedUpload> {
+export async function receiveUpload(req: Request, options: { homeDir: string; area: 'models' | 'datasets' | 'suspects'; fileName: string; maxBytes: number }): Promise<ReceivedUpload> {
   const fileName = checkFileName(options.fileName);
   const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/octet-stream') throw new ApiError('API_UNSUPPORTED_MEDIA_TYPE', 'uploads must be sent as Content-Type: application/octet-stream');

@@ -11,9 +11,7 @@ import { openHome } from '../../home/index.js';
 import { SecretError } from '../../secrets/index.js';
 import { listTimestamps } from '../../tsa/index.js';
 import { ensureArtifactDir } from '../artifacts.js';
-import type { JobContext, JobKind } from '../jobs.js';
-
-export const EVIDENCE_EXPORT: JobKind = { kind: 'evidence.export', module: new URL(import.meta.url) };
+import type { JobContext } from '../jobs.js';
 
 export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const verification = params.verification as number;

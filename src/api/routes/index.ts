@@ -2,11 +2,13 @@
 // is a file in this folder exporting a RouteGroup, and one line here.
 import type { RouteGroup } from '../context.js';
 import { docRoutes } from './docs.js';
+import { embedRoutes } from './embed.js';
 import { evidenceRoutes } from './evidence.js';
 import { jobRoutes } from './jobs.js';
 import { keyRoutes } from './keys.js';
 import { ledgerRoutes } from './ledger.js';
 import { provenanceRoutes } from './provenance.js';
 import { registryRoutes } from './registry.js';
+import { verifyRoutes } from './verify.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, provenanceRoutes, evidenceRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, provenanceRoutes, evidenceRoutes, embedRoutes, verifyRoutes, docRoutes];

@@ -1,0 +1,80 @@
+// Job kind `embed`: marks an uploaded model with the owner's watermarks (src/embed), writing the
+// result into the job's artifact folder. Progress events go to the job record at most every
+// 250 ms (and at every phase change); the ledger entries embed appends carry the submitter's key.
+// The result holds the summary's numbers and download links, never a server path or a secret.
+import type { JsonObject } from '../../../ledger/index.js';
+import { embedWatermark, type EmbedEvent, type EmbedOptions, type WatermarkScheme } from '../../embed/index.js';
+import { parseSignerKey } from '../../evidence/index.js';
+import { openHome } from '../../home/index.js';
+import { SecretError } from '../../secrets/index.js';
+import type { BackendChoice } from '../../train/backend.js';
+import { artifactDir, ensureArtifactDir, listArtifactFiles } from '../artifacts.js';
+import type { JobContext } from '../jobs.js';
+import { storedModelPath } from '../stored-model.js';
+
+export interface EmbedParams {
+  modelId: string;
+  scheme?: WatermarkScheme;
+  trainingFree?: boolean;
+  dataset?: 'mnist';
+  epochs?: number;
+  backend?: BackendChoice;
+  bits?: number;
+  triggers?: number;
+  layer?: string;
+  tensor?: string;
+  trainLimit?: number;
+  testLimit?: number;
+}
+
+const EXT: Record<string, string> = { onnx: '.onnx', safetensors: '.safetensors' };
+
+function throttled(ctx: JobContext): (e: EmbedEvent) => void {
+  let last = 0;
+  let phase = '';
+  return (e) => {
+    const now = Date.now();
+    if (e.phase === phase && now - last < 250) return;
+    last = now;
+    phase = e.phase;
+    ctx.progress(JSON.parse(JSON.stringify(e)) as JsonObject);
+  };
+}
+
+export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject> {
+  const p = raw as unknown as EmbedParams;
+  if (!ctx.passphrase) throw new SecretError('SECRET_NO_PASSPHRASE', 'the server was started without HALLMARK_PASSPHRASE, so it cannot store watermark secrets');
+  const home = openHome(ctx.homeDir);
+  try {
+    const model = storedModelPath(home.ledger, ctx.homeDir, p.modelId);
+    const ext = Object.entries(EXT).find(([, e]) => model.toLowerCase().endsWith(e))?.[1];
+    // ONNX and safetensors outputs are one file; a TF.js output is a folder, the artifact folder itself.
+    const out = ext ? `${ensureArtifactDir(ctx.homeDir, 'embed', ctx.jobId)}/marked${ext}` : artifactDir(ctx.homeDir, 'embed', ctx.jobId);
+    const options: EmbedOptions = {
+      home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
+      ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
+      model, out, passphrase: ctx.passphrase, actor: ctx.actor, onProgress: throttled(ctx),
+      ...(p.scheme ? { scheme: p.scheme } : {}),
+      ...(p.trainingFree ? { trainingFree: true } : {}),
+      ...(p.dataset ? { dataset: p.dataset } : {}),
+      ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),
+      ...(p.backend ? { backend: p.backend } : {}),
+      ...(p.bits !== undefined ? { bits: p.bits } : {}),
+      ...(p.triggers !== undefined ? { triggers: p.triggers } : {}),
+      ...(p.layer ? { layer: p.layer } : {}),
+      ...(p.tensor ? { tensor: p.tensor } : {}),
+      ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),
+      ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
+    };
+    const s = await embedWatermark(options);
+    const files = listArtifactFiles(ctx.homeDir, 'embed', ctx.jobId).map((name) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
+    const { input, output, secret: _secret, ...numbers } = s;
+    return JSON.parse(JSON.stringify({
+      ...numbers,
+      input: { id: input.id, format: input.format },
+      output: { id: output.id, format: output.format, files },
+    })) as JsonObject;
+  } finally {
+    home.close();
+  }
+}
