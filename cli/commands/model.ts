@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { toHex, type JsonValue } from '../../ledger/index.js';
 import { CONVERT_TARGETS, convertModel, type ConvertTarget } from '../../src/formats/convert-model.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
-import { identifyModel, parseDatasetId, parseModelId, registerModel } from '../../src/lineage/index.js';
+import { findModel, identifyModel, parseDatasetId, parseModelId, registerModel } from '../../src/lineage/index.js';
 import { action, emit } from '../output.js';
 
 interface Common {
@@ -26,6 +26,19 @@ function readParameters(path: string): JsonValue {
     return JSON.parse(readFileSync(path, 'utf8')) as JsonValue;
   } catch (err) {
     throw new RangeError(`--parameters ${path} is not a readable JSON file (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Where the ledger registered a model; null when it did not, or when there is no home and none was asked for. */
+function lookUp(id: string, homeFlag: string | undefined): { index: number; name: string; time: string } | null {
+  const dir = resolveHomeDir(homeFlag);
+  if (homeFlag === undefined && !existsSync(dir)) return null;
+  const home = openHome(dir);
+  try {
+    const f = findModel(home.ledger, id);
+    return f ? { index: f.index, name: f.record.model.name, time: f.time } : null;
+  } finally {
+    home.close();
   }
 }
 
@@ -83,17 +96,19 @@ export function registerModelCommands(program: Command): void {
 
   model
     .command('inspect <path>')
-    .description('format, tensors, digest and tensor-manifest root of a model (reads only)')
+    .description('format, tensors, digest and tensor-manifest root of a model, and whether the ledger has it (reads only)')
+    .option('--home <dir>', 'home folder to look the model up in (default: $HALLMARK_HOME, else ./.hallmark, if it exists)')
     .option('--json', 'print JSON')
     .action(action(async (path: string, opts: Common) => {
       const info = await identifyModel(path);
-      const out = { id: info.id, format: info.format, digest: info.descriptor.digest.sha256, mediaType: info.descriptor.mediaType, files: info.files, tensorManifestRoot: info.tensors.root, tensors: info.tensorList };
+      const registered = lookUp(info.id, opts.home);
+      const out = { id: info.id, format: info.format, digest: info.descriptor.digest.sha256, mediaType: info.descriptor.mediaType, files: info.files, tensorManifestRoot: info.tensors.root, tensors: info.tensorList, registered };
       emit(opts, out, () => {
         const params = info.tensorList.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
         const w = Math.min(60, Math.max(4, ...info.tensorList.map((t) => t.name.length)));
         return [
           `${path}: ${info.format}`,
-          `  id           ${info.id}`,
+          `  id           ${info.id}${registered ? ` (registered at entry ${registered.index} as "${registered.name}")` : ''}`,
           `  digest       sha256:${info.descriptor.digest.sha256} over ${info.files.length} file${info.files.length === 1 ? '' : 's'}`,
           ...info.files.map((f) => `    ${f.path}  ${f.size} bytes  ${f.sha256}`),
           `  tensor root  ${info.tensors.root} (${info.tensors.count} tensors, ${params} values)`,

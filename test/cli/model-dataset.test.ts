@@ -89,6 +89,9 @@ describe.runIf(existsSync(join(FIXTURE, 'model.json')))('hallmark dataset, model
     expect(derived.derivation.inputs).toEqual({ models: [baseId], datasets: [] });
     expect(derived.derivation.parametersDigest).toBe(sha256(canonicalize(params) as string));
 
+    const seen = hallmarkJson<{ registered: { index: number; name: string } | null }>(['model', 'inspect', onnxPath], { home });
+    expect(seen.registered).toMatchObject({ name: 'cnn-onnx' });
+    expect(hallmarkJson<{ registered: unknown }>(['model', 'inspect', join(tmp, 'mnist-cnn.onnx'), '--home', join(tmp, 'home')]).registered).not.toBeNull();
     const tree = hallmarkJson<{ id: string; derivations: { operation: string; baseModels: { id: string; derivations: { datasets: { id: string }[] }[] }[] }[] }>(['lineage', derived.id], { home });
     expect(tree.id).toBe(derived.id);
     expect(tree.derivations[0]!.operation).toBe('convert');
