@@ -124,3 +124,24 @@ export function spread(out: Float32Array, units: number): number {
   }
   return best;
 }
+
+/** Reshape, a Dense on a rank-3 tensor (MatMul on the last axis), a Softmax layer. */
+export function buildReshapeModel(seed = 31): tf.LayersModel {
+  const m = tf.sequential({ name: 'reshape' });
+  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed) }));
+  m.add(tf.layers.reshape({ targetShape: [196, 16] }));
+  m.add(tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: init(seed + 1), biasInitializer: tf.initializers.randomUniform({ minval: -0.1, maxval: 0.1, seed: seed + 2 }) }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 10, kernelInitializer: init(seed + 3) }));
+  m.add(tf.layers.softmax());
+  return m;
+}
+
+/** Strided convolution into GlobalAveragePooling2D. */
+export function buildGapModel(seed = 41): tf.LayersModel {
+  const m = tf.sequential({ name: 'gap' });
+  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: init(seed), biasInitializer: tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: seed + 1 }) }));
+  m.add(tf.layers.globalAveragePooling2d({}));
+  m.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(seed + 2) }));
+  return m;
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
-import { buildBnModel, spread, buildCnn, buildResidual, maxAbsDiff, mnistImages, predictOnnx, predictTfjs, saveTfjs, tfReady } from './convert-helpers.js';
+import { buildBnModel, buildGapModel, buildReshapeModel, spread, buildCnn, buildResidual, maxAbsDiff, mnistImages, predictOnnx, predictTfjs, saveTfjs, tfReady } from './convert-helpers.js';
 
 const N = 300;
 let root: string;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('convertTfjsToOnnx', () => {
-  for (const [name, build] of [['cnn', buildCnn], ['batchnorm-dropout-avgpool', buildBnModel], ['residual', buildResidual]] as const) {
+  for (const [name, build] of [['cnn', buildCnn], ['batchnorm-dropout-avgpool', buildBnModel], ['residual', buildResidual], ['reshape-softmax', buildReshapeModel], ['global-avg-pool', buildGapModel]] as const) {
     it(`${name}: onnxruntime output matches tfjs within 1e-4 on ${N} MNIST test images`, async () => {
       const model = build();
       const dir = await saveTfjs(model, join(root, name));
