@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listen, openApi } from '../../src/api/server.js';
 import { resolveHomeDir } from '../../src/home/index.js';
+import { PASSPHRASE_ENV } from '../../src/secrets/index.js';
 import { action, parseCount } from '../output.js';
 
 interface Opts {
@@ -9,6 +10,7 @@ interface Opts {
   host: string;
   maxUploadMb?: string;
   uploadsPerMinute?: string;
+  endpointHosts?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -18,16 +20,21 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
     .option('--uploads-per-minute <n>', 'uploads per API key per minute')
+    .option('--endpoint-hosts <list>', 'comma-separated host[:port] list that verification endpoint URLs may name (default: any http/https host)')
     .action(action(async (opts: Opts) => {
       const port = parseCount('--port', opts.port)!;
       if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
       const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);
       const perMinute = parseCount('--uploads-per-minute', opts.uploadsPerMinute);
+      const endpointHosts = opts.endpointHosts?.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
+      // HALLMARK_PASSPHRASE is read once, by openApi; only whether it is set is printed.
       const api = openApi(resolveHomeDir(opts.home), {
+        ...(endpointHosts ? { endpointHosts } : {}),
         limits: { ...(maxMb !== undefined ? { uploadBytes: maxMb * 1024 * 1024 } : {}), ...(perMinute !== undefined ? { uploadsPerWindow: perMinute, windowMs: 60_000 } : {}) },
       });
       const server = await listen(api.app, { port, host: opts.host });
       process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs)\n`);
+      if (!process.env[PASSPHRASE_ENV]) process.stdout.write(`note: ${PASSPHRASE_ENV} is not set: embed, verify, calibrate and evidence requests will answer 503\n`);
       const stop = () => {
         void server.close().then(() => api.close()).then(() => process.exit(0));
       };
