@@ -9,6 +9,8 @@ import { embedWatermark, type EmbedSummary } from '../embed/index.js';
 import { parseSignerKey } from '../evidence/owner-key.js';
 import { initHome, openHome, type Home } from '../home/index.js';
 import { PASSPHRASE_ENV } from '../secrets/index.js';
+import type { VerificationReport } from '../verify/verify-suspect.js';
+import { verifyStage } from './verify-stage.js';
 
 export interface DemoOptions {
   readonly home?: string;
@@ -21,6 +23,7 @@ export interface DemoResult {
   readonly checkpoint: string;
   readonly provedIndex: number;
   readonly embed: EmbedSummary;
+  readonly verification: { readonly stolen: VerificationReport; readonly original: VerificationReport };
 }
 
 /** fixtures/mnist-cnn, found upwards from this file (src/demo in tests, dist/src/demo when built). */
@@ -95,7 +98,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     verifyInclusion(index, opened.size, hashLeaf(got.bytes), proof.hashes, opened.root);
     log(`5. verify: signature ok, entry bytes hash to the leaf, proof leads to the signed root. Verified.`);
     const embed = await embedStage(home, dir, log);
-    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index, embed };
+    const verification = await verifyStage(home, dir, embed, process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE, log);
+    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index, embed, verification };
   } finally {
     home.close();
   }

@@ -32,7 +32,7 @@ export function checkAlpha(alpha: number): number {
   return alpha;
 }
 
-const fmt = (log10: number) => (log10 > -4 ? (10 ** log10).toPrecision(3) : `1e${log10.toFixed(1)}`);
+const fmt = (log10: number) => (log10 > -4 ? (10 ** log10).toPrecision(3) : log10 > -300 ? (10 ** log10).toExponential(2) : `10^${log10.toFixed(1)}`);
 
 export function decideOwnership(outcomes: readonly TestOutcome[], alpha = DEFAULT_ALPHA): OwnershipDecision {
   checkAlpha(alpha);

@@ -1,7 +1,7 @@
 // The readable summary of a verification: every number that led to the decision.
 import type { VerificationReport } from './verify-suspect.js';
 
-const p = (log10: number, v: number) => (v >= 1e-4 ? v.toPrecision(3) : v > 0 ? v.toExponential(2) : `1e${log10.toFixed(1)}`);
+const p = (log10: number, v: number) => (v >= 1e-4 ? v.toPrecision(3) : v > 0 ? v.toExponential(2) : `10^${log10.toFixed(1)}`);
 
 export function formatReport(r: VerificationReport): string {
   const lines = [

@@ -1,0 +1,158 @@
+// npm run bench:robustness [-- --seeds 3 --json out.json --md out.md --backend wasm]
+// Which marks survive what a thief does. Per seed i: a fresh home and owner key
+// (SHA-256("hallmark/bench/robustness/<i>")), both marks embedded in fixtures/mnist-cnn by
+// embedWatermark (fine-tuning, early stop once both read back), then every attack below on the
+// marked model, and each attacked model verified as `hallmark verify` does: weight mark from the
+// weights (candidates by shape, Bonferroni), trigger set through the model's answers (chance
+// 1/10: no calibration here), ownership at alpha = 1e-6 with the Bonferroni over both tests.
+// Clean accuracy is on the 2,000 mnist test images the owner never trained on.
+//
+// Budgets are small so that three seeds run in well under 30 minutes on 2 shared cores:
+// FTAL/RTAL fine-tune 2 epochs (Adam, lr 1e-3) on 10% (800 images) or 50% of the training data;
+// distillation trains a fresh student 3 epochs on 4,000 unlabelled queries. Larger budgets are
+// stronger attacks: read the table as a lower bound on what removes a mark.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runAttack, type AttackOptions } from '../src/attacks/index.js';
+import { DEFAULT_ALPHA } from '../src/core/index.js';
+import { embedWatermark } from '../src/embed/index.js';
+import { readModelTensors } from '../src/formats/index.js';
+import { initHome, openHome } from '../src/home/index.js';
+import type { BackendChoice } from '../src/train/backend.js';
+import { assessTriggerPredictions, buildTriggerSet } from '../src/verify/black-box.js';
+import { decideOwnership, type TestOutcome } from '../src/verify/decision.js';
+import { openLocalClassifier } from '../src/verify/local-classifiers.js';
+import { loadMark, type LoadedMark } from '../src/verify/mark-secrets.js';
+import { measureAccuracy } from '../src/attacks/index.js';
+import { loadMnist } from '../src/formats/mnist.js';
+import { verifyWeightMark } from '../src/verify/white-box.js';
+import { flag, machine, writeJson } from './util.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
+const FIXTURE = join(REPO, 'fixtures', 'mnist-cnn');
+const seeds = Number(flag('seeds', '3'));
+const backend = flag('backend', 'wasm') as BackendChoice;
+const PASS = 'bench';
+
+type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };
+const ATTACKS: Attack[] = [
+  { name: 'none (marked model)', params: '-', options: undefined },
+  ...[0.3, 0.5, 0.7].map((amount) => ({ name: 'prune', params: `${amount * 100}%`, options: { kind: 'prune' as const, amount } })),
+  ...[8, 5].map((bits) => ({ name: 'quantize', params: `${bits} bits`, options: { kind: 'quantize' as const, bits } })),
+  ...[0.1, 0.5, 1].map((sigma) => ({ name: 'noise', params: `sigma ${sigma}`, options: { kind: 'noise' as const, sigma } })),
+  { name: 'FTAL', params: '10% data, 2 ep', options: { kind: 'ftal', dataFraction: 0.1, epochs: 2 } },
+  { name: 'FTAL', params: '50% data, 2 ep', options: { kind: 'ftal', dataFraction: 0.5, epochs: 2 } },
+  { name: 'RTAL', params: '10% data, 2 ep', options: { kind: 'rtal', dataFraction: 0.1, epochs: 2 } },
+  { name: 'RTAL', params: '50% data, 2 ep', options: { kind: 'rtal', dataFraction: 0.5, epochs: 2 } },
+  { name: 'distill', params: '4000 queries, 3 ep', options: { kind: 'distill', queries: 4000, epochs: 3 } },
+];
+
+interface Row {
+  seed: number;
+  attack: string;
+  params: string;
+  cleanAccuracy: number;
+  accuracyDropPoints: number;
+  ber?: number;
+  weightP?: number;
+  triggerAccuracy: number;
+  triggerP: number;
+  owned: boolean;
+  seconds: number;
+}
+
+async function verifyPath(path: string, mark: LoadedMark): Promise<Omit<Row, 'seed' | 'attack' | 'params' | 'cleanAccuracy' | 'accuracyDropPoints' | 'seconds'>> {
+  const outcomes: TestOutcome[] = [];
+  let ber: number | undefined;
+  let weightP: number | undefined;
+  if (mark.weight) {
+    try {
+      const w = verifyWeightMark((await readModelTensors(path)).tensors, mark.weight);
+      ber = w.best.ber;
+      weightP = w.correctedPValue;
+      outcomes.push({ name: 'weight', log10PValue: w.log10CorrectedPValue });
+    } catch {
+      // no candidate tensor: the weight test cannot run on this model
+    }
+  }
+  const set = buildTriggerSet(mark.trigger!);
+  const c = await openLocalClassifier(path);
+  const t = assessTriggerPredictions(set, await c.classify(set.images, set.n, [set.height, set.width, set.channels]), c.description);
+  await c.close();
+  outcomes.push({ name: 'trigger', log10PValue: t.log10PValue });
+  const d = decideOwnership(outcomes, DEFAULT_ALPHA);
+  return { ...(ber === undefined ? {} : { ber, weightP: weightP! }), triggerAccuracy: t.triggerAccuracy, triggerP: t.pValue, owned: d.owned };
+}
+
+const started = performance.now();
+const load = { before: loadavg() };
+const rows: Row[] = [];
+const embeds: unknown[] = [];
+const mnist = await loadMnist({ seed: 0 });
+const test = { images: mnist.test.images, labels: mnist.test.labels, count: mnist.test.count, shape: mnist.test.shape };
+for (let i = 1; i <= seeds; i++) {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-robust-'));
+  try {
+    initHome(join(dir, 'home'));
+    const home = openHome(join(dir, 'home'));
+    const h = { dir: join(dir, 'home'), ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
+    const t0 = performance.now();
+    const marked = join(dir, 'marked');
+    const s = await embedWatermark({
+      home: h, ownerSeed: sha256(new TextEncoder().encode(`hallmark/bench/robustness/${i}`)), model: FIXTURE, out: marked,
+      dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i, epochs: 2,
+    });
+    embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
+    console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const mark = await loadMark(h, PASS);
+    const base = (await measureAccuracy(marked, test))!;
+    for (const [k, a] of ATTACKS.entries()) {
+      const t1 = performance.now();
+      let path = marked;
+      let acc = base;
+      if (a.options) {
+        path = join(dir, `attack-${k}`);
+        const r = await runAttack({ ...a.options, model: marked, out: path, seed: i, backend } as AttackOptions);
+        acc = r.cleanAccuracy!;
+      }
+      const v = await verifyPath(path, mark);
+      const row: Row = { seed: i, attack: a.name, params: a.params, cleanAccuracy: acc, accuracyDropPoints: (base - acc) * 100, ...v, seconds: (performance.now() - t1) / 1000 };
+      rows.push(row);
+      console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}  (${row.seconds.toFixed(1)} s)`);
+    }
+    // Control: the unmarked fixture, verified for this seed's marks.
+    const u = await verifyPath(FIXTURE, mark);
+    const fixtureAcc = (await measureAccuracy(FIXTURE, test))!;
+    rows.push({ seed: i, attack: 'control: unmarked fixture', params: '-', cleanAccuracy: fixtureAcc, accuracyDropPoints: (base - fixtureAcc) * 100, ...u, seconds: 0 });
+    home.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// One line per attack x parameters: mean (min..max) over seeds; owned as a count.
+const groups = new Map<string, Row[]>();
+for (const r of rows) groups.set(`${r.attack}|${r.params}`, [...(groups.get(`${r.attack}|${r.params}`) ?? []), r]);
+const m = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (${f(Math.min(...xs))}..${f(Math.max(...xs))})` : 'n/a');
+const pct = (x: number) => (x * 100).toFixed(1);
+const lg = (x: number) => (x > 0 ? `1e${Math.log10(x).toFixed(0)}` : '<1e-308');
+const worstP = (xs: number[]) => (xs.length ? lg(Math.max(...xs)) : 'n/a');
+const lines = [
+  `| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst) | trigger acc. % | trigger p (worst) | owned |`,
+  `|---|---|---|---|---|---|---|---|---|`,
+];
+for (const [key, rs] of groups) {
+  const [attack, params] = key.split('|');
+  const bers = rs.flatMap((r) => (r.ber === undefined ? [] : [r.ber]));
+  lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worstP(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worstP(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} |`);
+}
+const seconds = (performance.now() - started) / 1000;
+const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns), ${seeds} seeds, alpha = 1e-6, ${seconds.toFixed(0)} s on ${backend}; load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`;
+const md = `${header}\n\n${lines.join('\n')}\n`;
+console.log(`\n${md}`);
+const mdFile = flag('md');
+if (mdFile) writeFileSync(mdFile, md);
+writeJson({ seeds, backend, alpha: DEFAULT_ALPHA, seconds, machine: machine(), load: { before: load.before, after: loadavg() }, embeds, rows });
