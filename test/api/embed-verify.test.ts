@@ -47,9 +47,11 @@ describe('embed, verify and evidence through the API', () => {
     const embed = await finished(await postJson('/v1/embed', 'engineer', { modelId, trainingFree: true, scheme: 'weight' }));
     expect(embed.status, JSON.stringify(embed.error)).toBe('succeeded');
     expect(embed.progress).not.toBeNull();
-    const result = embed.result as { ok: boolean; weight: { ber: number }; output: { id: string; files: { name: string; download: string }[] }; ledger: { committed: number; model: number; derivation: number } };
+    const result = embed.result as { checkpointSize: number; ok: boolean; weight: { ber: number }; output: { id: string; files: { name: string; download: string }[] }; ledger: { committed: number; model: number; derivation: number } };
     expect(result.ok).toBe(true);
     expect(result.weight.ber).toBe(0);
+    // The commitment is in a signed checkpoint as soon as the job is done.
+    expect(t.home.ledger.checkpointCovering(result.ledger.committed)).toBeDefined();
     expect(JSON.stringify(result)).not.toContain(t.dir);
     const engineer = `key:${keyId('engineer')}`;
     for (const i of [result.ledger.committed, result.ledger.model, result.ledger.derivation]) expect(t.home.ledger.get(i).entry.actor).toBe(engineer);
@@ -83,7 +85,6 @@ describe('embed, verify and evidence through the API', () => {
     expect(ep.status).toBe('failed');
     expect(ep.error?.code).toBe('VERIFY_UNSUPPORTED');
 
-    t.home.ledger.checkpoint();
     const ev = await finished(await postJson('/v1/evidence', 'legal', { verification: vr.index }));
     expect(ev.status, JSON.stringify(ev.error)).toBe('succeeded');
 

@@ -67,12 +67,15 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
       ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
     };
     const s = await embedWatermark(options);
+    // Fix the commitment in a signed checkpoint now: evidence later shows it predates a dispute.
+    const checkpoint = home.ledger.checkpoint();
     const files = listArtifactFiles(ctx.homeDir, 'embed', ctx.jobId).map((name) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
     const { input, output, secret: _secret, ...numbers } = s;
     return JSON.parse(JSON.stringify({
       ...numbers,
       input: { id: input.id, format: input.format },
       output: { id: output.id, format: output.format, files },
+      checkpointSize: checkpoint.size,
     })) as JsonObject;
   } finally {
     home.close();

@@ -21,6 +21,8 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
     ctx.progress({ phase: 'opening' });
     const opening = await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
+    // The export proves the commitment against a checkpoint that covers it; sign one if none does.
+    home.ledger.checkpoint();
     const outDir = ensureArtifactDir(ctx.homeDir, 'evidence', ctx.jobId);
     const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir });
     const files = r.files.map((f) => ({ name: basename(f), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }));
