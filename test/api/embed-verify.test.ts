@@ -53,6 +53,7 @@ describe('embed, verify and evidence through the API', () => {
     // The commitment is in a signed checkpoint as soon as the job is done.
     expect(t.home.ledger.checkpointCovering(result.ledger.committed)).toBeDefined();
     expect(JSON.stringify(result)).not.toContain(t.dir);
+    expect((embed.result as { input: { uploadedAs: string } }).input.uploadedAs).toBe(modelId);
     const engineer = `key:${keyId('engineer')}`;
     for (const i of [result.ledger.committed, result.ledger.model, result.ledger.derivation]) expect(t.home.ledger.get(i).entry.actor).toBe(engineer);
 

@@ -2,15 +2,22 @@
 // result into the job's artifact folder. Progress events go to the job record at most every
 // 250 ms (and at every phase change); the ledger entries embed appends carry the submitter's key.
 // The result holds the summary's numbers and download links, never a server path or a secret.
-import type { JsonObject } from '../../../ledger/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject, Ledger } from '../../../ledger/index.js';
 import { embedWatermark, type EmbedEvent, type EmbedOptions, type WatermarkScheme } from '../../embed/index.js';
+import { identifyModel } from '../../embed/ledger-records.js';
 import { parseSignerKey } from '../../evidence/index.js';
+import { convertOnnxToTfjs } from '../../formats/convert-onnx-to-tfjs.js';
+import { writeTfjsArtifacts } from '../../formats/index.js';
+import { findModel, registerModel } from '../../lineage/index.js';
 import { openHome } from '../../home/index.js';
 import { SecretError } from '../../secrets/index.js';
 import type { BackendChoice } from '../../train/backend.js';
 import { artifactDir, ensureArtifactDir, listArtifactFiles } from '../artifacts.js';
 import type { JobContext } from '../jobs.js';
 import { storedModelPath } from '../stored-model.js';
+import { uploadsDir } from '../upload.js';
 
 export interface EmbedParams {
   modelId: string;
@@ -41,12 +48,34 @@ function throttled(ctx: JobContext): (e: EmbedEvent) => void {
   };
 }
 
+/**
+ * Fine-tuning needs TF.js Layers; an uploaded ONNX model is converted (formats' importer) into
+ * uploads/converted/<job>/ and registered as derived from the upload (operation
+ * format.convert), so the marked model's lineage reaches the file the caller uploaded.
+ */
+async function convertForFineTuning(ledger: Ledger, ctx: JobContext, onnxPath: string, uploadedId: string): Promise<{ path: string; id: string }> {
+  ctx.progress({ phase: 'convert', message: 'converting the ONNX upload to TF.js Layers for fine-tuning' });
+  const dir = join(uploadsDir(ctx.homeDir), 'converted', ctx.jobId);
+  const path = await writeTfjsArtifacts(dir, convertOnnxToTfjs(readFileSync(onnxPath)) as never);
+  const m = await identifyModel(path);
+  if (!findModel(ledger, m.id)) {
+    const model = { ...m.descriptor, name: `${uploadedId.slice(-12)}.tfjs`, annotations: { 'hallmark.stored': join('uploads', 'converted', ctx.jobId, 'model.json') } };
+    registerModel(ledger, { model, format: m.format, tensors: m.tensors, actor: ctx.actor, derivation: { operation: 'format.convert', baseModels: [uploadedId], actor: ctx.actor } });
+  }
+  return { path, id: m.id };
+}
+
 export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const p = raw as unknown as EmbedParams;
   if (!ctx.passphrase) throw new SecretError('SECRET_NO_PASSPHRASE', 'the server was started without HALLMARK_PASSPHRASE, so it cannot store watermark secrets');
   const home = openHome(ctx.homeDir);
   try {
-    const model = storedModelPath(home.ledger, ctx.homeDir, p.modelId);
+    let model = storedModelPath(home.ledger, ctx.homeDir, p.modelId);
+    let convertedFrom: string | undefined;
+    if (!p.trainingFree && model.toLowerCase().endsWith('.onnx')) {
+      model = (await convertForFineTuning(home.ledger, ctx, model, p.modelId)).path;
+      convertedFrom = p.modelId;
+    }
     const ext = Object.entries(EXT).find(([, e]) => model.toLowerCase().endsWith(e))?.[1];
     // ONNX and safetensors outputs are one file; a TF.js output is a folder, the artifact folder itself.
     const out = ext ? `${ensureArtifactDir(ctx.homeDir, 'embed', ctx.jobId)}/marked${ext}` : artifactDir(ctx.homeDir, 'embed', ctx.jobId);
@@ -73,7 +102,9 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
     const { input, output, secret: _secret, ...numbers } = s;
     return JSON.parse(JSON.stringify({
       ...numbers,
-      input: { id: input.id, format: input.format },
+      // Uploads are registered under the file's SHA-256, embed names a model by its OpenSSF-style
+      // digest (file names and digests): both ids are given so a client can follow either.
+      input: { id: input.id, format: input.format, uploadedAs: p.modelId, ...(convertedFrom ? { convertedFrom } : {}) },
       output: { id: output.id, format: output.format, files },
       checkpointSize: checkpoint.size,
     })) as JsonObject;
