@@ -1,4 +1,4 @@
-// npm run bench:robustness [-- --seeds 3 --json out.json --md out.md --backend wasm]
+// npm run bench:robustness [-- --seeds 3 --json out.json --md out.md --backend wasm]   (--from out.json re-renders)
 // Which marks survive what a thief does. Per seed i: a fresh home and owner key
 // (SHA-256("hallmark/bench/robustness/<i>")), both marks embedded in fixtures/mnist-cnn by
 // embedWatermark (fine-tuning, early stop once both read back), then every attack below on the
@@ -12,7 +12,7 @@
 // distillation trains a fresh student 3 epochs on 4,000 unlabelled queries. Larger budgets are
 // stronger attacks: read the table as a lower bound on what removes a mark.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,72 +87,81 @@ async function verifyPath(path: string, mark: LoadedMark): Promise<Omit<Row, 'se
   return { ...(ber === undefined ? {} : { ber, weightP: weightP! }), triggerAccuracy: t.triggerAccuracy, triggerP: t.pValue, owned: d.owned };
 }
 
-const started = performance.now();
-const load = { before: loadavg() };
-const rows: Row[] = [];
-const embeds: unknown[] = [];
-const mnist = await loadMnist({ seed: 0 });
-const test = { images: mnist.test.images, labels: mnist.test.labels, count: mnist.test.count, shape: mnist.test.shape };
-for (let i = 1; i <= seeds; i++) {
-  const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-robust-'));
-  try {
-    initHome(join(dir, 'home'));
-    const home = openHome(join(dir, 'home'));
-    const h = { dir: join(dir, 'home'), ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
-    const t0 = performance.now();
-    const marked = join(dir, 'marked');
-    const s = await embedWatermark({
-      home: h, ownerSeed: sha256(new TextEncoder().encode(`hallmark/bench/robustness/${i}`)), model: FIXTURE, out: marked,
-      dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i, epochs: 2,
-    });
-    embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
-    console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    const mark = await loadMark(h, PASS);
-    const base = (await measureAccuracy(marked, test))!;
-    for (const [k, a] of ATTACKS.entries()) {
-      const t1 = performance.now();
-      let path = marked;
-      let acc = base;
-      if (a.options) {
-        path = join(dir, `attack-${k}`);
-        const r = await runAttack({ ...a.options, model: marked, out: path, seed: i, backend } as AttackOptions);
-        acc = r.cleanAccuracy!;
+async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: number; load: { before: number[]; after: number[] } }> {
+  const started = performance.now();
+  const load = { before: loadavg() };
+  const rows: Row[] = [];
+  const embeds: unknown[] = [];
+  const mnist = await loadMnist({ seed: 0 });
+  const test = { images: mnist.test.images, labels: mnist.test.labels, count: mnist.test.count, shape: mnist.test.shape };
+  for (let i = 1; i <= seeds; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-robust-'));
+    try {
+      initHome(join(dir, 'home'));
+      const home = openHome(join(dir, 'home'));
+      const h = { dir: join(dir, 'home'), ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
+      const t0 = performance.now();
+      const marked = join(dir, 'marked');
+      const s = await embedWatermark({
+        home: h, ownerSeed: sha256(new TextEncoder().encode(`hallmark/bench/robustness/${i}`)), model: FIXTURE, out: marked,
+        dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i, epochs: 2,
+      });
+      embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
+      console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      const mark = await loadMark(h, PASS);
+      const base = (await measureAccuracy(marked, test))!;
+      for (const [k, a] of ATTACKS.entries()) {
+        const t1 = performance.now();
+        let path = marked;
+        let acc = base;
+        if (a.options) {
+          path = join(dir, `attack-${k}`);
+          const r = await runAttack({ ...a.options, model: marked, out: path, seed: i, backend } as AttackOptions);
+          acc = r.cleanAccuracy!;
+        }
+        const v = await verifyPath(path, mark);
+        const row: Row = { seed: i, attack: a.name, params: a.params, cleanAccuracy: acc, accuracyDropPoints: (base - acc) * 100, ...v, seconds: (performance.now() - t1) / 1000 };
+        rows.push(row);
+        console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}  (${row.seconds.toFixed(1)} s)`);
       }
-      const v = await verifyPath(path, mark);
-      const row: Row = { seed: i, attack: a.name, params: a.params, cleanAccuracy: acc, accuracyDropPoints: (base - acc) * 100, ...v, seconds: (performance.now() - t1) / 1000 };
-      rows.push(row);
-      console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}  (${row.seconds.toFixed(1)} s)`);
+      // Control: the unmarked fixture, verified for this seed's marks.
+      const u = await verifyPath(FIXTURE, mark);
+      const fixtureAcc = (await measureAccuracy(FIXTURE, test))!;
+      rows.push({ seed: i, attack: 'control: unmarked fixture', params: '-', cleanAccuracy: fixtureAcc, accuracyDropPoints: (base - fixtureAcc) * 100, ...u, seconds: 0 });
+      home.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    // Control: the unmarked fixture, verified for this seed's marks.
-    const u = await verifyPath(FIXTURE, mark);
-    const fixtureAcc = (await measureAccuracy(FIXTURE, test))!;
-    rows.push({ seed: i, attack: 'control: unmarked fixture', params: '-', cleanAccuracy: fixtureAcc, accuracyDropPoints: (base - fixtureAcc) * 100, ...u, seconds: 0 });
-    home.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  return { rows, embeds, seconds: (performance.now() - started) / 1000, load: { before: load.before, after: loadavg() } };
 }
 
-// One line per attack x parameters: mean (min..max) over seeds; owned as a count.
-const groups = new Map<string, Row[]>();
-for (const r of rows) groups.set(`${r.attack}|${r.params}`, [...(groups.get(`${r.attack}|${r.params}`) ?? []), r]);
-const m = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (${f(Math.min(...xs))}..${f(Math.max(...xs))})` : 'n/a');
-const pct = (x: number) => (x * 100).toFixed(1);
-const lg = (x: number) => (x > 0 ? `1e${Math.log10(x).toFixed(0)}` : '<1e-308');
-const worstP = (xs: number[]) => (xs.length ? lg(Math.max(...xs)) : 'n/a');
-const lines = [
-  `| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst) | trigger acc. % | trigger p (worst) | owned |`,
-  `|---|---|---|---|---|---|---|---|---|`,
-];
-for (const [key, rs] of groups) {
-  const [attack, params] = key.split('|');
-  const bers = rs.flatMap((r) => (r.ber === undefined ? [] : [r.ber]));
-  lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worstP(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worstP(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} |`);
+// One line per attack x parameters: mean (min..max) over seeds; p-values: the worst (largest) seed.
+function renderTable(rows: readonly Row[]): string {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) groups.set(`${r.attack}|${r.params}`, [...(groups.get(`${r.attack}|${r.params}`) ?? []), r]);
+  const m = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(xs.reduce((a, b) => a + b, 0) / xs.length)} (${f(Math.min(...xs))}..${f(Math.max(...xs))})` : 'n/a');
+  const pct = (x: number) => (x * 100).toFixed(1);
+  const pv = (x: number) => (x >= 1e-3 ? x.toPrecision(2) : x > 0 ? x.toExponential(0) : '< 1e-308');
+  const worst = (xs: number[]) => (xs.length ? pv(Math.max(...xs)) : 'n/a');
+  const lines = [
+    '| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst seed) | trigger acc. % | trigger p (worst seed) | owned |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [key, rs] of groups) {
+    const [attack, params] = key.split('|');
+    const bers = rs.flatMap((r) => (r.ber === undefined ? [] : [r.ber]));
+    lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worst(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worst(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} |`);
+  }
+  return lines.join('\n');
 }
-const seconds = (performance.now() - started) / 1000;
-const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns), ${seeds} seeds, alpha = 1e-6, ${seconds.toFixed(0)} s on ${backend}; load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`;
-const md = `${header}\n\n${lines.join('\n')}\n`;
+
+const from = flag('from');
+const result = from ? (JSON.parse(readFileSync(from, 'utf8')) as Awaited<ReturnType<typeof measure>>) : await measure();
+const n = new Set(result.rows.map((r) => r.seed)).size;
+const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns), ${n} seeds, alpha = 1e-6, ${result.seconds.toFixed(0)} s on ${backend}; load average before ${result.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${result.load.after.map((x) => x.toFixed(2)).join(' ')}. Drop: points below the marked model the thief stole.`;
+const md = `${header}\n\n${renderTable(result.rows)}\n`;
 console.log(`\n${md}`);
 const mdFile = flag('md');
 if (mdFile) writeFileSync(mdFile, md);
-writeJson({ seeds, backend, alpha: DEFAULT_ALPHA, seconds, machine: machine(), load: { before: load.before, after: loadavg() }, embeds, rows });
+if (!from) writeJson({ seeds, backend, alpha: DEFAULT_ALPHA, machine: machine(), ...result });
