@@ -8,5 +8,5 @@ export { openKeyStore, type ApiKeyInfo, type KeyStore } from './keys.js';
 export { createRecordedKey, revokeRecordedKey } from './key-admin.js';
 export { createJobRunner, type JobContext, type JobFunction, type JobInfo, type JobKind, type JobRunner, type JobStatus } from './jobs.js';
 export { submitRecordedJob } from './routes/jobs.js';
-export { ROLES, ANY_ROLE, WRITERS, ADMINS, AUDITORS, isRole, type Access, type Role } from './roles.js';
+export { ROLES, ANY_ROLE, WRITERS, ADMINS, AUDITORS, COMPLIANCE, LEGAL, VERIFIERS, readersOf, isRole, type Access, type Role } from './roles.js';
 export { spawnWorker } from './spawn-worker.js';
