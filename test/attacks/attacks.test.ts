@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { addGaussianNoise, AttackError, countDistinct, pruneByMagnitude, quantizeUniform, runAttack } from '../../src/attacks/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
+import { hallmark } from '../helpers/cli.js';
 import { FIXTURE } from '../verify/helpers.js';
 
 const floats = fc.array(fc.float({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 300 }).map((a) => Float32Array.from(a));
@@ -101,5 +102,14 @@ describe('hallmark attack (runAttack) on the fixture', () => {
   it('refuses to overwrite, and refuses to train a model that has no graph it can train', async () => {
     await expect(runAttack({ kind: 'prune', model: FIXTURE, out: onnx, ...small })).rejects.toThrow(AttackError);
     await expect(runAttack({ kind: 'ftal', model: onnx, out: join(dir, 'x'), ...small })).rejects.toMatchObject({ code: 'ATTACK_UNSUPPORTED' });
+  });
+
+  it('hallmark attack prints the clean accuracy and rejects an unknown kind', () => {
+    const r = hallmark(['attack', 'quantize', FIXTURE, '--out', join(dir, 'cli-q5'), '--bits', '5', '--test-limit', '200', '--backend', 'wasm']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/clean accuracy\s+before \d+\.\d+%\s+after \d+\.\d+%/);
+    const bad = hallmark(['attack', 'melt', FIXTURE, '--out', join(dir, 'x2')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/attack kind must be one of/);
   });
 });

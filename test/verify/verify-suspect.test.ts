@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +19,19 @@ import { buildTriggerSet } from '../../src/verify/black-box.js';
 import { CALIBRATION_RECORDED, CALIBRATION_SCHEMA } from '../../src/verify/calibration.js';
 import { verifySuspect } from '../../src/verify/verify-suspect.js';
 import { hallmark } from '../helpers/cli.js';
+import { REPO } from '../helpers/paths.js';
 import { startInferenceServer, type InferenceServer } from '../helpers/inference-server.js';
 import { FIXTURE, naiveUpperTail } from './helpers.js';
 
 const PASS = 'correct horse';
+
+function hallmarkAsync(args: string[], o: { home: string; env: Record<string, string> }): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(REPO, 'dist/cli/main.js'), ...args], { env: { ...process.env, HALLMARK_HOME: o.home, ...o.env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
 
 describe('verifySuspect and hallmark verify, end to end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-verify-'));
@@ -114,6 +124,15 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     expect(k.trigger).toMatchObject({ nullSource: 'calibrated', chanceRate: 0.18, calibrationIndex: cal.index, matches: r.trigger!.matches });
     expect(k.trigger!.pValue / naiveUpperTail(k.trigger!.matches, 100, 18n, 100n)).toBeCloseTo(1, 8);
     expect(k.record.trigger).toMatchObject({ calibration: cal.index, nullDistribution: [0.12, 0.18, 0.07] });
+
+    // The same through the CLI, with the request settings as flags (spawned asynchronously: the
+    // server runs in this process, so a blocking spawn would starve it).
+    const cli = await hallmarkAsync(['verify', '--endpoint', server.url, '--protocol', 'tfserving', '--model-name', 'suspect', '--commitment', String(c.index), '--batch-size', '50', '--max-requests', '4', '--json'], { home: homeDir, env: { HALLMARK_PASSPHRASE: PASS } });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ requests: 2, decision: { owned: true }, record: { suspect: { kind: 'endpoint', protocol: 'tfserving' } } });
+    const starved = await hallmarkAsync(['verify', '--endpoint', server.url, '--protocol', 'tfserving', '--model-name', 'suspect', '--commitment', String(c.index), '--batch-size', '10', '--max-requests', '3'], { home: homeDir, env: { HALLMARK_PASSPHRASE: PASS } });
+    expect(starved.status).toBe(3);
+    expect(starved.stderr).toMatch(/VERIFY_REMOTE_BUDGET/);
 
     // The unmarked fixture, queried locally through onnxruntime, is not accused.
     const u = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { path: onnx } });
