@@ -1,4 +1,4 @@
-// npm run bench:embed [-- --seeds 3 --epochs 2 --backend wasm --steps 10 --cpu-steps 2 --json out.json]
+// npm run bench:embed [-- --seeds 3 --epochs 2 --backend wasm --lr 5e-4 --settle 50 --steps 10 --cpu-steps 2 --no-throughput --json out.json]
 // Embedding both marks in fixtures/mnist-cnn, once per key (seed i gives the owner seed
 // SHA-256("hallmark/bench/embed/<i>"), so each run has its own root, projection, bits and
 // triggers, and the figures can be reproduced): clean accuracy drop on the 2,000 mnist test
@@ -22,9 +22,12 @@ const epochs = Number(flag('epochs', '2'));
 const backend = flag('backend', 'wasm') as BackendChoice;
 const steps = Number(flag('steps', '10'));
 const cpuSteps = Number(flag('cpu-steps', '2'));
+const lr = flag('lr');
+const settle = flag('settle');
+const skipThroughput = process.argv.includes('--no-throughput');
 const batchSize = 64;
 
-async function run(i: number, o: { backend: BackendChoice; epochs: number; trainLimit?: number; testLimit?: number; minSteps?: number }): Promise<EmbedSummary> {
+async function run(i: number, o: { backend: BackendChoice; epochs: number; trainLimit?: number; testLimit?: number; minSteps?: number; settleSteps?: number; learningRate?: number }): Promise<EmbedSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-embed-'));
   initHome(dir);
   const home = openHome(dir);
@@ -50,16 +53,16 @@ const fmt = (s: ReturnType<typeof stats>, d = 2) => `${s.mean.toFixed(d)} ± ${s
 const load: { before: number[]; after?: number[] } = { before: loadavg() };
 const runs: EmbedSummary[] = [];
 for (let i = 0; i < seeds; i++) {
-  const s = await run(i, { backend, epochs });
+  const s = await run(i, { backend, epochs, ...(lr ? { learningRate: Number(lr) } : {}), ...(settle ? { settleSteps: Number(settle) } : {}) });
   runs.push(s);
   console.log(`seed ${i}: accuracy ${(s.cleanAccuracyBefore! * 100).toFixed(2)}% -> ${(s.cleanAccuracyAfter! * 100).toFixed(2)}%, BER ${s.weight!.ber}, triggers ${(s.trigger!.accuracy * 100).toFixed(0)}%, ${s.training!.steps} steps, ${s.seconds.toFixed(1)} s (${s.backend.detail})`);
 }
 
 const throughput: { backend: string; detail: string; steps: number; samplesPerSecond: number }[] = [];
-for (const [choice, n] of [['tensorflow', steps], ['wasm', steps], ['cpu', cpuSteps]] as const) {
+for (const [choice, n] of skipThroughput ? [] : ([['tensorflow', steps], ['wasm', steps], ['cpu', cpuSteps]] as const)) {
   try {
     // No early stop (minSteps above the run), a tiny test set: only the training rate counts.
-    const s = await run(100, { backend: choice, epochs: 1, trainLimit: n * batchSize, testLimit: 50, minSteps: n + 1 });
+    const s = await run(100, { backend: choice, epochs: 1, trainLimit: n * batchSize, testLimit: 50, minSteps: n + 1, settleSteps: 0 });
     throughput.push({ backend: s.backend.name, detail: s.backend.detail, steps: s.training!.steps, samplesPerSecond: s.training!.samplesPerSecond });
     console.log(`${choice}: ${s.training!.samplesPerSecond.toFixed(1)} samples/s over ${s.training!.steps} batches (${s.backend.detail})`);
   } catch (e) {

@@ -120,7 +120,7 @@ export function registerEmbed(program: Command): void {
       let barShown = false;
       const onProgress = (e: EmbedEvent) => {
         if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'progress', ...e })}\n`);
-        else if (tty && e.phase === 'train') {
+        else if (tty && e.phase === 'train' && e.batch !== undefined) {
           process.stderr.write(`\r${bar(e)}\x1b[K`);
           barShown = true;
         } else if (tty && e.message) {

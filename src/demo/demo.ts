@@ -48,7 +48,7 @@ async function embedStage(home: Home, dir: string, log: (line: string) => void):
     ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
     model: findFixture(), out: join(dir, 'models', 'mnist-cnn-marked'), dataset: 'mnist', scheme: 'both',
     // Twice the default rate and every trigger in every batch: the marks in ~100 steps, for a short demo.
-    epochs: 5, trainLimit: 1280, testLimit: 500, triggersPerBatch: 100, learningRate: 1e-3, minSteps: 20, backend: 'auto', passphrase, actor: 'demo',
+    epochs: 5, trainLimit: 1280, testLimit: 500, triggersPerBatch: 100, learningRate: 1e-3, minSteps: 20, settleSteps: 20, backend: 'auto', passphrase, actor: 'demo',
     onProgress: (e) => {
       if (e.phase === 'load' && e.message) log(`   ${e.message}`);
       if (e.phase === 'train' && e.batch === e.batches && e.epoch !== lastEpoch) {

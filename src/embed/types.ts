@@ -50,6 +50,8 @@ export interface EmbedOptions {
   readonly testLimit?: number;
   /** No early stop before this many steps (default 30). */
   readonly minSteps?: number;
+  /** Steps at a fifth of the learning rate after the marks are in (default 50; 0 for none). */
+  readonly settleSteps?: number;
   /** Seeds the batch order. */
   readonly seed?: number;
   /** Encrypts the secret material in <home>/secrets. */

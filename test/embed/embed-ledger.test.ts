@@ -25,7 +25,7 @@ beforeAll(async () => {
   const model = await saveSmallModel(join(t.dir, 'in'));
   summary = await embedWatermark({
     ...t.base, model, out: join(t.dir, 'out'), dataset: 'mnist', backend: 'wasm', passphrase: PASS,
-    epochs: 1, batchSize: 32, trainLimit: 96, testLimit: 200, bits: 64, triggers: 20, triggersPerBatch: 8,
+    epochs: 1, batchSize: 32, trainLimit: 96, testLimit: 200, bits: 64, triggers: 20, triggersPerBatch: 8, settleSteps: 2,
     onProgress: (e) => events.push(e),
   });
 }, 120_000);
@@ -91,7 +91,8 @@ describe('embedWatermark (fine-tuning, short run)', () => {
     expect(summary.backend.name).toBe('wasm');
     expect(events.length).toBeGreaterThan(3);
     for (const e of events) expect(e.backend).toBe('wasm');
-    const train = events.filter((e) => e.phase === 'train');
+    const train = events.filter((e) => e.phase === 'train' && e.step !== undefined);
+    expect(events.some((e) => e.phase === 'train' && /settling: 2 steps/.test(e.message ?? ''))).toBe(true);
     expect(train.length).toBe(summary.training!.steps);
     expect(train[0]).toMatchObject({ epoch: 1, batch: 1, batches: 3 });
     expect(typeof train[0]!.loss).toBe('number');
