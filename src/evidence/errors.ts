@@ -7,6 +7,8 @@ export type EvidenceErrorCode =
   | 'EVIDENCE_BAD_BUNDLE'
   /** A signature, proof, digest or commitment does not check out. */
   | 'EVIDENCE_VERIFY_FAILED'
+  /** Re-running the extraction on the suspect gave other numbers than the record (re-extract.ts). */
+  | 'EVIDENCE_MISMATCH'
   /** A bundle names a version this reader does not know. */
   | 'EVIDENCE_UNSUPPORTED_VERSION'
   /** Something this build cannot do yet (e.g. re-running an extraction without the formats). */
