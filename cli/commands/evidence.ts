@@ -56,6 +56,6 @@ export function registerEvidence(program: Command): void {
         ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),
         ...(opts.suspect ? { suspect: opts.suspect } : {}),
       });
-      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps }, () => formatEvidenceResult(r));
+      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps, ...(r.reExtraction ? { reExtraction: r.reExtraction } : {}) }, () => formatEvidenceResult(r));
     }));
 }

@@ -13,6 +13,8 @@ import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
 import { closeLineage } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries } from './log-proofs.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
+import type { ReExtraction } from './re-extract.js';
+import { formatReExtraction } from './re-extract-format.js';
 import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
 import { readVerificationRecord, VERIFICATION_RECORDED, type VerificationRecord } from './verification-record.js';
@@ -42,6 +44,8 @@ export interface EvidenceResult {
   readonly timestamps: VerifiedTimestamp[];
   readonly checks: string[];
   readonly suspectDigestMatches?: boolean;
+  /** Every number recomputed from the suspect file, when one was given. */
+  readonly reExtraction?: ReExtraction;
 }
 
 const sha = (b: Uint8Array) => toHex(sha256(b));
@@ -135,19 +139,19 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const timestamps = await verifyBundleTimestamps(p.timestamps, logKey, cp, options.tsaCaCerts);
   if (timestamps.length > 0) checks.push(`${timestamps.length} RFC 3161 timestamp(s)${options.tsaCaCerts ? ', chains to the given CA' : ' (chain not checked: pass --tsa-ca)'}`);
 
-  let suspectDigestMatches: boolean | undefined;
+  let reExtraction: ReExtraction | undefined;
   if (options.suspect !== undefined) {
-    if (record.suspect.kind !== 'file') throw new EvidenceError('EVIDENCE_INVALID', 'the verification examined an endpoint, not a file; --suspect does not apply');
-    const digest = sha(readFileBounded(options.suspect, 'the suspect file'));
-    suspectDigestMatches = digest === record.suspect.descriptor.digest.sha256;
-    if (!suspectDigestMatches) throw failed(`the suspect file's SHA-256 ${digest} is not the recorded ${record.suspect.descriptor.digest.sha256}`);
-    checks.push('suspect file SHA-256 matches the record');
-    throw new EvidenceError('EVIDENCE_UNSUPPORTED', 'every signature, proof and the commitment verified and the suspect digest matches, but re-running the white-box extraction needs the extraction code (src/core extractBits), which this build does not have yet');
+    // Loaded only here: it pulls in the model formats and, for trigger queries, onnxruntime / TF.js.
+    const { reExtractSuspect } = await import('./re-extract.js');
+    reExtraction = await reExtractSuspect({ suspect: options.suspect, record, opening, ownerPublicKey: owner.publicKey });
+    checks.push(`suspect file model digest matches the record (${reExtraction.format})`);
+    const n = reExtraction.compared.length;
+    checks.push(`re-extraction with the revealed secret${reExtraction.classifier ? ` (trigger queries by ${reExtraction.classifier})` : ''}: ${n} recorded number(s) recomputed and equal${reExtraction.skipped.length ? `; ${reExtraction.skipped.length} test(s) not re-run` : ''}`);
   }
   return {
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
-    timestamps, checks, ...(suspectDigestMatches !== undefined ? { suspectDigestMatches } : {}),
+    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}),
   };
 }
 
@@ -160,6 +164,10 @@ export function formatEvidenceResult(r: EvidenceResult): string {
   lines.push(`suspect: ${v.suspect.kind === 'file' ? `${v.suspect.descriptor.name} sha256:${v.suspect.descriptor.digest.sha256}` : v.suspect.url}`);
   if (v.weight) lines.push(`weight mark: ${v.weight.matches}/${v.weight.bits} bits, BER ${v.weight.ber.toFixed(4)}, p = ${v.weight.pValue.toExponential(3)}`);
   if (v.trigger) lines.push(`trigger set: ${v.trigger.matches}/${v.trigger.n}, chance rate ${v.trigger.chanceRate} (${v.trigger.nullSource}), p = ${v.trigger.pValue.toExponential(3)}`);
+  if (r.reExtraction) {
+    lines.push(`re-extraction on the suspect file (${r.reExtraction.format}):`);
+    for (const l of formatReExtraction(r.reExtraction)) lines.push(`  ${l}`);
+  }
   for (const t of r.timestamps) lines.push(`timestamp: log of ${t.size} entries existed by ${t.genTime} (${t.signer})`);
   lines.push(`decision recorded: ${v.owned ? 'OWNED' : 'not owned'} at alpha = ${v.alpha}`);
   return lines.join('\n');

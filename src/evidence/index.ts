@@ -12,6 +12,7 @@ export {
 export { exportEvidence, EVIDENCE_FORMAT, EVIDENCE_PREDICATE, type ExportEvidenceInput } from './evidence-export.js';
 export { verifyEvidence, formatEvidenceResult, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
 export { readRevealedOpening } from './secret-material.js';
+export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
 export { renderReportPdf, type ReportInput } from './report-pdf.js';
 export { binomialPmf, binomialTail } from './statistics.js';
 export { loadStoredOpening } from './stored-opening.js';

@@ -73,8 +73,15 @@ that proves the bundle is internally consistent, not who made it.
     of this ledger; its signature, the TSA certificate and (with \`--tsa-ca\`) its chain are checked,
     and a consistency proof links that checkpoint to the current one. By hand, after extracting the
     checkpoint note and token: \`openssl ts -verify -data checkpoint.note -in token.tsr -token_in -CAfile tsa-ca.pem\`.
-11. **The suspect (with \`--suspect\`).** Its SHA-256 must equal the recorded digest; the extraction is
-    then re-run with the revealed secret and the counts compared with the record.
+11. **The suspect (with \`--suspect\`).** Its model digest must equal the recorded one: SHA-256 over the
+    canonical JSON of \`[{path, sha256}]\` for the file and any files it names (TF.js weight shards,
+    ONNX external data), so keep the file name as recorded. The watermark keys are then derived from
+    the revealed root (checked against the owner's key) and the extraction is re-run with the same
+    code: the weight mark over the same candidate tensors (every 2-D/4-D tensor whose input features
+    fit, in each layout), and the trigger set queried again through onnxruntime-node or TF.js for
+    ONNX and TF.js files. Counts (bits, matches, candidates, the tensor, n) and the decision must equal
+    the record exactly; BER, chance rate and p-values must agree to a relative 1e-9. Each number is
+    printed beside its recorded value; any difference fails with \`EVIDENCE_MISMATCH\` naming it.
 
 ## What the numbers mean
 

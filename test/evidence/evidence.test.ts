@@ -74,8 +74,7 @@ describe('ownership evidence', () => {
     await rejects(out, /suspect file's SHA-256/, { suspect: f });
   });
 
-  it('the suspect path reports EVIDENCE_UNSUPPORTED for re-extraction until the extraction code lands', async () => {
-    // Make a suspect whose digest is the recorded one: rebuild a fixture around a real file.
+  it('the suspect path checks the model digest first (re-extraction itself: re-extract.test.ts)', async () => {
     await expect(verifyEvidence(out, { ...pinned(), suspect: join(out, 'VERIFY.md') })).rejects.toThrow(/SHA-256/);
   });
 
