@@ -15,6 +15,7 @@ import {
   dsseKeyId, EvidenceError, exportEvidence, formatBundleJson, loadStoredOpening, parseSignerKey, signEnvelope, verifyEvidence, type DsseEnvelope,
 } from '../../src/evidence/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
+import { readModelTensors, writeSafetensorsFile } from '../../src/formats/index.js';
 import { initHome, openHome, type Home } from '../../src/home/index.js';
 import type { ModelId } from '../../src/lineage/index.js';
 import { verifySuspect } from '../../src/verify/verify-suspect.js';
@@ -96,6 +97,17 @@ describe('evidence verify --suspect re-runs the extraction', () => {
     expect(matches.recomputed).toBe((triggerPayload.trigger as JsonObject).matches);
     expect(x.compared.filter((c) => c.mark === 'trigger').map((c) => c.quantity)).toEqual(['n', 'classes', 'matches', 'nullSource', 'chanceRate', 'pValue']);
     expect(x.compared.every((c) => c.agrees)).toBe(true);
+  });
+
+  it('safetensors (tensors renamed by a thief): the same candidate search finds the same tensor and numbers', async () => {
+    const thief = join(dir, 'thief.safetensors');
+    const { tensors } = await readModelTensors(marked);
+    await writeSafetensorsFile(thief, tensors.map((t, i) => ({ ...t, name: `blocks.${i}.w` })));
+    const v = await verifySuspect({ home: { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase: PASS, commitment: (weightPayload.commitment as JsonObject).index as number, suspect: { path: thief } });
+    const r = await verifyEvidence(await exportFor(v.index), { ...pinned(), suspect: thief });
+    expect(r.reExtraction!.format).toBe('safetensors');
+    expect(r.reExtraction!.compared.find((c) => c.quantity === 'tensor')).toMatchObject({ recomputed: v.record.weight!.tensor, agrees: true });
+    expect(r.reExtraction!.compared.find((c) => c.quantity === 'matches')!.recomputed).toBe(256);
   });
 
   it('another file (the unmarked original, or a renamed copy) fails on the model digest', async () => {
