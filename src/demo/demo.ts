@@ -50,8 +50,11 @@ async function embedStage(home: Home, dir: string, log: (line: string) => void):
     // Twice the default rate and every trigger in every batch: the marks in ~100 steps, for a short demo.
     epochs: 5, trainLimit: 1280, testLimit: 500, triggersPerBatch: 100, learningRate: 1e-3, minSteps: 20, settleSteps: 20, backend: 'auto', passphrase, actor: 'demo',
     onProgress: (e) => {
-      if (e.phase === 'load' && e.message) log(`   ${e.message}`);
-      if (e.phase === 'train' && e.batch === e.batches && e.epoch !== lastEpoch) {
+      if ((e.phase === 'load' || e.phase === 'train') && e.message) {
+        log(`   ${e.message}`);
+        lastEpoch = 0;
+      }
+      if (e.phase === 'train' && e.step !== undefined && e.batch === e.batches && e.epoch !== lastEpoch) {
         lastEpoch = e.epoch!;
         log(`   epoch ${e.epoch}/${e.epochs}: loss ${e.loss!.toFixed(3)}, triggers ${(e.triggerAccuracy! * 100).toFixed(0)}%, BER ${e.ber!.toFixed(3)}, ${e.samplesPerSecond!.toFixed(0)} samples/s (${e.backend})`);
       }
