@@ -1,5 +1,6 @@
 // The end-to-end demo behind `hallmark demo`: the main job on the embedded defaults, in a
-// temporary home. Each stage prints what it did; later stages (embed, verify, evidence) append here.
+// temporary home. Each stage prints what it did: init, register, checkpoint, prove, embed, verify
+// the stolen copy, export and check the ownership evidence.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,8 @@ import { parseSignerKey } from '../evidence/owner-key.js';
 import { initHome, openHome, type Home } from '../home/index.js';
 import { PASSPHRASE_ENV } from '../secrets/index.js';
 import type { VerificationReport } from '../verify/verify-suspect.js';
+import { identifyDataset, identifyModel, registerDataset, registerModel } from '../lineage/index.js';
+import { evidenceStage } from './evidence-stage.js';
 import { verifyStage } from './verify-stage.js';
 
 export interface DemoOptions {
@@ -24,6 +27,7 @@ export interface DemoResult {
   readonly provedIndex: number;
   readonly embed: EmbedSummary;
   readonly verification: { readonly stolen: VerificationReport; readonly original: VerificationReport };
+  readonly evidence: { readonly dir: string; readonly pdf: string };
 }
 
 /** fixtures/mnist-cnn, found upwards from this file (src/demo in tests, dist/src/demo when built). */
@@ -78,13 +82,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const home = openHome(dir);
   try {
     const { ledger } = home;
-    log('2. ledger: append entries');
-    const entries = ledger.appendBatch([
-      { type: 'dataset.registered', actor: 'demo', payload: { name: 'mnist', note: 'built-in dataset (placeholder record until the formats stage)' } },
-      { type: 'model.registered', actor: 'demo', payload: { name: 'mnist-cnn', note: 'fixture model (placeholder record until the formats stage)' } },
-      { type: 'note.added', actor: 'demo', payload: { text: 'hello from the Hallmark demo' } },
-    ]);
+    log('2. register: the built-in mnist dataset and the fixture model, by content digest');
+    const [dataset, model] = await Promise.all([identifyDataset('mnist'), identifyModel(findFixture(), 'mnist-cnn')]);
+    const ds = registerDataset(ledger, { dataset: dataset.descriptor, items: dataset.items, actor: 'demo' });
+    const md = registerModel(ledger, { model: model.descriptor, format: model.format, tensors: model.tensors, actor: 'demo' });
+    const note = ledger.append({ type: 'note.added', actor: 'demo', payload: { text: 'hello from the Hallmark demo' } });
+    const entries = [ledger.get(ds.index), ledger.get(md.index), note];
     for (const e of entries) log(`   #${e.index} ${e.entry.type.padEnd(20)} leaf ${toHex(e.leafHash).slice(0, 16)}…`);
+    log(`   ${dataset.id} (${dataset.items} images), ${model.id}`);
 
     log('3. checkpoint: sign the tree head (C2SP tlog-checkpoint, Ed25519)');
     const cp = ledger.checkpoint();
@@ -101,8 +106,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     verifyInclusion(index, opened.size, hashLeaf(got.bytes), proof.hashes, opened.root);
     log(`5. verify: signature ok, entry bytes hash to the leaf, proof leads to the signed root. Verified.`);
     const embed = await embedStage(home, dir, log);
-    const verification = await verifyStage(home, dir, embed, process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE, log);
-    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index, embed, verification };
+    // Seal the commitment in a signed checkpoint before any suspect is examined: the evidence
+    // shows the mark was committed before the verification, and this checkpoint is that proof.
+    const sealed = ledger.checkpoint();
+    log(`   checkpoint of size ${sealed.size} signed: the commitment (#${embed.ledger.committed}) is sealed before any suspect is seen`);
+    const passphrase = process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE;
+    const verification = await verifyStage(home, dir, embed, passphrase, log);
+    const evidence = await evidenceStage(home, dir, verification.stolen, verification.stolenPath, passphrase, log);
+    return { home: dir, size: cp.size, checkpoint: cp.note, provedIndex: index, embed, verification, evidence: { dir: evidence.dir, pdf: evidence.pdf } };
   } finally {
     home.close();
   }

@@ -9,7 +9,7 @@ import type { Home } from '../home/index.js';
 import { formatReport } from '../verify/report-text.js';
 import { verifySuspect, type VerificationReport } from '../verify/verify-suspect.js';
 
-export async function verifyStage(home: Home, dir: string, embed: EmbedSummary, passphrase: string, log: (line: string) => void): Promise<{ stolen: VerificationReport; original: VerificationReport }> {
+export async function verifyStage(home: Home, dir: string, embed: EmbedSummary, passphrase: string, log: (line: string) => void): Promise<{ stolen: VerificationReport; original: VerificationReport; stolenPath: string }> {
   const h = { dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
   const stolenPath = join(dir, 'models', 'totally-original-model.onnx');
   log('7. verify: a thief converts the marked model to ONNX and ships it under another name');
@@ -20,5 +20,5 @@ export async function verifyStage(home: Home, dir: string, embed: EmbedSummary, 
   log('   and the unmarked original fixture, checked the same way:');
   const original = await verifySuspect({ home: h, passphrase, suspect: { path: embed.input.path }, actor: 'demo' });
   log(`   ${original.decision.owned ? 'OWNED (unexpected!)' : 'NOT SHOWN'}: ${original.decision.reason}`);
-  return { stolen, original };
+  return { stolen, original, stolenPath };
 }

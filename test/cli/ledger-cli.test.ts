@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +80,10 @@ describe('hallmark demo', () => {
     const r = hallmark(['demo'], { timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Verified/);
+    // Embed, verify the stolen ONNX copy (owned) and the original (not), export and check the evidence.
+    expect(r.stdout).toMatch(/7\. verify[\s\S]*OWNED \(the mark is there\)[\s\S]*NOT SHOWN/);
+    expect(r.stdout).toMatch(/8\. evidence[\s\S]*verified: ownership evidence[\s\S]*re-extraction/);
+    const pdf = /the report:\s+(\S+report\.pdf)/.exec(r.stdout)?.[1];
+    expect(pdf && readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
   });
 });
