@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { promptPassphrase } from './prompt-passphrase.js';
 import { embedWatermark, type EmbedEvent, type EmbedSummary, type WatermarkScheme } from '../../src/embed/index.js';
 import { parseSignerKey } from '../../src/evidence/owner-key.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
@@ -22,35 +23,6 @@ interface Opts {
 }
 
 const SCHEMES: readonly WatermarkScheme[] = ['weight', 'trigger', 'both'];
-
-/** Reads a line from the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const { stdin, stderr } = process;
-    stderr.write(question);
-    let answer = '';
-    stdin.setRawMode(true);
-    stdin.resume();
-    stdin.setEncoding('utf8');
-    const done = (err?: Error) => {
-      stdin.setRawMode(false);
-      stdin.pause();
-      stdin.off('data', onData);
-      stderr.write('\n');
-      if (err) reject(err);
-      else resolve(answer);
-    };
-    const onData = (chunk: string) => {
-      for (const ch of chunk) {
-        if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new Error('interrupted'));
-        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
-        else answer += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
 
 function bar(e: EmbedEvent): string {
   const width = 20;
@@ -114,7 +86,7 @@ export function registerEmbed(program: Command): void {
       const epochs = parseCount('--epochs', opts.epochs);
       const bits = parseCount('--bits', opts.bits);
       const triggers = parseCount('--triggers', opts.triggers);
-      const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptHidden('passphrase for the watermark secrets: ') } : {});
+      const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
       const home = openHome(resolveHomeDir(opts.home));
       const tty = !opts.json && process.stderr.isTTY;
       let barShown = false;

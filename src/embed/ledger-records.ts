@@ -1,12 +1,11 @@
 // The ledger side of embedding, in the order the issue fixes: the input model and dataset are
 // registered if they are not yet, `watermark.committed` goes in before any output exists, and
 // `model.registered` + `lineage.derived` for the marked model go in together afterwards.
-import { basename, resolve } from 'node:path';
 import type { JsonObject, Ledger } from '../../ledger/index.js';
 import { commitWatermark, type WatermarkRoot } from '../core/index.js';
 import { COMMITTED_SCHEMA, WATERMARK_COMMITTED, type WatermarkScheme } from '../evidence/committed-record.js';
-import { buildTensorManifest, digestModel, MEDIA_TYPES, readModelTensors, type ModelFormat } from '../formats/index.js';
-import { datasetIdFor, findDataset, findModel, modelIdFor, registerDataset, registerModel, type DatasetId, type ModelId } from '../lineage/index.js';
+import { MEDIA_TYPES, type ModelFormat } from '../formats/index.js';
+import { datasetIdFor, findDataset, findModel, identifyModel as identifyLineageModel, registerDataset, registerModel, type DatasetId, type ModelId } from '../lineage/index.js';
 import type { DatasetSource } from './dataset-source.js';
 
 export const EMBED_OPERATION = 'watermark.embed';
@@ -18,17 +17,10 @@ export interface ModelIdentity {
   readonly tensors: { count: number; root: string };
 }
 
-/** The content-addressed id of a model file or folder (formats/digest.ts) and its tensor root. */
+/** The content-addressed id of a model file or folder and its tensor root (src/lineage). */
 export async function identifyModel(path: string): Promise<ModelIdentity> {
-  const digest = await digestModel(path);
-  const { format, tensors } = await readModelTensors(path);
-  const manifest = buildTensorManifest(tensors);
-  return {
-    id: modelIdFor(digest.sha256),
-    format,
-    descriptor: { name: basename(resolve(path)).slice(0, 200) || 'model', digest: { sha256: digest.sha256 }, mediaType: MEDIA_TYPES[format] },
-    tensors: { count: tensors.length, root: manifest.root },
-  };
+  const m = await identifyLineageModel(path);
+  return { id: m.id, format: m.format, descriptor: { name: m.descriptor.name, digest: { sha256: m.descriptor.digest.sha256 }, mediaType: m.descriptor.mediaType ?? MEDIA_TYPES[m.format] }, tensors: m.tensors };
 }
 
 /** Registers the model unless the ledger already has it; returns its entry index. */
