@@ -76,7 +76,8 @@ function parseEntry(name: string, v: unknown): Entry {
 
 function parseMetadata(v: unknown): Record<string, string> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) fail('FORMAT_CORRUPT', '__metadata__ is not an object');
-  const out: Record<string, string> = {};
+  // Null-prototype objects: a key such as "__proto__" must stay a plain key, not a prototype.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== 'string') fail('FORMAT_CORRUPT', `__metadata__.${k} is not a string`);
     out[k] = x;
@@ -120,7 +121,8 @@ export function parseSafetensors(bytes: Uint8Array): Safetensors {
 
 /** Serialises tensors (in the given order) and string metadata; the header is space-padded to 8 bytes as the reference does. */
 export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // Null prototype, so that a tensor named "__proto__" is written as a tensor (found by fast-check).
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new TypeError(`metadata ${k} must be a string`);
     header.__metadata__ = metadata;

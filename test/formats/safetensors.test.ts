@@ -12,7 +12,7 @@ const latin1 = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 /** A naive reference writer straight from the format description: u64 LE length, JSON, data. */
 function naiveEncode(entries: { name: string; dtype: string; shape: number[]; bytes: Uint8Array }[], pad = 0): Uint8Array {
   let off = 0;
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null);
   for (const e of entries) {
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [off, off + e.bytes.length] };
     off += e.bytes.length;
@@ -141,5 +141,17 @@ describe('safetensors: strict validation', () => {
     await expect(readSafetensorsFile(dir)).rejects.toMatchObject({ code: 'FORMAT_NOT_FOUND' }); // a folder, not a file
     writeFileSync(join(dir, 'lie.safetensors'), headerFile(ok, 8, 2n ** 40n));
     await expect(readSafetensorsFile(join(dir, 'lie.safetensors'))).rejects.toMatchObject({ code: 'FORMAT_TOO_LARGE' });
+  });
+});
+
+describe('safetensors: names that are special in JavaScript', () => {
+  // Found by the property test above: a plain {} header turned "__proto__" into a prototype.
+  it('writes and reads tensors named __proto__, constructor and toString as ordinary tensors', () => {
+    const names = ['__proto__', 'constructor', 'toString'];
+    const ts = names.map((name, i) => ({ name, dtype: 'F32' as const, shape: [1], data: new Uint8Array(new Float32Array([i + 0.5]).buffer) }));
+    const metadata = JSON.parse('{"__proto__":"meta"}') as Record<string, string>; // an own key, as a file would hold
+    const back = parseSafetensors(encodeSafetensors(ts, metadata));
+    expect(back.tensors.map((t) => t.name).sort()).toEqual([...names].sort());
+    expect(Object.getOwnPropertyDescriptor(back.metadata, '__proto__')?.value).toBe('meta');
   });
 });
