@@ -18,16 +18,17 @@ import { flag, machine, printTable, writeJson, type Row } from './util.js';
 const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 const FIXTURE = join(REPO, 'fixtures', 'mnist-cnn');
 const seeds = Number(flag('seeds', '3'));
-const epochs = Number(flag('epochs', '2'));
+const epochs = Number(flag('epochs', '4'));
 const backend = flag('backend', 'wasm') as BackendChoice;
 const steps = Number(flag('steps', '10'));
 const cpuSteps = Number(flag('cpu-steps', '2'));
 const lr = flag('lr');
 const settle = flag('settle');
+const perBatch = flag('triggers-per-batch');
 const skipThroughput = process.argv.includes('--no-throughput');
 const batchSize = 64;
 
-async function run(i: number, o: { backend: BackendChoice; epochs: number; trainLimit?: number; testLimit?: number; minSteps?: number; settleSteps?: number; learningRate?: number }): Promise<EmbedSummary> {
+async function run(i: number, o: { backend: BackendChoice; epochs: number; trainLimit?: number; testLimit?: number; minSteps?: number; settleSteps?: number; learningRate?: number; triggersPerBatch?: number }): Promise<EmbedSummary> {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-embed-'));
   initHome(dir);
   const home = openHome(dir);
@@ -53,7 +54,7 @@ const fmt = (s: ReturnType<typeof stats>, d = 2) => `${s.mean.toFixed(d)} ± ${s
 const load: { before: number[]; after?: number[] } = { before: loadavg() };
 const runs: EmbedSummary[] = [];
 for (let i = 0; i < seeds; i++) {
-  const s = await run(i, { backend, epochs, ...(lr ? { learningRate: Number(lr) } : {}), ...(settle ? { settleSteps: Number(settle) } : {}) });
+  const s = await run(i, { backend, epochs, ...(lr ? { learningRate: Number(lr) } : {}), ...(settle ? { settleSteps: Number(settle) } : {}), ...(perBatch ? { triggersPerBatch: Number(perBatch) } : {}) });
   runs.push(s);
   console.log(`seed ${i}: accuracy ${(s.cleanAccuracyBefore! * 100).toFixed(2)}% -> ${(s.cleanAccuracyAfter! * 100).toFixed(2)}%, BER ${s.weight!.ber}, triggers ${(s.trigger!.accuracy * 100).toFixed(0)}%, ${s.training!.steps} steps, ${s.seconds.toFixed(1)} s (${s.backend.detail})`);
 }

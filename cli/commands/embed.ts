@@ -69,7 +69,7 @@ export function registerEmbed(program: Command): void {
     .requiredOption('--out <path>', 'where to write the marked model (must not exist)')
     .option('--scheme <scheme>', 'weight, trigger or both', 'both')
     .option('--dataset <mnist|dir>', 'training data: the built-in "mnist" or a folder of class subfolders of PNGs (fine-tuning default: mnist)')
-    .option('--epochs <n>', 'at most this many epochs; stops early once the marks read back', '2')
+    .option('--epochs <n>', 'at most this many epochs; stops early once the marks read back', '4')
     .option('--backend <name>', `training backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--layer <name>', 'layer to carry the weight mark (default: first conv/dense with >= 2x bits features)')
     .option('--tensor <name>', 'with --training-free: tensor to mark (default: chosen by shape)')

@@ -41,9 +41,12 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const T = o.bits ?? 256;
   const N = o.triggers ?? 100;
   const lambda = o.lambda ?? 1;
-  const epochs = o.epochs ?? 2;
+  // Up to 4 epochs with 16 triggers in each batch of 64: fewer triggers per batch disturb the
+  // clean task less (bench:embed, 3 keys: drop 0.32 points vs 0.52 with 50 per batch), and early
+  // stopping ends training once both marks read back (about 385 steps on the fixture).
+  const epochs = o.epochs ?? 4;
   const batchSize = o.batchSize ?? 64;
-  const perBatch = Math.min(o.triggersPerBatch ?? 50, N);
+  const perBatch = Math.min(o.triggersPerBatch ?? 16, N);
   const learningRate = o.learningRate ?? 5e-4;
   const minSteps = o.minSteps ?? 30;
   const settleSteps = o.settleSteps ?? 50;

@@ -23,7 +23,7 @@ describe('fine-tuning through the API', () => {
     const onnx = await convertTfjsToOnnx('fixtures/mnist-cnn');
     const up = await t.req('/v1/models/upload/cnn.onnx', { role: 'engineer', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnx });
     const modelId = ((await up.json()) as { id: string }).id;
-    const res = await json('engineer', '/v1/embed', { modelId, scheme: 'both', epochs: 1, trainLimit: 512, testLimit: 200, bits: 64, triggers: 20, backend: 'wasm' });
+    const res = await json('engineer', '/v1/embed', { modelId, scheme: 'both', epochs: 3, trainLimit: 512, testLimit: 200, bits: 64, triggers: 20, backend: 'wasm' });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as JobInfo;
 
