@@ -104,7 +104,7 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       const marked = join(dir, 'marked');
       const s = await embedWatermark({
         home: h, ownerSeed: sha256(new TextEncoder().encode(`hallmark/bench/robustness/${i}`)), model: FIXTURE, out: marked,
-        dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i, epochs: 2,
+        dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i,
       });
       embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
       console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
