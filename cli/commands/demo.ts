@@ -9,6 +9,6 @@ export function registerDemo(program: Command): void {
     .option('--home <dir>', 'use this (new) home folder instead of a temporary one')
     .action(action(async (opts: { home?: string }) => {
       const r = await runDemo({ ...(opts.home ? { home: opts.home } : {}), log: (l) => process.stdout.write(`${l}\n`) });
-      process.stdout.write(`\nDone. The demo home is ${r.home}\n  the report:  ${r.evidence.pdf}\n  try:         hallmark ledger verify --home ${r.home}\n               hallmark evidence verify ${r.evidence.dir}\n`);
+      process.stdout.write(`\nDone. The demo home is ${r.home}\n  the report:  ${r.evidence.pdf}\n  try:         npx hallmark ledger verify --home ${r.home}\n               npx hallmark evidence verify ${r.evidence.dir}\n`);
     }));
 }
