@@ -1,6 +1,7 @@
 // report.pdf for people who are not engineers: what was found, when, how sure, and why, with two
 // plots drawn as vector graphics. Everything shown comes from the verified evidence statement.
 import PDFDocument from 'pdfkit';
+import { BOLD, FONT, MONO, registerReportFonts } from './report-fonts.js';
 import type { CommittedRecord } from './committed-record.js';
 import { binomialPmf, describeOdds } from './statistics.js';
 import type { VerificationRecord } from './verification-record.js';
@@ -34,18 +35,18 @@ function suspectText(v: VerificationRecord): string {
 }
 
 function heading(doc: PDFKit.PDFDocument, text: string): void {
-  doc.moveDown(0.8).font('Helvetica-Bold').fontSize(14).fillColor(INK).text(text).moveDown(0.3).font('Helvetica').fontSize(10.5);
+  doc.moveDown(0.8).font(BOLD).fontSize(14).fillColor(INK).text(text).moveDown(0.3).font(FONT).fontSize(10.5);
 }
 
 function para(doc: PDFKit.PDFDocument, text: string): void {
-  doc.font('Helvetica').fontSize(10.5).fillColor(INK).text(text, { align: 'left', lineGap: 2 }).moveDown(0.5);
+  doc.font(FONT).fontSize(10.5).fillColor(INK).text(text, { align: 'left', lineGap: 2 }).moveDown(0.5);
 }
 
 /** Bars over [0, n] with a red marker line at `mark`; y scaled to the tallest bar. */
 function plotBars(doc: PDFKit.PDFDocument, o: { x: number; y: number; w: number; h: number; values: number[]; xMin: number; xMax: number; mark: number; markLabel: string; xLabel: string; yLabel: string; title: string }): void {
   const { x, y, w, h } = o;
   doc.save();
-  doc.font('Helvetica-Bold').fontSize(10).fillColor(INK).text(o.title, x, y - 18, { width: w });
+  doc.font(BOLD).fontSize(10).fillColor(INK).text(o.title, x, y - 18, { width: w });
   doc.rect(x, y, w, h).lineWidth(0.5).strokeColor('#c5ccd4').stroke();
   const top = Math.max(...o.values, 1e-300);
   const span = o.xMax - o.xMin;
@@ -57,8 +58,8 @@ function plotBars(doc: PDFKit.PDFDocument, o: { x: number; y: number; w: number;
   const mx = x + ((o.mark - o.xMin) / span) * w;
   doc.moveTo(mx, y).lineTo(mx, y + h).lineWidth(1.5).strokeColor(ACCENT).stroke();
   const labelLeft = mx > x + w * 0.6;
-  doc.font('Helvetica-Bold').fontSize(8.5).fillColor(ACCENT).text(o.markLabel, labelLeft ? mx - 124 : mx + 4, y + 4, { width: 120, align: labelLeft ? 'right' : 'left' });
-  doc.font('Helvetica').fontSize(8).fillColor(MUTED);
+  doc.font(BOLD).fontSize(8.5).fillColor(ACCENT).text(o.markLabel, labelLeft ? mx - 124 : mx + 4, y + 4, { width: 120, align: labelLeft ? 'right' : 'left' });
+  doc.font(FONT).fontSize(8).fillColor(MUTED);
   for (let t = 0; t <= 4; t++) {
     const val = o.xMin + (span * t) / 4;
     doc.text(Number.isInteger(val) ? String(val) : val.toFixed(2), x + (w * t) / 4 - 20, y + h + 3, { width: 40, align: 'center' });
@@ -68,22 +69,36 @@ function plotBars(doc: PDFKit.PDFDocument, o: { x: number; y: number; w: number;
   doc.restore();
 }
 
+/** The owner's identity as the PDF's author: the name part of its verifier key (name+keyid+key). */
+export function ownerIdentity(ownerKey: string): string {
+  const name = ownerKey.split('+')[0] ?? '';
+  return name.length > 0 ? name : 'the model owner';
+}
+
 export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
-  const doc = new PDFDocument({ size: 'A4', margin: M, info: { Title: 'Hallmark ownership evidence', Author: 'Hallmark', CreationDate: new Date(r.verificationTime) } });
+  // PDF/A-2b: pdfkit writes the XMP metadata (title, author, dates, pdfaid) and an sRGB output intent;
+  // every font is embedded (report-fonts.ts). The author is the owner's identity: its key name.
+  const doc = new PDFDocument({
+    size: 'A4', margin: M, pdfVersion: '1.7', subset: 'PDF/A-2b', tagged: false, displayTitle: true, lang: 'en',
+    font: null as unknown as string, // no default Helvetica: PDF/A allows only embedded fonts
+    info: { Title: `Hallmark ownership evidence: ${r.modelName}`, Author: ownerIdentity(r.ownerKey), Subject: `Verification ${r.verificationIndex} of ${r.logOrigin}`, Creator: 'Hallmark', Producer: 'Hallmark (pdfkit)', CreationDate: new Date(r.verificationTime), ModDate: new Date(r.verificationTime) },
+  });
+  registerReportFonts(doc);
+  doc.font(FONT);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<void>((ok) => doc.on('end', () => ok()));
   const v = r.verification;
   const width = doc.page.width - 2 * M;
 
-  doc.font('Helvetica-Bold').fontSize(20).fillColor(INK).text('Ownership evidence for a machine-learning model');
-  doc.moveDown(0.2).font('Helvetica').fontSize(10).fillColor(MUTED).text(`Prepared from ledger entry ${r.verificationIndex} (${r.verificationTime}) of the log ${r.logOrigin}.`);
+  doc.font(BOLD).fontSize(20).fillColor(INK).text('Ownership evidence for a machine-learning model');
+  doc.moveDown(0.2).font(FONT).fontSize(10).fillColor(MUTED).text(`Prepared from ledger entry ${r.verificationIndex} (${r.verificationTime}) of the log ${r.logOrigin}.`);
 
   heading(doc, 'Summary');
   const verdict = v.owned ? 'The watermark of our model was found in the suspect model.' : 'The watermark of our model was NOT found with the required certainty.';
   doc.rect(M, doc.y, width, 44).fillColor(v.owned ? '#fbeaea' : '#eef2f6').fill();
-  doc.font('Helvetica-Bold').fontSize(12).fillColor(v.owned ? ACCENT : INK).text(verdict, M + 10, doc.y + 8, { width: width - 20 });
-  doc.font('Helvetica').fontSize(10).fillColor(INK).text(`Threshold: a chance explanation less likely than ${v.alpha} (1 in ${Math.round(1 / v.alpha).toLocaleString('en-US')}).`, M + 10, doc.y + 2, { width: width - 20 });
+  doc.font(BOLD).fontSize(12).fillColor(v.owned ? ACCENT : INK).text(verdict, M + 10, doc.y + 8, { width: width - 20 });
+  doc.font(FONT).fontSize(10).fillColor(INK).text(`Threshold: a chance explanation less likely than ${v.alpha} (1 in ${Math.round(1 / v.alpha).toLocaleString('en-US')}).`, M + 10, doc.y + 2, { width: width - 20 });
   doc.x = M;
   doc.y += 14;
   const method = v.method === 'both' ? 'both methods: reading its weights (white-box) and querying it (black-box)' : v.method === 'white-box' ? 'the white-box method (reading its weights)' : 'the black-box method (querying it)';
@@ -99,8 +114,8 @@ export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
   events.sort((a, b) => a[0].localeCompare(b[0]));
   for (const [time, what] of events) {
     const y = doc.y;
-    doc.font('Helvetica-Bold').fontSize(9.5).fillColor(INK).text(time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'), M, y, { width: 130 });
-    doc.font('Helvetica').fontSize(10).text(what, M + 140, y, { width: width - 140 });
+    doc.font(BOLD).fontSize(9.5).fillColor(INK).text(time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'), M, y, { width: 130 });
+    doc.font(FONT).fontSize(10).text(what, M + 140, y, { width: width - 140 });
     doc.moveDown(0.4);
   }
   doc.x = M;
@@ -132,9 +147,9 @@ export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
   doc.addPage();
   heading(doc, 'How anyone can check this');
   para(doc, 'This report is a reading aid. The proof is evidence.json, signed by the owner, beside this file. VERIFY.md explains, step by step, how an independent expert re-checks every signature, every ledger proof, the commitment and, given the suspect file, the watermark itself, using only public keys.');
-  doc.font('Courier').fontSize(8).fillColor(INK);
+  doc.font(MONO).fontSize(8).fillColor(INK);
   for (const [k, val] of [['owner key', r.ownerKey], ['log', r.logOrigin], ['log key', r.logKey], ['checkpoint', `size ${r.checkpointSize}`], ['commitment', v.commitment.commitment]] as const) {
-    doc.font('Helvetica-Bold').fontSize(9).text(k, { continued: false }).font('Courier').fontSize(8).text(val, { width }).moveDown(0.3);
+    doc.font(BOLD).fontSize(9).text(k, { continued: false }).font(MONO).fontSize(8).text(val, { width }).moveDown(0.3);
   }
   doc.end();
   await done;
