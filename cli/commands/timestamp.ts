@@ -15,14 +15,19 @@ export function registerTimestamp(program: Command): void {
     .option('--ca <file>', "CA certificate(s), PEM or DER, to check the TSA's certificate chain against")
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  hallmark ledger timestamp --tsa http://timestamp.example/tsr --ca tsa-ca.pem
+  openssl ts -verify -in .hallmark/timestamps/12.tsr -data .hallmark/timestamps/12.checkpoint -CAfile tsa-ca.pem`)
     .action(action(async (opts: { tsa: string; ca?: string; home?: string; json?: boolean }) => {
       const caCerts = opts.ca ? readCertificates(readFileSync(opts.ca), opts.ca) : undefined;
       const home = openHome(resolveHomeDir(opts.home));
       try {
         const r = await stampCheckpoint(home.ledger, home.paths.dir, opts.tsa, caCerts ? { caCerts } : {});
-        emit(opts, { size: r.size, genTime: r.info.genTime.toISOString(), serialNumber: r.info.serialNumber, tsa: r.info.signer, chainVerified: r.info.chainVerified, token: r.files.token, checkpoint: r.checkpoint }, () =>
+        emit(opts, { size: r.size, genTime: r.info.genTime.toISOString(), serialNumber: r.info.serialNumber, tsa: r.info.signer, chainVerified: r.info.chainVerified, token: r.files.token, response: r.files.response, checkpointFile: r.files.checkpoint, checkpoint: r.checkpoint }, () =>
           [`checkpoint of size ${r.size} stamped at ${r.info.genTime.toISOString()} by ${r.info.signer} (serial ${r.info.serialNumber})`,
-            `chain to CA: ${r.info.chainVerified ? 'verified' : 'not checked (pass --ca)'}`, `token: ${r.files.token}`].join('\n'));
+            `chain to CA: ${r.info.chainVerified ? 'verified' : 'not checked (pass --ca)'}`, `token: ${r.files.token}`, `response: ${r.files.response}`,
+            `check it with openssl: openssl ts -verify -in ${r.files.response} -data ${r.files.checkpoint} -CAfile TSA-CA.pem`].join('\n'));
       } finally {
         home.close();
       }

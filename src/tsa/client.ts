@@ -9,6 +9,8 @@ import { verifyTimestampToken, type TimestampInfo, type VerifyTokenOptions } fro
 export interface TimestampResult {
   /** DER of the TimeStampToken (ContentInfo), what gets stored and shipped. */
   readonly token: Uint8Array;
+  /** DER of the whole TimeStampResp as the TSA sent it (`openssl ts -reply -in`, `openssl ts -verify -in`). */
+  readonly response: Uint8Array;
   readonly info: TimestampInfo;
 }
 
@@ -44,5 +46,5 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: {
   if (!resp.timeStampToken) throw new TsaError('TSA_BAD_RESPONSE', 'the TSA granted the request but sent no token');
   const token = new Uint8Array(resp.timeStampToken.toSchema().toBER());
   const info = await verifyTimestampToken(token, data, { nonce: req.nonce, ...(options.caCerts ? { caCerts: options.caCerts } : {}) });
-  return { token, info };
+  return { token, response: body, info };
 }

@@ -10,12 +10,12 @@ export interface StampResult {
   readonly size: number;
   readonly checkpoint: string;
   readonly info: TimestampInfo;
-  readonly files: { token: string; checkpoint: string };
+  readonly files: { token: string; response: string; checkpoint: string };
 }
 
 export async function stampCheckpoint(ledger: Ledger, homeDir: string, url: string, options: { caCerts?: readonly pkijs.Certificate[]; timeoutMs?: number } = {}): Promise<StampResult> {
   const cp = ledger.checkpoint();
-  const { token, info } = await requestTimestamp(url, new TextEncoder().encode(cp.note), options);
-  const files = saveTimestamp(homeDir, { size: cp.size, checkpoint: cp.note, token });
+  const { token, response, info } = await requestTimestamp(url, new TextEncoder().encode(cp.note), options);
+  const files = saveTimestamp(homeDir, { size: cp.size, checkpoint: cp.note, token, response });
   return { size: cp.size, checkpoint: cp.note, info, files };
 }
