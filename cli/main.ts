@@ -3,45 +3,44 @@
 // Only the modules of the command being run are loaded (TensorFlow.js and onnxruntime are
 // heavy), so `hallmark ledger show 3` starts in a fraction of the time `hallmark embed` does.
 import { Command } from 'commander';
-import { EXIT } from './output.js';
+import { COMMANDS } from './commands-table.js';
+import { addExamples } from './examples.js';
+import { EXIT, jsonRequested, writeError } from './output.js';
 
-type Register = (program: Command) => void;
-
-/** Top-level command name -> the modules (and their register functions) that define it, in help order. */
-const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
-  ['init', [async () => (await import('./commands/init.js')).registerInit]],
-  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp]],
-  ['dataset', [async () => (await import('./commands/dataset.js')).registerDatasetCommands]],
-  ['model', [async () => (await import('./commands/model.js')).registerModelCommands]],
-  ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],
-  ['embed', [async () => (await import('./commands/embed.js')).registerEmbed]],
-  ['verify', [async () => (await import('./commands/verify.js')).registerVerify]],
-  ['calibrate', [async () => (await import('./commands/calibrate.js')).registerCalibrate]],
-  ['attack', [async () => (await import('./commands/attack.js')).registerAttack]],
-  ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],
-  ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
-  ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
-  ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
-  ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
-];
+// --version, -v and -V are the `version` command, which says more than a number.
+const argv = [...process.argv];
+if (argv.length === 3 && ['--version', '-v', '-V'].includes(argv[2]!)) argv[2] = 'version';
 
 const program = new Command();
 program
   .name('hallmark')
   .description('Watermark ML models, keep a verifiable provenance ledger, and verify suspected stolen copies.')
-  .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
-  .configureOutput({ outputError: (str, write) => write(`hallmark: USAGE: ${str.replace(/^error: /, '')}`) })
+  .showHelpAfterError(jsonRequested(argv) ? false : '(run with --help for usage)')
+  .configureOutput({
+    outputError: (str) => writeError('USAGE', str.replace(/^error: /, '').split('\n')[0]!.trim()),
+  })
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
-  });
+  })
+  .addHelpText('after', `
+Examples:
+  hallmark init
+  hallmark model register model.onnx --name my-model
+  hallmark embed model.onnx --out marked.onnx --training-free
+  hallmark verify suspect.onnx
+  hallmark evidence export --verification 7 --out evidence/
+
+Exit codes: 0 ok, 1 a check failed, 2 the command was wrong (flags, missing or unusable files), 3 the environment failed.
+Errors are one line "hallmark: CODE: message" (JSON on stderr with --json). NO_COLOR turns colour off.`);
 
 // The first argument that is not an option names the command; help, an unknown name or none
-// loads them all so that commander can list them or suggest the right one.
-const requested = process.argv.slice(2).find((a) => !a.startsWith('-'));
-const known = COMMANDS.find(([name]) => name === requested);
+// loads them all so that commander can list them or suggest the right one. `completion` needs
+// them all too, to describe every command.
+const requested = argv.slice(2).find((a) => !a.startsWith('-'));
+const known = requested === 'completion' ? undefined : COMMANDS.find(([name]) => name === requested);
 for (const [, loaders] of known ? [known] : COMMANDS) {
   for (const load of loaders) (await load())(program);
 }
 
-await program.parseAsync(process.argv);
+addExamples(program);
+await program.parseAsync(argv);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { consistencyToJson, LedgerError, proofToJson, toHex, type JsonObject, type Ledger, type SignedCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
-import { action, emit, EXIT, parseCount } from '../output.js';
+import { action, emit, EXIT, paintVerdicts, parseCount } from '../output.js';
 
 interface Opts {
   home?: string;
@@ -85,10 +85,10 @@ export function registerLedger(program: Command): void {
     .action(action(async (opts: Opts) => {
       const home = openHome(resolveHomeDir(opts.home));
       const r = await home.ledger.audit().finally(() => home.close());
-      emit(opts, r, () => {
+      emit(opts, r, () => paintVerdicts((() => {
         if (r.ok) return `ok: ${r.size} entries, ${r.checkpoints} checkpoints verified${r.uncheckpointed ? ` (${r.uncheckpointed} entries after the latest checkpoint)` : ''}`;
         return [`TAMPERED: ${r.problems.length}${r.truncated ? '+' : ''} problems in ${r.size} entries`, ...r.problems.map((p) => `  - ${p.message}`)].join('\n');
-      });
+      })()));
       return r.ok ? EXIT.ok : EXIT.failed;
     }));
 

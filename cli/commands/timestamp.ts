@@ -15,10 +15,6 @@ export function registerTimestamp(program: Command): void {
     .option('--ca <file>', "CA certificate(s), PEM or DER, to check the TSA's certificate chain against")
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
-    .addHelpText('after', `
-Examples:
-  hallmark ledger timestamp --tsa http://timestamp.example/tsr --ca tsa-ca.pem
-  openssl ts -verify -in .hallmark/timestamps/12.tsr -data .hallmark/timestamps/12.checkpoint -CAfile tsa-ca.pem`)
     .action(action(async (opts: { tsa: string; ca?: string; home?: string; json?: boolean }) => {
       const caCerts = opts.ca ? readCertificates(readFileSync(opts.ca), opts.ca) : undefined;
       const home = openHome(resolveHomeDir(opts.home));

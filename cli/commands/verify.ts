@@ -5,7 +5,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js'
 import { REMOTE_PROTOCOLS, type RemoteProtocol } from '../../src/verify/remote-classifier.js';
 import { formatReport } from '../../src/verify/report-text.js';
 import { verifySuspect, type VerifyMethod } from '../../src/verify/verify-suspect.js';
-import { action, emit, EXIT, parseCount } from '../output.js';
+import { action, emit, EXIT, paintVerdicts, parseCount } from '../output.js';
 import { promptPassphrase } from './prompt-passphrase.js';
 
 interface Opts {
@@ -81,7 +81,7 @@ export function registerVerify(program: Command): void {
             maxRequests: parseCount('--max-requests', opts.maxRequests)!,
           },
         });
-        emit(opts, { ...report, weight: report.weight ? { ...report.weight, all: report.weight.all.slice(0, 10) } : undefined }, () => formatReport(report));
+        emit(opts, { ...report, weight: report.weight ? { ...report.weight, all: report.weight.all.slice(0, 10) } : undefined }, () => paintVerdicts(formatReport(report)));
         return report.decision.owned ? EXIT.ok : EXIT.failed;
       } finally {
         home.close();
