@@ -44,10 +44,21 @@ const limitJsonBody: MiddlewareHandler<AppEnv> = (c, next) => bodyLimit({ maxSiz
 
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
+/** A stable operationId from method and path: PUT /v1/uploads/models/{fileName} -> putUploadsModelsByFileName. */
+export function operationIdFor(method: string, path: string): string {
+  const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+  const words = path.split('/').filter((seg) => seg && !/^v[0-9]+$/.test(seg)).map((seg) => {
+    const param = /^\{(.+)\}$/.exec(seg);
+    return param ? `By${cap(param[1]!)}` : seg.split(/[^A-Za-z0-9]+/).filter(Boolean).map(cap).join('');
+  });
+  return `${method.toLowerCase()}${words.join('')}`;
+}
+
 /** createRoute plus the access rule, its middleware and the error responses every route can give. */
 export function defineRoute<const R extends RouteConfig>(access: Access, route: R, extra: MiddlewareHandler<AppEnv>[] = []): R & { getRoutingPath(): string } {
   const label = `${route.method.toUpperCase()} ${route.path}`;
-  const rule = access === 'public' ? { 'x-public': true } : { 'x-roles': [...access], security: [{ apiKey: [] }] };
+  // Public routes say so with an empty security list (OpenAPI: no authentication), not by omission.
+  const rule = access === 'public' ? { 'x-public': true, security: [] } : { 'x-roles': [...access], security: [{ apiKey: [] }] };
   const errors = {
     400: err('invalid request'),
     ...(access === 'public' ? {} : { 401: err('missing, malformed, unknown or revoked API key'), 403: err('the key\'s role may not call this route') }),
@@ -55,5 +66,6 @@ export function defineRoute<const R extends RouteConfig>(access: Access, route: 
   };
   const hasJsonBody = Object.keys(route.request?.body?.content ?? {}).some((t) => t.includes('json'));
   const middleware = [authorize(access, label), ...(hasJsonBody ? [limitJsonBody] : []), ...extra];
-  return createRoute({ ...route, ...rule, middleware, responses: { ...errors, ...route.responses } }) as unknown as R & { getRoutingPath(): string };
+  const operationId = route.operationId ?? operationIdFor(route.method, route.path);
+  return createRoute({ ...route, operationId, ...rule, middleware, responses: { ...errors, ...route.responses } }) as unknown as R & { getRoutingPath(): string };
 }

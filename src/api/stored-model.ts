@@ -15,7 +15,7 @@ export function storedModelPath(ledger: Ledger, homeDir: string, modelId: string
   const root = resolve(uploadsDir(homeDir));
   const path = typeof stored === 'string' ? resolve(homeDir, stored) : undefined;
   if (!path || !path.startsWith(root + sep) || !existsSync(path)) {
-    throw new ApiError('API_INVALID_REQUEST', `model ${modelId} was registered by digest, not uploaded: upload its file with PUT /v1/models/upload/{fileName} first`);
+    throw new ApiError('API_INVALID_REQUEST', `model ${modelId} was registered by digest, not uploaded: upload its file with PUT /v1/uploads/models/{fileName} first`);
   }
   return path;
 }

@@ -61,42 +61,42 @@ describe('bad input', () => {
   it('wrong content types', async () => {
     await expectError(await jsonPost('/v1/ledger/entries', JSON.stringify({ type: 'a.b', payload: {} }), 'text/plain'), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
     await expectError(await jsonPost('/v1/models', 'name=x', 'application/x-www-form-urlencoded'), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
-    await expectError(await put('/v1/models/upload/m.onnx', new Uint8Array(10), { 'content-type': 'application/json' }), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
-    await expectError(await put('/v1/models/upload/m.onnx', new Uint8Array(10), { 'content-type': 'multipart/form-data; boundary=x' }), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
+    await expectError(await put('/v1/uploads/models/m.onnx', new Uint8Array(10), { 'content-type': 'application/json' }), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
+    await expectError(await put('/v1/uploads/models/m.onnx', new Uint8Array(10), { 'content-type': 'multipart/form-data; boundary=x' }), 415, 'API_UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('oversized bodies', async () => {
     await expectError(await jsonPost('/v1/ledger/entries', JSON.stringify({ type: 'a.b', payload: { pad: 'x'.repeat(4096) } })), 413, 'API_TOO_LARGE');
-    await expectError(await put('/v1/models/upload/big.onnx', new Uint8Array(64 * 1024 + 1)), 413, 'API_TOO_LARGE');
+    await expectError(await put('/v1/uploads/models/big.onnx', new Uint8Array(64 * 1024 + 1)), 413, 'API_TOO_LARGE');
     // No Content-Length: the limit is enforced while streaming, and the partial file removed.
     const chunks = Array.from({ length: 20 }, () => new Uint8Array(8192).fill(7));
-    await expectError(await put('/v1/models/upload/big.onnx', streamOf(chunks)), 413, 'API_TOO_LARGE');
+    await expectError(await put('/v1/uploads/models/big.onnx', streamOf(chunks)), 413, 'API_TOO_LARGE');
   });
 
   it('truncated uploads', async () => {
     // The client goes away mid-body.
     const cut = streamOf([new Uint8Array(1000), new Uint8Array(1000)], new Error('socket hang up'));
-    await expectError(await put('/v1/models/upload/cut.onnx', cut), 400, 'API_TRUNCATED_UPLOAD');
+    await expectError(await put('/v1/uploads/models/cut.onnx', cut), 400, 'API_TRUNCATED_UPLOAD');
     // Fewer bytes than Content-Length announced.
     const short = streamOf([new Uint8Array(1000)]);
-    const msg = await expectError(await put('/v1/models/upload/short.onnx', short, { 'content-length': '5000' }), 400, 'API_TRUNCATED_UPLOAD');
+    const msg = await expectError(await put('/v1/uploads/models/short.onnx', short, { 'content-length': '5000' }), 400, 'API_TRUNCATED_UPLOAD');
     expect(msg).toBe('upload ended after 1000 of 5000 bytes');
-    await expectError(await put('/v1/models/upload/empty.onnx', new Uint8Array(0)), 400, 'API_INVALID_REQUEST');
+    await expectError(await put('/v1/uploads/models/empty.onnx', new Uint8Array(0)), 400, 'API_INVALID_REQUEST');
   });
 
   it('path traversal and odd names', async () => {
     for (const name of ['..%2F..%2Fevil.onnx', '..', '.hidden.onnx', 'a%2Fb.onnx', 'a%5Cb.onnx', 'a..b.onnx', 'nul%00.onnx', 'sp%20ace.onnx', `${'a'.repeat(129)}.onnx`]) {
-      const res = await put(`/v1/models/upload/${name}`, new Uint8Array(10).fill(1));
+      const res = await put(`/v1/uploads/models/${name}`, new Uint8Array(10).fill(1));
       expect([400, 404], name).toContain(res.status);
       const e = await errorOf(res);
       expect(['API_BAD_NAME', 'API_NOT_FOUND'], name).toContain(e.code);
     }
-    await expectError(await put('/v1/models/upload/..%2F..%2Fevil.onnx', new Uint8Array(10).fill(1)), 400, 'API_BAD_NAME');
+    await expectError(await put('/v1/uploads/models/..%2F..%2Fevil.onnx', new Uint8Array(10).fill(1)), 400, 'API_BAD_NAME');
   });
 
   it('a format that cannot be guessed, and bad query values', async () => {
-    await expectError(await put('/v1/models/upload/model.bin', new Uint8Array(10).fill(1)), 400, 'API_INVALID_REQUEST');
-    await expectError(await put('/v1/models/upload/model.bin?format=ONNX!', new Uint8Array(10).fill(1)), 400, 'API_INVALID_REQUEST');
+    await expectError(await put('/v1/uploads/models/model.bin', new Uint8Array(10).fill(1)), 400, 'API_INVALID_REQUEST');
+    await expectError(await put('/v1/uploads/models/model.bin?format=ONNX!', new Uint8Array(10).fill(1)), 400, 'API_INVALID_REQUEST');
   });
 
   it('logs internal details server-side only, without the caller\'s key', async () => {

@@ -21,7 +21,7 @@ describe('OpenAPI document and docs page', () => {
     }
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
       '/v1/ledger/checkpoint', '/v1/ledger/pubkey', '/v1/ledger/entries/{index}', '/v1/ledger/proof/inclusion', '/v1/ledger/proof/consistency',
-      '/v1/models', '/v1/models/{id}', '/v1/models/{id}/lineage', '/v1/models/upload/{fileName}', '/v1/datasets', '/v1/datasets/{id}',
+      '/v1/models', '/v1/models/{id}', '/v1/models/{id}/lineage', '/v1/uploads/models/{fileName}', '/v1/datasets', '/v1/datasets/{id}',
       '/v1/jobs', '/v1/jobs/{id}', '/v1/keys', '/v1/keys/{id}/revoke',
     ]));
   });

@@ -40,7 +40,7 @@ async function finished(res: Response): Promise<JobInfo> {
 
 describe('embed, verify and evidence through the API', () => {
   it('marks an uploaded model, finds the mark in the downloaded copy and not in the original', async () => {
-    const up = await putBytes('/v1/models/upload/mnist-cnn.onnx', 'engineer', onnx);
+    const up = await putBytes('/v1/uploads/models/mnist-cnn.onnx', 'engineer', onnx);
     expect(up.status).toBe(201);
     const modelId = ((await up.json()) as { id: string }).id;
 
@@ -65,7 +65,7 @@ describe('embed, verify and evidence through the API', () => {
     expect((await call(`/v1/embed/${embed.id}/files/..%2F..%2Fowner.key`, 'engineer')).status).toBe(400);
     expect((await call(`/v1/embed/${embed.id}/files/nothing.onnx`, 'engineer')).status).toBe(404);
 
-    const sus = await putBytes('/v1/suspects/upload/found-online.onnx', 'verifier', marked);
+    const sus = await putBytes('/v1/uploads/suspects/found-online.onnx', 'verifier', marked);
     expect(sus.status).toBe(201);
     const suspect = (await sus.json()) as { upload: string; name: string; index: number };
     expect(suspect.upload).toBe(createHash('sha256').update(marked).digest('hex'));
@@ -77,7 +77,7 @@ describe('embed, verify and evidence through the API', () => {
     expect(vr.record.model).toBe(result.output.id);
     expect(t.home.ledger.get(vr.index).entry).toMatchObject({ type: 'verification.recorded', actor: `key:${keyId('verifier')}` });
 
-    const orig = (await (await putBytes('/v1/suspects/upload/original.onnx', 'verifier', onnx)).json()) as { upload: string; name: string };
+    const orig = (await (await putBytes('/v1/uploads/suspects/original.onnx', 'verifier', onnx)).json()) as { upload: string; name: string };
     const u = await finished(await postJson('/v1/verify', 'verifier', { suspect: { upload: orig.upload, name: orig.name } }));
     expect((u.result as { decision: { owned: boolean } }).decision.owned).toBe(false);
 

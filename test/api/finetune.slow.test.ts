@@ -21,7 +21,7 @@ const json = (role: 'engineer' | 'verifier', path: string, body: unknown) => t.r
 describe('fine-tuning through the API', () => {
   it('marks an uploaded ONNX model by fine-tuning, reports progress, and the download verifies as ours', async () => {
     const onnx = await convertTfjsToOnnx('fixtures/mnist-cnn');
-    const up = await t.req('/v1/models/upload/cnn.onnx', { role: 'engineer', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnx });
+    const up = await t.req('/v1/uploads/models/cnn.onnx', { role: 'engineer', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnx });
     const modelId = ((await up.json()) as { id: string }).id;
     const res = await json('engineer', '/v1/embed', { modelId, scheme: 'both', epochs: 3, trainLimit: 512, testLimit: 200, bits: 64, triggers: 20, backend: 'wasm' });
     expect(res.status).toBe(202);
@@ -57,7 +57,7 @@ describe('fine-tuning through the API', () => {
     }
     expect(r.output.files.map((f) => f.name)).toContain('model.json');
     const suspect = await convertTfjsToOnnx(dir);
-    const su = (await (await t.req('/v1/suspects/upload/copy.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: suspect })).json()) as { upload: string; name: string };
+    const su = (await (await t.req('/v1/uploads/suspects/copy.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: suspect })).json()) as { upload: string; name: string };
     const v = await json('verifier', '/v1/verify', { suspect: { upload: su.upload, name: su.name } });
     const vj = await t.jobs.wait(((await v.json()) as JobInfo).id);
     expect(vj.status, JSON.stringify(vj.error)).toBe('succeeded');

@@ -70,7 +70,7 @@ describe('real server on loopback', () => {
     const sock = connect(Number(new URL(srv.url).port), '127.0.0.1');
     await new Promise<void>((r) => sock.once('connect', () => r()));
     sock.write([
-      'PUT /v1/models/upload/cut.onnx HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${t.secrets.engineer}`,
+      'PUT /v1/uploads/models/cut.onnx HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${t.secrets.engineer}`,
       'Content-Type: application/octet-stream', 'Content-Length: 1000000', '', '',
     ].join('\r\n'));
     sock.write(Buffer.alloc(200_000, 1));

@@ -17,7 +17,7 @@ const postJson = (path: string, body: unknown) => t.req(path, { method: 'POST', 
 describe('models and datasets', () => {
   it('stores an uploaded model under its SHA-256 and registers it as the calling key', async () => {
     const bytes = randomBytes(300_000);
-    const res = await upload('/v1/models/upload/net.onnx?name=mnist-cnn', bytes);
+    const res = await upload('/v1/uploads/models/net.onnx?name=mnist-cnn', bytes);
     expect(res.status).toBe(201);
     const out = (await res.json()) as { id: string; index: number; record: { format: string; model: { name: string; digest: { sha256: string } } }; stored: { path: string; size: number } };
     expect(out.id).toBe(`model:sha256:${sha(bytes)}`);
@@ -36,7 +36,7 @@ describe('models and datasets', () => {
     // The same bytes again: refused, and nothing more is written.
     const files = listFiles(join(t.dir, 'uploads'));
     const size = t.home.ledger.size();
-    const again = await upload('/v1/models/upload/copy.onnx', bytes);
+    const again = await upload('/v1/uploads/models/copy.onnx', bytes);
     expect(again.status).toBe(409);
     expect((await errorOf(again)).code).toBe('LINEAGE_EXISTS');
     expect(listFiles(join(t.dir, 'uploads'))).toEqual(files);
@@ -74,12 +74,12 @@ describe('models and datasets', () => {
 
   it('uploads a dataset file with its item count', async () => {
     const bytes = randomBytes(5000);
-    const res = await upload('/v1/datasets/upload/train.bin?items=50', bytes);
+    const res = await upload('/v1/uploads/datasets/train.bin?items=50', bytes);
     expect(res.status).toBe(201);
     const out = (await res.json()) as { id: string; record: { items: number } };
     expect(out.id).toBe(`dataset:sha256:${sha(bytes)}`);
     expect(out.record.items).toBe(50);
-    const noItems = await upload('/v1/datasets/upload/other.bin', randomBytes(10));
+    const noItems = await upload('/v1/uploads/datasets/other.bin', randomBytes(10));
     expect(noItems.status).toBe(400);
     expect((await errorOf(noItems)).message).toMatch(/query\.items/);
   });
@@ -87,13 +87,13 @@ describe('models and datasets', () => {
   it('rate-limits uploads per key', async () => {
     // Four uploads per window: three were made above by the engineer key (the 409 counts too).
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await upload(`/v1/models/upload/m${i}.onnx`, randomBytes(100))).status);
+    for (let i = 0; i < 3; i++) statuses.push((await upload(`/v1/uploads/models/m${i}.onnx`, randomBytes(100))).status);
     expect(statuses).toContain(429);
-    const limited = await upload('/v1/models/upload/last.onnx', randomBytes(100));
+    const limited = await upload('/v1/uploads/models/last.onnx', randomBytes(100));
     expect(limited.status).toBe(429);
     expect((await errorOf(limited)).code).toBe('API_RATE_LIMITED');
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     // Another key has its own budget.
-    expect((await upload('/v1/models/upload/admin.onnx', randomBytes(100), 'admin')).status).toBe(201);
+    expect((await upload('/v1/uploads/models/admin.onnx', randomBytes(100), 'admin')).status).toBe(201);
   });
 });

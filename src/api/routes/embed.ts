@@ -18,7 +18,7 @@ const int = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export const EmbedRequest = z.object({
-  modelId: z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>').openapi({ description: 'a model registered by upload (PUT /v1/models/upload/{fileName})' }),
+  modelId: z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>').openapi({ description: 'a model registered by upload (PUT /v1/uploads/models/{fileName})' }),
   scheme: z.enum(['weight', 'trigger', 'both']).optional(),
   trainingFree: z.boolean().optional().openapi({ description: 'weight mark by a minimum-norm change, no training (ONNX, safetensors)' }),
   dataset: z.literal('mnist').optional().openapi({ description: 'training data for fine-tuning; the built-in MNIST is the one the API offers' }),

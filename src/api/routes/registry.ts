@@ -70,7 +70,7 @@ export const registryRoutes: RouteGroup = (app, deps) => {
   }
 
   app.openapi(defineRoute(WRITERS, {
-    method: 'put', path: '/v1/models/upload/{fileName}', tags: ['models'], summary: 'Upload a model file and register it (streamed, hashed, size-limited)',
+    method: 'put', path: '/v1/uploads/models/{fileName}', tags: ['models'], summary: 'Upload a model file and register it (streamed, hashed, size-limited)',
     request: { params: z.object({ fileName: z.string() }), query: UploadQuery.extend({ format: Format.optional() }), body: octetStream },
     responses: { 201: json(Registered, 'the model.registered entry'), 409: json(z.unknown(), 'already registered'), 413: json(z.unknown(), 'too large'), 415: json(z.unknown(), 'not application/octet-stream'), 429: json(z.unknown(), 'rate limited') },
   }, [deps.rateLimit.upload]), async (c) => {
@@ -118,7 +118,7 @@ export const registryRoutes: RouteGroup = (app, deps) => {
   }), (c) => c.json(lineageOf(ledger, c.req.valid('param').id) as unknown as JsonObject, 200));
 
   app.openapi(defineRoute(WRITERS, {
-    method: 'put', path: '/v1/datasets/upload/{fileName}', tags: ['datasets'], summary: 'Upload a dataset file and register it (its digest is the file\'s SHA-256)',
+    method: 'put', path: '/v1/uploads/datasets/{fileName}', tags: ['datasets'], summary: 'Upload a dataset file and register it (its digest is the file\'s SHA-256)',
     request: { params: z.object({ fileName: z.string() }), query: UploadQuery.extend({ items: Count }), body: octetStream },
     responses: { 201: json(Registered, 'the dataset.registered entry'), 409: json(z.unknown(), 'already registered'), 413: json(z.unknown(), 'too large'), 415: json(z.unknown(), 'not application/octet-stream'), 429: json(z.unknown(), 'rate limited') },
   }, [deps.rateLimit.upload]), async (c) => {

@@ -1,4 +1,4 @@
-// Verification over HTTP. A suspect is an uploaded file (PUT /v1/suspects/upload/{fileName},
+// Verification over HTTP. A suspect is an uploaded file (PUT /v1/uploads/suspects/{fileName},
 // stored but not registered as one of our models) or an inference endpoint (Open Inference
 // Protocol v2 or TF Serving). POST /v1/verify and /v1/calibrate queue jobs and share the
 // per-key verification rate limit. An endpoint URL makes this server send requests where the
@@ -65,7 +65,7 @@ export const verifyRoutes: RouteGroup = (app, deps) => {
   const { ledger, homeDir, limits } = deps;
 
   app.openapi(defineRoute(VERIFIERS, {
-    method: 'put', path: '/v1/suspects/upload/{fileName}', tags: ['verify'], summary: 'Upload a suspect model file for verification (stored under its SHA-256, not registered as a model)',
+    method: 'put', path: '/v1/uploads/suspects/{fileName}', tags: ['verify'], summary: 'Upload a suspect model file for verification (stored under its SHA-256, not registered as a model)',
     request: { params: z.object({ fileName: z.string() }), body: octetStream },
     responses: { 201: json(z.object({ upload: Hex64, name: z.string(), size: z.number().int(), index: z.number().int() }), 'the stored suspect; pass {upload, name} as the suspect of POST /v1/verify'), 413: json(z.unknown(), 'too large'), 415: json(z.unknown(), 'not application/octet-stream'), 429: json(z.unknown(), 'rate limited') },
   }, [deps.rateLimit.upload]), async (c) => {
@@ -83,7 +83,7 @@ export const verifyRoutes: RouteGroup = (app, deps) => {
   }, [deps.rateLimit.verify]), (c) => {
     const body = c.req.valid('json');
     if ('upload' in body.suspect) {
-      if (!existsSync(suspectPath(homeDir, body.suspect.upload, body.suspect.name))) throw new ApiError('API_NOT_FOUND', `no uploaded suspect ${body.suspect.upload.slice(0, 12)}.../${body.suspect.name}; upload it with PUT /v1/suspects/upload/{fileName}`);
+      if (!existsSync(suspectPath(homeDir, body.suspect.upload, body.suspect.name))) throw new ApiError('API_NOT_FOUND', `no uploaded suspect ${body.suspect.upload.slice(0, 12)}.../${body.suspect.name}; upload it with PUT /v1/uploads/suspects/{fileName}`);
     } else {
       checkEndpoint(body.suspect.url, deps);
     }
