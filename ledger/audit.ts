@@ -43,6 +43,14 @@ export interface AuditOptions {
   readonly workers?: number;
   /** Smallest ledger audited in parallel (tests lower it). */
   readonly parallelThreshold?: number;
+  /** Called as the audit moves on: entries checked (by range), tree levels, checkpoints. */
+  readonly onProgress?: (p: AuditProgress) => void;
+}
+
+export interface AuditProgress {
+  readonly phase: 'entries' | 'tree' | 'checkpoints';
+  readonly done: number;
+  readonly total: number;
 }
 
 const workerUrl = new URL('./audit-worker.js', import.meta.url);
@@ -60,10 +68,19 @@ function runWorker(path: string, from: number, to: number): Promise<EntryRangeRe
 async function auditEntries(db: Database.Database, size: number, options: AuditOptions): Promise<EntryRangeResult[]> {
   const workers = Math.max(1, Math.min(8, options.workers ?? availableParallelism()));
   const parallel = options.path && options.path !== ':memory:' && workers > 1 && size >= (options.parallelThreshold ?? PARALLEL_THRESHOLD) && existsSync(fileURLToPath(workerUrl));
-  if (!parallel) return [auditEntryRange(db, 0, size)];
+  if (!parallel) {
+    const r = auditEntryRange(db, 0, size);
+    options.onProgress?.({ phase: 'entries', done: size, total: size });
+    return [r];
+  }
+  let done = 0;
   const chunk = Math.ceil(size / workers);
   const ranges = Array.from({ length: workers }, (_, i) => [i * chunk, Math.min(size, (i + 1) * chunk)] as const).filter(([a, b]) => a < b);
-  return Promise.all(ranges.map(([a, b]) => runWorker(options.path!, a, b)));
+  return Promise.all(ranges.map(([a, b]) => runWorker(options.path!, a, b).then((r) => {
+    done += b - a;
+    options.onProgress?.({ phase: 'entries', done, total: size });
+    return r;
+  })));
 }
 
 export async function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
@@ -113,6 +130,7 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
     for (; next < count; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
     levels.push(cur);
     level = cur;
+    options.onProgress?.({ phase: 'tree', done: lv, total: Math.floor(Math.log2(Math.max(1, size))) });
   }
   // Rows that no tree of this size has: inserted nodes.
   for (const r of db.prepare('SELECT level, idx FROM nodes WHERE level < 1 OR level >= ? LIMIT 100').all(levels.length) as { level: number; idx: number }[]) {
@@ -134,6 +152,7 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
   };
   let checkpoints = 0;
   let latest = 0;
+  const checkpointTotal = (db.prepare('SELECT count(*) AS c FROM checkpoints').get() as { c: number }).c;
   for (const r of db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').iterate() as Iterable<{ size: number; root: Buffer; note: string }>) {
     checkpoints++;
     latest = Math.max(latest, r.size);
@@ -146,6 +165,7 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
     } catch (err) {
       report({ kind: 'checkpoint', index: r.size, message: `checkpoint ${r.size}: ${(err as Error).message}` });
     }
+    if (checkpoints % 64 === 0 || checkpoints === checkpointTotal) options.onProgress?.({ phase: 'checkpoints', done: checkpoints, total: checkpointTotal });
   }
   return { ok: found === 0, size, checkpoints, uncheckpointed: Math.max(0, size - latest), problems, truncated: found > problems.length };
 }

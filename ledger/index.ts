@@ -11,5 +11,5 @@ export {
 export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, type Checkpoint, type SignedCheckpoint } from './checkpoint.js';
 export { openLedger, rootFromBorder, type OpenLedgerOptions } from './sqlite-ledger.js';
 export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions, Clock } from './ledger.js';
-export type { AuditReport, AuditProblem, AuditOptions } from './audit.js';
+export type { AuditReport, AuditProblem, AuditOptions, AuditProgress } from './audit.js';
 export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, type InclusionProofJson, type ConsistencyProofJson } from './proof-json.js';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ATTACK_KINDS, runAttack, type AttackKind } from '../../src/attacks/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { action, emit, parseCount } from '../output.js';
+import { startProgress } from '../progress.js';
 
 interface Opts {
   out: string;
@@ -46,13 +47,15 @@ export function registerAttack(program: Command): void {
       if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
       const epochs = parseCount('--epochs', opts.epochs);
       const testLimit = parseCount('--test-limit', opts.testLimit);
+      const bar = startProgress(`${kind}`, opts);
       const r = await runAttack({
         kind: kind as AttackKind, model, out: opts.out,
         amount: parseUnit('--amount', opts.amount)!, bits: parseCount('--bits', opts.bits)!, sigma: Number(opts.sigma),
         dataFraction: parseUnit('--fraction', opts.fraction)!, queries: parseCount('--queries', opts.queries)!, seed: parseCount('--seed', opts.seed)!,
         ...(epochs === undefined ? {} : { epochs }), ...(testLimit === undefined ? {} : { testLimit }),
         backend: opts.backend as BackendChoice,
-      });
+        onProgress: (f) => bar.update((f.epoch - 1) * f.batches + f.batch, f.epochs * f.batches, `epoch ${f.epoch}/${f.epochs}`),
+      }).finally(() => bar.done());
       emit(opts, r, () => [
         `${r.kind} (${Object.entries(r.parameters).map(([k, v]) => `${k} ${v}`).join(', ')}) -> ${r.out} (${r.format})`,
         `  clean accuracy  before ${pct(r.cleanAccuracyBefore)}  after ${pct(r.cleanAccuracy)}  (mnist test split)`,

@@ -5,6 +5,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js'
 import { runCalibration } from '../../src/verify/calibration.js';
 import { loadMark } from '../../src/verify/mark-secrets.js';
 import { action, emit, parseCount } from '../output.js';
+import { startProgress } from '../progress.js';
 import { promptPassphrase } from './prompt-passphrase.js';
 
 interface Opts {
@@ -36,16 +37,17 @@ export function registerCalibrate(program: Command): void {
       try {
         const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
         const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, parseCount('--commitment', opts.commitment));
-        const progress = !opts.json && process.stderr.isTTY;
+        const bar = startProgress('calibrating', opts);
         const r = await runCalibration(home.ledger, {
           mark, commitment: { index: mark.index, commitment: mark.committed.commitment },
           models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
           trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
           backend: opts.backend as BackendChoice,
+          onTrain: (e) => bar.update((e.k - 1) * e.epochs * e.batches + (e.epoch - 1) * e.batches + e.batch, e.models * e.epochs * e.batches, `model ${e.k}/${e.models}`),
           onModel: (e) => {
-            if (progress) process.stderr.write(`model ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%${e.agreement === undefined ? '' : `, trigger agreement ${e.agreement.toFixed(2)}`}${e.ber === undefined ? '' : `, BER ${e.ber.toFixed(3)}`}\n`);
+            bar.log(`model ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%${e.agreement === undefined ? '' : `, trigger agreement ${e.agreement.toFixed(2)}`}${e.ber === undefined ? '' : `, BER ${e.ber.toFixed(3)}`}`);
           },
-        });
+        }).finally(() => bar.done());
         const p = r.payload as { trigger?: { agreement: number[]; max: number; mean: number }; weight?: { ber: number[]; min: number }; models: number; backend: string };
         emit(opts, { index: r.index, ...r.payload }, () => [
           `calibration.recorded #${r.index}: ${p.models} unmarked models (${p.backend})`,

@@ -3,6 +3,7 @@ import { toHex } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { identifyDataset, registerDataset } from '../../src/lineage/index.js';
 import { action, emit } from '../output.js';
+import { startProgress } from '../progress.js';
 
 interface Opts {
   home?: string;
@@ -19,7 +20,8 @@ export function registerDatasetCommands(program: Command): void {
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
     .action(action(async (source: string, opts: Opts) => {
-      const info = await identifyDataset(source, opts.name);
+      const bar = startProgress('hashing files', opts);
+      const info = await identifyDataset(source, opts.name, (done, total) => bar.update(done, total)).finally(() => bar.done());
       const home = openHome(resolveHomeDir(opts.home));
       let r;
       try {

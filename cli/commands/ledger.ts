@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { consistencyToJson, LedgerError, proofToJson, toHex, type JsonObject, type Ledger, type SignedCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { action, emit, EXIT, paintVerdicts, parseCount } from '../output.js';
+import { startProgress } from '../progress.js';
 
 interface Opts {
   home?: string;
@@ -84,7 +85,8 @@ export function registerLedger(program: Command): void {
   common(ledger.command('verify').description('audit the whole ledger: every entry, hash, chain link and checkpoint'))
     .action(action(async (opts: Opts) => {
       const home = openHome(resolveHomeDir(opts.home));
-      const r = await home.ledger.audit().finally(() => home.close());
+      const bar = startProgress('auditing', opts);
+      const r = await home.ledger.audit({ onProgress: (p) => bar.update(p.done, p.total, p.phase) }).finally(() => { bar.done(); home.close(); });
       emit(opts, r, () => paintVerdicts((() => {
         if (r.ok) return `ok: ${r.size} entries, ${r.checkpoints} checkpoints verified${r.uncheckpointed ? ` (${r.uncheckpointed} entries after the latest checkpoint)` : ''}`;
         return [`TAMPERED: ${r.problems.length}${r.truncated ? '+' : ''} problems in ${r.size} entries`, ...r.problems.map((p) => `  - ${p.message}`)].join('\n');

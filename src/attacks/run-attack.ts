@@ -11,7 +11,7 @@ import { evaluateAccuracy } from '../train/evaluate.js';
 import type { LabelledImages } from '../train/fit.js';
 import { openOnnxClassifier } from '../verify/local-classifiers.js';
 import { AttackError } from './errors.js';
-import { distill, fineTuneAllLayers, reinitLastLayerAndRetrain } from './train-attacks.js';
+import { distill, fineTuneAllLayers, reinitLastLayerAndRetrain, type TrainBudget } from './train-attacks.js';
 import { addGaussianNoise, countDistinct, pruneByMagnitude, quantizeUniform } from './weight-attacks.js';
 
 export type AttackKind = 'ftal' | 'rtal' | 'prune' | 'quantize' | 'noise' | 'distill';
@@ -38,6 +38,8 @@ export interface AttackOptions {
   /** Clean accuracy on the first N test images (default all 2000). */
   readonly testLimit?: number;
   readonly backend?: BackendChoice;
+  /** Training progress of ftal, rtal and distill (epoch and batch). */
+  readonly onProgress?: TrainBudget['onProgress'];
 }
 
 export interface AttackResult {
@@ -123,7 +125,7 @@ export async function runAttack(o: AttackOptions): Promise<AttackResult> {
         const queries = Math.min(o.queries ?? 4000, mnist.train.count);
         parameters = { queries, epochs, learningRate: lr, seed };
         const q = head(mnist.train, queries);
-        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed });
+        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         await saveLayersModel(student, o.out);
         changedNames = student.weights.map((w) => w.name);
         student.dispose();
@@ -135,8 +137,8 @@ export async function runAttack(o: AttackOptions): Promise<AttackResult> {
         const n = Math.max(1, Math.round(fraction * mnist.train.count));
         const from = mnist.train.count - n;
         const data: LabelledImages = { images: mnist.train.images.subarray(from * 784), labels: mnist.train.labels.subarray(from), count: n, shape: [n, 28, 28, 1] };
-        if (o.kind === 'ftal') await fineTuneAllLayers(model, { data, epochs, learningRate: lr, seed });
-        else await reinitLastLayerAndRetrain(model, { data, epochs, learningRate: lr, seed });
+        if (o.kind === 'ftal') await fineTuneAllLayers(model, { data, epochs, learningRate: lr, seed, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        else await reinitLastLayerAndRetrain(model, { data, epochs, learningRate: lr, seed, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         await saveLayersModel(model, o.out);
         changedNames = model.weights.map((w) => w.name);
       }

@@ -10,7 +10,7 @@
 //   by design; only behaviour the student copies (maybe the trigger answers) can.
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../train/fit.js';
-import { fitModel } from '../train/fit.js';
+import { fitModel, type FitOptions } from '../train/fit.js';
 import { predictClasses } from '../train/evaluate.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 
@@ -21,11 +21,12 @@ export interface TrainBudget {
   readonly learningRate?: number;
   readonly batchSize?: number;
   readonly seed: number;
+  readonly onProgress?: FitOptions['onProgress'];
 }
 
 /** FTAL in place: every layer trains on the attacker's labelled data. */
 export async function fineTuneAllLayers(model: tf.LayersModel, b: TrainBudget): Promise<void> {
-  await fitModel({ model, optimizer: tf.train.adam(b.learningRate ?? 1e-3), data: b.data, numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed });
+  await fitModel({ model, optimizer: tf.train.adam(b.learningRate ?? 1e-3), data: b.data, numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed, ...(b.onProgress ? { onProgress: b.onProgress } : {}) });
 }
 
 /** RTAL in place: the last layer with a kernel is re-initialised, then all layers retrain. */
@@ -50,6 +51,7 @@ export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledIma
   const student = buildMnistCnn(b.seed);
   await fitModel({
     model: student, optimizer: tf.train.adam(b.learningRate ?? 1e-3), numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed,
+    ...(b.onProgress ? { onProgress: b.onProgress } : {}),
     data: { images: queries.images, labels: answers, count: queries.count, shape: queries.shape },
   });
   return student;

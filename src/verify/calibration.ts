@@ -17,7 +17,7 @@ import { loadMnist } from '../formats/mnist.js';
 import type { NamedTensor } from '../formats/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
-import { fitModel } from '../train/fit.js';
+import { fitModel, type FitProgress } from '../train/fit.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 import { scanEntries } from '../lineage/index.js';
 import { buildTriggerSet, type NullCalibration } from './black-box.js';
@@ -42,6 +42,8 @@ export interface CalibrationOptions {
   readonly seed?: number;
   readonly backend?: BackendChoice;
   readonly onModel?: (e: { k: number; models: number; agreement?: number; ber?: number; accuracy: number }) => void;
+  /** Training progress of the model being trained (k from 1). */
+  readonly onTrain?: (e: { k: number; models: number; epoch: number; epochs: number; batch: number; batches: number }) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -79,7 +81,8 @@ export async function measureNull(o: CalibrationOptions): Promise<JsonObject> {
     const seed = seed0 + k;
     const model = buildMnistCnn(seed);
     try {
-      await fitModel({ model, optimizer: tf.train.adam(learningRate), data: train, numClasses: 10, epochs, batchSize, seed, ...(o.signal ? { signal: o.signal } : {}) });
+      await fitModel({ model, optimizer: tf.train.adam(learningRate), data: train, numClasses: 10, epochs, batchSize, seed, ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.onTrain ? { onProgress: (f: FitProgress) => o.onTrain!({ k: k + 1, models: K, epoch: f.epoch, epochs: f.epochs, batch: f.batch, batches: f.batches }) } : {}) });
       seeds.push(seed);
       accuracy.push(evaluateAccuracy(model, mnist.test));
       let a: number | undefined;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../cli/commands-table.js';
 import { addExamples, commandPath } from '../../cli/examples.js';
@@ -159,5 +160,36 @@ describe('help and completion', () => {
       }
     }
     expect(hallmark(['completion', 'powershell']).status).toBe(EXIT.usage);
+  });
+});
+
+describe('progress', () => {
+  // `script` gives the command a real pseudo-terminal, as a user's shell would.
+  const inTerminal = (args: string[], h: string) => spawnSync('script', ['-qec', [process.execPath, join(REPO, 'dist/cli/main.js'), ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+    encoding: 'utf8', env: { ...process.env, HALLMARK_HOME: h, TERM: 'xterm' }, timeout: 120_000,
+  });
+  const haveScript = existsSync('/usr/bin/script');
+
+  it.skipIf(!haveScript)('shows a bar on a terminal for ledger verify and dataset register, none in pipes or with --json', () => {
+    const h = join(mkdtempSync(join(tmpdir(), 'hm-prog-')), 'home');
+    expect(hallmark(['init', '--home', h]).status).toBe(0);
+    const folder = mkdtempSync(join(tmpdir(), 'hm-prog-data-'));
+    const img = new PNG({ width: 8, height: 8 });
+    img.data.fill(200);
+    const png = PNG.sync.write(img);
+    for (const cls of ['a', 'b']) {
+      execFileSync('mkdir', ['-p', join(folder, cls)]);
+      for (let i = 0; i < 30; i++) writeFileSync(join(folder, cls, `${i}.png`), png);
+    }
+    const tty = inTerminal(['ledger', 'verify'], h);
+    expect(tty.stdout).toMatch(/auditing \[[#-]{24}\]/);
+    const reg = inTerminal(['dataset', 'register', folder, '--name', 'tiny'], h);
+    expect(reg.stdout).toMatch(/hashing files \[[#-]{24}\] \d+\/60/);
+    expect(reg.stdout).toMatch(/registered dataset "tiny"/);
+    const piped = hallmark(['ledger', 'verify'], { home: h });
+    expect(piped.stderr).toBe('');
+    const json = inTerminal(['ledger', 'verify', '--json'], h);
+    expect(json.stdout).not.toMatch(/auditing \[/);
+    expect(JSON.parse(json.stdout.replace(/\r/g, '')).ok).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ export function openApiDocument(app: ApiApp) {
       title: 'Hallmark',
       version: '0.1.0',
       description: 'Watermark ML models, keep a verifiable provenance ledger, and verify suspected stolen copies.',
-      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
     },
     // Relative: the document describes the server that serves it, wherever it is deployed.
     servers: [{ url: '/', description: 'the Hallmark server that serves this document' }],
