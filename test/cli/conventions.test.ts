@@ -73,6 +73,18 @@ describe('--json errors', () => {
   });
 });
 
+describe('install and npx', () => {
+  it('`npx hallmark --version` prints nothing but Hallmark\'s own output (no npm warnings)', () => {
+    const r = spawnSync('npm', ['exec', '--', 'hallmark', '--version'], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^hallmark \d+\.\d+\.\d+ \(commit /);
+    expect(existsSync(join(REPO, '.npmrc'))).toBe(false);
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> };
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+  }, 150_000);
+});
+
 describe('version', () => {
   it('--version, -v, -V and `version` say the same, with the commit, Node, backend and onnxruntime', () => {
     const outs = [['--version'], ['-v'], ['-V'], ['version']].map((a) => hallmark(a));
