@@ -3,7 +3,7 @@
 // `model.registered` + `lineage.derived` for the marked model go in together afterwards.
 import type { JsonObject, Ledger } from '../../ledger/index.js';
 import { commitWatermark, type WatermarkRoot } from '../core/index.js';
-import { COMMITTED_SCHEMA, WATERMARK_COMMITTED, type WatermarkScheme } from '../evidence/committed-record.js';
+import { COMMITTED_SCHEMA, WATERMARK_COMMITTED, type WatermarkScheme } from '../records/index.js';
 import { MEDIA_TYPES, type ModelFormat } from '../formats/index.js';
 import { datasetIdFor, findDataset, findModel, identifyModel as identifyLineageModel, registerDataset, registerModel, type DatasetId, type ModelId } from '../lineage/index.js';
 import type { DatasetSource } from './dataset-source.js';

@@ -1,7 +1,7 @@
 // The options, progress events and summary of one embedding run, shared by the fine-tuning and
 // the training-free paths and by the CLI, the demo and the benchmark.
 import type { Ledger } from '../../ledger/index.js';
-import type { WatermarkScheme } from '../evidence/committed-record.js';
+import type { WatermarkScheme } from '../records/index.js';
 import type { BackendChoice } from '../train/backend.js';
 
 export type { WatermarkScheme };

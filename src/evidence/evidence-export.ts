@@ -10,7 +10,7 @@ import { findModel, scanEntries } from '../lineage/index.js';
 import { parseToken, type StoredTimestamp } from '../tsa/index.js';
 import { nameOf } from '../tsa/verify-token.js';
 import { pickTimestamps } from './bundle-timestamps.js';
-import { readCommittedRecord, WATERMARK_COMMITTED } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED } from '../records/index.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { EvidenceError } from './errors.js';
 import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closure.js';
@@ -19,7 +19,7 @@ import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { renderReportPdf } from './report-pdf.js';
 import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
-import { readVerificationRecord, VERIFICATION_RECORDED } from './verification-record.js';
+import { readVerificationRecord, VERIFICATION_RECORDED } from '../records/index.js';
 import { renderVerifyMd } from './verify-md.js';
 
 export const EVIDENCE_FORMAT = 'hallmark/evidence-bundle/v1';

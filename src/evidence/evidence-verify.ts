@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, toHex, type JsonValue } from '../../ledger/index.js';
 import { verifyBundleTimestamps, type VerifiedTimestamp } from './bundle-timestamps.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../records/index.js';
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
@@ -17,7 +17,7 @@ import type { ReExtraction } from './re-extract.js';
 import { formatReExtraction } from './re-extract-format.js';
 import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
-import { readVerificationRecord, VERIFICATION_RECORDED, type VerificationRecord } from './verification-record.js';
+import { readVerificationRecord, VERIFICATION_RECORDED, type VerificationRecord } from '../records/index.js';
 
 const MAX_EVIDENCE_BYTES = 64 << 20;
 const MAX_FILE_BYTES = 256 << 20;

@@ -8,7 +8,7 @@ import {
   DATASET_REGISTERED, LINEAGE_DERIVED, MODEL_REGISTERED, readDatasetRecord, readDerivationRecord, readModelRecord,
   type DatasetRecord, type DerivationRecord, type ModelRecord,
 } from '../lineage/index.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../records/index.js';
 import { failed } from './errors.js';
 
 export const LINEAGE_TYPES = [MODEL_REGISTERED, DATASET_REGISTERED, LINEAGE_DERIVED, WATERMARK_COMMITTED] as const;

@@ -15,7 +15,7 @@ import { decideOwnership, type TestOutcome } from '../verify/decision.js';
 import { markKeysFromOpening, type MarkKeys } from '../verify/mark-secrets.js';
 import { EvidenceError, failed } from './errors.js';
 import { fmt, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
-import type { VerificationRecord } from './verification-record.js';
+import type { VerificationRecord } from '../records/index.js';
 
 export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
 

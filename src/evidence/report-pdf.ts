@@ -1,9 +1,9 @@
 // report.pdf for people who are not engineers: what was found, when, how sure, and why, with two
 // plots drawn as vector graphics. Everything shown comes from the verified evidence statement.
 import PDFDocument from 'pdfkit';
-import type { CommittedRecord } from './committed-record.js';
+import type { CommittedRecord } from '../records/index.js';
 import { binomialPmf, describeOdds } from './statistics.js';
-import type { VerificationRecord } from './verification-record.js';
+import type { VerificationRecord } from '../records/index.js';
 
 export interface ReportInput {
   readonly modelName: string;

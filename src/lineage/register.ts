@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, JsonValue, Ledger, StoredEntry } from '../../ledger/index.js';
 import { parseDatasetId, parseModelId, type DatasetId, type ModelId, type ResourceDescriptor } from './descriptor.js';
+import { RecordError } from '../records/errors.js';
 import { LineageError } from './errors.js';
 import {
   buildDatasetRecord, buildDerivationRecord, buildModelRecord, readDatasetRecord, readDerivationRecord, readModelRecord,
@@ -37,6 +38,7 @@ export function readAt<R>(e: StoredEntry, read: (p: JsonObject) => R): Found<R> 
     return { index: e.index, time: e.entry.time, record: read(e.entry.payload) };
   } catch (err) {
     if (err instanceof LineageError) throw new LineageError(err.code, `entry ${e.index}: ${err.message}`, { cause: err });
+    if (err instanceof RecordError) throw new LineageError(err.code === 'RECORD_UNSUPPORTED_VERSION' ? 'LINEAGE_UNSUPPORTED_VERSION' : 'LINEAGE_BAD_ENTRY', `entry ${e.index}: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -5,7 +5,7 @@
 import type { Ledger } from '../../ledger/index.js';
 import { decodeOpening, deriveWatermarkKeys, kernelGeometry, KERNEL_LAYOUTS, MAX_BIT_COUNT, openCommitment, type CommitmentOpening, type KernelLayout } from '../core/index.js';
 import { parseJsonBytes } from '../core/encoding.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../evidence/committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../records/index.js';
 import { digestParameters, LINEAGE_DERIVED, readDerivationRecord, scanEntries, type ModelId } from '../lineage/index.js';
 import { loadSecret } from '../secrets/index.js';
 import type { TriggerMarkKey } from './black-box.js';

@@ -4,7 +4,7 @@
 import { basename, resolve } from 'node:path';
 import type { Ledger } from '../../ledger/index.js';
 import { DEFAULT_ALPHA } from '../core/index.js';
-import { readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, type VerificationRecord } from '../evidence/verification-record.js';
+import { readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, type VerificationRecord } from '../records/index.js';
 import { detectModelFormat, digestModel, MEDIA_TYPES, readModelTensors } from '../formats/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { verifyTriggerMark, type BlackBoxResult, type NullCalibration } from './black-box.js';

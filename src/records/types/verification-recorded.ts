@@ -1,7 +1,8 @@
-// The payload of a `verification.recorded` entry, written by the verification code and read here
+// `verification.recorded` (writer: service, i.e. the owner's key or a listed service key), written by the verification code and read here
 // defensively: it comes out of a ledger or a bundle, and every number in it goes into a report.
-import { isModelId, type ModelId } from '../lineage/index.js';
-import { EvidenceError, malformed } from './errors.js';
+import { invalid as malformed } from '../errors.js';
+import { checkSchema, type RecordType } from '../record-type.js';
+import { isModelId, type ModelId } from '../resource.js';
 
 export const VERIFICATION_RECORDED = 'verification.recorded';
 export const VERIFICATION_SCHEMA = 'hallmark/verification.recorded/v1';
@@ -118,12 +119,8 @@ function readTrigger(v: unknown, where: string): TriggerResult {
 }
 
 /** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
-export function readVerificationRecord(p: unknown, where = 'verification.recorded'): VerificationRecord {
-  if (!isObj(p)) throw malformed(`${where} payload is not an object`);
-  if (p.schema !== VERIFICATION_SCHEMA) {
-    if (typeof p.schema === 'string' && p.schema.startsWith('hallmark/verification.recorded/')) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `${where} has schema "${p.schema.slice(0, 80)}"; this reader knows only "${VERIFICATION_SCHEMA}" (upgrade hallmark)`);
-    throw malformed(`${where} has no schema "${VERIFICATION_SCHEMA}"`);
-  }
+export function readVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord {
+  const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
   only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend'], where);
   if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
   readSuspect(p.suspect, `${where}.suspect`);
@@ -139,3 +136,10 @@ export function readVerificationRecord(p: unknown, where = 'verification.recorde
   if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);
   return p as unknown as VerificationRecord;
 }
+
+export const verificationRecorded: RecordType<VerificationRecord> = {
+  type: VERIFICATION_RECORDED,
+  schema: VERIFICATION_SCHEMA,
+  writer: 'service',
+  decode: (p) => readVerificationRecord(p),
+};
