@@ -132,7 +132,7 @@ export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtract
   }
 
   // The decision is re-made only when every recorded test was re-run.
-  if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha).owned));
+  if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha, record.family).owned));
 
   const wrong = compared.filter((c) => !c.agrees);
   if (wrong.length > 0) {

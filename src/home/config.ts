@@ -30,8 +30,3 @@ export function readHomeConfig(dir: string): HomeConfig {
   }
   return { serviceKeys: sk as string[], ...(tsa ? { tsa } : {}) };
 }
-
-/** The keys that may sign records in this home (src/records TrustedKeys). */
-export function homeTrust(home: { paths: { dir: string }; ownerVerifierKey: string }): { owner: string; service: readonly string[] } {
-  return { owner: home.ownerVerifierKey, service: readHomeConfig(home.paths.dir).serviceKeys };
-}

@@ -58,6 +58,8 @@ export interface VerificationRecord {
   readonly alpha: number;
   readonly owned: boolean;
   readonly backend?: string;
+  /** When verify tried every live commitment: how many, and the tests run over all of them (the Bonferroni m). */
+  readonly family?: { readonly commitments: number; readonly tests: number };
 }
 
 const MAX_COUNT = 1 << 24;
@@ -121,7 +123,7 @@ function readTrigger(v: unknown, where: string): TriggerResult {
 /** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
 export function readVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord {
   const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
-  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend'], where);
+  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend', 'family'], where);
   if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
   readSuspect(p.suspect, `${where}.suspect`);
   if (p.method !== 'white-box' && p.method !== 'black-box' && p.method !== 'both') throw malformed(`${where}.method must be white-box, black-box or both`);
@@ -134,6 +136,11 @@ export function readVerificationRecord(payload: unknown, where = 'verification.r
   if (typeof p.alpha !== 'number' || !(p.alpha > 0 && p.alpha < 1)) throw malformed(`${where}.alpha must be in (0, 1)`);
   if (typeof p.owned !== 'boolean') throw malformed(`${where}.owned must be true or false`);
   if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);
+  if (p.family !== undefined) {
+    const f = p.family;
+    const tests = (p.weight ? 1 : 0) + (p.trigger ? 1 : 0);
+    if (!isObj(f) || Object.keys(f).sort().join() !== 'commitments,tests' || !count(f.commitments) || (f.commitments as number) < 1 || !count(f.tests) || (f.tests as number) < tests) throw malformed(`${where}.family must be { commitments >= 1, tests >= the tests recorded }`);
+  }
   return p as unknown as VerificationRecord;
 }
 
