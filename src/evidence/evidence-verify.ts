@@ -19,6 +19,7 @@ import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
 import type { VerificationRecord } from '../records/index.js';
 import type { Entry } from '../../ledger/index.js';
+import type { CommitmentOpening } from '../core/index.js';
 
 const MAX_EVIDENCE_BYTES = 64 << 20;
 const MAX_FILE_BYTES = 256 << 20;
@@ -41,6 +42,8 @@ export interface EvidenceResult {
   readonly commitmentIndex: number;
   readonly verificationIndex: number;
   readonly committed: CommittedRecord;
+  /** The revealed commitment opening (checked against the commitment and the owner key). */
+  readonly opening: CommitmentOpening;
   readonly verification: VerificationRecord;
   readonly timestamps: VerifiedTimestamp[];
   readonly checks: string[];
@@ -157,7 +160,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   }
   return {
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
-    recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor },
+    recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
     timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}),
   };

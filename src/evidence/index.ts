@@ -16,3 +16,4 @@ export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtr
 export { renderReportPdf, type ReportInput } from './report-pdf.js';
 export { binomialPmf, binomialTail } from './statistics.js';
 export { loadStoredOpening } from './stored-opening.js';
+export { formatDispute, settleDispute, type Claim, type DisputeOptions, type DisputeResult, type MarkTest, type TimeAnchor } from './dispute.js';

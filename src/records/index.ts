@@ -4,7 +4,7 @@
 //   read.ts          readRecords / readRecordAt / verifyRecordEntry: schema + signature + actor
 //   types/*.ts       one file per type (api-entries.ts holds the six api.* types)
 export { RecordError, type RecordErrorCode } from './errors.js';
-export { isProtected, isSigned, type RecordType, type RecordWriter } from './record-type.js';
+export { isObj, isProtected, isSigned, type RecordType, type RecordWriter } from './record-type.js';
 export { isProtectedType, protectedTypes, recordTypeOf, RECORD_TYPES } from './registry.js';
 export { appendRecord, appendRecords, recordEntry, type RecordInput } from './append.js';
 export { formatProblem, readRecordAt, readRecords, verifyRecordEntry, type ReadResult, type RecordProblem, type Verified } from './read.js';
