@@ -20,7 +20,7 @@ import { runAttack, type AttackOptions } from '../src/attacks/index.js';
 import { DEFAULT_ALPHA } from '../src/core/index.js';
 import { embedWatermark } from '../src/embed/index.js';
 import { readModelTensors } from '../src/formats/index.js';
-import { initHome, openHome } from '../src/home/index.js';
+import { homeTrust, initHome, openHome, ownerRecordSigner } from '../src/home/index.js';
 import type { BackendChoice } from '../src/train/backend.js';
 import { assessTriggerPredictions, buildTriggerSet } from '../src/verify/black-box.js';
 import { decideOwnership, type TestOutcome } from '../src/verify/decision.js';
@@ -103,12 +103,12 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       const t0 = performance.now();
       const marked = join(dir, 'marked');
       const s = await embedWatermark({
-        home: h, ownerSeed: sha256(new TextEncoder().encode(`hallmark/bench/robustness/${i}`)), model: FIXTURE, out: marked,
+        home: h, ownerSeed: ownerRecordSigner(home).seed, model: FIXTURE, out: marked,
         dataset: 'mnist', scheme: 'both', passphrase: PASS, backend, seed: i,
       });
       embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
       console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-      const mark = await loadMark(h, PASS);
+      const mark = await loadMark(h, PASS, s.ledger.committed, homeTrust(home));
       const base = (await measureAccuracy(marked, test))!;
       for (const [k, a] of ATTACKS.entries()) {
         const t1 = performance.now();

@@ -15,6 +15,7 @@ export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = 
   ['attack', [async () => (await import('./commands/attack.js')).registerAttack]],
   ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
+  ['dispute', [async () => (await import('./commands/dispute.js')).registerDispute]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],

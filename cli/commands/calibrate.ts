@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { runCalibration } from '../../src/verify/calibration.js';
-import { loadMark } from '../../src/verify/mark-secrets.js';
+import { latestLiveCommitment, loadMark } from '../../src/verify/mark-secrets.js';
 import { action, emit, parseCount } from '../output.js';
 import { startProgress } from '../progress.js';
 import { promptPassphrase } from './prompt-passphrase.js';
@@ -36,10 +36,11 @@ export function registerCalibrate(program: Command): void {
       const home = openHome(resolveHomeDir(opts.home));
       try {
         const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
-        const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, parseCount('--commitment', opts.commitment));
+        const trust = homeTrust(home);
+        const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, parseCount('--commitment', opts.commitment) ?? latestLiveCommitment(home.ledger, trust), trust);
         const bar = startProgress('calibrating', opts);
         const r = await runCalibration(home.ledger, {
-          mark, commitment: { index: mark.index, commitment: mark.committed.commitment },
+          mark, commitment: { index: mark.index, commitment: mark.committed.commitment }, signer: ownerRecordSigner(home),
           models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
           trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
           backend: opts.backend as BackendChoice,

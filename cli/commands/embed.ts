@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { promptPassphrase } from './prompt-passphrase.js';
-import { embedWatermark, type EmbedEvent, type EmbedSummary, type WatermarkScheme } from '../../src/embed/index.js';
+import { embedWatermark, resolveEmbedTsa, type EmbedEvent, type EmbedSummary, type EmbedTsa, type WatermarkScheme } from '../../src/embed/index.js';
 import { parseSignerKey } from '../../src/evidence/owner-key.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
@@ -19,6 +19,8 @@ interface Opts {
   triggers?: string;
   trainingFree?: boolean;
   json?: boolean;
+  tsa?: string;
+  tsaCa?: string;
   home?: string;
 }
 
@@ -58,6 +60,7 @@ function describe(s: EmbedSummary): string {
   lines.push(`  time         ${s.seconds.toFixed(1)} s`);
   lines.push(`  ledger       input #${s.ledger.inputModel}${s.ledger.dataset !== undefined ? `, dataset #${s.ledger.dataset}` : ''}, watermark.committed #${s.ledger.committed}, model.registered #${s.ledger.model}, lineage.derived #${s.ledger.derivation}`);
   lines.push(`  commitment   ${s.commitment}`);
+  lines.push(`  sealed       checkpoint of size ${s.seal.checkpointSize} signed before the model was written${s.seal.timestamp ? `; RFC 3161 token ${s.seal.timestamp.genTime} by ${s.seal.timestamp.tsa}` : ' (no TSA configured: pass --tsa for an independent time anchor)'}`);
   lines.push(`  secret       ${s.secret.path} (encrypted)`);
   return lines.join('\n');
 }
@@ -77,6 +80,8 @@ export function registerEmbed(program: Command): void {
     .option('--triggers <n>', 'trigger images N', '100')
     .option('--training-free', 'weight mark by a minimum-norm weight change, for ONNX/safetensors models that cannot be fine-tuned')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--tsa <url>', 'RFC 3161 time-stamping authority that stamps the commitment before the model is written (default: config.json "tsa")')
+    .option('--tsa-ca <file>', "CA certificate(s) to check the TSA's chain against")
     .option('--json', 'JSON lines: one per progress event, then the summary')
     .action(action(async (modelPath: string, opts: Opts) => {
       const scheme = opts.scheme as WatermarkScheme;
@@ -117,6 +122,7 @@ export function registerEmbed(program: Command): void {
           ...(triggers !== undefined ? { triggers } : {}),
           backend,
           passphrase,
+          ...sealWith(home.paths.dir, opts),
           actor: 'cli',
           onProgress,
         });
@@ -128,4 +134,9 @@ export function registerEmbed(program: Command): void {
         home.close();
       }
     }));
+}
+
+function sealWith(homeDir: string, opts: { tsa?: string; tsaCa?: string }): { tsa?: EmbedTsa } {
+  const tsa = resolveEmbedTsa(homeDir, opts.tsa ? { url: opts.tsa, ...(opts.tsaCa ? { ca: opts.tsaCa } : {}) } : undefined);
+  return tsa ? { tsa } : {};
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening, verifyEvidence } from '../../src/evidence/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { readKeyArg } from './provenance.js';
@@ -33,9 +33,9 @@ export function registerEvidence(program: Command): void {
         const opening = opts.opening ? readOpening(opts.opening) : await loadStoredOpening(home.ledger, home.paths.dir, index, await resolvePassphrase());
         const r = await exportEvidence({
           ledger: home.ledger, verificationIndex: index, ownerSignerKey: home.readOwnerSignerKey(),
-          opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out,
+          opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out, trust: homeTrust(home), actor: 'cli',
         });
-        emit(opts, { files: r.files, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
+        emit(opts, { files: r.files, exportedIndex: r.exportedIndex, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
           [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'`].join('\n'));
       } finally {
         home.close();
@@ -56,6 +56,6 @@ export function registerEvidence(program: Command): void {
         ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),
         ...(opts.suspect ? { suspect: opts.suspect } : {}),
       });
-      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps, ...(r.reExtraction ? { reExtraction: r.reExtraction } : {}) }, () => formatEvidenceResult(r));
+      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, recordSigner: r.recordSigner, reChecked: r.reExtraction !== undefined, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps, ...(r.reExtraction ? { reExtraction: r.reExtraction } : {}) }, () => formatEvidenceResult(r));
     }));
 }

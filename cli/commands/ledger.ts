@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { consistencyToJson, LedgerError, proofToJson, toHex, type JsonObject, type Ledger, type SignedCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { isProtectedType, RecordError } from '../../src/records/index.js';
 import { action, emit, EXIT, paintVerdicts, parseCount } from '../output.js';
 import { startProgress } from '../progress.js';
 
@@ -45,6 +46,7 @@ export function registerLedger(program: Command): void {
 
   common(ledger.command('append').description('append an entry').requiredOption('--type <type>', 'dotted entry type, e.g. note.added').requiredOption('--payload <file>', 'JSON object file, or - for stdin'))
     .action(action((opts: Opts & { type: string; payload: string }) => {
+      if (isProtectedType(opts.type)) throw new RecordError('RECORD_PROTECTED', `entry type "${opts.type}" is written only by hallmark's own ${opts.type.split('.')[0]} code, signed by the owner's key; "ledger append" refuses it`);
       const payload = readPayload(opts.payload);
       const e = withLedger(opts, (l) => l.append({ type: opts.type, actor: 'cli', payload }));
       emit(opts, { index: e.index, leafHash: toHex(e.leafHash), entry: e.entry }, () => `appended entry ${e.index} (${e.entry.type}), leaf hash ${toHex(e.leafHash)}`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { REMOTE_PROTOCOLS, type RemoteProtocol } from '../../src/verify/remote-classifier.js';
@@ -43,7 +43,7 @@ export function registerVerify(program: Command): void {
     .option('--protocol <p>', `endpoint protocol: ${REMOTE_PROTOCOLS.join(' | ')}`, 'oip-v2')
     .option('--model-name <name>', 'served model name (else read from the URL)')
     .option('--input-name <name>', 'OIP v2 input tensor name (else read from the model metadata)')
-    .option('--commitment <index>', 'the watermark.committed entry to check (default: the latest)')
+    .option('--commitment <index>', 'the watermark.committed entry to check (default: every live commitment of the owner, Bonferroni-corrected)')
     .option('--method <m>', `${METHODS.join(' | ')}`, 'auto')
     .option('--alpha <a>', 'significance level: owned only when the p-value is below it', '1e-6')
     .option('--timeout-ms <ms>', 'per request to an endpoint', '10000')
@@ -66,7 +66,7 @@ export function registerVerify(program: Command): void {
         const batchSize = parseCount('--batch-size', opts.batchSize)!;
         const report = await verifySuspect({
           home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
-          passphrase,
+          passphrase, signer: ownerRecordSigner(home), trust: homeTrust(home),
           suspect: suspectPath
             ? { path: suspectPath }
             : { url: opts.endpoint!, protocol: opts.protocol as RemoteProtocol, batchSize, ...(opts.modelName ? { modelName: opts.modelName } : {}), ...(opts.inputName ? { inputName: opts.inputName } : {}) },

@@ -30,6 +30,9 @@ export interface ErrorBody {
 const FIXED: Record<string, ContentfulStatusCode> = {
   API_UNAUTHENTICATED: 401,
   API_FORBIDDEN: 403,
+  // The generic append was asked for a protected record type (src/records).
+  RECORD_PROTECTED: 403,
+  EVIDENCE_UNSEALED: 409,
   API_TOO_LARGE: 413,
   API_UNSUPPORTED_MEDIA_TYPE: 415,
   API_RATE_LIMITED: 429,

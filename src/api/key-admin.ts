@@ -3,6 +3,7 @@
 import type { Ledger } from '../../ledger/index.js';
 import type { ApiKeyInfo, KeyStore } from './keys.js';
 import type { Role } from './roles.js';
+import { apiKeyCreated, apiKeyRevoked, appendRecord } from '../records/index.js';
 
 export const KEY_CREATED = 'api.key-created';
 export const KEY_REVOKED = 'api.key-revoked';
@@ -11,11 +12,7 @@ export const KEY_REVOKED = 'api.key-revoked';
 export function createRecordedKey(keys: KeyStore, ledger: Ledger, input: { role: Role; name: string }, actor: string): { key: ApiKeyInfo; secret: string; index: number } {
   const created = keys.create(input);
   try {
-    const e = ledger.append({
-      type: KEY_CREATED,
-      actor,
-      payload: { schema: 'hallmark/api.key-created/v1', keyId: created.key.id, name: created.key.name, role: created.key.role },
-    });
+    const e = appendRecord(ledger, apiKeyCreated, { schema: apiKeyCreated.schema, keyId: created.key.id, name: created.key.name, role: created.key.role }, undefined, actor);
     return { ...created, index: e.index };
   } catch (err) {
     keys.remove(created.key.id);
@@ -27,6 +24,6 @@ export function createRecordedKey(keys: KeyStore, ledger: Ledger, input: { role:
 export function revokeRecordedKey(keys: KeyStore, ledger: Ledger, id: string, actor: string): { key: ApiKeyInfo; index: number | null } {
   const before = keys.get(id);
   if (before.revokedAt !== null) return { key: before, index: null };
-  const e = ledger.append({ type: KEY_REVOKED, actor, payload: { schema: 'hallmark/api.key-revoked/v1', keyId: id } });
+  const e = appendRecord(ledger, apiKeyRevoked, { schema: apiKeyRevoked.schema, keyId: id }, undefined, actor);
   return { key: keys.revoke(id), index: e.index };
 }

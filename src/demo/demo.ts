@@ -106,10 +106,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     verifyInclusion(index, opened.size, hashLeaf(got.bytes), proof.hashes, opened.root);
     log(`5. verify: signature ok, entry bytes hash to the leaf, proof leads to the signed root. Verified.`);
     const embed = await embedStage(home, dir, log);
-    // Seal the commitment in a signed checkpoint before any suspect is examined: the evidence
-    // shows the mark was committed before the verification, and this checkpoint is that proof.
-    const sealed = ledger.checkpoint();
-    log(`   checkpoint of size ${sealed.size} signed: the commitment (#${embed.ledger.committed}) is sealed before any suspect is seen`);
+    // embed sealed its commitment itself (commit, then seal), before the marked model existed.
+    log(`   sealed: checkpoint of size ${embed.seal.checkpointSize} covers the commitment (#${embed.ledger.committed}); embed signed it before writing the marked model, no manual checkpoint needed`);
     const passphrase = process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE;
     const verification = await verifyStage(home, dir, embed, passphrase, log);
     const evidence = await evidenceStage(home, dir, verification.stolen, verification.stolenPath, passphrase, log);

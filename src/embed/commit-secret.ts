@@ -1,14 +1,17 @@
-// Secrets first, then the commitment: the watermark root (derive.ts) is the owner's signature
-// over the INPUT model id; its opening (scheme, parameters, root, salt) is encrypted into the
-// home before watermark.committed is appended, so every committed entry can be opened later.
+// Secrets first, then the commitment, then the seal: the watermark root (derive.ts) is the owner's
+// signature over the INPUT model id; its opening (scheme, parameters, root, salt) is encrypted
+// into the home before watermark.committed is appended (signed by the owner's key, src/records),
+// so every committed entry can be opened later; then a checkpoint covering the commitment is
+// signed, and stamped by an RFC 3161 TSA when one is configured, before any marked model exists.
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import type { JsonObject } from '../../ledger/index.js';
 import { canonicalJsonBytes, commitWatermark, deriveWatermarkRoot, encodeOpening, SALT_BYTES, type WatermarkRoot } from '../core/index.js';
 import type { ModelId } from '../lineage/index.js';
 import { loadSecret, saveSecret, secretsDir } from '../secrets/index.js';
+import { stampCheckpoint } from '../tsa/index.js';
 import { appendCommitted } from './ledger-records.js';
-import type { EmbedHome, WatermarkScheme } from './types.js';
+import type { EmbedHome, EmbedSeal, EmbedTsa, WatermarkScheme } from './types.js';
 
 /** The secret file id of a commitment: one file per embedding run. */
 export function watermarkSecretId(commitment: string): string {
@@ -37,6 +40,7 @@ export interface Committed {
   readonly index: number;
   readonly secretId: string;
   readonly secretPath: string;
+  readonly seal: EmbedSeal;
 }
 
 export async function commitWithSecret(o: {
@@ -47,6 +51,7 @@ export async function commitWithSecret(o: {
   parameters: JsonObject;
   passphrase: string;
   actor: string;
+  tsa?: EmbedTsa;
 }): Promise<Committed> {
   const root = deriveWatermarkRoot(o.ownerSeed, o.model);
   const salt = new Uint8Array(randomBytes(SALT_BYTES));
@@ -54,6 +59,13 @@ export async function commitWithSecret(o: {
   const { digest } = commitWatermark(opening);
   const secretId = watermarkSecretId(digest);
   const secretPath = await saveSecret(o.home.dir, secretId, canonicalJsonBytes(encodeOpening(opening)), o.passphrase);
-  const c = appendCommitted(o.home.ledger, { model: o.model, scheme: o.scheme, parameters: o.parameters, root, salt, ownerKey: o.home.ownerVerifierKey, actor: o.actor });
-  return { root, commitment: c.commitment, index: c.index, secretId, secretPath };
+  const c = appendCommitted(o.home.ledger, { model: o.model, scheme: o.scheme, parameters: o.parameters, root, salt, ownerKey: o.home.ownerVerifierKey, actor: o.actor }, { verifierKey: o.home.ownerVerifierKey, seed: o.ownerSeed });
+  return { root, commitment: c.commitment, index: c.index, secretId, secretPath, seal: await sealCommitment(o.home, o.tsa) };
+}
+
+/** Commit, then seal: a signed checkpoint (and an RFC 3161 token on it) covering the commitment. */
+async function sealCommitment(home: EmbedHome, tsa: EmbedTsa | undefined): Promise<EmbedSeal> {
+  if (!tsa) return { checkpointSize: home.ledger.checkpoint().size };
+  const r = await stampCheckpoint(home.ledger, home.dir, tsa.url, tsa.caCerts ? { caCerts: tsa.caCerts } : {});
+  return { checkpointSize: r.size, timestamp: { genTime: r.info.genTime.toISOString(), tsa: r.info.signer, chainVerified: r.info.chainVerified } };
 }

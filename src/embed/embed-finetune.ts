@@ -92,8 +92,8 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const ledger = o.home.ledger;
   const inputIndex = ensureModelRegistered(ledger, input, actor);
   const ds = ensureDatasetRegistered(ledger, data, actor);
-  const committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor });
-  emit({ phase: 'commit', message: `watermark.committed at entry ${committed.index}` });
+  const committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor, ...(o.tsa ? { tsa: o.tsa } : {}) });
+  emit({ phase: 'commit', message: `watermark.committed at entry ${committed.index}, sealed by checkpoint ${committed.seal.checkpointSize}${committed.seal.timestamp ? ` and an RFC 3161 token of ${committed.seal.timestamp.genTime}` : ''}` });
 
   const keys = deriveWatermarkKeys(committed.root, T);
   const projection = kernel ? generateProjection(keys.projectionSeed, T, kernel.features) : undefined;
@@ -207,6 +207,7 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
     training: { steps, samples, samplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : rate, seconds: trainSeconds, stoppedEarly },
     seconds: (performance.now() - started) / 1000,
     commitment: committed.commitment,
+    seal: committed.seal,
     secret: { id: committed.secretId, path: committed.secretPath },
     ledger: { inputModel: inputIndex, dataset: ds.index, committed: committed.index, model: reg.model, derivation: reg.derivation },
     ok: (!weight || weight.ber === 0) && (!triggers || triggerAcc >= 0.99),

@@ -105,8 +105,8 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   const ledger = o.home.ledger;
   const inputIndex = ensureModelRegistered(ledger, input, actor);
   const ds = data ? ensureDatasetRegistered(ledger, data, actor) : undefined;
-  const committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor });
-  emit({ phase: 'commit', message: `watermark.committed at entry ${committed.index}` });
+  const committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor, ...(o.tsa ? { tsa: o.tsa } : {}) });
+  emit({ phase: 'commit', message: `watermark.committed at entry ${committed.index}, sealed by checkpoint ${committed.seal.checkpointSize}${committed.seal.timestamp ? ` and an RFC 3161 token of ${committed.seal.timestamp.genTime}` : ''}` });
 
   const keys = deriveWatermarkKeys(committed.root, T);
   const projection = generateProjection(keys.projectionSeed, T, chosen.features);
@@ -144,6 +144,7 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
     ...(before !== undefined && after !== undefined ? { accuracyDropPoints: (before - after) * 100 } : {}),
     seconds: (performance.now() - started) / 1000,
     commitment: committed.commitment,
+    seal: committed.seal,
     secret: { id: committed.secretId, path: committed.secretPath },
     ledger: { inputModel: inputIndex, ...(ds ? { dataset: ds.index } : {}), committed: committed.index, model: reg.model, derivation: reg.derivation },
     ok: cmp.ber === 0,

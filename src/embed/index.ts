@@ -12,10 +12,11 @@ export { checkPassphrase, watermarkSecretId } from './commit-secret.js';
 export { chooseKernel, createWeightMarkLoss, listKernels, measureWeightMark, type KernelChoice } from './tf-weight-mark.js';
 export { loadDatasetSource, type DatasetSource } from './dataset-source.js';
 export { EMBED_OPERATION } from './ledger-records.js';
-export type { EmbedEvent, EmbedHome, EmbedOptions, EmbedPhase, EmbedSummary, WatermarkScheme } from './types.js';
+export type { EmbedEvent, EmbedHome, EmbedOptions, EmbedPhase, EmbedSeal, EmbedSummary, EmbedTsa, WatermarkScheme } from './types.js';
 
 export async function embedWatermark(options: EmbedOptions): Promise<EmbedSummary> {
   if (!(options.ownerSeed instanceof Uint8Array) || options.ownerSeed.length !== 32) throw new TypeError('ownerSeed must be the 32-byte Ed25519 seed');
   if (typeof options.passphrase !== 'string' || options.passphrase.length === 0) throw new TypeError('passphrase must be a non-empty string');
   return options.trainingFree ? embedTrainingFree(options) : embedByFineTuning(options);
 }
+export { resolveEmbedTsa } from './tsa-config.js';

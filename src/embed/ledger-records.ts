@@ -3,7 +3,7 @@
 // `model.registered` + `lineage.derived` for the marked model go in together afterwards.
 import type { JsonObject, Ledger } from '../../ledger/index.js';
 import { commitWatermark, type WatermarkRoot } from '../core/index.js';
-import { COMMITTED_SCHEMA, WATERMARK_COMMITTED, type WatermarkScheme } from '../evidence/committed-record.js';
+import { appendRecord, COMMITTED_SCHEMA, watermarkCommitted, type RecordSigner, type WatermarkScheme } from '../records/index.js';
 import { MEDIA_TYPES, type ModelFormat } from '../formats/index.js';
 import { datasetIdFor, findDataset, findModel, identifyModel as identifyLineageModel, registerDataset, registerModel, type DatasetId, type ModelId } from '../lineage/index.js';
 import type { DatasetSource } from './dataset-source.js';
@@ -47,15 +47,12 @@ export interface CommitInput {
   readonly actor: string;
 }
 
-/** Appends watermark.committed (evidence/committed-record.ts): the digest of core's commitment,
+/** Appends watermark.committed (src/records), signed by the owner's key: the digest of core's commitment,
  *  which binds scheme, parameters, the root's digest and the salt; none of them secret but the root. */
-export function appendCommitted(ledger: Ledger, c: CommitInput): { index: number; commitment: string } {
+export function appendCommitted(ledger: Ledger, c: CommitInput, signer: RecordSigner): { index: number; commitment: string } {
   const { digest } = commitWatermark({ scheme: c.scheme, parameters: c.parameters, root: c.root, salt: c.salt });
-  const e = ledger.append({
-    type: WATERMARK_COMMITTED,
-    actor: c.actor,
-    payload: { schema: COMMITTED_SCHEMA, model: c.model, scheme: c.scheme, parameters: c.parameters, commitment: digest, ownerKey: c.ownerKey },
-  });
+  const payload = { schema: COMMITTED_SCHEMA, model: c.model, scheme: c.scheme, parameters: c.parameters, commitment: digest, ownerKey: c.ownerKey };
+  const e = appendRecord(ledger, watermarkCommitted, payload, signer, c.actor);
   return { index: e.index, commitment: digest };
 }
 

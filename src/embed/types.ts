@@ -1,7 +1,8 @@
 // The options, progress events and summary of one embedding run, shared by the fine-tuning and
 // the training-free paths and by the CLI, the demo and the benchmark.
+import type * as pkijs from 'pkijs';
 import type { Ledger } from '../../ledger/index.js';
-import type { WatermarkScheme } from '../evidence/committed-record.js';
+import type { WatermarkScheme } from '../records/index.js';
 import type { BackendChoice } from '../train/backend.js';
 
 export type { WatermarkScheme };
@@ -11,6 +12,18 @@ export interface EmbedHome {
   readonly ledger: Ledger;
   /** The owner's verifier key string, recorded in watermark.committed. */
   readonly ownerVerifierKey: string;
+}
+
+/** An RFC 3161 time-stamping authority to stamp the commitment's checkpoint with. */
+export interface EmbedTsa {
+  readonly url: string;
+  readonly caCerts?: readonly pkijs.Certificate[];
+}
+
+/** The checkpoint that sealed the commitment before the marked model was written. */
+export interface EmbedSeal {
+  readonly checkpointSize: number;
+  readonly timestamp?: { readonly genTime: string; readonly tsa: string; readonly chainVerified: boolean };
 }
 
 export interface EmbedOptions {
@@ -56,6 +69,8 @@ export interface EmbedOptions {
   readonly seed?: number;
   /** Encrypts the secret material in <home>/secrets. */
   readonly passphrase: string;
+  /** Stamp the commitment's checkpoint with this TSA (else the seal is the log's signature alone). */
+  readonly tsa?: EmbedTsa;
   readonly actor?: string;
   readonly onProgress?: (event: EmbedEvent) => void;
   readonly signal?: AbortSignal;
@@ -115,6 +130,8 @@ export interface EmbedSummary {
   readonly training?: { readonly steps: number; readonly samples: number; readonly samplesPerSecond: number; readonly seconds: number; readonly stoppedEarly: boolean };
   readonly seconds: number;
   readonly commitment: string;
+  /** Commit, then seal: the checkpoint (and timestamp) covering watermark.committed, made before the output was written. */
+  readonly seal: EmbedSeal;
   readonly secret: { readonly id: string; readonly path: string };
   readonly ledger: { readonly inputModel: number; readonly dataset?: number; readonly committed: number; readonly model: number; readonly derivation: number };
   /** Every mark reads back in full (BER 0, trigger accuracy >= 99%). */

@@ -15,6 +15,8 @@ export type EvidenceErrorCode =
   | 'EVIDENCE_UNSUPPORTED'
   /** The ledger has no such model or verification entry. */
   | 'EVIDENCE_NOT_FOUND'
+  /** The commitment was not sealed in a signed checkpoint before the verification. */
+  | 'EVIDENCE_UNSEALED'
   /** A caller's input is well typed but unusable (a wrong key, an output folder that exists). */
   | 'EVIDENCE_INVALID';
 

@@ -1,16 +1,20 @@
 // hallmark evidence export: evidence.json (a DSSE-signed in-toto statement holding every entry,
 // proof, checkpoint, the commitment opening and the revealed secret), report.pdf and VERIFY.md.
 // The statement carries the SHA-256 of the other two files, so no byte of the folder is unsigned.
+// Export refuses to write what `evidence verify` would reject: the records must be signed by an
+// entitled key, the commitment sealed before the verification, and the finished folder is run
+// through verifyEvidence before it is moved into place; then evidence.exported is appended.
 import { sha256 } from '@noble/hashes/sha2.js';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { canonicalJsonBytes, toHex, type JsonObject, type Ledger } from '../../ledger/index.js';
 import { encodeOpening } from '../core/index.js';
 import { findModel, scanEntries } from '../lineage/index.js';
 import { parseToken, type StoredTimestamp } from '../tsa/index.js';
 import { nameOf } from '../tsa/verify-token.js';
 import { pickTimestamps } from './bundle-timestamps.js';
-import { readCommittedRecord, WATERMARK_COMMITTED } from './committed-record.js';
+import { appendRecord, evidenceExported, EVIDENCE_EXPORTED_SCHEMA, readRecordAt, RecordError, verificationRecorded, watermarkCommitted, type TrustedKeys, type Verified, type VerificationRecord } from '../records/index.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { EvidenceError } from './errors.js';
 import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closure.js';
@@ -19,7 +23,6 @@ import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { renderReportPdf } from './report-pdf.js';
 import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
-import { readVerificationRecord, VERIFICATION_RECORDED } from './verification-record.js';
 import { renderVerifyMd } from './verify-md.js';
 
 export const EVIDENCE_FORMAT = 'hallmark/evidence-bundle/v1';
@@ -33,23 +36,27 @@ export interface ExportEvidenceInput {
   readonly opening: unknown;
   readonly timestamps?: readonly StoredTimestamp[];
   readonly outDir: string;
+  /** Keys entitled to sign records (default: the owner's key only). */
+  readonly trust?: TrustedKeys;
+  /** Actor of the evidence.exported entry (default "hallmark-evidence"). */
+  readonly actor?: string;
 }
 
 const notFound = (m: string) => new EvidenceError('EVIDENCE_NOT_FOUND', m);
 const sha = (b: Uint8Array) => toHex(sha256(b));
 
-export async function exportEvidence(input: ExportEvidenceInput): Promise<{ files: string[]; statement: JsonObject }> {
+export async function exportEvidence(input: ExportEvidenceInput): Promise<{ files: string[]; statement: JsonObject; exportedIndex: number }> {
   const { ledger } = input;
   if (existsSync(join(input.outDir, 'evidence.json'))) throw new EvidenceError('EVIDENCE_INVALID', `${input.outDir} already holds an evidence.json; choose a new folder`);
-  if (!Number.isSafeInteger(input.verificationIndex) || input.verificationIndex < 0 || input.verificationIndex >= ledger.size()) throw notFound(`the ledger has no entry ${input.verificationIndex}`);
-  const ve = ledger.get(input.verificationIndex);
-  if (ve.entry.type !== VERIFICATION_RECORDED) throw notFound(`entry ${ve.index} is a ${ve.entry.type}, not a verification.recorded entry`);
-  const record = readVerificationRecord(ve.entry.payload, `entry ${ve.index}`);
   const owner = parseSignerKey(input.ownerSignerKey);
-  if (record.ownerKey !== owner.verifierKey) throw new EvidenceError('EVIDENCE_INVALID', `verification entry ${ve.index} was made for owner key ${record.ownerKey}, not this home's owner key`);
+  const trust = input.trust ?? { owner: owner.verifierKey };
+  if (trust.owner !== owner.verifierKey) throw new TypeError('trust.owner must be the key that signs the evidence');
+  const verified = readChecked(() => readRecordAt(ledger, input.verificationIndex, verificationRecorded, trust), 'verification');
+  const record = verified.record;
+  const ve = ledger.get(verified.index);
   const ce = ledger.get(record.commitment.index);
-  if (ce.entry.type !== WATERMARK_COMMITTED) throw notFound(`verification entry ${ve.index} points at entry ${ce.index}, which is not watermark.committed`);
-  const committed = readCommittedRecord(ce.entry.payload, `entry ${ce.index}`);
+  const committed = readChecked(() => readRecordAt(ledger, record.commitment.index, watermarkCommitted, trust), 'commitment').record;
+  if (committed.commitment !== record.commitment.commitment) throw new EvidenceError('EVIDENCE_INVALID', `verification entry ${ve.index} names another commitment digest than entry ${ce.index} holds`);
   let opening;
   try {
     opening = readRevealedOpening(input.opening, committed, owner.publicKey, `the opening for entry ${ce.index}`);
@@ -57,7 +64,9 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     throw new EvidenceError('EVIDENCE_INVALID', `${(err as Error).message} (wrong secret for this verification?)`, { cause: err });
   }
   const commitCp = ledger.checkpointCovering(ce.index);
-  if (!commitCp) throw notFound(`no signed checkpoint covers the commitment entry ${ce.index}`);
+  if (!commitCp || commitCp.size > ve.index) {
+    throw new EvidenceError('EVIDENCE_UNSEALED', `commitment entry ${ce.index} was not sealed by a signed checkpoint before verification entry ${ve.index}${commitCp ? ` (the first checkpoint covering it has size ${commitCp.size})` : ''}, so "evidence verify" would reject this evidence; run "hallmark ledger checkpoint", then "hallmark verify <suspect>" again, and export the new verification.recorded entry (hallmark embed seals its commitment itself)`);
+  }
   const cp = ledger.checkpoint();
 
   const all: LineageEntry[] = [];
@@ -74,6 +83,7 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     committed, commitmentIndex: ce.index, commitmentTime: ce.entry.time, commitmentCheckpointSize: commitCp.size, markedTime: model.time,
     ownerKey: owner.verifierKey, logOrigin: ledger.origin, logKey: ledger.verifierKey, checkpointSize: cp.size,
     timestamps: datedTimestamps(timestamps),
+    recordSigner: { key: verified.signer!.key, as: verified.signer!.as, actor: verified.actor },
   };
   const pdf = await renderReportPdf(reportInput);
   const verifyMd = new TextEncoder().encode(renderVerifyMd({ logKey: ledger.verifierKey, ownerKey: owner.verifierKey, suspect: record.suspect.kind === 'file' ? record.suspect.descriptor.name : undefined }));
@@ -88,6 +98,8 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     predicate: {
       format: EVIDENCE_FORMAT,
       owner: { verifierKey: owner.verifierKey, name: owner.name },
+      // A verification signed by a service key: the owner's signature over this statement vouches for it.
+      ...(verified.signer!.as === 'service' ? { serviceKeys: [verified.signer!.key] } : {}),
       log: { origin: ledger.origin, verifierKey: ledger.verifierKey },
       checkpoint: cp.note,
       commitmentCheckpoint: commitCp.note,
@@ -100,12 +112,50 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     },
   };
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(statement), [{ keyid: dsseKeyId(owner), seed: owner.seed }]);
-  mkdirSync(input.outDir, { recursive: true });
-  const files = [join(input.outDir, 'evidence.json'), join(input.outDir, 'report.pdf'), join(input.outDir, 'VERIFY.md')];
-  writeFileSync(files[1]!, pdf, { flag: 'wx' });
-  writeFileSync(files[2]!, verifyMd, { flag: 'wx' });
-  writeFileSync(files[0]!, formatBundleJson(envelope), { flag: 'wx' });
-  return { files, statement };
+  const json = new TextEncoder().encode(formatBundleJson(envelope));
+  const files = await writeChecked(input.outDir, [['report.pdf', pdf], ['VERIFY.md', verifyMd], ['evidence.json', json]], { logKey: ledger.verifierKey, ownerKey: owner.verifierKey });
+  const exported = appendRecord(ledger, evidenceExported, {
+    schema: EVIDENCE_EXPORTED_SCHEMA, verification: ve.index, commitment: ce.index, checkpointSize: cp.size,
+    files: { 'evidence.json': { sha256: sha(json) }, 'report.pdf': { sha256: sha(pdf) }, 'VERIFY.md': { sha256: sha(verifyMd) } },
+  }, owner, input.actor ?? 'hallmark-evidence');
+  return { files: [files[2]!, files[0]!, files[1]!], statement, exportedIndex: exported.index };
+}
+
+/** A record the export relies on that fails its check is the caller's problem to fix: say which. */
+function readChecked<T>(read: () => Verified<T>, what: string): Verified<T> {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    if (err.code === 'RECORD_NOT_FOUND') throw notFound(`the ${what}: ${err.message}`);
+    throw new EvidenceError('EVIDENCE_INVALID', `the ${what} record cannot go into evidence: ${err.message}`, { cause: err });
+  }
+}
+
+/**
+ * Writes the files into a private folder beside outDir, runs the offline verifier over it, and
+ * only then moves them into outDir: evidence that would not verify is never left behind.
+ */
+async function writeChecked(outDir: string, files: [string, Uint8Array][], keys: { logKey: string; ownerKey: string }): Promise<string[]> {
+  const out = resolve(outDir);
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = join(dirname(out), `.${basename(out)}.partial-${randomBytes(6).toString('hex')}`);
+  mkdirSync(tmp, { mode: 0o700 });
+  try {
+    for (const [name, bytes] of files) writeFileSync(join(tmp, name), bytes, { flag: 'wx', mode: 0o600 });
+    const { verifyEvidence } = await import('./evidence-verify.js');
+    try {
+      await verifyEvidence(tmp, keys);
+    } catch (err) {
+      throw new EvidenceError('EVIDENCE_INVALID', `refusing to write evidence that "hallmark evidence verify" rejects: ${(err as Error).message}`, { cause: err });
+    }
+    mkdirSync(out, { recursive: true, mode: 0o700 });
+    for (const [name] of files) if (existsSync(join(out, name))) throw new EvidenceError('EVIDENCE_INVALID', `${join(outDir, name)} already exists; choose a new folder`);
+    for (const [name] of files) renameSync(join(tmp, name), join(out, name));
+    return files.map(([name]) => join(outDir, name));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** genTime of each token, read (not trusted) for the report's timeline; verify checks them. */

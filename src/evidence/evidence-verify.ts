@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, toHex, type JsonValue } from '../../ledger/index.js';
 import { verifyBundleTimestamps, type VerifiedTimestamp } from './bundle-timestamps.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
+import { RecordError, verificationRecorded, verifyRecordEntry, watermarkCommitted, type CommittedRecord, type TrustedKeys, type Verified } from '../records/index.js';
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
@@ -17,7 +17,9 @@ import type { ReExtraction } from './re-extract.js';
 import { formatReExtraction } from './re-extract-format.js';
 import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
-import { readVerificationRecord, VERIFICATION_RECORDED, type VerificationRecord } from './verification-record.js';
+import type { VerificationRecord } from '../records/index.js';
+import type { Entry } from '../../ledger/index.js';
+import type { CommitmentOpening } from '../core/index.js';
 
 const MAX_EVIDENCE_BYTES = 64 << 20;
 const MAX_FILE_BYTES = 256 << 20;
@@ -40,9 +42,13 @@ export interface EvidenceResult {
   readonly commitmentIndex: number;
   readonly verificationIndex: number;
   readonly committed: CommittedRecord;
+  /** The revealed commitment opening (checked against the commitment and the owner key). */
+  readonly opening: CommitmentOpening;
   readonly verification: VerificationRecord;
   readonly timestamps: VerifiedTimestamp[];
   readonly checks: string[];
+  /** Who signed the verification record, as whom, and the actor it names. */
+  readonly recordSigner: { readonly key: string; readonly as: 'owner' | 'service'; readonly actor: string };
   readonly suspectDigestMatches?: boolean;
   /** Every number recomputed from the suspect file, when one was given. */
   readonly reExtraction?: ReExtraction;
@@ -77,7 +83,8 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const stmt = obj(JSON.parse(text) as unknown, 'statement', ['_type', 'subject', 'predicateType', 'predicate']);
   if (canonicalJson(stmt as JsonValue) !== text) throw malformed('the statement is not canonical JSON');
   if (stmt._type !== 'https://in-toto.io/Statement/v1' || stmt.predicateType !== EVIDENCE_PREDICATE) throw malformed('the statement is not a Hallmark ownership evidence statement');
-  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files']);
+  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys']);
+  const serviceKeys = p.serviceKeys === undefined ? [] : arr(p.serviceKeys, 'predicate.serviceKeys', 4).map((k, i) => str(k, `service key ${i + 1}`, 500));
   if (p.format !== EVIDENCE_FORMAT) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `evidence format "${String(p.format).slice(0, 80)}" is not supported; this reader knows ${EVIDENCE_FORMAT}`);
   const po = obj(p.owner, 'predicate.owner', ['verifierKey', 'name']);
   if (po.verifierKey !== owner.verifierKey) throw failed('the statement names a different owner key than the one that signed it');
@@ -102,15 +109,18 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
 
   const vIndex = int(obj(p.verification, 'predicate.verification', ['index']).index, 'verification index');
   const ve = entries.find((e) => e.index === vIndex);
-  if (!ve || ve.entry.type !== VERIFICATION_RECORDED) throw failed(`entry ${vIndex} (the verification) is not among the proven entries as verification.recorded`);
-  const record = readVerificationRecord(ve.entry.payload, `entry ${vIndex}`);
+  if (!ve) throw failed(`entry ${vIndex} (the verification) is not among the proven entries`);
+  const trust: TrustedKeys = { owner: owner.verifierKey, service: serviceKeys };
+  const vr = checkSigned(ve.entry, verificationRecorded, trust);
+  const record = vr.record;
+  checks.push(`verification entry ${vIndex} signed by ${vr.signer!.as === 'owner' ? 'the owner' : 'a service key the owner lists'} (${vr.signer!.key.split('+').slice(0, 2).join('+')}), actor ${vr.actor}`);
   if (record.ownerKey !== owner.verifierKey) throw failed(`verification entry ${vIndex} was made for another owner key`);
   const c = obj(p.commitment, 'predicate.commitment', ['index', 'opening']);
   const cIndex = int(c.index, 'commitment index');
   if (cIndex !== record.commitment.index) throw failed(`the verification used commitment entry ${record.commitment.index}, the bundle opens entry ${cIndex}`);
   const ce = entries.find((e) => e.index === cIndex);
-  if (!ce || ce.entry.type !== WATERMARK_COMMITTED) throw failed(`entry ${cIndex} (the commitment) is not among the proven entries as watermark.committed`);
-  const committed = readCommittedRecord(ce.entry.payload, `entry ${cIndex}`);
+  if (!ce) throw failed(`entry ${cIndex} (the commitment) is not among the proven entries`);
+  const committed = checkSigned(ce.entry, watermarkCommitted, trust).record;
   if (committed.commitment !== record.commitment.commitment) throw failed(`the verification names commitment ${record.commitment.commitment.slice(0, 16)}…, entry ${cIndex} holds another`);
   if (committed.ownerKey !== owner.verifierKey) throw failed(`commitment entry ${cIndex} was made by another owner key`);
   if (!(cIndex < cp0.size)) throw failed(`the commitment-time checkpoint (size ${cp0.size}) does not cover commitment entry ${cIndex}`);
@@ -150,9 +160,20 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   }
   return {
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
+    recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
     timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}),
   };
+}
+
+/** A record in a bundle: schema, signature and signer checked as a ledger reader does. */
+function checkSigned<T>(entry: Entry, rt: { type: string } & Parameters<typeof verifyRecordEntry<T>>[1], trust: TrustedKeys): Verified<T> {
+  try {
+    return verifyRecordEntry(entry, rt, trust);
+  } catch (err) {
+    if (err instanceof RecordError) throw failed(`${rt.type} ${err.message}`, err);
+    throw err;
+  }
 }
 
 export function formatEvidenceResult(r: EvidenceResult): string {
@@ -167,6 +188,9 @@ export function formatEvidenceResult(r: EvidenceResult): string {
   if (r.reExtraction) {
     lines.push(`re-extraction on the suspect file (${r.reExtraction.format}):`);
     for (const l of formatReExtraction(r.reExtraction)) lines.push(`  ${l}`);
+  } else {
+    const who = r.recordSigner.as === 'owner' ? "the owner's key" : 'a service key the owner lists';
+    lines.push(`NOTE: these numbers are a signed record, not a re-check: verification entry ${r.verificationIndex} as signed by ${who} ${r.recordSigner.key} (actor ${r.recordSigner.actor}); pass --suspect FILE to recompute them from the suspect`);
   }
   for (const t of r.timestamps) lines.push(`timestamp: log of ${t.size} entries existed by ${t.genTime} (${t.signer})`);
   lines.push(`decision recorded: ${v.owned ? 'OWNED' : 'not owned'} at alpha = ${v.alpha}`);

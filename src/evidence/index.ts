@@ -4,11 +4,11 @@ export { dsseKeyId, parseSignerKey, parseVerifierKey, type OwnerSigningKey, type
 export { buildProvenanceBundle, PROVENANCE_FORMAT, type ProvenanceBundle, type BuildProvenanceInput } from './provenance-bundle.js';
 export { verifyProvenanceBundle, formatProvenance, type ProvenanceResult, type VerifyProvenanceOptions } from './provenance-verify.js';
 export { formatBundleJson } from './strict-json.js';
-export { readCommittedRecord, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type WatermarkScheme } from './committed-record.js';
+export { readCommittedRecord, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type WatermarkScheme } from '../records/index.js';
 export {
   readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
-} from './verification-record.js';
+} from '../records/index.js';
 export { exportEvidence, EVIDENCE_FORMAT, EVIDENCE_PREDICATE, type ExportEvidenceInput } from './evidence-export.js';
 export { verifyEvidence, formatEvidenceResult, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
 export { readRevealedOpening } from './secret-material.js';
@@ -16,3 +16,4 @@ export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtr
 export { renderReportPdf, type ReportInput } from './report-pdf.js';
 export { binomialPmf, binomialTail } from './statistics.js';
 export { loadStoredOpening } from './stored-opening.js';
+export { formatDispute, settleDispute, type Claim, type DisputeOptions, type DisputeResult, type MarkTest, type TimeAnchor } from './dispute.js';

@@ -8,7 +8,7 @@ import {
   DATASET_REGISTERED, LINEAGE_DERIVED, MODEL_REGISTERED, readDatasetRecord, readDerivationRecord, readModelRecord,
   type DatasetRecord, type DerivationRecord, type ModelRecord,
 } from '../lineage/index.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from './committed-record.js';
+import { isObj, verifyRecordEntry, watermarkCommitted, WATERMARK_COMMITTED, type CommittedRecord } from '../records/index.js';
 import { failed } from './errors.js';
 
 export const LINEAGE_TYPES = [MODEL_REGISTERED, DATASET_REGISTERED, LINEAGE_DERIVED, WATERMARK_COMMITTED] as const;
@@ -26,6 +26,18 @@ export interface Closure {
   readonly commitments: { index: number; record: CommittedRecord; leafHash: string }[];
   /** Indices of every entry in the lineage, ascending. */
   readonly indices: number[];
+  /** Without `strict`: entries left out because they are malformed or their signature fails. */
+  readonly skipped: { index: number; message: string }[];
+}
+
+/**
+ * A commitment counts only if it is signed by the key it names as owner (src/records): an
+ * unsigned or forged one is malformed here. Whether that key is the expected owner is the
+ * caller's check (evidence verify compares it with the pinned or bundle owner key).
+ */
+function readCommitted(e: LineageEntry): CommittedRecord {
+  const named = isObj(e.entry.payload) ? e.entry.payload.ownerKey : undefined;
+  return verifyRecordEntry(e.entry, watermarkCommitted, { owner: typeof named === 'string' ? named : '' }).record;
 }
 
 function read<R>(e: LineageEntry, fn: (p: JsonObject) => R): R {
@@ -48,8 +60,18 @@ export function closeLineage(entries: readonly LineageEntry[], modelId: string, 
   const producedBy = new Map<string, { index: number; record: DerivationRecord; leafHash: string }[]>();
   const committedFor = new Map<string, { index: number; record: CommittedRecord; leafHash: string }[]>();
   const sorted = [...entries].sort((a, b) => a.index - b.index);
+  const skipped: { index: number; message: string }[] = [];
   for (const e of sorted) {
     const leafHash = toHex(e.leafHash);
+    try {
+      collect(e, leafHash);
+    } catch (err) {
+      // Writing a bundle, a bad entry is left out and reported; reading one, it fails the bundle.
+      if (strict || !isHallmarkError(err)) throw err;
+      skipped.push({ index: e.index, message: (err as Error).message });
+    }
+  }
+  function collect(e: LineageEntry, leafHash: string): void {
     switch (e.entry.type) {
       case MODEL_REGISTERED: {
         const record = read(e, readModelRecord);
@@ -69,7 +91,7 @@ export function closeLineage(entries: readonly LineageEntry[], modelId: string, 
         break;
       }
       case WATERMARK_COMMITTED: {
-        const record = read(e, (p) => readCommittedRecord(p, `entry ${e.index}`));
+        const record = read(e, () => readCommitted(e));
         committedFor.set(record.model, [...(committedFor.get(record.model) ?? []), { index: e.index, record, leafHash }]);
         break;
       }
@@ -78,7 +100,7 @@ export function closeLineage(entries: readonly LineageEntry[], modelId: string, 
     }
   }
   const keep = new Set<number>();
-  const out: Closure = { models: new Map(), datasets: new Map(), derivations: [], commitments: [], indices: [] };
+  const out: Closure = { models: new Map(), datasets: new Map(), derivations: [], commitments: [], indices: [], skipped };
   const stack = [modelId];
   const seen = new Set<string>();
   while (stack.length > 0) {

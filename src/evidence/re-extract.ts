@@ -15,7 +15,7 @@ import { decideOwnership, type TestOutcome } from '../verify/decision.js';
 import { markKeysFromOpening, type MarkKeys } from '../verify/mark-secrets.js';
 import { EvidenceError, failed } from './errors.js';
 import { fmt, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
-import type { VerificationRecord } from './verification-record.js';
+import type { VerificationRecord } from '../records/index.js';
 
 export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
 
@@ -132,7 +132,7 @@ export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtract
   }
 
   // The decision is re-made only when every recorded test was re-run.
-  if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha).owned));
+  if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha, record.family).owned));
 
   const wrong = compared.filter((c) => !c.agrees);
   if (wrong.length > 0) {

@@ -2,9 +2,9 @@
 // plots drawn as vector graphics. Everything shown comes from the verified evidence statement.
 import PDFDocument from 'pdfkit';
 import { BOLD, FONT, MONO, registerReportFonts } from './report-fonts.js';
-import type { CommittedRecord } from './committed-record.js';
+import type { CommittedRecord } from '../records/index.js';
 import { binomialPmf, describeOdds } from './statistics.js';
-import type { VerificationRecord } from './verification-record.js';
+import type { VerificationRecord } from '../records/index.js';
 
 export interface ReportInput {
   readonly modelName: string;
@@ -22,6 +22,8 @@ export interface ReportInput {
   readonly logKey: string;
   readonly checkpointSize: number;
   readonly timestamps: readonly { size: number; genTime: string; signer: string }[];
+  /** Who signed the verification record the numbers come from (src/records), and as whom. */
+  readonly recordSigner: { readonly key: string; readonly as: 'owner' | 'service'; readonly actor: string };
 }
 
 const INK = '#1d2733';
@@ -104,6 +106,7 @@ export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
   const method = v.method === 'both' ? 'both methods: reading its weights (white-box) and querying it (black-box)' : v.method === 'white-box' ? 'the white-box method (reading its weights)' : 'the black-box method (querying it)';
   para(doc, `Our model "${r.modelName}" carries a hidden signature, a watermark, that its owner placed in it before release. Its ledger id is ${r.modelId}. We examined ${suspectText(v)} with ${method}${v.backend ? `, run with ${v.backend}` : ''}.`);
   if (v.weight) para(doc, `Hidden bits in the weights: ${v.weight.matches} of ${v.weight.bits} bits match our signature (bit error rate ${(v.weight.ber * 100).toFixed(2)}%). A model that was never marked agrees on each bit by a coin toss; the chance of ${v.weight.matches} or more matches by luck is ${describeOdds(v.weight.pValue)} (p = ${v.weight.pValue.toExponential(2)}).`);
+  para(doc, `Where these numbers come from: they are the verification record at ledger entry ${r.verificationIndex}, signed by the ${r.recordSigner.as === 'owner' ? "owner's" : 'verification service\'s'} key ${r.recordSigner.key.split('+').slice(0, 2).join('+')} (recorded by ${r.recordSigner.actor}). This report repeats that signed record; it does not re-measure the suspect. Running "hallmark evidence verify --suspect <file>" on the suspect file recomputes every number.`);
   if (v.trigger) para(doc, `Secret test inputs: the suspect gave our secret answer on ${v.trigger.matches} of ${v.trigger.n} specially made inputs. An unrelated model gives that answer about ${(v.trigger.chanceRate * 100).toFixed(1)}% of the time (${v.trigger.nullSource === 'calibrated' ? 'measured on independently trained models' : 'one in the number of classes'}); the chance of ${v.trigger.matches} or more by luck is ${describeOdds(v.trigger.pValue)} (p = ${v.trigger.pValue.toExponential(2)}).`);
 
   heading(doc, 'Timeline');

@@ -3,7 +3,7 @@
 // (projection, trigger set, bits) is re-derived, and only the owner's key could have made it.
 import { decodeOpening, openCommitment, verifyWatermarkRoot, type CommitmentOpening } from '../core/index.js';
 import { isHallmarkError, toHex } from '../../ledger/index.js';
-import type { CommittedRecord } from './committed-record.js';
+import type { CommittedRecord } from '../records/index.js';
 import { failed } from './errors.js';
 
 /**

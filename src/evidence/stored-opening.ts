@@ -2,9 +2,9 @@
 // (written there by embed under the id "watermark-<commitment digest>").
 import type { Ledger } from '../../ledger/index.js';
 import { loadSecret } from '../secrets/index.js';
-import { readCommittedRecord, WATERMARK_COMMITTED } from './committed-record.js';
+import { readCommittedRecord, WATERMARK_COMMITTED } from '../records/index.js';
 import { EvidenceError } from './errors.js';
-import { readVerificationRecord, VERIFICATION_RECORDED } from './verification-record.js';
+import { readVerificationRecord, VERIFICATION_RECORDED } from '../records/index.js';
 
 export async function loadStoredOpening(ledger: Ledger, homeDir: string, verificationIndex: number, passphrase: string): Promise<unknown> {
   if (!Number.isSafeInteger(verificationIndex) || verificationIndex < 0 || verificationIndex >= ledger.size()) throw new EvidenceError('EVIDENCE_NOT_FOUND', `the ledger has no entry ${verificationIndex}`);

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, JsonValue, Ledger, StoredEntry } from '../../ledger/index.js';
 import { parseDatasetId, parseModelId, type DatasetId, type ModelId, type ResourceDescriptor } from './descriptor.js';
+import { appendRecord, appendRecords, datasetRegistered, lineageDerived, modelRegistered, RecordError } from '../records/index.js';
 import { LineageError } from './errors.js';
 import {
   buildDatasetRecord, buildDerivationRecord, buildModelRecord, readDatasetRecord, readDerivationRecord, readModelRecord,
@@ -37,6 +38,7 @@ export function readAt<R>(e: StoredEntry, read: (p: JsonObject) => R): Found<R> 
     return { index: e.index, time: e.entry.time, record: read(e.entry.payload) };
   } catch (err) {
     if (err instanceof LineageError) throw new LineageError(err.code, `entry ${e.index}: ${err.message}`, { cause: err });
+    if (err instanceof RecordError) throw new LineageError(err.code === 'RECORD_UNSUPPORTED_VERSION' ? 'LINEAGE_UNSUPPORTED_VERSION' : 'LINEAGE_BAD_ENTRY', `entry ${e.index}: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -94,7 +96,7 @@ export function registerDataset(ledger: Ledger, input: RegisterDatasetInput): Re
   const record = buildDatasetRecord(input.dataset, input.items);
   const existing = findDataset(ledger, record.id);
   if (existing) throw new LineageError('LINEAGE_EXISTS', `dataset ${record.id} is already registered at entry ${existing.index} as "${existing.record.dataset.name}"`);
-  const e = ledger.append({ type: DATASET_REGISTERED, actor: input.actor ?? 'hallmark', payload: record as unknown as JsonObject });
+  const e = appendRecord(ledger, datasetRegistered, record, undefined, input.actor ?? 'hallmark');
   return registered(e, record);
 }
 
@@ -130,11 +132,11 @@ export function registerModel(ledger: Ledger, input: RegisterModelInput): Regist
   const existing = findModel(ledger, record.id);
   if (existing) throw new LineageError('LINEAGE_EXISTS', `model ${record.id} is already registered at entry ${existing.index} as "${existing.record.model.name}"`);
   const actor = input.actor ?? 'hallmark';
-  if (!input.derivation) return registered(ledger.append({ type: MODEL_REGISTERED, actor, payload: record as unknown as JsonObject }), record);
+  if (!input.derivation) return registered(appendRecord(ledger, modelRegistered, record, undefined, actor), record);
   const derived = buildDerivation(ledger, input.derivation, [record]);
-  const [m, d] = ledger.appendBatch([
-    { type: MODEL_REGISTERED, actor, payload: record as unknown as JsonObject },
-    { type: LINEAGE_DERIVED, actor: input.derivation.actor ?? actor, payload: derived as unknown as JsonObject },
+  const [m, d] = appendRecords(ledger, [
+    { type: modelRegistered, actor, payload: record },
+    { type: lineageDerived, actor: input.derivation.actor ?? actor, payload: derived },
   ]);
   return { ...registered(m!, record), derivation: registered(d!, derived) };
 }
@@ -147,7 +149,7 @@ export interface RecordDerivationInput extends DerivationOptions {
 export function recordDerivation(ledger: Ledger, input: RecordDerivationInput): Registered<DerivationRecord> {
   const outputs = input.outputs.map((id) => requireModel(ledger, id).record);
   const record = buildDerivation(ledger, input, outputs);
-  return registered(ledger.append({ type: LINEAGE_DERIVED, actor: input.actor ?? 'hallmark', payload: record as unknown as JsonObject }), record);
+  return registered(appendRecord(ledger, lineageDerived, record, undefined, input.actor ?? 'hallmark'), record);
 }
 
 function buildDerivation(ledger: Ledger, o: DerivationOptions, outputs: readonly ModelRecord[]): DerivationRecord {

@@ -4,7 +4,7 @@
 // observed null distribution; verification then uses chance = max(1/C, max agreement)
 // (black-box.ts) and reports the BERs beside the suspect's.
 //
-// `calibrate.recorded` payload (schema hallmark/calibration.recorded/v1):
+// `calibration.recorded` payload (schema and strict reader: src/records/types/calibration-recorded.ts):
 //   { schema, commitment: { index, commitment },
 //     task: { dataset, architecture, epochs, trainSamples, batchSize, learningRate },
 //     backend, models: K, seeds: number[K], cleanAccuracy: number[K],
@@ -19,15 +19,13 @@ import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
 import { fitModel, type FitProgress } from '../train/fit.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
-import { scanEntries } from '../lineage/index.js';
+import { appendRecord, calibrationRecorded, readRecords, CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, type RecordProblem, type RecordSigner, type TrustedKeys } from '../records/index.js';
 import { buildTriggerSet, type NullCalibration } from './black-box.js';
 import { VerifyError } from './errors.js';
 import type { MarkKeys } from './mark-secrets.js';
 import { verifyWeightMark } from './white-box.js';
 
-export const CALIBRATION_RECORDED = 'calibration.recorded';
-export const CALIBRATION_SCHEMA = 'hallmark/calibration.recorded/v1';
-export const CALIBRATION_RULE = 'chance = max(1/C, max agreement)';
+export { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA };
 
 export interface CalibrationOptions {
   readonly mark: MarkKeys;
@@ -115,33 +113,29 @@ export async function measureNull(o: CalibrationOptions): Promise<JsonObject> {
   };
 }
 
-/** Appends calibration.recorded; returns its index. */
-export function recordCalibration(ledger: Ledger, payload: JsonObject, actor = 'hallmark-calibrate'): number {
-  return ledger.append({ type: CALIBRATION_RECORDED, actor, payload }).index;
+/** Appends calibration.recorded, signed; returns its index. */
+export function recordCalibration(ledger: Ledger, payload: JsonObject, signer: RecordSigner, actor = 'hallmark-calibrate'): number {
+  return appendRecord(ledger, calibrationRecorded, payload, signer, actor).index;
 }
 
 /** Calibration as one call (what a CLI command or an API job runs). */
-export async function runCalibration(ledger: Ledger, o: CalibrationOptions & { actor?: string }): Promise<{ index: number; payload: JsonObject }> {
+export async function runCalibration(ledger: Ledger, o: CalibrationOptions & { actor?: string; signer: RecordSigner }): Promise<{ index: number; payload: JsonObject }> {
   const payload = await measureNull(o);
-  return { index: recordCalibration(ledger, payload, o.actor), payload };
+  return { index: recordCalibration(ledger, payload, o.signer, o.actor), payload };
 }
 
-/** The latest calibration for this commitment with a trigger distribution, read defensively. */
-export function findCalibration(ledger: Ledger, commitmentIndex: number, trigger?: { n: number; classes: number }): NullCalibration | undefined {
+/**
+ * The latest valid, signed calibration for this commitment with a trigger distribution. Entries
+ * that fail the schema or the signature check are skipped and added to `problems`.
+ */
+export function findCalibration(ledger: Ledger, commitmentIndex: number, trigger: { n: number; classes: number } | undefined, trust: TrustedKeys, problems?: RecordProblem[]): NullCalibration | undefined {
+  const read = readRecords(ledger, calibrationRecorded, { trust, from: commitmentIndex + 1 });
+  problems?.push(...read.problems);
   let found: NullCalibration | undefined;
-  scanEntries(ledger, CALIBRATION_RECORDED, (e) => {
-    const { index } = e;
-    const p = e.entry.payload;
-    if (p.schema !== CALIBRATION_SCHEMA) return;
-    const c = p.commitment as Record<string, unknown> | undefined;
-    const t = p.trigger as Record<string, unknown> | undefined;
-    if (!c || c.index !== commitmentIndex || !t || !Array.isArray(t.agreement)) return;
-    if (trigger && (t.n !== trigger.n || t.classes !== trigger.classes)) return;
-    const rates = t.agreement;
-    if (rates.length === 0 || rates.length > 10_000 || !rates.every((r) => typeof r === 'number' && r >= 0 && r <= 1)) {
-      throw new VerifyError('VERIFY_BAD_INPUT', `calibration.recorded entry ${index} has a malformed agreement list`);
-    }
-    found = { index, rates: rates as number[] };
-  });
+  for (const { index, record: r } of read.records) {
+    if (r.commitment.index !== commitmentIndex || !r.trigger) continue;
+    if (trigger && (r.trigger.n !== trigger.n || r.trigger.classes !== trigger.classes)) continue;
+    found = { index, rates: [...r.trigger.agreement] };
+  }
   return found;
 }

@@ -34,14 +34,20 @@ export function checkAlpha(alpha: number): number {
 
 const fmt = (log10: number) => (log10 > -4 ? (10 ** log10).toPrecision(3) : log10 > -300 ? (10 ** log10).toExponential(2) : `10^${log10.toFixed(1)}`);
 
-export function decideOwnership(outcomes: readonly TestOutcome[], alpha = DEFAULT_ALPHA): OwnershipDecision {
+/**
+ * `family` (default: the outcomes given) is the number of tests run in all: when verify tries
+ * every live commitment of the owner, each commitment's tests count, and m is their total.
+ */
+export function decideOwnership(outcomes: readonly TestOutcome[], alpha = DEFAULT_ALPHA, family?: { tests: number; commitments: number }): OwnershipDecision {
   checkAlpha(alpha);
   if (outcomes.length === 0) throw new RangeError('decideOwnership needs at least one test outcome');
+  if (family && (!Number.isSafeInteger(family.tests) || family.tests < outcomes.length || !Number.isSafeInteger(family.commitments) || family.commitments < 1)) throw new RangeError('family.tests must count at least the outcomes given, family.commitments at least 1');
   const best = outcomes.reduce((a, b) => (b.log10PValue < a.log10PValue ? b : a));
-  const m = outcomes.length;
+  const m = family?.tests ?? outcomes.length;
   const log10FamilyPValue = Math.min(0, best.log10PValue + Math.log10(m));
   const owned = log10FamilyPValue < Math.log10(alpha);
-  const corr = m > 1 ? ` x ${m} tests (Bonferroni)` : '';
+  const over = family && family.commitments > 1 ? ` over ${family.commitments} commitments` : '';
+  const corr = m > 1 ? ` x ${m} tests${over} (Bonferroni)` : '';
   const reason = owned
     ? `the ${best.name} mark's p-value ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)} is below alpha = ${alpha}`
     : `the smallest p-value, ${best.name} ${fmt(best.log10PValue)}${corr} = ${fmt(log10FamilyPValue)}, is not below alpha = ${alpha}`;

@@ -14,6 +14,6 @@ export { openRemoteClassifier, parseEndpoint, REMOTE_PROTOCOLS, type RemoteProto
 export { mapWithConcurrency, redactUrl, REMOTE_DEFAULTS, RequestBudget, requestJson, type RemoteOptions } from './http-client.js';
 export { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, findCalibration, measureNull, modelTensors, recordCalibration, runCalibration, type CalibrationOptions } from './calibration.js';
 export { checkAlpha, decideOwnership, type OwnershipDecision, type TestOutcome } from './decision.js';
-export { findCommitted, findMarkedModel, loadMark, markKeysFromOpening, type LoadedMark, type MarkKeys, type WeightMarkSpec } from './mark-secrets.js';
+export { findCommitted, findMarkedModel, latestLiveCommitment, liveCommitments, loadMark, markedModelOf, markKeysFromOpening, type LiveCommitments, type LoadedMark, type MarkKeys, type WeightMarkSpec } from './mark-secrets.js';
 export { formatReport } from './report-text.js';
 export { verifySuspect, type SuspectInput, type VerificationReport, type VerifyMethod, type VerifyOptions } from './verify-suspect.js';

@@ -5,8 +5,8 @@
 import type { Ledger } from '../../ledger/index.js';
 import { decodeOpening, deriveWatermarkKeys, kernelGeometry, KERNEL_LAYOUTS, MAX_BIT_COUNT, openCommitment, type CommitmentOpening, type KernelLayout } from '../core/index.js';
 import { parseJsonBytes } from '../core/encoding.js';
-import { readCommittedRecord, WATERMARK_COMMITTED, type CommittedRecord } from '../evidence/committed-record.js';
-import { digestParameters, LINEAGE_DERIVED, readDerivationRecord, scanEntries, type ModelId } from '../lineage/index.js';
+import { lineageDerived, readRecordAt, readRecords, watermarkCommitted, type CommittedRecord, type RecordProblem, type TrustedKeys } from '../records/index.js';
+import { digestParameters, type ModelId } from '../lineage/index.js';
 import { loadSecret } from '../secrets/index.js';
 import type { TriggerMarkKey } from './black-box.js';
 import { VerifyError } from './errors.js';
@@ -78,50 +78,67 @@ export function markKeysFromOpening(opening: CommitmentOpening): MarkKeys {
   };
 }
 
-/** The latest watermark.committed entry, or the one at `index`. */
-export function findCommitted(ledger: Ledger, index?: number): { index: number; record: CommittedRecord } {
-  if (index !== undefined) {
-    const e = ledger.get(index);
-    if (e.entry.type !== WATERMARK_COMMITTED) throw new VerifyError('VERIFY_BAD_INPUT', `entry ${index} is a ${e.entry.type}, not a ${WATERMARK_COMMITTED}`);
-    return { index, record: readCommittedRecord(e.entry.payload, `entry ${index}`) };
+/** The watermark.committed entry at `index`, checked (schema, owner's signature). */
+export function findCommitted(ledger: Ledger, index: number, trust: TrustedKeys): { index: number; record: CommittedRecord } {
+  try {
+    return { index, record: readRecordAt(ledger, index, watermarkCommitted, trust).record };
+  } catch (err) {
+    throw new VerifyError('VERIFY_BAD_INPUT', `--commitment ${index}: ${(err as Error).message}`, { cause: err });
   }
-  let last: { index: number; record: CommittedRecord } | undefined;
-  scanEntries(ledger, WATERMARK_COMMITTED, (e) => {
-    last = { index: e.index, record: readCommittedRecord(e.entry.payload, `entry ${e.index}`) };
-  });
-  if (!last) throw new VerifyError('VERIFY_NOT_FOUND', 'the ledger has no watermark.committed entry: embed a mark first (hallmark embed), or pass --commitment');
-  return last;
 }
 
-/** The output of the embedding run that made this commitment (lineage.derived), if recorded. */
-export function findMarkedModel(ledger: Ledger, index: number, c: CommittedRecord): ModelId {
+export interface LiveCommitments {
+  /** Commitments whose embedding run registered a marked model after them. */
+  readonly live: { index: number; record: CommittedRecord; markedModel: ModelId }[];
+  /** Commitments with no marked model after them (an embed that never finished). */
+  readonly orphans: number[];
+  /** Entries that are not valid, owner-signed commitments: reported, never fatal. */
+  readonly problems: RecordProblem[];
+}
+
+/** Every valid commitment of the owner, split into live ones and orphans. */
+export function liveCommitments(ledger: Ledger, trust: TrustedKeys): LiveCommitments {
+  const { records, problems } = readRecords(ledger, watermarkCommitted, { trust });
+  const live: LiveCommitments['live'] = [];
+  const orphans: number[] = [];
+  for (const r of records) {
+    const marked = markedModelOf(ledger, r.index, r.record);
+    if (marked) live.push({ index: r.index, record: r.record, markedModel: marked });
+    else orphans.push(r.index);
+  }
+  return { live, orphans, problems };
+}
+
+/** The output of the embedding run that made this commitment (lineage.derived after it), if any. */
+export function markedModelOf(ledger: Ledger, index: number, c: CommittedRecord): ModelId | undefined {
   const digest = digestParameters({ scheme: c.scheme, parameters: c.parameters, commitment: c.commitment });
-  let exact: ModelId | undefined;
   let after: ModelId | undefined;
-  scanEntries(ledger, LINEAGE_DERIVED, (e) => {
-    if (e.index <= index) return false;
-    let d;
-    try {
-      d = readDerivationRecord(e.entry.payload);
-    } catch {
-      return false;
-    }
-    if (d.operation !== 'watermark.embed' || !d.inputs.models.includes(c.model) || !d.outputs[0]) return false;
-    if (d.parametersDigest.sha256 === digest) {
-      exact = d.outputs[0];
-      return true;
-    }
+  for (const { record: d } of readRecords(ledger, lineageDerived, { trust: { owner: '' }, from: index + 1 }).records) {
+    if (d.operation !== 'watermark.embed' || !d.inputs.models.includes(c.model) || !d.outputs[0]) continue;
+    if (d.parametersDigest.sha256 === digest) return d.outputs[0];
     after ??= d.outputs[0];
-    return false;
-  });
-  return exact ?? after ?? c.model;
+  }
+  return after;
+}
+
+/** The marked model of a commitment, or the input model when no lineage names one. */
+export function findMarkedModel(ledger: Ledger, index: number, c: CommittedRecord): ModelId {
+  return markedModelOf(ledger, index, c) ?? c.model;
 }
 
 /** Loads and checks one committed mark: ledger entry, decrypted opening, commitment match, keys. */
-export async function loadMark(home: { dir: string; ledger: Ledger }, passphrase: string, index?: number): Promise<LoadedMark> {
-  const found = findCommitted(home.ledger, index);
+export async function loadMark(home: { dir: string; ledger: Ledger }, passphrase: string, index: number, trust: TrustedKeys): Promise<LoadedMark> {
+  const found = findCommitted(home.ledger, index, trust);
   const bytes = await loadSecret(home.dir, `watermark-${found.record.commitment}`, passphrase);
   const opening = decodeOpening(parseJsonBytes(bytes, 'watermark secret'));
   openCommitment({ type: 'hallmark.watermark-commitment', version: 1, digest: found.record.commitment }, opening);
   return { index: found.index, committed: found.record, markedModel: findMarkedModel(home.ledger, found.index, found.record), ...markKeysFromOpening(opening) };
+}
+
+/** The newest live commitment (what calibrate uses when none is named). */
+export function latestLiveCommitment(ledger: Ledger, trust: TrustedKeys): number {
+  const found = liveCommitments(ledger, trust);
+  const last = found.live[found.live.length - 1];
+  if (!last) throw new VerifyError('VERIFY_NOT_FOUND', `the ledger has no live watermark.committed entry of this owner${found.problems.length ? ` (${found.problems.length} invalid entries skipped: ${found.problems.map((p) => p.index).join(', ')})` : ''}; embed a mark first, or pass --commitment`);
+  return last.index;
 }

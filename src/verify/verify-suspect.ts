@@ -1,10 +1,11 @@
-// `hallmark verify` as one function: load the committed mark, look for it in the suspect
-// (white-box in its weights, black-box through its answers), decide at alpha, and append
-// `verification.recorded` (evidence/verification-record.ts) with every number that led there.
+// `hallmark verify` as one function: load the committed marks (the one asked for, else every live
+// commitment of the owner), look for each in the suspect (white-box in its weights, black-box
+// through its answers), decide at alpha with every test run counted (Bonferroni), and append
+// `verification.recorded` (src/records), signed, with every number that led there.
 import { basename, resolve } from 'node:path';
 import type { Ledger } from '../../ledger/index.js';
 import { DEFAULT_ALPHA } from '../core/index.js';
-import { readVerificationRecord, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, type VerificationRecord } from '../evidence/verification-record.js';
+import { appendRecord, verificationRecorded, VERIFICATION_SCHEMA, type RecordProblem, type RecordSigner, type TrustedKeys, type VerificationRecord } from '../records/index.js';
 import { detectModelFormat, digestModel, MEDIA_TYPES, readModelTensors } from '../formats/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { verifyTriggerMark, type BlackBoxResult, type NullCalibration } from './black-box.js';
@@ -14,7 +15,7 @@ import { checkAlpha, decideOwnership, type OwnershipDecision, type TestOutcome }
 import { VerifyError } from './errors.js';
 import { redactUrl, type RemoteOptions } from './http-client.js';
 import { openLocalClassifier } from './local-classifiers.js';
-import { loadMark, type LoadedMark } from './mark-secrets.js';
+import { liveCommitments, loadMark, type LoadedMark } from './mark-secrets.js';
 import { openRemoteClassifier, type RemoteSuspect } from './remote-classifier.js';
 import { verifyWeightMark, type WhiteBoxResult } from './white-box.js';
 
@@ -26,8 +27,12 @@ export interface VerifyOptions {
   readonly home: { readonly dir: string; readonly ledger: Ledger; readonly ownerVerifierKey: string };
   readonly passphrase: string;
   readonly suspect: SuspectInput;
-  /** watermark.committed entry index (default: the latest). */
+  /** watermark.committed entry index (default: every live commitment of the owner). */
   readonly commitment?: number;
+  /** Signs verification.recorded: the owner's key or a service key the home lists. */
+  readonly signer: RecordSigner;
+  /** Keys entitled to sign records here (default: the home's owner key only). */
+  readonly trust?: TrustedKeys;
   readonly method?: VerifyMethod;
   readonly alpha?: number;
   readonly remote?: RemoteOptions;
@@ -46,6 +51,12 @@ export interface VerificationReport {
   readonly calibration?: { readonly present: boolean; readonly index?: number; readonly note: string };
   readonly decision: OwnershipDecision;
   readonly requests?: number;
+  /** Every commitment tried, with its best log10 p-value; the matched one is `mark`. */
+  readonly tried: { readonly index: number; readonly model: string; readonly log10PValue: number; readonly tests: number }[];
+  /** Commitments skipped: orphans (no marked model after them). */
+  readonly orphans: number[];
+  /** Entries that are not valid owner-signed records (reported with their index, never fatal). */
+  readonly problems: RecordProblem[];
 }
 
 /** Which tests run: what the mark has and what the suspect allows. */
@@ -64,41 +75,85 @@ function plan(method: VerifyMethod, mark: LoadedMark, suspect: SuspectInput, for
   return { white, black };
 }
 
+interface MarkRun {
+  readonly mark: LoadedMark;
+  readonly weight?: WhiteBoxResult;
+  readonly trigger?: BlackBoxResult;
+  readonly calibration?: NullCalibration;
+  readonly outcomes: TestOutcome[];
+  readonly best: number;
+}
+
+/** The marks to test: the one asked for, else every live commitment (orphans skipped). */
+async function marksToTest(o: VerifyOptions, trust: TrustedKeys): Promise<{ marks: LoadedMark[]; orphans: number[]; problems: RecordProblem[] }> {
+  if (o.commitment !== undefined) return { marks: [await loadMark(o.home, o.passphrase, o.commitment, trust)], orphans: [], problems: [] };
+  const found = liveCommitments(o.home.ledger, trust);
+  if (found.live.length === 0) {
+    const why = [found.orphans.length ? `${found.orphans.length} orphan commitment(s) (entries ${found.orphans.join(', ')}) have no marked model after them` : '', found.problems.length ? `${found.problems.length} entry(ies) are not valid owner-signed commitments (${found.problems.map((p) => p.index).join(', ')})` : ''].filter(Boolean).join('; ');
+    throw new VerifyError('VERIFY_NOT_FOUND', `the ledger has no live watermark.committed entry of this owner${why ? `: ${why}` : ''}; embed a mark first (hallmark embed), or pass --commitment`);
+  }
+  const marks: LoadedMark[] = [];
+  for (const c of found.live) marks.push(await loadMark(o.home, o.passphrase, c.index, trust));
+  return { marks, orphans: found.orphans, problems: found.problems };
+}
+
 export async function verifySuspect(o: VerifyOptions): Promise<VerificationReport> {
   const alpha = checkAlpha(o.alpha ?? DEFAULT_ALPHA);
-  const mark = await loadMark(o.home, o.passphrase, o.commitment);
+  const trust = o.trust ?? { owner: o.home.ownerVerifierKey };
+  const { marks, orphans, problems } = await marksToTest(o, trust);
   const local = o.suspect.path !== undefined ? await detectModelFormat(o.suspect.path) : undefined;
-  const run = plan(o.method ?? 'auto', mark, o.suspect, local?.format);
-
-  let weight: WhiteBoxResult | undefined;
-  if (run.white && local && mark.weight) weight = verifyWeightMark((await readModelTensors(local.path)).tensors, mark.weight);
-
-  let trigger: BlackBoxResult | undefined;
-  let calibration: NullCalibration | undefined;
-  let requests: number | undefined;
+  const runs: MarkRun[] = [];
+  let tensors: Awaited<ReturnType<typeof readModelTensors>>['tensors'] | undefined;
+  let classifier: (Classifier & { budget?: { used: number } }) | undefined;
   let backend: string | undefined;
-  if (run.black && mark.trigger) {
-    calibration = findCalibration(o.home.ledger, mark.index, mark.trigger);
-    let classifier: Classifier & { budget?: { used: number } };
-    if (local) {
-      if (local.format === 'tfjs-layers') backend = (await selectBackend(o.backend ?? 'auto')).detail;
-      classifier = await openLocalClassifier(local.path);
-    } else {
-      classifier = await openRemoteClassifier(o.suspect as RemoteSuspect, o.remote);
+  let requests: number | undefined;
+  let lastPlanError: unknown;
+  try {
+    for (const mark of marks) {
+      let run: { white: boolean; black: boolean };
+      try {
+        run = plan(o.method ?? 'auto', mark, o.suspect, local?.format);
+      } catch (err) {
+        // With several commitments, one whose mark this suspect cannot be tested for is skipped.
+        if (marks.length === 1) throw err;
+        lastPlanError = err;
+        continue;
+      }
+      let weight: WhiteBoxResult | undefined;
+      if (run.white && local && mark.weight) {
+        tensors ??= (await readModelTensors(local.path)).tensors;
+        weight = verifyWeightMark(tensors, mark.weight);
+      }
+      let trigger: BlackBoxResult | undefined;
+      let calibration: NullCalibration | undefined;
+      if (run.black && mark.trigger) {
+        calibration = findCalibration(o.home.ledger, mark.index, mark.trigger, trust, problems);
+        if (!classifier) {
+          if (local) {
+            if (local.format === 'tfjs-layers') backend = (await selectBackend(o.backend ?? 'auto')).detail;
+            classifier = await openLocalClassifier(local.path);
+          } else {
+            classifier = await openRemoteClassifier(o.suspect as RemoteSuspect, o.remote);
+          }
+        }
+        trigger = await verifyTriggerMark(classifier, mark.trigger, calibration);
+        backend ??= classifier.description.split(' on ')[0];
+      }
+      const outcomes: TestOutcome[] = [];
+      if (weight) outcomes.push({ name: 'weight', log10PValue: weight.log10CorrectedPValue });
+      if (trigger) outcomes.push({ name: 'trigger', log10PValue: trigger.log10PValue });
+      runs.push({ mark, ...(weight ? { weight } : {}), ...(trigger ? { trigger } : {}), ...(calibration ? { calibration } : {}), outcomes, best: Math.min(...outcomes.map((t) => t.log10PValue)) });
     }
-    try {
-      trigger = await verifyTriggerMark(classifier, mark.trigger, calibration);
-    } finally {
-      requests = classifier.budget?.used;
-      await classifier.close();
-    }
-    backend ??= classifier.description.split(' on ')[0];
+  } finally {
+    requests = classifier?.budget?.used;
+    await classifier?.close();
   }
-
-  const outcomes: TestOutcome[] = [];
-  if (weight) outcomes.push({ name: 'weight', log10PValue: weight.log10CorrectedPValue });
-  if (trigger) outcomes.push({ name: 'trigger', log10PValue: trigger.log10PValue });
-  const decision = decideOwnership(outcomes, alpha);
+  if (runs.length === 0) throw lastPlanError ?? new VerifyError('VERIFY_UNSUPPORTED', 'no commitment has a test this suspect allows');
+  const chosen = runs.reduce((a, b) => (b.best < a.best ? b : a));
+  const tests = runs.reduce((s, r) => s + r.outcomes.length, 0);
+  const family = { tests, commitments: runs.length };
+  const decision = decideOwnership(chosen.outcomes, alpha, runs.length > 1 ? family : undefined);
+  const { mark, weight, trigger, calibration } = chosen;
 
   const suspect: VerificationRecord['suspect'] = local
     ? { kind: 'file', descriptor: { name: basename(resolve(o.suspect.path!)).slice(0, 200) || 'model', digest: { sha256: (await digestModel(o.suspect.path!)).sha256 }, mediaType: MEDIA_TYPES[local.format] } }
@@ -124,11 +179,12 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
     alpha,
     owned: decision.owned,
     ...(backend ? { backend: backend.slice(0, 100) } : {}),
+    ...(runs.length > 1 ? { family } : {}),
   };
-  const record = readVerificationRecord(payload); // our own output passes the reader evidence uses
-  const index = o.home.ledger.append({ type: VERIFICATION_RECORDED, actor: o.actor ?? 'hallmark-verify', payload: payload as never }).index;
+  const stored = appendRecord(o.home.ledger, verificationRecorded, payload as never, o.signer, o.actor ?? 'hallmark-verify');
+  const record = verificationRecorded.decode(payload);
   return {
-    index,
+    index: stored.index,
     record,
     mark: { commitmentIndex: mark.index, model: mark.markedModel, scheme: mark.committed.scheme },
     ...(weight ? { weight } : {}),
@@ -142,5 +198,8 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
       : {}),
     decision,
     ...(requests === undefined ? {} : { requests }),
+    tried: runs.map((r) => ({ index: r.mark.index, model: r.mark.markedModel, log10PValue: r.best, tests: r.outcomes.length })),
+    orphans,
+    problems,
   };
 }

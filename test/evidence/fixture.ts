@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { canonicalJsonBytes } from '../../ledger/index.js';
 import { commitWatermark, deriveWatermarkRoot, encodeOpening } from '../../src/core/index.js';
 import { parseSignerKey } from '../../src/evidence/index.js';
+import { appendRecord, verificationRecorded, watermarkCommitted } from '../../src/records/index.js';
 import { saveSecret } from '../../src/secrets/index.js';
 import { initHome, openHome, type Home } from '../../src/home/index.js';
 import { registerDataset, registerModel } from '../../src/lineage/index.js';
@@ -47,7 +48,7 @@ export async function makeFixture(tag = 'a'): Promise<Fixture> {
   const commitment = commitWatermark(opening).digest;
   const passphrase = `test passphrase ${tag}`;
   await saveSecret(dir, `watermark-${commitment}`, canonicalJsonBytes(encodeOpening(opening)), passphrase, { kdf: { N: 2 ** 10, r: 8, p: 1 } });
-  const committed = l.append({ type: 'watermark.committed', actor: 'hallmark', payload: { schema: 'hallmark/watermark.committed/v1', model: base, scheme: 'both', parameters, commitment, ownerKey: home.ownerVerifierKey } });
+  const committed = appendRecord(l, watermarkCommitted, { schema: 'hallmark/watermark.committed/v1', model: base, scheme: 'both', parameters, commitment, ownerKey: home.ownerVerifierKey }, owner, 'hallmark');
   l.checkpoint();
   const marked = registerModel(l, {
     model: { name: 'mnist-cnn-marked', digest: { sha256: hex(`marked-${tag}`) } }, format: 'tfjs-layers',
@@ -55,13 +56,13 @@ export async function makeFixture(tag = 'a'): Promise<Fixture> {
   }).record.id;
   l.checkpoint();
   const suspectDigest = hex(`stolen-${tag}`);
-  const v = l.append({ type: 'verification.recorded', actor: 'hallmark', payload: {
+  const v = appendRecord(l, verificationRecorded, {
     schema: 'hallmark/verification.recorded/v1', model: marked,
     suspect: { kind: 'file', descriptor: { name: 'stolen.onnx', digest: { sha256: suspectDigest }, mediaType: 'application/onnx' } },
     method: 'both', commitment: { index: committed.index, commitment }, ownerKey: home.ownerVerifierKey,
     weight: { bits: 256, matches: 251, ber: 5 / 256, pValue: 1.3e-68, tensor: 'dense_1/kernel' },
     trigger: { n: 100, matches: 97, classes: 10, chanceRate: 0.12, nullSource: 'calibrated', nullDistribution: [0.08, 0.1, 0.11, 0.09, 0.12, 0.1, 0.07, 0.13, 0.1, 0.09, 0.11, 0.12, 0.1, 0.08, 0.1, 0.09, 0.11, 0.1, 0.12, 0.1], pValue: 2.1e-80 },
     alpha: 1e-6, owned: true, backend: 'onnxruntime-node',
-  } });
+  }, owner, 'hallmark');
   return { dir, home, base, marked, other, commitmentIndex: committed.index, verificationIndex: v.index, opening: encodeOpening(opening), passphrase };
 }

@@ -9,7 +9,8 @@ import type { JsonObject } from '../../ledger/index.js';
 import { commitWithSecret } from '../../src/embed/commit-secret.js';
 import { embedWatermark } from '../../src/embed/index.js';
 import { EvidenceError, exportEvidence, loadStoredOpening, parseSignerKey, verifyEvidence } from '../../src/evidence/index.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
+import { appendRecord, verificationRecorded } from '../../src/records/index.js';
 import type { ModelId } from '../../src/lineage/index.js';
 import { verifySuspect } from '../../src/verify/verify-suspect.js';
 import { FIXTURE } from '../verify/helpers.js';
@@ -41,20 +42,20 @@ describe('evidence verify --suspect with a TF.js suspect', () => {
     };
     const pinned = { ownerKey: home.ownerVerifierKey, logKey: ledger.verifierKey, suspect: marked };
 
-    const w = await verifySuspect({ home: h, passphrase: PASS, commitment: s.ledger.committed, suspect: { path: marked } });
+    const w = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: s.ledger.committed, suspect: { path: marked } });
     const rw = await verifyEvidence(await exportFor(w.index, 'weight'), pinned);
     expect(rw.reExtraction).toMatchObject({ format: 'tfjs-layers' });
     expect(rw.reExtraction!.compared.find((c) => c.quantity === 'matches')).toMatchObject({ recorded: 256, recomputed: 256 });
 
-    const b = await verifySuspect({ home: h, passphrase: PASS, commitment: t.index, suspect: { path: marked } });
+    const b = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: t.index, suspect: { path: marked } });
     const rb = await verifyEvidence(await exportFor(b.index, 'trigger'), pinned);
     expect(rb.reExtraction!.classifier).toMatch(/^tfjs /);
     expect(rb.reExtraction!.compared.find((c) => c.mark === 'trigger' && c.quantity === 'matches')!.recomputed).toBe(b.record.trigger!.matches);
     expect(rb.reExtraction!.compared.every((c) => c.agrees)).toBe(true);
 
-    const p = JSON.parse(JSON.stringify(ledger.get(b.index).entry.payload)) as { trigger: { matches: number } };
+    const { signature: _s, ...p } = JSON.parse(JSON.stringify(ledger.get(b.index).entry.payload)) as { trigger: { matches: number }; signature?: unknown };
     p.trigger.matches = p.trigger.matches === 100 ? 99 : p.trigger.matches + 1;
-    const forged = ledger.append({ type: 'verification.recorded', actor: 'forger', payload: p as unknown as JsonObject });
+    const forged = appendRecord(ledger, verificationRecorded, p as unknown as JsonObject, ownerRecordSigner(home), 'forger');
     const err = await verifyEvidence(await exportFor(forged.index, 'forged'), pinned).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(EvidenceError);
     expect((err as EvidenceError).code).toBe('EVIDENCE_MISMATCH');

@@ -16,7 +16,8 @@ import {
 } from '../../src/evidence/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { readModelTensors, writeSafetensorsFile } from '../../src/formats/index.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
+import { appendRecord, verificationRecorded } from '../../src/records/index.js';
 import type { ModelId } from '../../src/lineage/index.js';
 import { verifySuspect } from '../../src/verify/verify-suspect.js';
 import { hallmark } from '../helpers/cli.js';
@@ -46,7 +47,8 @@ async function exportFor(index: number): Promise<string> {
 async function forge(payload: JsonObject, mutate: (p: any) => void): Promise<string> {
   const p = JSON.parse(JSON.stringify(payload)) as JsonObject;
   mutate(p);
-  return exportFor(home.ledger.append({ type: 'verification.recorded', actor: 'forger', payload: p }).index);
+  delete (p as { signature?: unknown }).signature;
+  return exportFor(appendRecord(home.ledger, verificationRecorded, p, ownerRecordSigner(home), 'forger').index);
 }
 async function failure(out: string, suspect: string): Promise<EvidenceError> {
   const err = await verifyEvidence(out, { ...pinned(), suspect }).then(() => undefined, (e: unknown) => e);
@@ -64,10 +66,10 @@ beforeAll(async () => {
   const trigger = { n: 100, kind: 'abstract-patterns/v1', height: 28, width: 28, channels: 1, classes: 10 };
   const t = await commitWithSecret({ home: h, ownerSeed: seed, model: s.output.id as ModelId, scheme: 'trigger', parameters: { trigger }, passphrase: PASS, actor: 'test' });
   home.ledger.checkpoint(); // seals both commitments before the suspect is examined
-  const w = await verifySuspect({ home: h, passphrase: PASS, commitment: s.ledger.committed, suspect: { path: marked } });
+  const w = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: s.ledger.committed, suspect: { path: marked } });
   expect(w.record.weight!.matches).toBe(256);
   weightPayload = home.ledger.get(w.index).entry.payload as JsonObject;
-  const b = await verifySuspect({ home: h, passphrase: PASS, commitment: t.index, suspect: { path: marked } });
+  const b = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: t.index, suspect: { path: marked } });
   expect(b.record.method).toBe('black-box');
   triggerPayload = home.ledger.get(b.index).entry.payload as JsonObject;
   weightOut = await exportFor(w.index);
@@ -103,7 +105,7 @@ describe('evidence verify --suspect re-runs the extraction', () => {
     const thief = join(dir, 'thief.safetensors');
     const { tensors } = await readModelTensors(marked);
     await writeSafetensorsFile(thief, tensors.map((t, i) => ({ ...t, name: `blocks.${i}.w` })));
-    const v = await verifySuspect({ home: { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase: PASS, commitment: (weightPayload.commitment as JsonObject).index as number, suspect: { path: thief } });
+    const v = await verifySuspect({ home: { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, signer: ownerRecordSigner(home), passphrase: PASS, commitment: (weightPayload.commitment as JsonObject).index as number, suspect: { path: thief } });
     const r = await verifyEvidence(await exportFor(v.index), { ...pinned(), suspect: thief });
     expect(r.reExtraction!.format).toBe('safetensors');
     expect(r.reExtraction!.compared.find((c) => c.quantity === 'tensor')).toMatchObject({ recomputed: v.record.weight!.tensor, agrees: true });

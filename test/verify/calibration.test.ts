@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitWithSecret } from '../../src/embed/commit-secret.js';
 import { parseSignerKey } from '../../src/evidence/owner-key.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { homeTrust, initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
 import { modelIdFor } from '../../src/lineage/index.js';
 import { CALIBRATION_RECORDED, findCalibration, runCalibration } from '../../src/verify/calibration.js';
 import { loadMark } from '../../src/verify/mark-secrets.js';
@@ -30,10 +30,11 @@ describe('calibration of the null (hallmark calibrate)', () => {
   afterAll(() => home?.close());
 
   it('trains K unmarked models, records their agreement and BER, and verification finds the entry', async () => {
-    const mark = await loadMark({ dir: homeDir, ledger: home.ledger }, PASS);
+    const trust = homeTrust(home);
+    const mark = await loadMark({ dir: homeDir, ledger: home.ledger }, PASS, committed.index, trust);
     expect(mark.index).toBe(committed.index);
     const seen: number[] = [];
-    const r = await runCalibration(home.ledger, { mark, commitment: committed, models: 2, trainSamples: 256, epochs: 1, backend: 'wasm', onModel: (e) => seen.push(e.k) });
+    const r = await runCalibration(home.ledger, { mark, commitment: committed, models: 2, trainSamples: 256, epochs: 1, backend: 'wasm', signer: ownerRecordSigner(home), onModel: (e) => seen.push(e.k) });
     expect(seen).toEqual([1, 2]);
     const e = home.ledger.get(r.index);
     expect(e.entry.type).toBe(CALIBRATION_RECORDED);
@@ -45,9 +46,9 @@ describe('calibration of the null (hallmark calibrate)', () => {
     for (const b of p.weight.ber) expect(b).toBeGreaterThan(0.15);
     for (const a of p.trigger.agreement) expect(a).toBeLessThan(0.35);
     expect(p.weight.bits).toBe(64);
-    expect(findCalibration(home.ledger, committed.index, { n: 100, classes: 10 })).toEqual({ index: r.index, rates: p.trigger.agreement });
-    expect(findCalibration(home.ledger, committed.index, { n: 50, classes: 10 })).toBeUndefined();
-    expect(findCalibration(home.ledger, committed.index + 1)).toBeUndefined();
+    expect(findCalibration(home.ledger, committed.index, { n: 100, classes: 10 }, trust)).toEqual({ index: r.index, rates: p.trigger.agreement });
+    expect(findCalibration(home.ledger, committed.index, { n: 50, classes: 10 }, trust)).toBeUndefined();
+    expect(findCalibration(home.ledger, committed.index + 1, undefined, trust)).toBeUndefined();
   });
 
   it('the CLI records one and prints the rule it implies', () => {

@@ -13,7 +13,7 @@ import { deriveWatermarkKeys, deriveWatermarkRoot } from '../../src/core/index.j
 import { embedWatermark } from '../../src/embed/index.js';
 import { loadLayersModel } from '../../src/formats/index.js';
 import { loadMnist } from '../../src/formats/mnist.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { homeTrust, initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { predictClasses } from '../../src/train/evaluate.js';
 import { fitModel } from '../../src/train/fit.js';
@@ -76,12 +76,12 @@ describe('false positives', () => {
   });
 
   it('our marked model checked with 20 other owner keys: no claim; with ours: owned', async () => {
-    const ownerSeed = seedOf('hallmark/test/fp/ours');
+    const ownerSeed = ownerRecordSigner(home).seed;
     const s = await embedWatermark({
       home: { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, ownerSeed, model: FIXTURE, out: join(homeDir, '..', 'marked'),
       dataset: 'mnist', scheme: 'both', passphrase: 'fp', backend: 'wasm', epochs: 2, seed: 1,
     });
-    const ours = await loadMark({ dir: homeDir, ledger: home.ledger }, 'fp');
+    const ours = await loadMark({ dir: homeDir, ledger: home.ledger }, 'fp', s.ledger.committed, homeTrust(home));
     const model = await loadLayersModel(join(homeDir, '..', 'marked'));
     const own = check(model, ours);
     expect(own.owned).toBe(true);

@@ -11,7 +11,8 @@ import { parseSignerKey } from '../../src/evidence/owner-key.js';
 import { readVerificationRecord, VERIFICATION_RECORDED } from '../../src/evidence/verification-record.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { loadLayersModel, readModelTensors, saveLayersModel, writeSafetensorsFile } from '../../src/formats/index.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
+import { appendRecord, calibrationRecorded } from '../../src/records/index.js';
 import { modelIdFor } from '../../src/lineage/index.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { fitModel } from '../../src/train/fit.js';
@@ -56,7 +57,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     const seed = parseSignerKey(home.readOwnerSignerKey()).seed;
     const s = await embedWatermark({ home: h, ownerSeed: seed, model: onnx, out: join(dir, 'marked.onnx'), trainingFree: true, scheme: 'weight', passphrase: PASS });
     expect(s.weight?.ber).toBe(0);
-    const r = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: join(dir, 'marked.onnx') } });
+    const r = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, suspect: { path: join(dir, 'marked.onnx') } });
     expect(r.decision.owned).toBe(true);
     expect(r.weight!.best.matches).toBe(256);
     expect(r.record).toMatchObject({ method: 'white-box', model: s.output.id, owned: true, alpha: 1e-6, commitment: { index: s.ledger.committed, commitment: s.commitment } });
@@ -68,11 +69,11 @@ describe('verifySuspect and hallmark verify, end to end', () => {
 
     const { tensors } = await readModelTensors(join(dir, 'marked.onnx'));
     await writeSafetensorsFile(join(dir, 'thief.safetensors'), tensors.map((t, i) => ({ ...t, name: `blocks.${i}.w` })));
-    const t = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: join(dir, 'thief.safetensors') }, alpha: 1e-9 });
+    const t = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, suspect: { path: join(dir, 'thief.safetensors') }, alpha: 1e-9 });
     expect(t.decision.owned).toBe(true);
     expect(t.record.alpha).toBe(1e-9);
 
-    const u = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: onnx } });
+    const u = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, suspect: { path: onnx } });
     expect(u.decision.owned).toBe(false);
     expect(u.weight!.correctedPValue).toBeGreaterThan(1e-6);
   });
@@ -111,7 +112,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     writeFileSync(join(dir, 'learned.onnx'), await convertTfjsToOnnx(join(dir, 'learned')));
     server = await startInferenceServer(join(dir, 'learned.onnx'), 'suspect');
 
-    const r = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { url: `${server.url}/v2/models/suspect/infer`, protocol: 'oip-v2' } });
+    const r = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: c.index, suspect: { url: `${server.url}/v2/models/suspect/infer`, protocol: 'oip-v2' } });
     expect(r.decision.owned).toBe(true);
     expect(r.trigger!.matches).toBeGreaterThan(50);
     expect(r.record).toMatchObject({ method: 'black-box', suspect: { kind: 'endpoint', protocol: 'oip-v2' }, trigger: { nullSource: 'uniform', chanceRate: 0.1 } });
@@ -119,8 +120,8 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     expect(r.requests).toBe(5); // metadata + 4 batches of 25
 
     // A calibration entry for this commitment raises chance to its highest observed rate.
-    const cal = home.ledger.append({ type: CALIBRATION_RECORDED, actor: 'test', payload: { schema: CALIBRATION_SCHEMA, commitment: { index: c.index, commitment: c.commitment }, trigger: { n: 100, classes: 10, agreement: [0.12, 0.18, 0.07] } } });
-    const k = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { url: server.url, protocol: 'tfserving', modelName: 'suspect' } });
+    const cal = appendRecord(home.ledger, calibrationRecorded, { schema: CALIBRATION_SCHEMA, commitment: { index: c.index, commitment: c.commitment }, task: { dataset: 'mnist', architecture: 'mnist-cnn', epochs: 1, trainSamples: 256, batchSize: 64, learningRate: 0.001 }, backend: 'test', models: 3, seeds: [1, 2, 3], cleanAccuracy: [0.9, 0.9, 0.9], trigger: { n: 100, classes: 10, agreement: [0.12, 0.18, 0.07], max: 0.18, mean: 0.37 / 3 }, rule: 'chance = max(1/C, max agreement)' }, ownerRecordSigner(home), 'test');
+    const k = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: c.index, suspect: { url: server.url, protocol: 'tfserving', modelName: 'suspect' } });
     expect(k.trigger).toMatchObject({ nullSource: 'calibrated', chanceRate: 0.18, calibrationIndex: cal.index, matches: r.trigger!.matches });
     expect(k.trigger!.pValue / naiveUpperTail(k.trigger!.matches, 100, 18n, 100n)).toBeCloseTo(1, 8);
     expect(k.record.trigger).toMatchObject({ calibration: cal.index, nullDistribution: [0.12, 0.18, 0.07] });
@@ -135,7 +136,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     expect(starved.stderr).toMatch(/VERIFY_REMOTE_BUDGET/);
 
     // The unmarked fixture, queried locally through onnxruntime, is not accused.
-    const u = await verifySuspect({ home: h, passphrase: PASS, commitment: c.index, suspect: { path: onnx } });
+    const u = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: c.index, suspect: { path: onnx } });
     expect(u.decision.owned).toBe(false);
   });
 });

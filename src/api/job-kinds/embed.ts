@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, Ledger } from '../../../ledger/index.js';
-import { embedWatermark, type EmbedEvent, type EmbedOptions, type WatermarkScheme } from '../../embed/index.js';
+import { embedWatermark, resolveEmbedTsa, type EmbedEvent, type EmbedOptions, type WatermarkScheme } from '../../embed/index.js';
 import { identifyModel } from '../../embed/ledger-records.js';
 import { parseSignerKey } from '../../evidence/index.js';
 import { convertOnnxToTfjs } from '../../formats/convert-onnx-to-tfjs.js';
@@ -83,6 +83,7 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
       home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
       ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
       model, out, passphrase: ctx.passphrase, actor: ctx.actor, onProgress: throttled(ctx),
+      ...tsaOf(ctx.homeDir),
       ...(p.scheme ? { scheme: p.scheme } : {}),
       ...(p.trainingFree ? { trainingFree: true } : {}),
       ...(p.dataset ? { dataset: p.dataset } : {}),
@@ -95,9 +96,9 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
       ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),
       ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
     };
+    // Commit, then seal: embedWatermark signs (and, with a TSA in config.json, stamps) a
+    // checkpoint covering watermark.committed before it writes the marked model.
     const s = await embedWatermark(options);
-    // Fix the commitment in a signed checkpoint now: evidence later shows it predates a dispute.
-    const checkpoint = home.ledger.checkpoint();
     const files = listArtifactFiles(ctx.homeDir, 'embed', ctx.jobId).map((name) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
     const { input, output, secret: _secret, ...numbers } = s;
     return JSON.parse(JSON.stringify({
@@ -106,9 +107,15 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
       // digest (file names and digests): both ids are given so a client can follow either.
       input: { id: input.id, format: input.format, uploadedAs: p.modelId, ...(convertedFrom ? { convertedFrom } : {}) },
       output: { id: output.id, format: output.format, files },
-      checkpointSize: checkpoint.size,
+      checkpointSize: s.seal.checkpointSize,
+      ...(s.seal.timestamp ? { timestamp: s.seal.timestamp } : {}),
     })) as JsonObject;
   } finally {
     home.close();
   }
+}
+
+function tsaOf(homeDir: string): Pick<EmbedOptions, 'tsa'> {
+  const tsa = resolveEmbedTsa(homeDir);
+  return tsa ? { tsa } : {};
 }

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { JsonObject } from '../../../ledger/index.js';
 import { exportEvidence, loadStoredOpening } from '../../evidence/index.js';
-import { openHome } from '../../home/index.js';
+import { homeTrust, openHome } from '../../home/index.js';
+import { apiEvidenceExported, appendRecord } from '../../records/index.js';
 import { SecretError } from '../../secrets/index.js';
 import { listTimestamps } from '../../tsa/index.js';
 import { ensureArtifactDir } from '../artifacts.js';
@@ -21,15 +22,10 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
     ctx.progress({ phase: 'opening' });
     const opening = await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
-    // The export proves the commitment against a checkpoint that covers it; sign one if none does.
-    home.ledger.checkpoint();
     const outDir = ensureArtifactDir(ctx.homeDir, 'evidence', ctx.jobId);
-    const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir });
+    const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor });
     const files = r.files.map((f) => ({ name: basename(f), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }));
-    const e = home.ledger.append({
-      type: 'api.evidence-exported', actor: ctx.actor,
-      payload: { schema: 'hallmark/api.evidence-exported/v1', jobId: ctx.jobId, verification, files: Object.fromEntries(files.map((f) => [f.name, { sha256: f.sha256 }])) },
-    });
+    const e = appendRecord(home.ledger, apiEvidenceExported, { schema: apiEvidenceExported.schema, jobId: ctx.jobId, verification, files: Object.fromEntries(files.map((f) => [f.name, { sha256: f.sha256 }])) }, undefined, ctx.actor);
     return {
       verification, index: e.index, ownerVerifierKey: home.ownerVerifierKey, logVerifierKey: home.ledger.verifierKey,
       files: files.map((f) => ({ ...f, download: `/v1/evidence/${ctx.jobId}/files/${f.name}` })),

@@ -4,11 +4,11 @@
 // calibrate trains a few unmarked models to measure the trigger null and appends
 // calibration.recorded. Both decrypt the mark's opening with the server's passphrase.
 import type { JsonObject } from '../../../ledger/index.js';
-import { openHome } from '../../home/index.js';
+import { homeTrust, openHome, ownerRecordSigner } from '../../home/index.js';
 import { SecretError } from '../../secrets/index.js';
 import type { BackendChoice } from '../../train/backend.js';
 import { runCalibration } from '../../verify/calibration.js';
-import { loadMark } from '../../verify/mark-secrets.js';
+import { latestLiveCommitment, loadMark } from '../../verify/mark-secrets.js';
 import { verifySuspect, type SuspectInput, type VerifyMethod } from '../../verify/verify-suspect.js';
 import { ApiError } from '../errors.js';
 import type { JobContext } from '../jobs.js';
@@ -43,7 +43,7 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
   try {
     ctx.progress({ phase: 'verifying', suspect: 'upload' in p.suspect ? 'file' : 'endpoint' });
     const r = await verifySuspect({
-      home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, suspect, actor: ctx.actor,
+      home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, suspect, actor: ctx.actor, signer: ownerRecordSigner(home), trust: homeTrust(home),
       ...(p.commitment !== undefined ? { commitment: p.commitment } : {}),
       ...(p.method ? { method: p.method } : {}),
       ...(p.alpha !== undefined ? { alpha: p.alpha } : {}),
@@ -68,12 +68,13 @@ export async function calibrate(raw: JsonObject, ctx: JobContext): Promise<JsonO
   const passphrase = passphraseOf(ctx);
   const home = openHome(ctx.homeDir);
   try {
-    const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, p.commitment);
+    const trust = homeTrust(home);
+    const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, p.commitment ?? latestLiveCommitment(home.ledger, trust), trust);
     if (!mark.trigger && !mark.weight) throw new ApiError('API_INVALID_REQUEST', 'this mark has nothing to calibrate');
     const r = await runCalibration(home.ledger, {
       mark: { ...(mark.weight ? { weight: mark.weight } : {}), ...(mark.trigger ? { trigger: mark.trigger } : {}) },
       commitment: { index: mark.index, commitment: mark.committed.commitment },
-      actor: ctx.actor,
+      actor: ctx.actor, signer: ownerRecordSigner(home),
       onModel: (e) => ctx.progress({ phase: 'calibrating', ...e }),
       ...(p.models !== undefined ? { models: p.models } : {}),
       ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),

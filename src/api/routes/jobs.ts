@@ -8,6 +8,7 @@ import { defineRoute } from '../define-route.js';
 import { JOB_STATUSES, type JobInfo } from '../jobs.js';
 import { ANY_ROLE, AUDITORS } from '../roles.js';
 import { JsonObjectSchema } from '../schemas.js';
+import { apiJobSubmitted, appendRecord } from '../../records/index.js';
 
 export const JobSchema = z.object({
   id: z.string(), kind: z.string(), status: z.enum(JOB_STATUSES as [string, ...string[]]), actor: z.string(),
@@ -20,7 +21,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 /** Queues a job and records `api.job-submitted` (kind and job id, never the parameters). */
 export function submitRecordedJob(deps: AppDeps, kind: string, params: JsonObject, actor: string): JobInfo {
   const job = deps.jobs.submit(kind, params, actor);
-  deps.ledger.append({ type: 'api.job-submitted', actor, payload: { schema: 'hallmark/api.job-submitted/v1', jobId: job.id, kind } });
+  appendRecord(deps.ledger, apiJobSubmitted, { schema: apiJobSubmitted.schema, jobId: job.id, kind }, undefined, actor);
   return job;
 }
 

@@ -4,6 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { consistencyToJson, LedgerError, proofToJson, toBase64, toHex, type JsonObject, type Ledger, type SignedCheckpoint, type StoredEntry } from '../../../ledger/index.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
+import { isProtectedType, RecordError } from '../../records/index.js';
 import { ApiError } from '../errors.js';
 import { WRITERS } from '../roles.js';
 import { Count, EntryTypeSchema, JsonObjectSchema, StoredEntrySchema } from '../schemas.js';
@@ -47,13 +48,14 @@ export function checkpointSource(ledger: Ledger) {
   };
 }
 
-/** Types only the server writes, or that have a route which checks their payload. */
+/** Types that have a route which checks their payload. */
 const RESERVED: [RegExp, string][] = [
-  [/^api\./, 'api.* entries are written by the server itself'],
   [/^(model|dataset)\.registered$|^lineage\.derived$/, 'register models and datasets with POST /v1/models or /v1/datasets, which check the record'],
 ];
 
 function checkAppendable(type: string): void {
+  // Protected types (src/records registry) are written, signed, only by the code that computes them.
+  if (isProtectedType(type)) throw new RecordError('RECORD_PROTECTED', `entry type "${type}" is written only by hallmark's own ${type.split('.')[0]} code, signed by the owner's key; the generic append refuses it`);
   for (const [re, why] of RESERVED) if (re.test(type)) throw new ApiError('API_INVALID_REQUEST', `entry type "${type}" cannot be appended here: ${why}`);
 }
 

@@ -15,6 +15,7 @@ import { defineRoute } from '../define-route.js';
 import { readOwnerSignerKey } from '../owner-key.js';
 import { COMPLIANCE, readersOf } from '../roles.js';
 import { Hex64 } from '../schemas.js';
+import { apiProvenanceCreated, appendRecord } from '../../records/index.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const ModelId = z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>');
@@ -43,7 +44,7 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     // Same bytes, same name: a repeated request for an unchanged log finds the file in place.
     if (!existsSync(join(dir, BUNDLE))) writeFileSync(join(dir, BUNDLE), bytes, { mode: 0o600 });
     const checkpointSize = Number(bundle.checkpoint.split('\n')[1]);
-    const e = ledger.append({ type: 'api.provenance-created', actor: actorOf(c.var.key), payload: { schema: 'hallmark/api.provenance-created/v1', model: bundle.model, bundle: { sha256: id }, checkpointSize } });
+    const e = appendRecord(ledger, apiProvenanceCreated, { schema: apiProvenanceCreated.schema, model: bundle.model, bundle: { sha256: id }, checkpointSize }, undefined, actorOf(c.var.key));
     return c.json({
       id, model: bundle.model, size: bytes.length, entries: bundle.entries.length, timestamps: bundle.timestamps.length, checkpointSize,
       logVerifierKey: bundle.log.verifierKey, ownerVerifierKey: bundle.owner.verifierKey, index: e.index,

@@ -17,6 +17,7 @@ import { BACKENDS } from './embed.js';
 import { requirePassphrase } from './evidence.js';
 import { JobSchema, submitRecordedJob } from './jobs.js';
 import { existsSync } from 'node:fs';
+import { apiSuspectUploaded, appendRecord } from '../../records/index.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const int = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
@@ -72,7 +73,7 @@ export const verifyRoutes: RouteGroup = (app, deps) => {
     const { fileName } = c.req.valid('param');
     const up = await receiveUpload(c.req.raw, { homeDir, area: 'suspects', fileName, maxBytes: limits.uploadBytes });
     await up.commit();
-    const e = ledger.append({ type: 'api.suspect-uploaded', actor: actorOf(c.var.key), payload: { schema: 'hallmark/api.suspect-uploaded/v1', name: fileName, digest: { sha256: up.sha256 }, size: up.size } });
+    const e = appendRecord(ledger, apiSuspectUploaded, { schema: apiSuspectUploaded.schema, name: fileName, digest: { sha256: up.sha256 }, size: up.size }, undefined, actorOf(c.var.key));
     return c.json({ upload: up.sha256, name: fileName, size: up.size, index: e.index }, 201);
   });
 

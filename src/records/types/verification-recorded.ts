@@ -1,7 +1,8 @@
-// The payload of a `verification.recorded` entry, written by the verification code and read here
+// `verification.recorded` (writer: service, i.e. the owner's key or a listed service key), written by the verification code and read here
 // defensively: it comes out of a ledger or a bundle, and every number in it goes into a report.
-import { isModelId, type ModelId } from '../lineage/index.js';
-import { EvidenceError, malformed } from './errors.js';
+import { invalid as malformed } from '../errors.js';
+import { checkSchema, type RecordType } from '../record-type.js';
+import { isModelId, type ModelId } from '../resource.js';
 
 export const VERIFICATION_RECORDED = 'verification.recorded';
 export const VERIFICATION_SCHEMA = 'hallmark/verification.recorded/v1';
@@ -57,6 +58,8 @@ export interface VerificationRecord {
   readonly alpha: number;
   readonly owned: boolean;
   readonly backend?: string;
+  /** When verify tried every live commitment: how many, and the tests run over all of them (the Bonferroni m). */
+  readonly family?: { readonly commitments: number; readonly tests: number };
 }
 
 const MAX_COUNT = 1 << 24;
@@ -118,13 +121,9 @@ function readTrigger(v: unknown, where: string): TriggerResult {
 }
 
 /** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
-export function readVerificationRecord(p: unknown, where = 'verification.recorded'): VerificationRecord {
-  if (!isObj(p)) throw malformed(`${where} payload is not an object`);
-  if (p.schema !== VERIFICATION_SCHEMA) {
-    if (typeof p.schema === 'string' && p.schema.startsWith('hallmark/verification.recorded/')) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `${where} has schema "${p.schema.slice(0, 80)}"; this reader knows only "${VERIFICATION_SCHEMA}" (upgrade hallmark)`);
-    throw malformed(`${where} has no schema "${VERIFICATION_SCHEMA}"`);
-  }
-  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend'], where);
+export function readVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord {
+  const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
+  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend', 'family'], where);
   if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
   readSuspect(p.suspect, `${where}.suspect`);
   if (p.method !== 'white-box' && p.method !== 'black-box' && p.method !== 'both') throw malformed(`${where}.method must be white-box, black-box or both`);
@@ -137,5 +136,17 @@ export function readVerificationRecord(p: unknown, where = 'verification.recorde
   if (typeof p.alpha !== 'number' || !(p.alpha > 0 && p.alpha < 1)) throw malformed(`${where}.alpha must be in (0, 1)`);
   if (typeof p.owned !== 'boolean') throw malformed(`${where}.owned must be true or false`);
   if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);
+  if (p.family !== undefined) {
+    const f = p.family;
+    const tests = (p.weight ? 1 : 0) + (p.trigger ? 1 : 0);
+    if (!isObj(f) || Object.keys(f).sort().join() !== 'commitments,tests' || !count(f.commitments) || (f.commitments as number) < 1 || !count(f.tests) || (f.tests as number) < tests) throw malformed(`${where}.family must be { commitments >= 1, tests >= the tests recorded }`);
+  }
   return p as unknown as VerificationRecord;
 }
+
+export const verificationRecorded: RecordType<VerificationRecord> = {
+  type: VERIFICATION_RECORDED,
+  schema: VERIFICATION_SCHEMA,
+  writer: 'service',
+  decode: (p) => readVerificationRecord(p),
+};

@@ -1,0 +1,25 @@
+// Every ledger entry type Hallmark writes: schema, strict decoder, who may write it, signature.
+//   registry.ts      the list of types; isProtectedType for the generic append
+//   append.ts        appendRecord / appendRecords: decode strictly, sign, append
+//   read.ts          readRecords / readRecordAt / verifyRecordEntry: schema + signature + actor
+//   types/*.ts       one file per type (api-entries.ts holds the six api.* types)
+export { RecordError, type RecordErrorCode } from './errors.js';
+export { isObj, isProtected, isSigned, type RecordType, type RecordWriter } from './record-type.js';
+export { isProtectedType, protectedTypes, recordTypeOf, RECORD_TYPES } from './registry.js';
+export { appendRecord, appendRecords, recordEntry, type RecordInput } from './append.js';
+export { formatProblem, readRecordAt, readRecords, verifyRecordEntry, type ReadResult, type RecordProblem, type Verified } from './read.js';
+export { checkRecordSignature, signRecord, splitSignature, SIGNATURE_FIELD, type RecordSignature, type RecordSigner } from './signature.js';
+export { entitled, type TrustedKeys } from './trust.js';
+export { dsseKeyId, parseSignerKey, parseVerifierKey, type OwnerSigningKey, type OwnerVerifyingKey } from './keys.js';
+export { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js';
+export { readCommittedRecord, watermarkCommitted, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type WatermarkScheme } from './types/watermark-committed.js';
+export {
+  readVerificationRecord, verificationRecorded, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
+  type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
+} from './types/verification-recorded.js';
+export { calibrationRecorded, readCalibrationRecord, CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, type CalibrationRecord } from './types/calibration-recorded.js';
+export { evidenceExported, readEvidenceExported, EVIDENCE_EXPORTED, EVIDENCE_EXPORTED_SCHEMA, type EvidenceExportedRecord } from './types/evidence-exported.js';
+export { modelRegistered, MODEL_REGISTERED } from './types/model-registered.js';
+export { datasetRegistered, DATASET_REGISTERED } from './types/dataset-registered.js';
+export { lineageDerived, LINEAGE_DERIVED } from './types/lineage-derived.js';
+export { apiEvidenceExported, apiJobSubmitted, apiKeyCreated, apiKeyRevoked, apiProvenanceCreated, apiSuspectUploaded, API_TYPES } from './types/api-entries.js';

@@ -1,0 +1,43 @@
+// Every entry type Hallmark writes, one line each. Adding a type: write types/<type>.ts exporting
+// a RecordType (name, schema, writer, strict decode), then add it to RECORD_TYPES below.
+import type { RecordType } from './record-type.js';
+import { isProtected } from './record-type.js';
+import { API_TYPES } from './types/api-entries.js';
+import { calibrationRecorded } from './types/calibration-recorded.js';
+import { datasetRegistered } from './types/dataset-registered.js';
+import { evidenceExported } from './types/evidence-exported.js';
+import { lineageDerived } from './types/lineage-derived.js';
+import { modelRegistered } from './types/model-registered.js';
+import { verificationRecorded } from './types/verification-recorded.js';
+import { watermarkCommitted } from './types/watermark-committed.js';
+
+export const RECORD_TYPES: readonly RecordType<unknown>[] = [
+  watermarkCommitted,
+  verificationRecorded,
+  calibrationRecorded,
+  evidenceExported,
+  modelRegistered,
+  datasetRegistered,
+  lineageDerived,
+  ...API_TYPES,
+];
+
+/** Namespaces reserved whole: a type in them that is not (yet) registered is still refused. */
+const PROTECTED_NAMESPACES = ['api.', 'watermark.', 'verification.', 'calibration.', 'evidence.'];
+
+const BY_TYPE = new Map(RECORD_TYPES.map((t) => [t.type, t]));
+
+export function recordTypeOf(type: string): RecordType<unknown> | undefined {
+  return BY_TYPE.get(type);
+}
+
+/** True for every type the generic append must refuse. */
+export function isProtectedType(type: string): boolean {
+  const t = BY_TYPE.get(type);
+  if (t) return isProtected(t);
+  return PROTECTED_NAMESPACES.some((ns) => type.startsWith(ns));
+}
+
+export function protectedTypes(): string[] {
+  return RECORD_TYPES.filter(isProtected).map((t) => t.type);
+}
