@@ -40,7 +40,7 @@ export function createApp(options: AppOptions): ApiApp {
   };
 
   const app: ApiApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.onError(createErrorHandler(log));
+  app.onError(createErrorHandler(log, options.homeDir));
   app.notFound(notFound);
   // JSON answers need nothing from a browser; the docs page needs its inline style sheet.
   const apiHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }, crossOriginResourcePolicy: 'same-origin' });

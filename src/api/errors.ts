@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HallmarkError, isHallmarkError } from '../../ledger/index.js';
+import { redactPaths } from './redact.js';
 
 export type ApiErrorCode =
   | 'API_INVALID_REQUEST'
@@ -82,12 +83,13 @@ function oneLine(s: string): string {
 export type Logger = (line: string) => void;
 
 /** Builds the app's onError: typed errors keep their code, everything else is INTERNAL. */
-export function createErrorHandler(log: Logger) {
+export function createErrorHandler(log: Logger, homeDir?: string) {
   return (err: Error, c: Context): Response => {
     if (isHallmarkError(err)) {
       const status = statusForCode(err.code);
       if (status >= 500) log(`${c.req.method} ${c.req.path}: ${err.code}: ${oneLine(err.message)}`);
-      return c.json(errorBody(err.code, err.message), status);
+      // The log keeps the server's paths; the client reads none of them.
+      return c.json(errorBody(err.code, redactPaths(err.message, homeDir)), status);
     }
     if (err instanceof HTTPException && err.status < 500) {
       const code = HTTP_CODES[err.status] ?? 'API_INVALID_REQUEST';

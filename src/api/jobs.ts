@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, JsonObject } from '../../ledger/index.js';
 import { ApiError, type Logger } from './errors.js';
 import type { WorkerMessage } from './job-worker.js';
+import { redactJson, redactPaths } from './redact.js';
 import { spawnWorker } from './spawn-worker.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -163,12 +164,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     running.set(row.id, worker);
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.t === 'progress') st.progress.run(JSON.stringify(m.progress), now(), row.id);
-      else if (m.t === 'done') { settled = true; finish(row.id, () => st.succeed.run(JSON.stringify(m.result), now(), row.id)); }
+      if (m.t === 'progress') st.progress.run(JSON.stringify(redactJson(m.progress, homeDir)), now(), row.id);
+      else if (m.t === 'done') { settled = true; finish(row.id, () => st.succeed.run(JSON.stringify(redactJson(m.result, homeDir)), now(), row.id)); }
       else if (m.t === 'error') {
         settled = true;
-        if (m.detail) log(`job ${row.id} (${row.kind}) failed: ${m.detail}`);
-        finish(row.id, () => st.fail.run(m.code, m.message, now(), row.id));
+        // The log keeps the full message; the job record, which every role reads, names no server path.
+        log(`job ${row.id} (${row.kind}) failed: ${m.detail ?? `${m.code}: ${m.message}`}`);
+        finish(row.id, () => st.fail.run(m.code, redactPaths(m.message, homeDir), now(), row.id));
       }
     });
     const crash = (why: string) => {
