@@ -33,6 +33,7 @@ export function createApp(options: AppOptions): ApiApp {
     log,
     hasPassphrase: options.hasPassphrase ?? false,
     ...(options.endpointHosts ? { endpointHosts: options.endpointHosts } : {}),
+    checkpointIntervalMs: options.checkpoints?.intervalMs ?? 0,
     rateLimit: {
       upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
       verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),
@@ -50,6 +51,19 @@ export function createApp(options: AppOptions): ApiApp {
     c.set('deps', deps);
     await next();
   });
+  // Checkpoints are signed after writes, never because of a read (checkpoint-policy.ts).
+  const policy = options.checkpoints;
+  if (policy?.afterWrites) {
+    app.use('*', async (c, next) => {
+      await next();
+      if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS' || c.res.status >= 400) return;
+      try {
+        policy.signIfGrown();
+      } catch (err) {
+        log(`checkpoint after ${c.req.method} ${c.req.path}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    });
+  }
   for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
   return app;
 }

@@ -19,7 +19,11 @@ export type ApiErrorCode =
   | 'API_BAD_NAME'
   | 'API_KEY_NOT_FOUND'
   | 'API_EXISTS'
-  | 'API_NO_PASSPHRASE';
+  | 'API_NO_PASSPHRASE'
+  /** An upload that does not parse as the format it claims. */
+  | 'API_INVALID_UPLOAD'
+  /** No stored checkpoint covers what was asked yet; the server signs on its schedule. */
+  | 'API_NOT_YET_SIGNED';
 
 export class ApiError extends HallmarkError<ApiErrorCode> {}
 
@@ -36,6 +40,7 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   API_RATE_LIMITED: 429,
   // The server was started without HALLMARK_PASSPHRASE: a deployment fault, not the caller's.
   API_NO_PASSPHRASE: 503,
+  API_NOT_YET_SIGNED: 503,
   LEDGER_BUSY: 503,
   // The server's own store is damaged: not the caller's fault.
   LEDGER_TAMPERED: 500,

@@ -109,6 +109,8 @@ export interface JobRunnerOptions {
   readonly log?: Logger;
   /** Handed to job workers in memory (workerData), never stored with a job or logged. */
   readonly passphrase?: string;
+  /** Called after a job succeeds or fails (the server signs a checkpoint over what it appended). */
+  readonly onFinish?: (job: JobInfo) => void;
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
@@ -148,7 +150,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     // A job that leaves a handle open must not keep its thread alive.
     void running.get(id)?.terminate();
     running.delete(id);
-    events.emit(id, get(id));
+    const info = get(id);
+    try {
+      options.onFinish?.(info);
+    } catch (err) {
+      log(`job ${id}: after finishing: ${(err as Error).message.split('\n')[0]}`);
+    }
+    events.emit(id, info);
     pump();
   };
 

@@ -73,6 +73,9 @@ describe('evidence routes', () => {
       expect(dl.status, f.name).toBe(200);
       const bytes = Buffer.from(await dl.arrayBuffer());
       writeFileSync(join(out, f.name), bytes);
+      const access = fx.home.ledger.get(fx.home.ledger.size() - 1).entry;
+      expect(access.type).toBe('access.recorded');
+      expect(access.payload).toMatchObject({ resource: { kind: 'evidence', id: queued.id, file: f.name, size: bytes.length } });
       if (f.name === 'evidence.json') {
         // The disclosure is signed inside the DSSE payload: decode it and find the secret there.
         const payload = Buffer.from((JSON.parse(bytes.toString('utf8')) as { payload: string }).payload, 'base64').toString('utf8');

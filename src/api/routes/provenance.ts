@@ -10,6 +10,7 @@ import { toHex } from '../../../ledger/index.js';
 import { buildProvenanceBundle, formatBundleJson } from '../../evidence/index.js';
 import { listTimestamps } from '../../tsa/index.js';
 import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
+import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { readOwnerSignerKey } from '../owner-key.js';
@@ -54,5 +55,10 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     method: 'get', path: '/v1/provenance/{id}', tags: ['provenance'], summary: 'Download a provenance bundle (the exact bytes hallmark wrote)',
     request: { params: z.object({ id: Hex64 }) },
     responses: { 200: { description: 'the bundle', content: { 'application/json': { schema: z.unknown() } } }, 404: json(z.unknown(), 'no such bundle') },
-  }), (c) => fileResponse(artifactFile(homeDir, 'provenance', c.req.valid('param').id, BUNDLE), `provenance-${c.req.valid('param').id.slice(0, 12)}.json`) as never);
+  }), (c) => {
+    const { id } = c.req.valid('param');
+    const file = artifactFile(homeDir, 'provenance', id, BUNDLE);
+    appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'provenance', id, file: BUNDLE, size: file.size }, route: 'GET /v1/provenance/{id}' });
+    return fileResponse(file, `provenance-${id.slice(0, 12)}.json`) as never;
+  });
 };
