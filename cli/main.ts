@@ -3,7 +3,11 @@
 // Only the modules of the command being run are loaded (TensorFlow.js and onnxruntime are
 // heavy), so `hallmark ledger show 3` starts in a fraction of the time `hallmark embed` does.
 import { Command } from 'commander';
+import { preparePassphrase } from './home-passphrase.js';
 import { EXIT } from './output.js';
+
+// Everything Hallmark writes is private to the user: homes, evidence folders, marked models.
+process.umask(0o077);
 
 type Register = (program: Command) => void;
 
@@ -21,6 +25,7 @@ const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
+  ['home', [async () => (await import('./commands/home.js')).registerHome]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
 ];
@@ -43,5 +48,12 @@ const known = COMMANDS.find(([name]) => name === requested);
 for (const [, loaders] of known ? [known] : COMMANDS) {
   for (const load of loaders) (await load())(program);
 }
+
+// A home with sealed keys: ask for its passphrase once, before the command (init and home
+// encrypt-keys ask for a new one themselves).
+program.hook('preAction', async (_root, cmd) => {
+  if (cmd.name() === 'init' || cmd.name() === 'encrypt-keys') return;
+  await preparePassphrase((cmd.opts() as { home?: string }).home);
+});
 
 await program.parseAsync(process.argv);

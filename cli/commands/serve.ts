@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listen, openApi } from '../../src/api/server.js';
-import { resolveHomeDir } from '../../src/home/index.js';
+import { HomeError, resolveHomeDir } from '../../src/home/index.js';
 import { PASSPHRASE_ENV } from '../../src/secrets/index.js';
 import { action, parseCount } from '../output.js';
 
@@ -36,6 +36,10 @@ export function registerServe(program: Command): void {
         checkpoints: { intervalMs: interval * 1000 },
         limits: { ...(maxMb !== undefined ? { uploadBytes: maxMb * 1024 * 1024 } : {}), ...(perMinute !== undefined ? { uploadsPerWindow: perMinute, windowMs: 60_000 } : {}) },
       });
+      if (!api.home.keysEncrypted) {
+        await api.close();
+        throw new HomeError('HOME_KEYS_PLAINTEXT', 'owner.key and log.key of this home are not encrypted; run "hallmark home encrypt-keys" first (a server holds keys that sign for you)');
+      }
       const server = await listen(api.app, { port, host: opts.host });
       process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs)\n`);
       if (!process.env[PASSPHRASE_ENV]) process.stdout.write(`note: ${PASSPHRASE_ENV} is not set: embed, verify, calibrate and evidence requests will answer 503\n`);

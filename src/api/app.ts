@@ -6,6 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { rateLimiter } from 'hono-rate-limiter';
 import { DEFAULT_LIMITS, type ApiApp, type AppDeps, type AppEnv, type AppOptions } from './context.js';
 import { ApiError, createErrorHandler, notFound, validationHook } from './errors.js';
+import { readOwnerSignerKey } from './owner-key.js';
 import { ROUTE_GROUPS } from './routes/index.js';
 
 function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
@@ -34,6 +35,7 @@ export function createApp(options: AppOptions): ApiApp {
     hasPassphrase: options.hasPassphrase ?? false,
     ...(options.endpointHosts ? { endpointHosts: options.endpointHosts } : {}),
     checkpointIntervalMs: options.checkpoints?.intervalMs ?? 0,
+    ownerSignerKey: options.ownerSignerKey ?? (() => readOwnerSignerKey(options.homeDir)),
     rateLimit: {
       upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
       verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),

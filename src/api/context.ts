@@ -45,6 +45,8 @@ export interface AppOptions {
   readonly groups?: readonly RouteGroup[];
   /** When the server signs checkpoints (openApi starts one); without it, reads serve stored ones only. */
   readonly checkpoints?: CheckpointPolicy;
+  /** The owner's signer key (openApi: from the opened home); default: read from the home folder. */
+  readonly ownerSignerKey?: () => string;
 }
 
 /** Everything a route group may use. */
@@ -58,6 +60,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly hasPassphrase: boolean;
   readonly endpointHosts?: readonly string[];
+  /** The owner's signer key, for routes that sign inline (provenance). */
+  readonly ownerSignerKey: () => string;
   /** The checkpoint signing interval, for messages (0: no timer). */
   readonly checkpointIntervalMs: number;
   /** Per-key rate limiters, applied after authentication. */

@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../ledger/index.js';
 import { openHome, type Home } from '../home/index.js';
-import { PASSPHRASE_ENV } from '../secrets/index.js';
+import { checkPassphraseSync, PASSPHRASE_ENV } from '../secrets/index.js';
 import { openApiDb } from './api-db.js';
 import { createApp } from './app.js';
 import { startCheckpointPolicy, type CheckpointPolicy, type CheckpointPolicyOptions } from './checkpoint-policy.js';
@@ -40,17 +40,25 @@ export interface OpenApiOptions {
 
 /** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
 export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServices {
-  const home = openHome(homeDir, options.clock ? { clock: options.clock } : {});
+  // Read once at startup, never from a request; it goes to job workers in memory only.
+  const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
+  // A passphrase that does not open the home's keys or its watermark secrets stops the server
+  // here, with a typed error, instead of failing every job later.
+  const home = openHome(homeDir, { ...(options.clock ? { clock: options.clock } : {}), ...(passphrase ? { passphrase } : {}) });
+  try {
+    if (passphrase) checkPassphraseSync(homeDir, passphrase);
+  } catch (err) {
+    home.close();
+    throw err;
+  }
   // Before any request: no upload can be in flight, so every .part file is a leftover.
   removeStaleParts(homeDir);
   const db = openApiDb(homeDir);
   const keys = openKeyStore(db, { clock: options.clock });
-  // Read once at startup, never from a request; it goes to job workers in memory only.
-  const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
   const checkpoints = startCheckpointPolicy(home.ledger, { ...options.checkpoints, ...(options.log ? { log: options.log } : {}) });
   const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase, onFinish: () => checkpoints.signIfGrown() });
   for (const k of JOB_KINDS) jobs.register(k);
-  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts, checkpoints });
+  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts, checkpoints, ownerSignerKey: () => home.readOwnerSignerKey() });
   return {
     app, home, keys, jobs, checkpoints,
     async close() {

@@ -13,7 +13,6 @@ import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
 import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
-import { readOwnerSignerKey } from '../owner-key.js';
 import { COMPLIANCE, readersOf } from '../roles.js';
 import { Hex64 } from '../schemas.js';
 
@@ -36,7 +35,7 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
   }), (c) => {
     const { modelId } = c.req.valid('json');
-    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: readOwnerSignerKey(homeDir), timestamps: listTimestamps(homeDir) });
+    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir) });
     const text = formatBundleJson(bundle);
     const bytes = new TextEncoder().encode(text);
     const id = toHex(sha256(bytes));
