@@ -27,8 +27,8 @@ const CONNECTIONS = Number(flag('connections', '50'));
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
 function fill(home: string): void {
-  initHome(home);
-  const h = openHome(home);
+  initHome(home, { passphrase: BENCH_PASSPHRASE });
+  const h = openHome(home, { passphrase: BENCH_PASSPHRASE });
   for (let i = 0; i < N; i += 1000) {
     h.ledger.appendBatch(Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
       type: 'model.registered', actor: 'bench',
@@ -40,7 +40,7 @@ function fill(home: string): void {
 }
 
 function startServer(home: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HALLMARK_PASSPHRASE: BENCH_PASSPHRASE } });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -52,6 +52,7 @@ function startServer(home: string): Promise<{ url: string; stop(): Promise<void>
   });
 }
 
+const BENCH_PASSPHRASE = 'bench api passphrase';
 const rand = (n: number) => Math.floor(Math.random() * n);
 
 const SCENARIOS: { name: string; path: () => string }[] = [

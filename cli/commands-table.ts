@@ -17,6 +17,7 @@ export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = 
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
   ['dispute', [async () => (await import('./commands/dispute.js')).registerDispute]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
+  ['home', [async () => (await import('./commands/home.js')).registerHome]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
   ['version', [async () => (await import('./commands/version.js')).registerVersion]],

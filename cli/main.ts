@@ -5,7 +5,11 @@
 import { Command } from 'commander';
 import { COMMANDS } from './commands-table.js';
 import { addExamples } from './examples.js';
+import { preparePassphrase } from './home-passphrase.js';
 import { EXIT, jsonRequested, writeError } from './output.js';
+
+// Everything Hallmark writes is private to the user: homes, evidence folders, marked models.
+process.umask(0o077);
 
 // --version, -v and -V are the `version` command, which says more than a number.
 const argv = [...process.argv];
@@ -43,4 +47,12 @@ for (const [, loaders] of known ? [known] : COMMANDS) {
 }
 
 addExamples(program);
+
+// A home with sealed keys: ask for its passphrase once, before the command (init and home
+// encrypt-keys ask for a new one themselves).
+program.hook('preAction', async (_root, cmd) => {
+  if (cmd.name() === 'init' || cmd.name() === 'encrypt-keys') return;
+  await preparePassphrase((cmd.opts() as { home?: string }).home);
+});
+
 await program.parseAsync(argv);

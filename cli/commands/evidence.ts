@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening, verifyEvidence } from '../../src/evidence/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
-import { homeTrust, openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, makePrivate, openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { readKeyArg } from './provenance.js';
@@ -35,6 +35,7 @@ export function registerEvidence(program: Command): void {
           ledger: home.ledger, verificationIndex: index, ownerSignerKey: home.readOwnerSignerKey(),
           opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out, trust: homeTrust(home), actor: 'cli',
         });
+        makePrivate(opts.out, { recursive: true }); // evidence.json reveals the watermark secret: 0600 in 0700
         emit(opts, { files: r.files, exportedIndex: r.exportedIndex, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
           [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'`].join('\n'));
       } finally {

@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import { initHome, resolveHomeDir } from '../../src/home/index.js';
+import { newHomePassphrase } from '../home-passphrase.js';
 import { action, emit } from '../output.js';
 
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create a home folder: the ledger database, the log signing key and the owner key')
+    .description('create a home folder: the ledger database, the log signing key and the owner key (both encrypted with the passphrase)')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
-    .action(action((opts: { home?: string; json?: boolean }) => {
-      const r = initHome(resolveHomeDir(opts.home));
-      emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey }, () =>
-        [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '', 'Keep log.key and owner.key secret; share the verifier keys above.'].join('\n'));
+    .action(action(async (opts: { home?: string; json?: boolean }) => {
+      const passphrase = await newHomePassphrase();
+      const r = initHome(resolveHomeDir(opts.home), { passphrase });
+      emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey, keysEncrypted: r.keysEncrypted }, () =>
+        [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '',
+          'log.key and owner.key are encrypted with your passphrase (HALLMARK_PASSPHRASE); keep it safe: without it they sign nothing.',
+          'Share the verifier keys above.'].join('\n'));
     }));
 }

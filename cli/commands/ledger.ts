@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { consistencyToJson, LedgerError, proofToJson, toHex, type JsonObject, type Ledger, type SignedCheckpoint } from '../../ledger/index.js';
+import { consistencyToJson, LedgerError, parseStrictJson, proofToJson, toHex, type JsonObject, type Ledger, type SignedCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { isProtectedType, RecordError } from '../../src/records/index.js';
 import { action, emit, EXIT, paintVerdicts, parseCount } from '../output.js';
@@ -30,12 +30,8 @@ function checkpointFor(ledger: Ledger, size: number): SignedCheckpoint {
 
 function readPayload(src: string): JsonObject {
   const text = src === '-' ? readFileSync(0, 'utf8') : readFileSync(src, 'utf8');
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new LedgerError('LEDGER_BAD_ENTRY', `payload ${src === '-' ? 'from stdin' : src} is not valid JSON`);
-  }
+  // Strict: the payload is hashed into the log, so it must mean exactly what the file says.
+  const v = parseStrictJson(text, { what: `payload ${src === '-' ? 'from stdin' : src}` });
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LedgerError('LEDGER_BAD_ENTRY', 'payload must be a JSON object');
   return v as JsonObject;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { toHex, type JsonValue } from '../../ledger/index.js';
+import { parseStrictJson, toHex, type JsonValue } from '../../ledger/index.js';
 import { CONVERT_TARGETS, convertModel, type ConvertTarget } from '../../src/formats/convert-model.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { findModel, identifyModel, parseDatasetId, parseModelId, registerModel } from '../../src/lineage/index.js';
@@ -22,11 +22,14 @@ interface RegisterOpts extends Common {
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 function readParameters(path: string): JsonValue {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as JsonValue;
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new RangeError(`--parameters ${path} is not a readable JSON file (${(err as Error).message.split('\n')[0]})`);
+    throw new RangeError(`--parameters ${path} is not a readable file (${(err as Error).message.split('\n')[0]})`);
   }
+  // Hashed into the derivation record: parsed strictly (duplicate keys, __proto__, unsafe integers refused).
+  return parseStrictJson(text, { what: `--parameters ${path}` }) as JsonValue;
 }
 
 /** Where the ledger registered a model; null when it did not, or when there is no home and none was asked for. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listen, openApi } from '../../src/api/server.js';
-import { resolveHomeDir } from '../../src/home/index.js';
+import { HomeError, resolveHomeDir } from '../../src/home/index.js';
 import { PASSPHRASE_ENV } from '../../src/secrets/index.js';
 import { action, parseCount } from '../output.js';
 
@@ -11,6 +11,7 @@ interface Opts {
   maxUploadMb?: string;
   uploadsPerMinute?: string;
   endpointHosts?: string;
+  checkpointInterval?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -21,17 +22,24 @@ export function registerServe(program: Command): void {
     .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
     .option('--uploads-per-minute <n>', 'uploads per API key per minute')
     .option('--endpoint-hosts <list>', 'comma-separated host[:port] list that verification endpoint URLs may name (default: any http/https host)')
+    .option('--checkpoint-interval <seconds>', 'sign a checkpoint this often when the log grew (0: only after writes)', '30')
     .action(action(async (opts: Opts) => {
       const port = parseCount('--port', opts.port)!;
       if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
       const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);
       const perMinute = parseCount('--uploads-per-minute', opts.uploadsPerMinute);
+      const interval = parseCount('--checkpoint-interval', opts.checkpointInterval ?? '30')!;
       const endpointHosts = opts.endpointHosts?.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
       // HALLMARK_PASSPHRASE is read once, by openApi; only whether it is set is printed.
       const api = openApi(resolveHomeDir(opts.home), {
         ...(endpointHosts ? { endpointHosts } : {}),
+        checkpoints: { intervalMs: interval * 1000 },
         limits: { ...(maxMb !== undefined ? { uploadBytes: maxMb * 1024 * 1024 } : {}), ...(perMinute !== undefined ? { uploadsPerWindow: perMinute, windowMs: 60_000 } : {}) },
       });
+      if (!api.home.keysEncrypted) {
+        await api.close();
+        throw new HomeError('HOME_KEYS_PLAINTEXT', 'owner.key and log.key of this home are not encrypted; run "hallmark home encrypt-keys" first (a server holds keys that sign for you)');
+      }
       const server = await listen(api.app, { port, host: opts.host });
       process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs)\n`);
       if (!process.env[PASSPHRASE_ENV]) process.stdout.write(`note: ${PASSPHRASE_ENV} is not set: embed, verify, calibrate and evidence requests will answer 503\n`);

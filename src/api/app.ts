@@ -6,6 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { rateLimiter } from 'hono-rate-limiter';
 import { DEFAULT_LIMITS, type ApiApp, type AppDeps, type AppEnv, type AppOptions } from './context.js';
 import { ApiError, createErrorHandler, notFound, validationHook } from './errors.js';
+import { readOwnerSignerKey } from './owner-key.js';
 import { ROUTE_GROUPS } from './routes/index.js';
 
 function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
@@ -33,6 +34,8 @@ export function createApp(options: AppOptions): ApiApp {
     log,
     hasPassphrase: options.hasPassphrase ?? false,
     ...(options.endpointHosts ? { endpointHosts: options.endpointHosts } : {}),
+    checkpointIntervalMs: options.checkpoints?.intervalMs ?? 0,
+    ownerSignerKey: options.ownerSignerKey ?? (() => readOwnerSignerKey(options.homeDir)),
     rateLimit: {
       upload: perKeyLimit(limits.uploadsPerWindow, limits.windowMs, 'uploads'),
       verify: perKeyLimit(limits.verificationsPerWindow, limits.windowMs, 'verification requests'),
@@ -40,7 +43,7 @@ export function createApp(options: AppOptions): ApiApp {
   };
 
   const app: ApiApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.onError(createErrorHandler(log));
+  app.onError(createErrorHandler(log, options.homeDir));
   app.notFound(notFound);
   // JSON answers need nothing from a browser; the docs page needs its inline style sheet.
   const apiHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }, crossOriginResourcePolicy: 'same-origin' });
@@ -50,6 +53,19 @@ export function createApp(options: AppOptions): ApiApp {
     c.set('deps', deps);
     await next();
   });
+  // Checkpoints are signed after writes, never because of a read (checkpoint-policy.ts).
+  const policy = options.checkpoints;
+  if (policy?.afterWrites) {
+    app.use('*', async (c, next) => {
+      await next();
+      if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS' || c.res.status >= 400) return;
+      try {
+        policy.signIfGrown();
+      } catch (err) {
+        log(`checkpoint after ${c.req.method} ${c.req.path}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    });
+  }
   for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
   return app;
 }

@@ -2,6 +2,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Clock, Ledger } from '../../ledger/index.js';
+import type { CheckpointPolicy } from './checkpoint-policy.js';
 import type { Logger } from './errors.js';
 import type { JobRunner } from './jobs.js';
 import type { ApiKeyInfo, KeyStore } from './keys.js';
@@ -42,6 +43,10 @@ export interface AppOptions {
   readonly endpointHosts?: readonly string[];
   /** Extra route groups (later issues add theirs in routes/index.ts). */
   readonly groups?: readonly RouteGroup[];
+  /** When the server signs checkpoints (openApi starts one); without it, reads serve stored ones only. */
+  readonly checkpoints?: CheckpointPolicy;
+  /** The owner's signer key (openApi: from the opened home); default: read from the home folder. */
+  readonly ownerSignerKey?: () => string;
 }
 
 /** Everything a route group may use. */
@@ -55,6 +60,10 @@ export interface AppDeps {
   readonly log: Logger;
   readonly hasPassphrase: boolean;
   readonly endpointHosts?: readonly string[];
+  /** The owner's signer key, for routes that sign inline (provenance). */
+  readonly ownerSignerKey: () => string;
+  /** The checkpoint signing interval, for messages (0: no timer). */
+  readonly checkpointIntervalMs: number;
   /** Per-key rate limiters, applied after authentication. */
   readonly rateLimit: { readonly upload: MiddlewareHandler<AppEnv>; readonly verify: MiddlewareHandler<AppEnv> };
 }

@@ -4,6 +4,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { parseStrictJson, StrictJsonError } from '../../ledger/index.js';
 import type { AppEnv } from './context.js';
 import { ApiError } from './errors.js';
 import type { Access } from './roles.js';
@@ -42,6 +43,24 @@ const tooLarge = (): never => {
 /** Bounds JSON bodies before the validator reads them (limits.jsonBodyBytes). */
 const limitJsonBody: MiddlewareHandler<AppEnv> = (c, next) => bodyLimit({ maxSize: c.var.deps.limits.jsonBodyBytes, onError: tooLarge })(c, next);
 
+/**
+ * JSON bodies are parsed strictly before the validator sees them: what is hashed or signed must be
+ * what the client sent (no duplicate keys, no "__proto__", no integer past 2^53). The text is
+ * cached by Hono, so the validator's own parse reads the same bytes.
+ */
+const strictJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if ((c.req.header('content-type') ?? '').toLowerCase().includes('json')) {
+    try {
+      parseStrictJson(await c.req.text(), { what: 'the request body' });
+    } catch (err) {
+      // Plain syntax errors keep the API's usual code; the three silent changes get their own.
+      if (err instanceof StrictJsonError && err.code === 'JSON_INVALID') throw new ApiError('API_INVALID_REQUEST', `invalid request: ${err.message}`);
+      throw err;
+    }
+  }
+  await next();
+};
+
 const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
 
 /** A stable operationId from method and path: PUT /v1/uploads/models/{fileName} -> putUploadsModelsByFileName. */
@@ -65,7 +84,7 @@ export function defineRoute<const R extends RouteConfig>(access: Access, route: 
     500: err('internal error'),
   };
   const hasJsonBody = Object.keys(route.request?.body?.content ?? {}).some((t) => t.includes('json'));
-  const middleware = [authorize(access, label), ...(hasJsonBody ? [limitJsonBody] : []), ...extra];
+  const middleware = [authorize(access, label), ...(hasJsonBody ? [limitJsonBody, strictJsonBody] : []), ...extra];
   const operationId = route.operationId ?? operationIdFor(route.method, route.path);
   return createRoute({ ...route, operationId, ...rule, middleware, responses: { ...errors, ...route.responses } }) as unknown as R & { getRoutingPath(): string };
 }

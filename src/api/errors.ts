@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HallmarkError, isHallmarkError } from '../../ledger/index.js';
+import { redactPaths } from './redact.js';
 
 export type ApiErrorCode =
   | 'API_INVALID_REQUEST'
@@ -18,7 +19,11 @@ export type ApiErrorCode =
   | 'API_BAD_NAME'
   | 'API_KEY_NOT_FOUND'
   | 'API_EXISTS'
-  | 'API_NO_PASSPHRASE';
+  | 'API_NO_PASSPHRASE'
+  /** An upload that does not parse as the format it claims. */
+  | 'API_INVALID_UPLOAD'
+  /** No stored checkpoint covers what was asked yet; the server signs on its schedule. */
+  | 'API_NOT_YET_SIGNED';
 
 export class ApiError extends HallmarkError<ApiErrorCode> {}
 
@@ -38,6 +43,7 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   API_RATE_LIMITED: 429,
   // The server was started without HALLMARK_PASSPHRASE: a deployment fault, not the caller's.
   API_NO_PASSPHRASE: 503,
+  API_NOT_YET_SIGNED: 503,
   LEDGER_BUSY: 503,
   // The server's own store is damaged: not the caller's fault.
   LEDGER_TAMPERED: 500,
@@ -85,12 +91,13 @@ function oneLine(s: string): string {
 export type Logger = (line: string) => void;
 
 /** Builds the app's onError: typed errors keep their code, everything else is INTERNAL. */
-export function createErrorHandler(log: Logger) {
+export function createErrorHandler(log: Logger, homeDir?: string) {
   return (err: Error, c: Context): Response => {
     if (isHallmarkError(err)) {
       const status = statusForCode(err.code);
       if (status >= 500) log(`${c.req.method} ${c.req.path}: ${err.code}: ${oneLine(err.message)}`);
-      return c.json(errorBody(err.code, err.message), status);
+      // The log keeps the server's paths; the client reads none of them.
+      return c.json(errorBody(err.code, redactPaths(err.message, homeDir)), status);
     }
     if (err instanceof HTTPException && err.status < 500) {
       const code = HTTP_CODES[err.status] ?? 'API_INVALID_REQUEST';

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, JsonObject } from '../../ledger/index.js';
 import { ApiError, type Logger } from './errors.js';
 import type { WorkerMessage } from './job-worker.js';
+import { redactJson, redactPaths } from './redact.js';
 import { spawnWorker } from './spawn-worker.js';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -108,6 +109,8 @@ export interface JobRunnerOptions {
   readonly log?: Logger;
   /** Handed to job workers in memory (workerData), never stored with a job or logged. */
   readonly passphrase?: string;
+  /** Called after a job succeeds or fails (the server signs a checkpoint over what it appended). */
+  readonly onFinish?: (job: JobInfo) => void;
 }
 
 export function createJobRunner(options: JobRunnerOptions): JobRunner {
@@ -147,7 +150,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     // A job that leaves a handle open must not keep its thread alive.
     void running.get(id)?.terminate();
     running.delete(id);
-    events.emit(id, get(id));
+    const info = get(id);
+    try {
+      options.onFinish?.(info);
+    } catch (err) {
+      log(`job ${id}: after finishing: ${(err as Error).message.split('\n')[0]}`);
+    }
+    events.emit(id, info);
     pump();
   };
 
@@ -163,12 +172,13 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
     running.set(row.id, worker);
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.t === 'progress') st.progress.run(JSON.stringify(m.progress), now(), row.id);
-      else if (m.t === 'done') { settled = true; finish(row.id, () => st.succeed.run(JSON.stringify(m.result), now(), row.id)); }
+      if (m.t === 'progress') st.progress.run(JSON.stringify(redactJson(m.progress, homeDir)), now(), row.id);
+      else if (m.t === 'done') { settled = true; finish(row.id, () => st.succeed.run(JSON.stringify(redactJson(m.result, homeDir)), now(), row.id)); }
       else if (m.t === 'error') {
         settled = true;
-        if (m.detail) log(`job ${row.id} (${row.kind}) failed: ${m.detail}`);
-        finish(row.id, () => st.fail.run(m.code, m.message, now(), row.id));
+        // The log keeps the full message; the job record, which every role reads, names no server path.
+        log(`job ${row.id} (${row.kind}) failed: ${m.detail ?? `${m.code}: ${m.message}`}`);
+        finish(row.id, () => st.fail.run(m.code, redactPaths(m.message, homeDir), now(), row.id));
       }
     });
     const crash = (why: string) => {

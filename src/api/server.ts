@@ -4,17 +4,20 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../ledger/index.js';
 import { openHome, type Home } from '../home/index.js';
-import { PASSPHRASE_ENV } from '../secrets/index.js';
+import { checkPassphraseSync, PASSPHRASE_ENV } from '../secrets/index.js';
 import { openApiDb } from './api-db.js';
 import { createApp } from './app.js';
+import { startCheckpointPolicy, type CheckpointPolicy, type CheckpointPolicyOptions } from './checkpoint-policy.js';
 import type { ApiApp, ApiLimits, RouteGroup } from './context.js';
 import type { Logger } from './errors.js';
 import { JOB_KINDS } from './job-kinds/index.js';
 import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
+import { removeStaleParts } from './upload.js';
 
 export interface ApiServices {
   readonly app: ApiApp;
+  readonly checkpoints: CheckpointPolicy;
   readonly home: Home;
   readonly keys: KeyStore;
   readonly jobs: JobRunner;
@@ -31,21 +34,35 @@ export interface OpenApiOptions {
   readonly passphrase?: string;
   /** Allow-list of host[:port] for verification endpoint URLs (default: any http/https host). */
   readonly endpointHosts?: readonly string[];
+  /** Checkpoint signing: every `intervalMs` when the log grew, and after writes (checkpoint-policy.ts). */
+  readonly checkpoints?: CheckpointPolicyOptions;
 }
 
 /** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
 export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServices {
-  const home = openHome(homeDir, options.clock ? { clock: options.clock } : {});
-  const db = openApiDb(homeDir);
-  const keys = openKeyStore(db, { clock: options.clock });
   // Read once at startup, never from a request; it goes to job workers in memory only.
   const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
-  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase });
+  // A passphrase that does not open the home's keys or its watermark secrets stops the server
+  // here, with a typed error, instead of failing every job later.
+  const home = openHome(homeDir, { ...(options.clock ? { clock: options.clock } : {}), ...(passphrase ? { passphrase } : {}) });
+  try {
+    if (passphrase) checkPassphraseSync(homeDir, passphrase);
+  } catch (err) {
+    home.close();
+    throw err;
+  }
+  // Before any request: no upload can be in flight, so every .part file is a leftover.
+  removeStaleParts(homeDir);
+  const db = openApiDb(homeDir);
+  const keys = openKeyStore(db, { clock: options.clock });
+  const checkpoints = startCheckpointPolicy(home.ledger, { ...options.checkpoints, ...(options.log ? { log: options.log } : {}) });
+  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase, onFinish: () => checkpoints.signIfGrown() });
   for (const k of JOB_KINDS) jobs.register(k);
-  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts });
+  const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts, checkpoints, ownerSignerKey: () => home.readOwnerSignerKey() });
   return {
-    app, home, keys, jobs,
+    app, home, keys, jobs, checkpoints,
     async close() {
+      checkpoints.close();
       await jobs.close();
       db.close();
       home.close();

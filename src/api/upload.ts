@@ -3,7 +3,7 @@
 // client gone, body shorter than announced) removes the partial file, so a failed upload leaves
 // nothing behind. Stored files are content addressed: uploads/<area>/<sha256>/<file name>.
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -24,6 +24,8 @@ export function checkFileName(name: string): string {
 export interface ReceivedUpload {
   readonly sha256: string;
   readonly size: number;
+  /** The temporary file, for checks before commit (never shown to a client). */
+  readonly tempPath: string;
   /** Moves the file to uploads/<area>/<sha256>/<name>; returns its path relative to the home folder. */
   commit(): Promise<{ path: string; created: boolean }>;
   discard(): Promise<void>;
@@ -78,6 +80,7 @@ export async function receiveUpload(req: Request, options: { homeDir: string; ar
   return {
     sha256,
     size: state.size,
+    tempPath: tmp,
     async commit() {
       const path = relative(options.homeDir, final);
       if (existsSync(final)) {
@@ -90,6 +93,22 @@ export async function receiveUpload(req: Request, options: { homeDir: string; ar
     },
     discard: () => rm(tmp, { force: true }),
   };
+}
+
+/**
+ * Removes `.part` files left by uploads that never finished (a server killed mid-upload); called
+ * when the server starts, before it takes requests, so none of them can be in flight.
+ */
+export function removeStaleParts(homeDir: string): number {
+  const tmpDir = join(uploadsDir(homeDir), '.tmp');
+  if (!existsSync(tmpDir)) return 0;
+  let removed = 0;
+  for (const name of readdirSync(tmpDir)) {
+    if (!name.endsWith('.part')) continue;
+    rmSync(join(tmpDir, name), { force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /** Removes a committed file again (registration refused after the move). */

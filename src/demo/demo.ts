@@ -75,11 +75,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dir = opts.home ?? mkdtempSync(join(tmpdir(), 'hallmark-demo-'));
   const { log } = opts;
   log(`1. init: a fresh home in ${dir}`);
-  const init = initHome(dir);
+  // The demo's keys are sealed like any home's (the passphrase: $HALLMARK_PASSPHRASE, else the demo's).
+  const homePassphrase = process.env[PASSPHRASE_ENV] || DEMO_PASSPHRASE;
+  const init = initHome(dir, { passphrase: homePassphrase });
   log(`   log key   ${init.logVerifierKey}`);
   log(`   owner key ${init.ownerVerifierKey}`);
 
-  const home = openHome(dir);
+  const home = openHome(dir, { passphrase: homePassphrase });
   try {
     const { ledger } = home;
     log('2. register: the built-in mnist dataset and the fixture model, by content digest');

@@ -1,11 +1,18 @@
 // The home folder: the ledger database, the log's signing key and the owner's key. The CLI and
 // the API both open the same layout through this module.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// At rest: the folder is 0700 and every file in it 0600. owner.key and log.key are sealed under
+// the home's passphrase in the secret-file format of src/secrets (scrypt + XChaCha20-Poly1305),
+// so a copy of the folder without the passphrase signs nothing. Homes made before that keep
+// plaintext keys until `hallmark home encrypt-keys` seals them; `hallmark serve` refuses them.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { generateNoteKey, HallmarkError, openLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
+import { isSealedText, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
+import { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 
-export type HomeErrorCode = 'HOME_EXISTS' | 'HOME_NOT_FOUND' | 'HOME_CORRUPT';
+export type HomeErrorCode = 'HOME_EXISTS' | 'HOME_NOT_FOUND' | 'HOME_CORRUPT' | 'HOME_KEYS_PLAINTEXT' | 'HOME_KEYS_ENCRYPTED';
 export class HomeError extends HallmarkError<HomeErrorCode> {}
 
 export interface HomePaths {
@@ -21,10 +28,15 @@ export interface Home {
   readonly ledger: Ledger;
   /** The owner's verifier key string (name+keyid+base64). */
   readonly ownerVerifierKey: string;
+  /** Whether owner.key and log.key are sealed under the passphrase (false: a home from before). */
+  readonly keysEncrypted: boolean;
   /** Reads the owner's signer key; kept out of the object so it is not logged by accident. */
   readOwnerSignerKey(): string;
   close(): void;
 }
+
+/** Secret-file ids of the two keys (inside their sealed files; bound into the AEAD header). */
+const KEY_IDS = { logKey: 'log-key', ownerKey: 'owner-key' } as const;
 
 /** The home folder: --home, else $HALLMARK_HOME, else ./.hallmark. */
 export function resolveHomeDir(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -41,9 +53,25 @@ export function homePaths(dir: string): HomePaths {
   };
 }
 
-function writeSecret(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
+/** Writes a private file atomically (temporary file 0600, rename). */
+function writePrivate(path: string, text: string, exclusive: boolean): void {
+  if (exclusive && existsSync(path)) throw new HomeError('HOME_EXISTS', `${path} already exists; refusing to overwrite it`);
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  writeFileSync(tmp, text, { mode: PRIVATE_FILE, flag: 'wx' });
+  try {
+    makePrivate(tmp);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** The home passphrase: the option, else $HALLMARK_PASSPHRASE; undefined when neither is set. */
+function passphraseFrom(given: string | undefined): string | undefined {
+  if (given !== undefined && given.length > 0) return given;
+  const env = process.env[PASSPHRASE_ENV];
+  return env !== undefined && env.length > 0 ? env : undefined;
 }
 
 export interface InitResult {
@@ -51,44 +79,108 @@ export interface InitResult {
   readonly origin: string;
   readonly logVerifierKey: string;
   readonly ownerVerifierKey: string;
+  readonly keysEncrypted: boolean;
+}
+
+export interface InitOptions {
+  readonly name?: string;
+  /** Seals owner.key and log.key under it. Without one the keys are written in plaintext (tests,
+   *  benchmarks); `hallmark init` always passes one, and `hallmark serve` refuses plaintext keys. */
+  readonly passphrase?: string;
 }
 
 /** Creates a home: refuses to touch one that already holds a key or a ledger. */
-export function initHome(dir: string, options: { name?: string } = {}): InitResult {
+export function initHome(dir: string, options: InitOptions = {}): InitResult {
   const paths = homePaths(dir);
   for (const p of [paths.logKey, paths.ownerKey, paths.db]) {
     if (existsSync(p)) throw new HomeError('HOME_EXISTS', `${p} already exists; refusing to overwrite a key or a ledger (use another --home)`);
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+  makePrivate(dir);
   const id = randomBytes(4).toString('hex');
   const origin = `hallmark.local/${options.name ?? 'log'}/${id}`;
   const log = generateNoteKey(origin);
   const owner = generateNoteKey(`hallmark.local/owner/${id}`);
-  writeSecret(paths.logKey, `${log.signerKey}\n`);
-  writeSecret(paths.ownerKey, `${owner.signerKey}\n`);
-  writeFileSync(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey }, null, 2)}\n`, { flag: 'wx' });
+  const pass = options.passphrase;
+  const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass) : `${key}\n`);
+  writePrivate(paths.logKey, seal('logKey', log.signerKey), true);
+  writePrivate(paths.ownerKey, seal('ownerKey', owner.signerKey), true);
+  writePrivate(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey }, null, 2)}\n`, true);
+  // SQLite gives -wal and -shm the mode of the database file: create it 0600 first.
+  closeSync(openSync(paths.db, 'wx', PRIVATE_FILE));
   const ledger = openLedger(paths.db, { signerKey: log.signerKey, create: true });
   ledger.close();
-  return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey };
+  makePrivate(dir);
+  return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, keysEncrypted: pass !== undefined };
 }
 
-function readKey(path: string, what: string): string {
+function readKeyFile(path: string, what: string): string {
   if (!existsSync(path)) throw new HomeError('HOME_NOT_FOUND', `no ${what} at ${path}; run "hallmark init" first (or pass --home)`);
-  return readFileSync(path, 'utf8').trim();
+  return readFileSync(path, 'utf8');
 }
 
-/** Opens an existing home. */
-export function openHome(dir: string, options: { clock?: Clock } = {}): Home {
+/** Whether the home's keys are sealed (both must agree). */
+export function homeKeysEncrypted(dir: string): boolean {
+  const paths = homePaths(dir);
+  const log = isSealedText(readKeyFile(paths.logKey, 'log key'));
+  const owner = isSealedText(readKeyFile(paths.ownerKey, 'owner key'));
+  if (log !== owner) throw new HomeError('HOME_CORRUPT', `one of ${paths.logKey} and ${paths.ownerKey} is encrypted and the other is not; restore both from a backup`);
+  return log;
+}
+
+/** Reads one of the home's keys, opening it with the passphrase when it is sealed. */
+export function readHomeKey(dir: string, which: keyof typeof KEY_IDS, passphrase?: string): string {
+  const path = homePaths(dir)[which];
+  const what = which === 'logKey' ? 'log key' : 'owner key';
+  const text = readKeyFile(path, what);
+  if (!isSealedText(text)) return text.trim();
+  const pass = passphraseFrom(passphrase);
+  if (!pass) throw new SecretError('SECRET_NO_PASSPHRASE', `the home's keys are encrypted: set ${PASSPHRASE_ENV} or run in a terminal to be asked for the passphrase`);
+  return openSealedText(text, KEY_IDS[which], pass, `${which === 'logKey' ? 'log.key' : 'owner.key'}`).trim();
+}
+
+export interface OpenHomeOptions {
+  readonly clock?: Clock;
+  /** Opens sealed keys; default $HALLMARK_PASSPHRASE. Unused for a home with plaintext keys. */
+  readonly passphrase?: string;
+}
+
+/** Opens an existing home (SECRET_NO_PASSPHRASE / SECRET_BAD_PASSPHRASE when its keys stay sealed). */
+export function openHome(dir: string, options: OpenHomeOptions = {}): Home {
   const paths = homePaths(dir);
   if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
-  const logKey = readKey(paths.logKey, 'log key');
+  const keysEncrypted = homeKeysEncrypted(dir);
+  const logKey = readHomeKey(dir, 'logKey', options.passphrase);
+  const ownerKey = readHomeKey(dir, 'ownerKey', options.passphrase);
+  // Older homes: tighten the modes of what sits at the top (databases, config, folders).
+  makePrivate(dir);
   const ledger = openLedger(paths.db, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}) });
-  const ownerVerifierKey = verifierKeyFor(readKey(paths.ownerKey, 'owner key'));
+  const ownerVerifierKey = verifierKeyFor(ownerKey);
   return {
     paths,
     ledger,
     ownerVerifierKey,
-    readOwnerSignerKey: () => readKey(paths.ownerKey, 'owner key'),
+    keysEncrypted,
+    readOwnerSignerKey: () => ownerKey,
     close: () => ledger.close(),
   };
+}
+
+/**
+ * Migration for homes made before keys were sealed: seals owner.key and log.key under the
+ * passphrase (each written atomically) and makes every file in the home private.
+ */
+export function encryptHomeKeys(dir: string, passphrase: string): { sealed: string[] } {
+  const paths = homePaths(dir);
+  if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
+  if (homeKeysEncrypted(dir)) throw new HomeError('HOME_KEYS_ENCRYPTED', `the keys of ${dir} are already encrypted`);
+  const sealed: string[] = [];
+  for (const which of ['logKey', 'ownerKey'] as const) {
+    const plain = readHomeKey(dir, which);
+    verifierKeyFor(plain); // a malformed key is not sealed silently
+    writePrivate(paths[which], sealText(KEY_IDS[which], `${plain}\n`, passphrase), false);
+    sealed.push(paths[which]);
+  }
+  makePrivate(dir, { recursive: true });
+  return { sealed };
 }

@@ -1,3 +1,7 @@
-export { initHome, openHome, resolveHomeDir, homePaths, HomeError, type Home, type HomePaths, type InitResult } from './home.js';
+export {
+  initHome, openHome, resolveHomeDir, homePaths, homeKeysEncrypted, readHomeKey, encryptHomeKeys, HomeError,
+  type Home, type HomePaths, type InitResult, type InitOptions, type OpenHomeOptions, type HomeErrorCode,
+} from './home.js';
+export { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 export { readHomeConfig, type HomeConfig } from './config.js';
 export { homeTrust, ownerRecordSigner } from './signer.js';

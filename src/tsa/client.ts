@@ -27,10 +27,12 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: {
   const req = buildTimestampRequest(data);
   let res: Response;
   try {
-    res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: req.der, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+    res = await fetch(u, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: req.der, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000), redirect: 'manual' });
   } catch (err) {
     throw new TsaError('TSA_UNREACHABLE', `cannot reach the TSA at ${u.origin}: ${(err as Error).message}`);
   }
+  // No redirect is followed (SSRF guard): a 3xx is an answer we do not accept.
+  if (res.status >= 300 && res.status < 400) throw new TsaError('TSA_BAD_RESPONSE', `the TSA answered HTTP ${res.status} (a redirect); Hallmark follows no redirects: give the TSA's final URL`);
   if (!res.ok) throw new TsaError('TSA_BAD_RESPONSE', `the TSA answered HTTP ${res.status}`);
   const type = res.headers.get('content-type') ?? '';
   if (!type.startsWith('application/timestamp-reply')) throw new TsaError('TSA_BAD_RESPONSE', `the TSA answered with content type "${type.slice(0, 80)}", want application/timestamp-reply`);
@@ -40,8 +42,8 @@ export async function requestTimestamp(url: string, data: Uint8Array, options: {
   const resp = parseDer(body, 'TimeStampResp', (s) => new pkijs.TimeStampResp({ schema: s }), 'TSA_BAD_RESPONSE');
   const status = resp.status.status;
   if (status !== 0 && status !== 1) {
-    const why = resp.status.statusStrings?.map((s) => String(s.valueBlock.value)).join('; ') ?? '';
-    throw new TsaError('TSA_BAD_RESPONSE', `the TSA refused: ${STATUS_TEXT[status] ?? `status ${status}`}${why ? ` (${why.slice(0, 200)})` : ''}`);
+    // The TSA's own status text is its words, not ours: only the status code is reported.
+    throw new TsaError('TSA_BAD_RESPONSE', `the TSA refused: ${STATUS_TEXT[status] ?? `status ${status}`}`);
   }
   if (!resp.timeStampToken) throw new TsaError('TSA_BAD_RESPONSE', 'the TSA granted the request but sent no token');
   const token = new Uint8Array(resp.timeStampToken.toSchema().toBER());

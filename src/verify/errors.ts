@@ -13,6 +13,8 @@ export type VerifyErrorCode =
   | 'VERIFY_REMOTE_TIMEOUT'
   /** A remote endpoint answered with an HTTP error status (4xx at once, 5xx/429 after the retries). */
   | 'VERIFY_REMOTE_HTTP'
+  /** A remote endpoint answered with a redirect (3xx); none is followed (SSRF guard). */
+  | 'VERIFY_REMOTE_REDIRECT'
   /** A remote endpoint answered with something that is not a prediction for every trigger. */
   | 'VERIFY_REMOTE_BAD_RESPONSE'
   /** A remote endpoint could not be reached (connection refused, reset, DNS). */

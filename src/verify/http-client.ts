@@ -126,7 +126,13 @@ export async function requestJson(
         headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...o.headers },
         ...(body === undefined ? {} : { body }),
         signal: controller.signal,
+        // SSRF: a redirect could lead past the endpoint allow-list to any host; none is followed.
+        redirect: 'manual',
       });
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new VerifyError('VERIFY_REMOTE_REDIRECT', `${shown} answered HTTP ${res.status} (a redirect); Hallmark follows no redirects: give the final URL of the endpoint`);
+      }
       const text = await readBounded(res, o.maxResponseBytes, shown);
       if (res.ok) {
         try {
@@ -135,13 +141,13 @@ export async function requestJson(
           throw new VerifyError('VERIFY_REMOTE_BAD_RESPONSE', `${shown} answered HTTP ${res.status} with a body that is not JSON`);
         }
       }
-      const detail = text.replace(/\s+/g, ' ').slice(0, 120);
-      const err = new VerifyError('VERIFY_REMOTE_HTTP', `${shown} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`);
+      // The body is the remote's words, not ours: it never reaches a message, a record or a log.
+      const err = new VerifyError('VERIFY_REMOTE_HTTP', `${shown} answered HTTP ${res.status}`);
       if (!RETRYABLE(res.status)) throw err;
       last = err;
       waitHint = retryAfterMs(res);
     } catch (err) {
-      if (err instanceof VerifyError) throw err; // a 4xx or a bad body: asking again will not help
+      if (err instanceof VerifyError) throw err; // a 4xx, a redirect or a bad body: asking again will not help
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : err;
       last = timedOut
         ? new VerifyError('VERIFY_REMOTE_TIMEOUT', `${shown} did not answer within ${o.timeoutMs} ms`, { cause: err })

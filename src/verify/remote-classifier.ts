@@ -105,7 +105,7 @@ export async function openRemoteClassifier(suspect: RemoteSuspect, options: Remo
       if (!isObj(out)) throw bad(`${redactUrl(url)} answer has no outputs[0]`);
       const scores = flattenNumbers(out.data, m * 100_000, `${redactUrl(url)} outputs[0].data`);
       if (Array.isArray(out.shape) && (out.shape[0] !== m || out.shape.reduce((a: number, b: unknown) => a * (typeof b === 'number' ? b : NaN), 1) !== scores.length)) {
-        throw bad(`${redactUrl(url)} outputs[0].shape ${JSON.stringify(out.shape).slice(0, 60)} does not fit ${scores.length} values for ${m} triggers`);
+        throw bad(`${redactUrl(url)} outputs[0].shape does not fit ${scores.length} values for ${m} triggers`);
       }
       return argmaxRows(scores, m, `${redactUrl(url)} outputs[0]`);
     }

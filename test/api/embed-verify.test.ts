@@ -61,6 +61,11 @@ describe('embed, verify and evidence through the API', () => {
     const dl = await t.req(file.download, { role: 'auditor' });
     expect(dl.status).toBe(200);
     const marked = new Uint8Array(await dl.arrayBuffer());
+    // The download is on record: who (the auditor's key), what (this job's marked.onnx), when.
+    const access = t.home.ledger.get(t.home.ledger.size() - 1).entry;
+    expect(access.type).toBe('access.recorded');
+    expect(access.actor).toBe(`key:${keyId('auditor')}`);
+    expect(access.payload).toMatchObject({ resource: { kind: 'model', id: embed.id, file: 'marked.onnx', size: marked.length } });
     expect(Buffer.from(marked).equals(Buffer.from(onnx))).toBe(false);
     expect((await call(`/v1/embed/${embed.id}/files/..%2F..%2Fowner.key`, 'engineer')).status).toBe(400);
     expect((await call(`/v1/embed/${embed.id}/files/nothing.onnx`, 'engineer')).status).toBe(404);

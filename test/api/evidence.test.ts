@@ -73,6 +73,9 @@ describe('evidence routes', () => {
       expect(dl.status, f.name).toBe(200);
       const bytes = Buffer.from(await dl.arrayBuffer());
       writeFileSync(join(out, f.name), bytes);
+      const access = fx.home.ledger.get(fx.home.ledger.size() - 1).entry;
+      expect(access.type).toBe('access.recorded');
+      expect(access.payload).toMatchObject({ resource: { kind: 'evidence', id: queued.id, file: f.name, size: bytes.length } });
       if (f.name === 'evidence.json') {
         // The disclosure is signed inside the DSSE payload: decode it and find the secret there.
         const payload = Buffer.from((JSON.parse(bytes.toString('utf8')) as { payload: string }).payload, 'base64').toString('utf8');
@@ -119,19 +122,15 @@ describe('evidence routes', () => {
     }
   });
 
-  it('reports a wrong passphrase as a typed job failure that does not echo it', async () => {
-    const wrongApi = openApi(fx.dir, { passphrase: 'not the passphrase', log: (l) => logs.push(l) });
+  it('refuses to start with a wrong passphrase (typed, not echoed) instead of failing every job later', () => {
+    let err: unknown;
     try {
-      const k = wrongApi.keys.create({ role: 'legal', name: 'wrong' }).secret;
-      const r = await wrongApi.app.request('/v1/evidence', { method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' }, body: JSON.stringify({ verification: fx.verificationIndex }) });
-      expect(r.status).toBe(202);
-      const j = await wrongApi.jobs.wait(((await r.json()) as JobInfo).id);
-      expect(j.status).toBe('failed');
-      expect(j.error?.code).toBe('SECRET_BAD_PASSPHRASE');
-      expect(JSON.stringify(j)).not.toContain('not the passphrase');
-      expect(logs.join('\n')).not.toContain('not the passphrase');
-    } finally {
-      await wrongApi.close();
+      openApi(fx.dir, { passphrase: 'not the passphrase', log: (l) => logs.push(l) });
+    } catch (e) {
+      err = e;
     }
+    expect(err).toMatchObject({ code: 'SECRET_BAD_PASSPHRASE' });
+    expect(String((err as Error).message)).not.toContain('not the passphrase');
+    expect(logs.join('\n')).not.toContain('not the passphrase');
   });
 });

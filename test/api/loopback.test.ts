@@ -12,6 +12,9 @@ import { REPO } from '../helpers/paths.js';
 import { listFiles } from './files.js';
 import { makeTestApi, type TestApi } from './helpers.js';
 
+// `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'cli test passphrase';
+
 const CLIENTS = 200;
 const ROUNDS = 3;
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, makeTestApi, type TestApi } from './helpers.js';
-import { listFiles } from './files.js';
+import { listFiles, onnxModelBytes } from './files.js';
 
 let t: TestApi;
 beforeAll(() => { t = makeTestApi({ limits: { uploadsPerWindow: 4 } }); });
@@ -16,7 +16,7 @@ const postJson = (path: string, body: unknown) => t.req(path, { method: 'POST', 
 
 describe('models and datasets', () => {
   it('stores an uploaded model under its SHA-256 and registers it as the calling key', async () => {
-    const bytes = randomBytes(300_000);
+    const bytes = onnxModelBytes(18_750); // about 300 kB
     const res = await upload('/v1/uploads/models/net.onnx?name=mnist-cnn', bytes);
     expect(res.status).toBe(201);
     const out = (await res.json()) as { id: string; index: number; record: { format: string; model: { name: string; digest: { sha256: string } } }; stored: { path: string; size: number } };
@@ -87,13 +87,13 @@ describe('models and datasets', () => {
   it('rate-limits uploads per key', async () => {
     // Four uploads per window: three were made above by the engineer key (the 409 counts too).
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await upload(`/v1/uploads/models/m${i}.onnx`, randomBytes(100))).status);
+    for (let i = 0; i < 3; i++) statuses.push((await upload(`/v1/uploads/models/m${i}.onnx`, onnxModelBytes())).status);
     expect(statuses).toContain(429);
-    const limited = await upload('/v1/uploads/models/last.onnx', randomBytes(100));
+    const limited = await upload('/v1/uploads/models/last.onnx', onnxModelBytes());
     expect(limited.status).toBe(429);
     expect((await errorOf(limited)).code).toBe('API_RATE_LIMITED');
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
     // Another key has its own budget.
-    expect((await upload('/v1/uploads/models/admin.onnx', randomBytes(100), 'admin')).status).toBe(201);
+    expect((await upload('/v1/uploads/models/admin.onnx', onnxModelBytes(), 'admin')).status).toBe(201);
   });
 });

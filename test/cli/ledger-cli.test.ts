@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { fromBase64, hashLeaf, newVerifier, openCheckpoint, verifyConsistency, verifyInclusion, canonicalJsonBytes, type JsonValue } from '../../ledger/index.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 
+// `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'cli test passphrase';
+
 const b64 = (s: string) => fromBase64(s)!;
 
 describe('hallmark init and ledger commands', () => {

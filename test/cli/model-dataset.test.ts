@@ -11,6 +11,9 @@ import { onnx } from '../../src/formats/onnx-tensor.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
 
+// `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'cli test passphrase';
+
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 const FIXTURE = join(REPO, 'fixtures/mnist-cnn');
 

@@ -11,7 +11,7 @@ import { parseSignerKey } from '../../evidence/index.js';
 import { convertOnnxToTfjs } from '../../formats/convert-onnx-to-tfjs.js';
 import { writeTfjsArtifacts } from '../../formats/index.js';
 import { findModel, registerModel } from '../../lineage/index.js';
-import { openHome } from '../../home/index.js';
+import { makePrivate, openHome } from '../../home/index.js';
 import { SecretError } from '../../secrets/index.js';
 import type { BackendChoice } from '../../train/backend.js';
 import { artifactDir, ensureArtifactDir, listArtifactFiles } from '../artifacts.js';
@@ -68,7 +68,7 @@ async function convertForFineTuning(ledger: Ledger, ctx: JobContext, onnxPath: s
 export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const p = raw as unknown as EmbedParams;
   if (!ctx.passphrase) throw new SecretError('SECRET_NO_PASSPHRASE', 'the server was started without HALLMARK_PASSPHRASE, so it cannot store watermark secrets');
-  const home = openHome(ctx.homeDir);
+  const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     let model = storedModelPath(home.ledger, ctx.homeDir, p.modelId);
     let convertedFrom: string | undefined;
@@ -99,6 +99,7 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
     // Commit, then seal: embedWatermark signs (and, with a TSA in config.json, stamps) a
     // checkpoint covering watermark.committed before it writes the marked model.
     const s = await embedWatermark(options);
+    makePrivate(artifactDir(ctx.homeDir, 'embed', ctx.jobId), { recursive: true });
     const files = listArtifactFiles(ctx.homeDir, 'embed', ctx.jobId).map((name) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
     const { input, output, secret: _secret, ...numbers } = s;
     return JSON.parse(JSON.stringify({

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { JsonObject } from '../../../ledger/index.js';
 import { exportEvidence, loadStoredOpening } from '../../evidence/index.js';
-import { homeTrust, openHome } from '../../home/index.js';
+import { homeTrust, makePrivate, openHome } from '../../home/index.js';
 import { apiEvidenceExported, appendRecord } from '../../records/index.js';
 import { SecretError } from '../../secrets/index.js';
 import { listTimestamps } from '../../tsa/index.js';
@@ -17,13 +17,14 @@ import type { JobContext } from '../jobs.js';
 export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const verification = params.verification as number;
   if (!ctx.passphrase) throw new SecretError('SECRET_NO_PASSPHRASE', 'the server was started without HALLMARK_PASSPHRASE, so it cannot open watermark secrets');
-  const home = openHome(ctx.homeDir);
+  const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     ctx.progress({ phase: 'opening' });
     const opening = await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
     const outDir = ensureArtifactDir(ctx.homeDir, 'evidence', ctx.jobId);
     const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor });
+    makePrivate(outDir, { recursive: true }); // evidence.json reveals the watermark secret
     const files = r.files.map((f) => ({ name: basename(f), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }));
     const e = appendRecord(home.ledger, apiEvidenceExported, { schema: apiEvidenceExported.schema, jobId: ctx.jobId, verification, files: Object.fromEntries(files.map((f) => [f.name, { sha256: f.sha256 }])) }, undefined, ctx.actor);
     return {

@@ -39,7 +39,7 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
   const suspect: SuspectInput = 'upload' in p.suspect
     ? { path: suspectPath(ctx.homeDir, p.suspect.upload, p.suspect.name) }
     : { url: p.suspect.url, protocol: p.suspect.protocol, ...(p.suspect.model ? { modelName: p.suspect.model } : {}), ...(p.suspect.inputName ? { inputName: p.suspect.inputName } : {}), ...(p.suspect.layout ? { layout: p.suspect.layout } : {}) };
-  const home = openHome(ctx.homeDir);
+  const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     ctx.progress({ phase: 'verifying', suspect: 'upload' in p.suspect ? 'file' : 'endpoint' });
     const r = await verifySuspect({
@@ -66,7 +66,7 @@ export interface CalibrateParams {
 export async function calibrate(raw: JsonObject, ctx: JobContext): Promise<JsonObject> {
   const p = raw as unknown as CalibrateParams;
   const passphrase = passphraseOf(ctx);
-  const home = openHome(ctx.homeDir);
+  const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     const trust = homeTrust(home);
     const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, p.commitment ?? latestLiveCommitment(home.ledger, trust), trust);

@@ -4,6 +4,7 @@
 import { z } from '@hono/zod-openapi';
 import type { JsonObject } from '../../../ledger/index.js';
 import { artifactFile, fileResponse } from '../artifacts.js';
+import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { ApiError } from '../errors.js';
@@ -55,6 +56,8 @@ export const embedRoutes: RouteGroup = (app, deps) => {
     const job = jobs.get(jobId);
     if (job.kind !== 'embed') throw new ApiError('API_NOT_FOUND', `job ${jobId} is a ${job.kind} job, not an embedding`);
     if (job.status !== 'succeeded') throw new ApiError('API_NOT_FOUND', `job ${jobId} has ${job.status === 'failed' ? 'failed' : 'not finished yet'}; see /v1/jobs/${jobId}`);
-    return fileResponse(artifactFile(homeDir, 'embed', jobId, name), name) as never;
+    const file = artifactFile(homeDir, 'embed', jobId, name);
+    appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'model', id: jobId, file: name, size: file.size }, route: 'GET /v1/embed/{jobId}/files/{name}' });
+    return fileResponse(file, name) as never;
   });
 };

@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { VERIFICATION_RECORDED } from '../../evidence/index.js';
 import { EvidenceError } from '../../evidence/index.js';
 import { artifactFile, fileResponse } from '../artifacts.js';
+import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { ApiError } from '../errors.js';
@@ -50,6 +51,8 @@ export const evidenceRoutes: RouteGroup = (app, deps) => {
     const job = jobs.get(jobId);
     if (job.kind !== 'evidence.export') throw new ApiError('API_NOT_FOUND', `job ${jobId} is a ${job.kind} job, not an evidence export`);
     if (job.status !== 'succeeded') throw new ApiError('API_NOT_FOUND', `job ${jobId} has ${job.status === 'failed' ? 'failed' : 'not finished yet'}; see /v1/jobs/${jobId}`);
-    return fileResponse(artifactFile(homeDir, 'evidence', jobId, name), name) as never;
+    const file = artifactFile(homeDir, 'evidence', jobId, name);
+    appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'evidence', id: jobId, file: name, size: file.size }, route: 'GET /v1/evidence/{jobId}/files/{name}' });
+    return fileResponse(file, name) as never;
   });
 };

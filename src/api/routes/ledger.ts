@@ -22,28 +22,32 @@ const ConsistencySchema = z.object({ from: z.number().int(), to: z.number().int(
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 /**
- * Signed checkpoints for the routes. The newest one this process has seen is kept, so a read
- * re-signs only when the log has grown: a public GET must not cost a signature and an fsync.
+ * Signed checkpoints for the routes: only ones already stored. Reads are public, and a public
+ * read must never make the server sign (checkpoint-policy.ts decides when it signs).
  */
-export function checkpointSource(ledger: Ledger) {
-  let latest: SignedCheckpoint | undefined;
-  const current = (): SignedCheckpoint => {
-    if (!latest || latest.size !== ledger.size()) latest = ledger.checkpoint();
-    return latest;
+export function checkpointSource(ledger: Ledger, intervalMs = 0) {
+  const retry = intervalMs > 0 ? `; the server signs every ${Math.round(intervalMs / 1000)} s and after each write through the API, retry then` : '; retry after the next write through the API';
+  const latest = (): SignedCheckpoint => {
+    const cp = ledger.latestCheckpoint();
+    if (!cp) throw new ApiError('API_NOT_YET_SIGNED', `the log has no signed checkpoint yet${retry}`);
+    return cp;
   };
   return {
-    current,
-    /** A checkpoint that includes entry `index`: the cached one if it does, else a fresh one. */
+    current: latest,
+    /** The newest stored checkpoint if it includes entry `index`. */
     covering(index: number): SignedCheckpoint {
-      return latest && latest.size > index ? latest : current();
+      const cp = latest();
+      if (cp.size > index) return cp;
+      if (index >= ledger.size()) throw new LedgerError('LEDGER_OUT_OF_RANGE', `entry ${index} does not exist (the log has ${ledger.size()} entries)`);
+      throw new ApiError('API_NOT_YET_SIGNED', `entry ${index} is not yet covered by a signed checkpoint (newest: size ${cp.size})${retry}`);
     },
-    /** The checkpoint of exactly this size: the current one, or one stored earlier. */
+    /** The stored checkpoint of exactly this size. */
     at(size: number): SignedCheckpoint {
-      if (size === ledger.size()) return current();
-      if (latest?.size === size) return latest;
-      const cp = size > 0 ? ledger.checkpointCovering(size - 1) : undefined;
-      if (!cp || cp.size !== size) throw new LedgerError('LEDGER_OUT_OF_RANGE', `no signed checkpoint of size ${size}; omit the size to prove against a current checkpoint, or use the size of a checkpoint you hold`);
-      return cp;
+      const cp = latest();
+      if (cp.size === size) return cp;
+      const stored = size > 0 ? ledger.checkpointCovering(size - 1) : undefined;
+      if (!stored || stored.size !== size) throw new LedgerError('LEDGER_OUT_OF_RANGE', `no signed checkpoint of size ${size}; omit the size to prove against the newest checkpoint, or use the size of a checkpoint you hold`);
+      return stored;
     },
   };
 }
@@ -61,11 +65,11 @@ function checkAppendable(type: string): void {
 
 export const entryJson = (e: StoredEntry) => ({ index: e.index, leafHash: toHex(e.leafHash), entry: e.entry as unknown as z.infer<typeof StoredEntrySchema>['entry'] });
 
-export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
-  const checkpoints = checkpointSource(ledger);
+export const ledgerRoutes: RouteGroup = (app, { ledger, checkpointIntervalMs }) => {
+  const checkpoints = checkpointSource(ledger, checkpointIntervalMs);
   app.openapi(defineRoute('public', {
-    method: 'get', path: '/v1/ledger/checkpoint', tags: ['ledger'], summary: 'Sign (if the log grew) and return the current checkpoint',
-    responses: { 200: json(CheckpointSchema, 'the current signed checkpoint') },
+    method: 'get', path: '/v1/ledger/checkpoint', tags: ['ledger'], summary: 'The newest signed checkpoint (the server signs on its own schedule, never on a read)',
+    responses: { 200: json(CheckpointSchema, 'the newest signed checkpoint'), 503: json(z.unknown(), 'no checkpoint signed yet') },
   }), (c) => {
     const cp = checkpoints.current();
     return c.json({ origin: cp.origin, size: cp.size, root: toBase64(cp.root), checkpoint: cp.note }, 200);
@@ -83,7 +87,7 @@ export const ledgerRoutes: RouteGroup = (app, { ledger }) => {
   }), (c) => c.json(entryJson(ledger.get(c.req.valid('param').index)), 200));
 
   app.openapi(defineRoute('public', {
-    method: 'get', path: '/v1/ledger/proof/inclusion', tags: ['ledger'], summary: 'Inclusion proof of an entry: in the tree of `size`, else in the newest signed checkpoint that includes it',
+    method: 'get', path: '/v1/ledger/proof/inclusion', tags: ['ledger'], summary: 'Inclusion proof of an entry: in the tree of `size`, else in the newest signed checkpoint (503 until one covers the entry)',
     request: { query: z.object({ index: Count, size: Count.optional() }) },
     responses: { 200: json(InclusionSchema, 'RFC 6962 inclusion proof with the checkpoint it proves against'), 404: json(z.unknown(), 'no such entry or tree size') },
   }), (c) => {

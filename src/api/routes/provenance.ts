@@ -10,9 +10,9 @@ import { toHex } from '../../../ledger/index.js';
 import { buildProvenanceBundle, formatBundleJson } from '../../evidence/index.js';
 import { listTimestamps } from '../../tsa/index.js';
 import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
+import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
-import { readOwnerSignerKey } from '../owner-key.js';
 import { COMPLIANCE, readersOf } from '../roles.js';
 import { Hex64 } from '../schemas.js';
 import { apiProvenanceCreated, appendRecord } from '../../records/index.js';
@@ -36,7 +36,7 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
   }), (c) => {
     const { modelId } = c.req.valid('json');
-    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: readOwnerSignerKey(homeDir), timestamps: listTimestamps(homeDir) });
+    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir) });
     const text = formatBundleJson(bundle);
     const bytes = new TextEncoder().encode(text);
     const id = toHex(sha256(bytes));
@@ -55,5 +55,10 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     method: 'get', path: '/v1/provenance/{id}', tags: ['provenance'], summary: 'Download a provenance bundle (the exact bytes hallmark wrote)',
     request: { params: z.object({ id: Hex64 }) },
     responses: { 200: { description: 'the bundle', content: { 'application/json': { schema: z.unknown() } } }, 404: json(z.unknown(), 'no such bundle') },
-  }), (c) => fileResponse(artifactFile(homeDir, 'provenance', c.req.valid('param').id, BUNDLE), `provenance-${c.req.valid('param').id.slice(0, 12)}.json`) as never);
+  }), (c) => {
+    const { id } = c.req.valid('param');
+    const file = artifactFile(homeDir, 'provenance', id, BUNDLE);
+    appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'provenance', id, file: BUNDLE, size: file.size }, route: 'GET /v1/provenance/{id}' });
+    return fileResponse(file, `provenance-${id.slice(0, 12)}.json`) as never;
+  });
 };

@@ -10,6 +10,7 @@ import { ApiError } from '../errors.js';
 import { ANY_ROLE, WRITERS } from '../roles.js';
 import { Count, Hex64, JsonObjectSchema } from '../schemas.js';
 import { receiveUpload, removeStored } from '../upload.js';
+import { checkUploadedModel } from '../upload-format.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
@@ -54,8 +55,16 @@ export const registryRoutes: RouteGroup = (app, deps) => {
   const { ledger, homeDir, limits } = deps;
 
   /** Streams, hashes, stores, then registers; a refused registration removes what was stored. */
-  async function uploadThen<T>(req: Request, area: 'models' | 'datasets', fileName: string, exists: (sha: string) => boolean, register: (d: ResourceDescriptor, stored: { path: string; size: number }) => T): Promise<T> {
+  async function uploadThen<T>(req: Request, area: 'models' | 'datasets', fileName: string, exists: (sha: string) => boolean, register: (d: ResourceDescriptor, stored: { path: string; size: number }) => T, format?: string): Promise<T> {
     const up = await receiveUpload(req, { homeDir, area, fileName, maxBytes: limits.uploadBytes });
+    if (format !== undefined) {
+      try {
+        await checkUploadedModel(up.tempPath, format, fileName);
+      } catch (err) {
+        await up.discard();
+        throw err;
+      }
+    }
     if (exists(up.sha256)) {
       await up.discard();
       throw new LineageError('LINEAGE_EXISTS', `a ${area === 'models' ? 'model' : 'dataset'} with sha256 ${up.sha256} is already registered`);
@@ -81,7 +90,7 @@ export const registryRoutes: RouteGroup = (app, deps) => {
       const model = { ...d, name: q.name ?? d.name, ...(q.mediaType ? { mediaType: q.mediaType } : {}), annotations: { 'hallmark.stored': stored.path, 'hallmark.size': stored.size } };
       const r = registerModel(ledger, { model, format, actor: actorOf(c.var.key) });
       return { id: r.record.id, index: r.index, time: r.time, record: r.record as unknown as JsonObject, stored };
-    });
+    }, format);
     return c.json(out, 201);
   });
 

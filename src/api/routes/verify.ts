@@ -13,6 +13,7 @@ import { suspectPath } from '../stored-model.js';
 import { VERIFIERS } from '../roles.js';
 import { Hex64 } from '../schemas.js';
 import { receiveUpload } from '../upload.js';
+import { checkUploadedModel, claimedFormat } from '../upload-format.js';
 import { BACKENDS } from './embed.js';
 import { requirePassphrase } from './evidence.js';
 import { JobSchema, submitRecordedJob } from './jobs.js';
@@ -72,6 +73,9 @@ export const verifyRoutes: RouteGroup = (app, deps) => {
   }, [deps.rateLimit.upload]), async (c) => {
     const { fileName } = c.req.valid('param');
     const up = await receiveUpload(c.req.raw, { homeDir, area: 'suspects', fileName, maxBytes: limits.uploadBytes });
+    // A suspect whose name claims a format must parse as it (other names: the job reports it).
+    const format = claimedFormat(fileName);
+    if (format) await checkUploadedModel(up.tempPath, format, fileName).catch(async (err: unknown) => { await up.discard(); throw err; });
     await up.commit();
     const e = appendRecord(ledger, apiSuspectUploaded, { schema: apiSuspectUploaded.schema, name: fileName, digest: { sha256: up.sha256 }, size: up.size }, undefined, actorOf(c.var.key));
     return c.json({ upload: up.sha256, name: fileName, size: up.size, index: e.index }, 201);
