@@ -145,7 +145,7 @@ describe('hallmark serve and the passphrase', () => {
   it('refuses to start with a wrong or missing passphrase (typed error, exit status, no echo)', async () => {
     const wrong = await startServe(home, { HALLMARK_PASSPHRASE: WRONG });
     expect(wrong.url).toBeUndefined();
-    expect(wrong.code).toBe(3);
+    expect(wrong.code).toBe(2); // a wrong passphrase is the caller's mistake (docs/cli.md exit codes)
     expect(wrong.stderr).toMatch(/^hallmark: SECRET_BAD_PASSPHRASE: /);
     expect(wrong.stderr).not.toContain(WRONG);
     const none = await startServe(home, { HALLMARK_PASSPHRASE: '' });

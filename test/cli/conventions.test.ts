@@ -8,13 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../cli/commands-table.js';
 import { addExamples, commandPath } from '../../cli/examples.js';
 import { EXIT, exitCodeFor } from '../../cli/output.js';
 import { HallmarkError } from '../../ledger/index.js';
 import { hallmark } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
+
+// `hallmark init` seals the home's keys under a passphrase; every command here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'conventions test passphrase';
+vi.setConfig({ testTimeout: 300_000 });
 
 const home = join(mkdtempSync(join(tmpdir(), 'hm-conv-')), 'home');
 const jsonError = (stderr: string) => (JSON.parse(stderr.trim()) as { error: { code: string; message: string } }).error;
