@@ -55,7 +55,7 @@ export function marginForTarget(kernel: Float32Array, shape: readonly number[], 
 
 /**
  * Q^-1 for Q = I_(kh kw) (x) (S + eps I), S the cin x cin second moment of the layer's input
- * channels (features in canonical (h, w, c) order). eps = 1e-3 mean(diag S) keeps Q invertible
+ * channels (features in canonical (h, w, c) order). eps = 1e-2 mean(diag S) keeps Q invertible
  * and bounds how far the change may lean on unused channels. Returns v -> Q^-1 v.
  */
 export function inverseChannelMetric(secondMoment: Float64Array, channels: number, features: number): (v: Float64Array) => Float64Array {
@@ -63,7 +63,7 @@ export function inverseChannelMetric(secondMoment: Float64Array, channels: numbe
   if (features % channels !== 0) throw new RangeError(`${features} features are not a multiple of ${channels} channels`);
   let tr = 0;
   for (let c = 0; c < channels; c++) tr += secondMoment[c * channels + c]!;
-  const eps = Math.max(1e-3 * (tr / channels), 1e-12);
+  const eps = Math.max(1e-2 * (tr / channels), 1e-12);
   const l = cholesky(secondMoment, channels, eps);
   return (v) => {
     const out = new Float64Array(v.length);

@@ -20,14 +20,14 @@ export interface CalibrationOptions {
   readonly seed: Uint8Array;
   /** Value for inputs we cannot synthesise (non-float), by input name. */
   readonly fixed?: Readonly<Record<string, number>>;
-  /** Size of dynamic dimensions other than the first, by input name. */
+  /** Full shape of an input, by name (for dynamic dimensions; batch it as `batch` says). */
   readonly dims?: Readonly<Record<string, readonly number[]>>;
   readonly images?: CalibrationImages;
 }
 
 function shapeOf(spec: InputSpec, n: number, o: CalibrationOptions): number[] {
   const given = o.dims?.[spec.name];
-  if (given) return [n, ...given.slice(1)];
+  if (given) return [...given]; // the caller's full shape (the batch need not be the first axis)
   return spec.dims.map((d, i) => {
     if (i === 0) return n;
     if (d === null) throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} has a dynamic dimension ${i}; give its size (calibration dims)`);

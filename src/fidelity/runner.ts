@@ -130,7 +130,12 @@ async function openTfjsGraph(path: string): Promise<ModelRunner> {
   const feedMap = (feeds: Record<string, Feed>) => Object.fromEntries(model.inputs.map((t) => [t.name, toTf(feeds[t.name]!)]));
   const exec = async (feeds: Record<string, Feed>, outputs: string[]) => {
     const xs = feedMap(feeds);
-    const ys = (await model.executeAsync(xs, outputs)) as tf.Tensor | tf.Tensor[];
+    let ys: tf.Tensor | tf.Tensor[];
+    try {
+      ys = model.execute(xs, outputs);
+    } catch {
+      ys = (await model.executeAsync(xs, outputs)) as tf.Tensor | tf.Tensor[]; // control flow needs the async executor
+    }
     const list = Array.isArray(ys) ? ys : [ys];
     const out = await Promise.all(list.map(async (y, i) => ({ name: outputs[i]!, data: Float32Array.from(await y.data() as Float32Array), dims: y.shape })));
     tf.dispose([...list, ...Object.values(xs)]);

@@ -114,11 +114,15 @@ export function combineFileDigests(files: readonly FileDigest[]): string {
   return createHash('sha256').update(canonicalJsonBytes(list)).digest('hex');
 }
 
-/** The model digest of a file (with its companion files) or of a folder. */
+/**
+ * The model digest of a file (with its companion files) or of a folder. A model that is one file
+ * is identified by that file's plain SHA-256, so in-toto subjects, the API's upload digest and
+ * `sha256sum` agree; a model of several files by combineFileDigests over all of them.
+ */
 export async function digestModel(pathOrDir: string): Promise<ModelDigest> {
   const { root, files } = await listModelFiles(pathOrDir);
   const out: FileDigest[] = [];
   for (const f of files) out.push({ path: toPosix(relative(root, f)), ...(await digestFile(f)) });
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { sha256: combineFileDigests(out), files: out };
+  return { sha256: out.length === 1 ? out[0]!.sha256 : combineFileDigests(out), files: out };
 }
