@@ -65,6 +65,19 @@ describe('training-free weight mark', () => {
     expect(agree).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('refuses past a fidelity limit, naming the figures, and neither commits nor writes', async () => {
+    const tfjsDir = existsSync(join(FIXTURE, 'model.json')) ? FIXTURE : await saveSmallModel(join(t.dir, 'small2'), 5);
+    const onnxPath = join(t.dir, 'model2.onnx');
+    writeFileSync(onnxPath, await convertTfjsToOnnx(tfjsDir));
+    const out = join(t.dir, 'refused.onnx');
+    const entries = t.home.ledger.list({}).length;
+    const err = await embedWatermark({ ...t.base, model: onnxPath, out, scheme: 'weight', trainingFree: true, passphrase: PASS, calibration: { count: 64 }, limits: { maxAbsChange: 1e-9 } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FIDELITY_LIMIT_EXCEEDED' });
+    expect((err as Error).message).toMatch(/max \|change\| [0-9.e-]+ > 1e-9/);
+    expect(existsSync(out)).toBe(false);
+    expect(t.home.ledger.list({}).map((e) => e.entry.type).slice(entries)).not.toContain('watermark.committed');
+  });
+
   for (const dtype of ['F32', 'F16'] as const) {
     it(`marks a ${dtype} safetensors file in the PyTorch layout, leaving other tensors as they were`, async () => {
       const rng = createPrng(new Uint8Array(32).fill(dtype === 'F32' ? 1 : 2));
