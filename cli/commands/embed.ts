@@ -18,10 +18,19 @@ interface Opts {
   bits?: string;
   triggers?: string;
   trainingFree?: boolean;
+  minTop1Agreement?: string;
+  maxOutputChange?: string;
+  calibrationInputs?: string;
   json?: boolean;
   tsa?: string;
   tsaCa?: string;
   home?: string;
+}
+
+function parseFraction(flag: string, v: string, max = 1): number {
+  const x = Number(v);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(v) || !(x >= 0 && x <= max)) throw new RangeError(`${flag} must be a number in [0, ${max}], got "${v}"`);
+  return x;
 }
 
 const SCHEMES: readonly WatermarkScheme[] = ['weight', 'trigger', 'both'];
@@ -55,6 +64,11 @@ function describe(s: EmbedSummary): string {
     lines.push(`  accuracy     ${pct(s.cleanAccuracyBefore)} -> ${pct(s.cleanAccuracyAfter)} (drop ${s.accuracyDropPoints?.toFixed(2)} points; ${s.dataset?.accuracyOn})`);
   }
   if (s.weight) lines.push(`  weight mark  ${s.weight.bits} bits in ${s.weight.layer} [${s.weight.shape.join('x')}] ${s.weight.layout}: BER ${s.weight.ber.toFixed(4)} (${s.weight.bitErrors} errors; ${s.weight.berBefore.toFixed(3)} before)`);
+  if (s.weight?.reason) lines.push(`  why          ${s.weight.reason}; relative change ${((s.weight.relativeChange ?? 0) * 100).toFixed(3)}%${s.weight.inputMetric ? ', shaped by the layer\'s input statistics' : ''}`);
+  if (s.fidelity) {
+    lines.push(`  fidelity     on ${s.fidelity.inputs} ${s.fidelity.source === 'dataset' ? 'dataset' : 'key-derived synthetic'} inputs:`);
+    for (const f of s.fidelity.outputs) lines.push(`    ${f.name.padEnd(12)} top-1 agreement ${f.top1Agreement === undefined ? 'n/a' : pct(f.top1Agreement)}, max |change| ${f.maxAbsChange.toExponential(2)}, mean |change| ${f.meanAbsChange.toExponential(2)}`);
+  } else if (s.trainingFree) lines.push('  fidelity     not measured (no graph to run)');
   if (s.trigger) lines.push(`  trigger set  ${s.trigger.n} ${s.trigger.kind} images: ${pct(s.trigger.accuracy)} answered (${pct(s.trigger.accuracyBefore)} before)`);
   if (s.training) lines.push(`  training     ${s.training.steps} steps, ${s.training.samples} samples, ${s.training.samplesPerSecond.toFixed(0)} samples/s, ${s.training.seconds.toFixed(1)} s${s.training.stoppedEarly ? ' (stopped early: marks in place)' : ''}`);
   lines.push(`  time         ${s.seconds.toFixed(1)} s`);
@@ -76,7 +90,10 @@ export function registerEmbed(program: Command): void {
     .option('--backend <name>', `training backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--layer <name>', 'layer to carry the weight mark (default: first conv/dense with >= 2x bits features)')
     .option('--tensor <name>', 'with --training-free: tensor to mark (default: chosen by shape)')
-    .option('--bits <n>', 'weight-mark bits T', '256')
+    .option('--bits <n>', 'weight-mark bits T (default: 256 fine-tuning; training-free: the fewest that decide at alpha 1e-6 with 10% of bits flipped)')
+    .option('--min-top1-agreement <fraction>', 'with --training-free: refuse if fewer top-1 answers than this stay the same (default 0.99)')
+    .option('--max-output-change <x>', 'with --training-free: refuse if any output value moves by more than this')
+    .option('--calibration-inputs <n>', 'with --training-free: inputs the fidelity is measured on (default 256; the dataset when given)')
     .option('--triggers <n>', 'trigger images N', '100')
     .option('--training-free', 'weight mark by a minimum-norm weight change, for ONNX/safetensors models that cannot be fine-tuned')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
@@ -119,6 +136,11 @@ export function registerEmbed(program: Command): void {
           ...(opts.tensor !== undefined ? { tensor: opts.tensor } : {}),
           ...(epochs !== undefined ? { epochs } : {}),
           ...(bits !== undefined ? { bits } : {}),
+          ...(opts.calibrationInputs !== undefined ? { calibration: { count: parseCount('--calibration-inputs', opts.calibrationInputs)! } } : {}),
+          ...(opts.minTop1Agreement !== undefined || opts.maxOutputChange !== undefined ? { limits: {
+            ...(opts.minTop1Agreement !== undefined ? { minTop1Agreement: parseFraction('--min-top1-agreement', opts.minTop1Agreement) } : {}),
+            ...(opts.maxOutputChange !== undefined ? { maxAbsChange: parseFraction('--max-output-change', opts.maxOutputChange, Infinity) } : {}),
+          } } : {}),
           ...(triggers !== undefined ? { triggers } : {}),
           backend,
           passphrase,

@@ -33,10 +33,17 @@ function readParameters(path: string): JsonValue {
 }
 
 /** Where the ledger registered a model; null when it did not, or when there is no home and none was asked for. */
+/** The ledger entry for a model id, when a home exists; inspect itself needs none (only --home must exist). */
 function lookUp(id: string, homeFlag: string | undefined): { index: number; name: string; time: string } | null {
   const dir = resolveHomeDir(homeFlag);
   if (homeFlag === undefined && !existsSync(dir)) return null;
-  const home = openHome(dir);
+  let home;
+  try {
+    home = openHome(dir);
+  } catch (err) {
+    if (homeFlag === undefined) return null; // an implicit home that is not one: nothing to look up
+    throw err;
+  }
   try {
     const f = findModel(home.ledger, id);
     return f ? { index: f.index, name: f.record.model.name, time: f.time } : null;

@@ -24,6 +24,17 @@ export interface TrainingFreeInput {
   readonly margin: number;
   /** Sweeps over all rows before giving up (default 5000). */
   readonly maxSweeps?: number;
+  /**
+   * Q^-1 for the metric the change is measured in: minimise delta^T Q delta instead of |delta|^2.
+   * With Q the second moment of the layer's input (from calibration activations), the change goes
+   * to the input directions the model does not use, so the layer's outputs move least.
+   */
+  readonly applyInverseMetric?: (v: Float64Array) => Float64Array;
+  /**
+   * How much of delta each output channel takes (mean 1; default all 1). Channel o gets
+   * weights[o] * delta, so the output-channel mean still moves by exactly delta.
+   */
+  readonly channelWeights?: Float64Array;
 }
 
 export interface TrainingFreeResult {
@@ -70,8 +81,19 @@ export function embedWeightMarkTrainingFree(input: TrainingFreeInput): TrainingF
   const before = bitMargins(x, w, bits); // checks the sizes
   const { rows: t, cols: m, data } = x;
   const sign = Float64Array.from(bits, (b) => (b & 1 ? 1 : -1));
+  // Hildreth in the metric Q: project along Z_i = Q^-1 X_i, normalised by X_i . Z_i.
+  const dir = input.applyInverseMetric ? new Float64Array(t * m) : data;
   const rowNorm2 = new Float64Array(t);
-  for (let i = 0; i < t; i++) rowNorm2[i] = norm(data.subarray(i * m, (i + 1) * m)) ** 2;
+  for (let i = 0; i < t; i++) {
+    const xi = data.subarray(i * m, (i + 1) * m);
+    if (input.applyInverseMetric) {
+      const z = input.applyInverseMetric(Float64Array.from(xi));
+      (dir as Float64Array).set(z, i * m);
+      let s = 0;
+      for (let j = 0; j < m; j++) s += xi[j]! * z[j]!;
+      rowNorm2[i] = s;
+    } else rowNorm2[i] = norm(xi) ** 2;
+  }
   const delta = new Float64Array(m);
   const lambda = new Float64Array(t);
   let target = margin * 1.02;
@@ -102,7 +124,7 @@ export function embedWeightMarkTrainingFree(input: TrainingFreeInput): TrainingF
       if (step === 0) continue;
       lambda[i] = next;
       const base = i * m;
-      for (let j = 0; j < m; j++) delta[j] = delta[j]! + step * data[base + j]!;
+      for (let j = 0; j < m; j++) delta[j] = delta[j]! + step * dir[base + j]!;
     }
     // Stop at an approximate KKT point of the aimed problem: every margin within 1% of m of
     // the aim or above it, and every constraint that pushes (l_i > 0) within 1% of m of tight.
@@ -114,7 +136,7 @@ export function embedWeightMarkTrainingFree(input: TrainingFreeInput): TrainingF
       ok = slack >= -tol && (lambda[i] === 0 || slack <= tol);
     }
     if (!ok) continue;
-    marked = addOverOutputChannels(kernel, shape, layout, delta);
+    marked = addOverOutputChannels(kernel, shape, layout, delta, input.channelWeights);
     after = bitMargins(x, meanOverOutputChannels(marked, shape, layout), bits);
     if (minOf(after) < margin) target *= 1.01; // float32 rounding ate the slack: aim higher
   }

@@ -44,3 +44,4 @@ export {
   commitmentPreimage, commitWatermark, decodeCommitment, decodeOpening, encodeOpening, openCommitment, SALT_BYTES,
   type CommitmentOpening, type WatermarkCommitment,
 } from './commitment.js';
+export { bitsForTarget, marginForTarget, inverseChannelMetric, channelWeightsByScale, DEFAULT_DETECTION_TARGET, type DetectionTarget } from './mark-plan.js';

@@ -91,16 +91,17 @@ export function expandOverOutputChannels(v: ArrayLike<number>, shape: readonly n
 
 /** A copy of the kernel with delta[f] added to every output channel of feature f, so that the
  *  mean over output channels moves by delta (up to float32 rounding). */
-export function addOverOutputChannels(data: Float32Array, shape: readonly number[], layout: KernelLayout, delta: ArrayLike<number>): Float32Array {
+export function addOverOutputChannels(data: Float32Array, shape: readonly number[], layout: KernelLayout, delta: ArrayLike<number>, channelWeights?: ArrayLike<number>): Float32Array {
   const g = kernelGeometry(shape, layout);
   checkData(data, g);
   if (delta.length !== g.features) throw new RangeError(`delta has ${delta.length} elements, the kernel has ${g.features} features`);
+  if (channelWeights && channelWeights.length !== g.outputs) throw new RangeError(`${channelWeights.length} channel weights for ${g.outputs} output channels`);
   const out = Float32Array.from(data);
   for (let f = 0; f < g.features; f++) {
     const x = delta[f]!;
     for (let o = 0; o < g.outputs; o++) {
       const i = g.index(o, f);
-      out[i] = data[i]! + x;
+      out[i] = data[i]! + x * (channelWeights ? channelWeights[o]! : 1);
     }
   }
   return out;

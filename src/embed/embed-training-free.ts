@@ -1,14 +1,26 @@
-// The weight mark without training, for models we cannot fine-tune (ONNX, safetensors, or TF.js
-// without data): core's minimum-norm change to one tensor (embed-weight.ts) so that every bit
-// reads with a margin, written back with the formats writer (the rest of the file is kept byte
-// for byte), then read back from the written file to measure the bit error rate a verifier sees.
+// The weight mark without training, for models we cannot fine-tune (ONNX, safetensors, TF.js Graph
+// models, or TF.js without data), fidelity first:
+//  - bits and margin come from a detection target (core/mark-plan.ts): enough bits to decide at
+//    alpha 1e-6 with 10% of them flipped, margins that int8 rounding and 1% weight noise do not cross;
+//  - the tensor is the widest non-depthwise kernel with room for the bits (the change per output
+//    channel shrinks with the number of channels), and the choice is explained;
+//  - the change is the minimum of delta^T Q delta, Q the second moment of the layer's input on
+//    calibration inputs, so it lies in directions the layer's inputs do not use, and it is spread
+//    over output channels in proportion to their scale;
+//  - the marked model is written to a temporary folder, run against the original on calibration
+//    inputs (the user's data, else key-derived synthetic inputs), and refused past the user's
+//    fidelity limits before anything is committed or written where the user asked.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject } from '../../ledger/index.js';
 import {
-  compareBits, deriveWatermarkKeys, embedWeightMarkTrainingFree, extractBits, generateProjection, kernelGeometry, meanOverOutputChannels, suggestMargin,
-  type KernelLayout,
+  bitsForTarget, channelWeightsByScale, compareBits, DEFAULT_DETECTION_TARGET, deriveWatermarkKeys, deriveWatermarkRoot, embedWeightMarkTrainingFree, extractBits,
+  generateProjection, inverseChannelMetric, kernelGeometry, marginForTarget, meanOverOutputChannels, type DetectionTarget, type KernelLayout,
 } from '../core/index.js';
-import { loadLayersModel, readModelTensors, tensorFromFloat32, tensorToFloat32, writeModelTensors, type ModelFormat, type NamedTensor } from '../formats/index.js';
+import { checkFidelityLimits, layerInputMoment, measureFidelity, type CalibrationOptions, type FidelityReport } from '../fidelity/index.js';
+import { isTfjsFormat, loadLayersModel, readModelJson, readModelTensors, tensorFromFloat32, tensorToFloat32, writeModelTensors, type ModelFormat, type NamedTensor } from '../formats/index.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { LabelledImages } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
@@ -19,41 +31,100 @@ import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, register
 import { inspectOnnx, onnxAccuracy, type OnnxModelInfo } from './onnx-model.js';
 import type { EmbedEvent, EmbedOptions, EmbedSummary } from './types.js';
 
-/** Margin strength (core suggestMargin): weight noise of this fraction of the kernel's rms moves a margin by one sd. */
-export const DEFAULT_MARGIN_STRENGTH = 0.1;
 const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
+const RUNNABLE: readonly ModelFormat[] = ['onnx', 'tfjs-layers', 'tfjs-graph'];
+/** Default fidelity limit: at most 1% of top-1 answers may change (users set tighter ones). */
+export const DEFAULT_MIN_TOP1_AGREEMENT = 0.99;
+export const DEFAULT_CALIBRATION_INPUTS = 256;
 
 interface Candidate {
   readonly tensor: NamedTensor;
   readonly layout: KernelLayout;
   readonly features: number;
+  readonly outputs: number;
 }
 
 /** Layout of a weight: from the ONNX graph; TF.js kernels are HWIO / IO; safetensors follow PyTorch (OIHW / OI). */
 function layoutOf(t: NamedTensor, format: ModelFormat, onnx?: OnnxModelInfo): KernelLayout | undefined {
   if (!FLOAT_DTYPES.includes(t.dtype)) return undefined;
   if (format === 'onnx') return onnx?.layouts.get(t.name);
-  if (format === 'tfjs-layers') return t.shape.length === 4 ? 'HWIO' : t.shape.length === 2 ? 'IO' : undefined;
+  if (isTfjsFormat(format)) return t.shape.length === 4 ? 'HWIO' : t.shape.length === 2 ? 'IO' : undefined;
   return t.shape.length === 4 ? 'OIHW' : t.shape.length === 2 ? 'OI' : undefined;
 }
 
-/** The tensor named, else the first kernel with >= 2T features, else the widest (as for fine-tuning). */
-export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo): Candidate {
+/** Depthwise and grouped kernels: one input channel per output, so a mark there is a visible change to each filter. */
+function isDepthwise(t: NamedTensor, format: ModelFormat, skip: ReadonlySet<string>): boolean {
+  if (skip.has(t.name) || /depthwise/i.test(t.name)) return true;
+  return isTfjsFormat(format) && t.shape.length === 4 && t.shape[3] === 1 && t.shape[2]! > 1;
+}
+
+export interface TensorChoice extends Candidate {
+  /** Why this tensor, for people. */
+  readonly reason: string;
+  readonly skippedDepthwise: number;
+  readonly candidates: number;
+}
+
+/**
+ * The tensor named, else the widest (most output channels) non-depthwise kernel with at least 4T
+ * features (else 2T, else the one with the most features): the change each output channel takes
+ * shrinks as 1/sqrt(outputs), and 4T features leave room to place T bits with a small change.
+ */
+export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo, skip: ReadonlySet<string> = new Set()): TensorChoice {
   const candidates: Candidate[] = [];
+  let skippedDepthwise = 0;
   for (const t of tensors) {
     const layout = layoutOf(t, format, onnx);
-    if (!layout || t.shape.length !== layout.length) continue;
-    candidates.push({ tensor: t, layout, features: kernelGeometry(t.shape, layout).features });
+    if (!layout || t.shape.length !== layout.length || t.shape.some((d) => d < 1)) continue;
+    if (isDepthwise(t, format, new Set([...skip, ...(onnx?.grouped ?? [])]))) {
+      skippedDepthwise++;
+      if (t.name !== name) continue;
+    }
+    const g = kernelGeometry(t.shape, layout);
+    candidates.push({ tensor: t, layout, features: g.features, outputs: g.outputs });
   }
+  const base = { skippedDepthwise, candidates: candidates.length };
   if (name !== undefined) {
     const c = candidates.find((x) => x.tensor.name === name);
     if (!c) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `no convolution or dense weight named "${name.slice(0, 80)}"; candidates: ${candidates.map((x) => x.tensor.name).join(', ').slice(0, 300) || '(none)'}`);
-    return c;
+    return { ...c, ...base, reason: 'named with --tensor' };
   }
-  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', 'the model has no float convolution or dense weight to carry a weight mark');
-  return candidates.find((c) => c.features >= 2 * bits) ?? candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `the model has no float convolution or dense weight to carry a weight mark${skippedDepthwise ? ` (${skippedDepthwise} depthwise kernels skipped)` : ''}`);
+  const widest = (xs: Candidate[]) => xs.reduce((a, b) => (b.outputs > a.outputs || (b.outputs === a.outputs && b.features > a.features) ? b : a));
+  const roomy = candidates.filter((c) => c.features >= 4 * bits);
+  const fits = candidates.filter((c) => c.features >= 2 * bits);
+  const pick = roomy.length ? widest(roomy) : fits.length ? widest(fits) : candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  const why = roomy.length
+    ? `the widest of ${roomy.length} kernels with >= 4x${bits} input features (${pick.outputs} output channels share the change)`
+    : fits.length ? `the widest of ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
+  return { ...pick, ...base, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise kernels skipped` : ''}` };
 }
 
+/** Depthwise kernels of a TF.js Graph model, from its topology. */
+async function graphDepthwise(path: string, format: ModelFormat): Promise<Set<string>> {
+  if (format !== 'tfjs-graph') return new Set();
+  const { json } = await readModelJson(path);
+  const nodes = (json.modelTopology as { node?: { op: string; input?: string[] }[] }).node ?? [];
+  return new Set(nodes.filter((n) => /Depthwise/.test(n.op)).map((n) => (n.input?.[1] ?? '').split(':')[0]!));
+}
+
+/** Input channels of a kernel: the block size of the input metric. */
+function inputChannels(shape: readonly number[], layout: KernelLayout): number {
+  return layout === 'HWIO' ? shape[2]! : layout === 'OIHW' ? shape[1]! : layout === 'IO' ? shape[0]! : shape[1]!;
+}
+
+/** Writes into a temporary folder beside `out`; `commit` moves the result into place. */
+async function stageOutput(out: string): Promise<{ path: string; commit: () => Promise<void>; discard: () => Promise<void> }> {
+  const dir = await mkdtemp(join(dirname(resolve(out)), '.hallmark-embed-'));
+  return {
+    path: join(dir, basename(out)),
+    async commit() {
+      for (const e of await readdir(dir)) await rename(join(dir, e), join(dirname(resolve(out)), e));
+      await rm(dir, { recursive: true, force: true });
+    },
+    discard: () => rm(dir, { recursive: true, force: true }),
+  };
+}
 async function accuracyOf(path: string, format: ModelFormat, onnx: OnnxModelInfo | undefined, data: LabelledImages): Promise<number | undefined> {
   if (format === 'onnx') return onnxAccuracy(path, onnx!, data);
   if (format === 'tfjs-layers') {
@@ -71,8 +142,8 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   const started = performance.now();
   const scheme = o.scheme ?? 'weight';
   if (scheme !== 'weight') throw new EmbedError('EMBED_UNSUPPORTED', `--training-free embeds the weight mark only; a ${scheme} mark needs fine-tuning (drop --training-free, with a TF.js model)`);
-  const T = o.bits ?? 256;
-  if (!Number.isSafeInteger(T) || T < 1) throw new RangeError(`bits must be a positive integer, got ${T}`);
+  if (o.bits !== undefined && (!Number.isSafeInteger(o.bits) || o.bits < 1)) throw new RangeError(`bits must be a positive integer, got ${o.bits}`);
+  const target: DetectionTarget = { ...DEFAULT_DETECTION_TARGET, ...(o.detection ?? {}) };
   const actor = o.actor ?? 'hallmark';
   const backendName = 'none (training-free)';
   const emit = (e: Omit<EmbedEvent, 'backend'>) => o.onProgress?.({ ...e, backend: backendName });
@@ -82,10 +153,12 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   await checkPassphrase(o.home.dir, o.passphrase);
   const onnx = input.format === 'onnx' ? await inspectOnnx(o.model) : undefined;
   const { tensors } = await readModelTensors(o.model);
-  const chosen = chooseTensor(tensors, input.format, T, o.tensor, onnx);
+  const tryable = tensors.filter((t) => FLOAT_DTYPES.includes(t.dtype) && (t.shape.length === 2 || t.shape.length === 4)).length * 2;
+  const T = o.bits ?? bitsForTarget(target, tryable);
+  const chosen = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format));
   const kernel = tensorToFloat32(chosen.tensor);
-  const strength = DEFAULT_MARGIN_STRENGTH;
-  const margin = suggestMargin(kernel, chosen.tensor.shape, chosen.layout, strength);
+  const margin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
+  emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
 
   let data: DatasetSource | undefined;
   let test: LabelledImages | undefined;
@@ -93,52 +166,91 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
     data = await loadDatasetSource(o.dataset);
     test = limitImages(data.test, o.testLimit);
   }
-  if (input.format === 'tfjs-layers' || input.format === 'onnx') await tf.ready();
+  const runnable = RUNNABLE.includes(input.format);
+  if (runnable) await tf.ready();
   emit({ phase: 'evaluate', message: test ? `clean accuracy before, on ${data!.testNote}` : 'no dataset: accuracy not measured' });
   const before = test ? await accuracyOf(o.model, input.format, onnx, test) : undefined;
+
+  // The root is the owner's signature over the input id: known before the commitment is appended,
+  // so the mark can be planned, written aside and measured first.
+  const root = deriveWatermarkRoot(o.ownerSeed, input.id);
+  const keys = deriveWatermarkKeys(root, T);
+  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
+  const calibration: CalibrationOptions = {
+    count: o.calibration?.count ?? DEFAULT_CALIBRATION_INPUTS, batch: o.calibration?.batch ?? 32,
+    seed: createHash('sha256').update('hallmark/fidelity-inputs/v1').update(root.signature).digest(),
+    ...(o.calibration?.fixed ? { fixed: o.calibration.fixed } : {}), ...(o.calibration?.dims ? { dims: o.calibration.dims } : {}),
+    ...(test ? { images: test } : {}),
+  };
+  const channels = inputChannels(chosen.tensor.shape, chosen.layout);
+  const moment = runnable
+    ? await layerInputMoment(o.model, input.format, chosen.tensor.name, channels, { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
+    : undefined;
+  const result = embedWeightMarkTrainingFree({
+    kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin,
+    channelWeights: channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout),
+    ...(moment ? { applyInverseMetric: inverseChannelMetric(moment, channels, chosen.features) } : {}),
+  });
+  const dtype = chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
+  const staged = await stageOutput(o.out);
+  let fidelity: FidelityReport | undefined;
+  try {
+    emit({ phase: 'write', message: `${o.out} (staged)` });
+    await writeModelTensors(o.model, staged.path, [tensorFromFloat32(chosen.tensor.name, dtype, chosen.tensor.shape, result.kernel)]);
+    if (runnable) {
+      emit({ phase: 'evaluate', message: `fidelity on ${test ? 'your data' : `${calibration.count} key-derived synthetic inputs`}` });
+      fidelity = await measureFidelity(o.model, staged.path, input.format, calibration);
+      checkFidelityLimits(fidelity, { minTop1Agreement: DEFAULT_MIN_TOP1_AGREEMENT, ...(o.limits ?? {}) });
+    }
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
 
   const parameters: JsonObject = {
     derivation: 'hallmark/watermark/v1',
     trainingFree: true,
-    weight: { bits: T, tensor: chosen.tensor.name, shape: [...chosen.tensor.shape], layout: chosen.layout, dtype: chosen.tensor.dtype, marginStrength: strength, margin },
+    weight: { bits: T, tensor: chosen.tensor.name, shape: [...chosen.tensor.shape], layout: chosen.layout, dtype: chosen.tensor.dtype, margin, target: { ...target } },
   };
   const ledger = o.home.ledger;
   const inputIndex = ensureModelRegistered(ledger, input, actor);
   const ds = data ? ensureDatasetRegistered(ledger, data, actor) : undefined;
-  const committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor, ...(o.tsa ? { tsa: o.tsa } : {}) });
+  let committed;
+  try {
+    committed = await commitWithSecret({ home: o.home, ownerSeed: o.ownerSeed, model: input.id, scheme, parameters, passphrase: o.passphrase, actor, ...(o.tsa ? { tsa: o.tsa } : {}) });
+  } catch (err) {
+    await staged.discard();
+    throw err;
+  }
   emit({ phase: 'commit', message: `watermark.committed at entry ${committed.index}, sealed by checkpoint ${committed.seal.checkpointSize}${committed.seal.timestamp ? ` and an RFC 3161 token of ${committed.seal.timestamp.genTime}` : ''}` });
+  await staged.commit();
 
-  const keys = deriveWatermarkKeys(committed.root, T);
-  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
-  const result = embedWeightMarkTrainingFree({ kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin });
-  const dtype = chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
-  emit({ phase: 'write', message: o.out });
-  await writeModelTensors(o.model, o.out, [tensorFromFloat32(chosen.tensor.name, dtype, chosen.tensor.shape, result.kernel)]);
-
-  // Measure on what was written, as a verifier would (F16/BF16 rounding included).
+  // Measure on what was written, as a verifier would (F16/BF16 rounding, re-quantization included).
   const written = (await readModelTensors(o.out)).tensors.find((t) => t.name === chosen.tensor.name)!;
   const w = meanOverOutputChannels(tensorToFloat32(written), written.shape, chosen.layout);
   const cmp = compareBits(keys.bits, extractBits(projection, w));
   const after = test ? await accuracyOf(o.out, input.format, onnx && (await inspectOnnx(o.out)), test) : undefined;
+  const fidelityRecord = fidelity ? (JSON.parse(JSON.stringify(fidelity)) as JsonObject) : { measured: false, reason: `${input.format} has no graph to run` };
 
   const output = await identifyModel(o.out);
   const reg = registerOutput(ledger, {
     output, input: input.id, ...(ds ? { dataset: ds.id } : {}), actor,
-    parameters: { scheme, parameters, commitment: committed.commitment },
+    parameters: { scheme, parameters, commitment: committed.commitment, fidelity: fidelityRecord },
     startedOn: new Date(Date.now() - (performance.now() - started)), finishedOn: new Date(),
   });
   emit({ phase: 'register', message: `model.registered at entry ${reg.model}, lineage.derived at ${reg.derivation}` });
   return {
     scheme,
     trainingFree: true,
-    backend: { name: 'none', detail: input.format === 'onnx' && test ? 'no training; accuracy by onnxruntime-node' : 'no training' },
+    backend: { name: 'none', detail: runnable ? `no training; fidelity by ${input.format === 'onnx' ? 'onnxruntime-node' : 'TensorFlow.js'}` : 'no training' },
     input: { path: o.model, id: input.id, format: input.format },
     output: { path: o.out, id: output.id, format: output.format },
     ...(data && ds ? { dataset: { name: data.name, id: ds.id, accuracyOn: test === data.test ? data.testNote : `first ${test!.count} of ${data.testNote}` } } : {}),
     weight: {
       layer: chosen.tensor.name, shape: chosen.tensor.shape, layout: chosen.layout, bits: T, bitErrors: cmp.errors, ber: cmp.ber,
-      berBefore: result.bitErrorsBefore / T, margin, relativeChange: result.relativeChange,
+      berBefore: result.bitErrorsBefore / T, margin, relativeChange: result.relativeChange, reason: chosen.reason, inputMetric: moment !== undefined,
     },
+    ...(fidelity ? { fidelity } : {}),
     ...(before !== undefined ? { cleanAccuracyBefore: before } : {}),
     ...(after !== undefined ? { cleanAccuracyAfter: after } : {}),
     ...(before !== undefined && after !== undefined ? { accuracyDropPoints: (before - after) * 100 } : {}),

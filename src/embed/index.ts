@@ -7,7 +7,7 @@ import type { EmbedOptions, EmbedSummary } from './types.js';
 
 export { EmbedError, type EmbedErrorCode } from './errors.js';
 export { embedByFineTuning, TRIGGER_KIND } from './embed-finetune.js';
-export { embedTrainingFree, chooseTensor, DEFAULT_MARGIN_STRENGTH } from './embed-training-free.js';
+export { embedTrainingFree, chooseTensor, DEFAULT_MIN_TOP1_AGREEMENT, DEFAULT_CALIBRATION_INPUTS, type TensorChoice } from './embed-training-free.js';
 export { checkPassphrase, watermarkSecretId } from './commit-secret.js';
 export { chooseKernel, createWeightMarkLoss, listKernels, measureWeightMark, type KernelChoice } from './tf-weight-mark.js';
 export { loadDatasetSource, type DatasetSource } from './dataset-source.js';

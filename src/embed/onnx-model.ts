@@ -4,7 +4,7 @@
 // onnxruntime's own checks, and any failure there becomes a FormatError.
 import * as ort from 'onnxruntime-node';
 import type { KernelLayout } from '../core/index.js';
-import { decodeOnnxModel, FormatError } from '../formats/index.js';
+import { decodeOnnxModel, FormatError, scanOnnx } from '../formats/index.js';
 import { readWholeFile } from '../formats/read-file.js';
 import type { LabelledImages } from '../train/fit.js';
 
@@ -14,31 +14,35 @@ const num = (v: Long | null | undefined) => (v == null ? 0 : typeof v === 'numbe
 export interface OnnxModelInfo {
   /** Weight name -> layout, for the weights of Conv (OIHW), Gemm (OI with transB = 1, else IO) and MatMul (IO). */
   readonly layouts: ReadonlyMap<string, KernelLayout>;
+  /** Weights of grouped (including depthwise) convolutions. */
+  readonly grouped: ReadonlySet<string>;
   readonly input: { readonly name: string; readonly dims: readonly (number | null)[] };
   readonly output: string;
 }
 
 export async function inspectOnnx(path: string): Promise<OnnxModelInfo> {
-  const m = decodeOnnxModel(await readWholeFile(path));
+  const bytes = await readWholeFile(path);
+  const m = decodeOnnxModel(bytes);
   const g = m.graph;
   if (!g) throw new FormatError('FORMAT_CORRUPT', `${path}: ONNX model has no graph`);
+  // Every graph, subgraphs included (weights in If/Loop branches are weights too).
   const layouts = new Map<string, KernelLayout>();
-  for (const n of g.node ?? []) {
-    const w = n.input?.[1];
+  const grouped = new Set<string>();
+  for (const n of scanOnnx(bytes).nodes) {
+    const w = n.inputs[1];
     if (!w) continue;
-    if (n.opType === 'Conv') layouts.set(w, 'OIHW');
-    else if (n.opType === 'MatMul') layouts.set(w, 'IO');
-    else if (n.opType === 'Gemm') {
-      const transB = (n.attribute ?? []).find((a) => a.name === 'transB');
-      layouts.set(w, transB && num(transB.i as Long) === 1 ? 'OI' : 'IO');
-    }
+    if (n.opType === 'Conv') {
+      if ((n.ints.get('group') ?? 1) > 1) grouped.add(w); // depthwise or grouped: skipped, see chooseTensor
+      else layouts.set(w, 'OIHW');
+    } else if (n.opType === 'MatMul') layouts.set(w, 'IO');
+    else if (n.opType === 'Gemm') layouts.set(w, n.ints.get('transB') === 1 ? 'OI' : 'IO');
   }
   const inits = new Set((g.initializer ?? []).map((t) => t.name));
   const input = (g.input ?? []).find((i) => !inits.has(i.name ?? ''));
   const output = g.output?.[0]?.name;
   if (!input?.name || !output) throw new FormatError('FORMAT_UNSUPPORTED', `${path}: ONNX graph has no data input or no output`);
   const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue as Long) > 0 ? num(d.dimValue as Long) : null));
-  return { layouts, input: { name: input.name, dims }, output };
+  return { layouts, grouped, input: { name: input.name, dims }, output };
 }
 
 /** Fraction of images the ONNX model labels right; NHWC images are transposed when the graph takes NCHW. */

@@ -72,6 +72,12 @@ export interface EmbedOptions {
   /** Stamp the commitment's checkpoint with this TSA (else the seal is the log's signature alone). */
   readonly tsa?: EmbedTsa;
   readonly actor?: string;
+  /** Training-free: the detection target bits and margin are planned for (default alpha 1e-6, 10% bit flips, 1% noise, int8). */
+  readonly detection?: Partial<import('../core/index.js').DetectionTarget>;
+  /** Training-free: calibration inputs for the fidelity measurement (default 256 key-derived synthetic inputs, or the dataset). */
+  readonly calibration?: { readonly count?: number; readonly batch?: number; readonly fixed?: Readonly<Record<string, number>>; readonly dims?: Readonly<Record<string, readonly number[]>> };
+  /** Training-free: refuse (write nothing) when the marked model's answers move past these (default: top-1 agreement >= 0.99). */
+  readonly limits?: import('../fidelity/index.js').FidelityLimits;
   readonly onProgress?: (event: EmbedEvent) => void;
   readonly signal?: AbortSignal;
 }
@@ -115,7 +121,13 @@ export interface EmbedSummary {
     readonly lambda?: number;
     readonly margin?: number;
     readonly relativeChange?: number;
+    /** Training-free: why this tensor. */
+    readonly reason?: string;
+    /** Training-free: whether the change was shaped by the layer-input second moment. */
+    readonly inputMetric?: boolean;
   };
+  /** Training-free: how the marked model's answers compare with the original's. */
+  readonly fidelity?: import('../fidelity/index.js').FidelityReport;
   readonly trigger?: {
     readonly n: number;
     readonly kind: string;

@@ -13,6 +13,7 @@ import { externalRef } from './onnx-tensor.js';
 import { openRegularFile, readWholeFile } from './read-file.js';
 import { resolveExistingInside } from './safe-path.js';
 import { readModelJson } from './tfjs-layers.js';
+import { isShardedIndex, readShardedSafetensors } from './safetensors-sharded.js';
 
 export interface FileDigest {
   /** Relative to the model's folder, with '/' separators. */
@@ -70,7 +71,7 @@ async function walk(root: string, dir: string, out: string[]): Promise<void> {
 
 async function onnxCompanions(path: string, scan: OnnxScan): Promise<string[]> {
   const dir = dirname(path);
-  const locs = new Set(scan.initializers.filter((i) => i.storage === 'external').map((i) => externalRef(i.proto, i.name).location));
+  const locs = new Set(scan.tensors.filter((i) => i.storage === 'external').map((i) => externalRef(i.proto, i.name).location));
   return Promise.all([...locs].map((l) => resolveExistingInside(dir, l, 'onnx: external data location')));
 }
 
@@ -94,7 +95,10 @@ export async function listModelFiles(path: string): Promise<{ root: string; file
   }
   const root = dirname(full);
   let companions: string[] = [];
-  if (basename(full) === 'model.json') {
+  if (isShardedIndex(full)) {
+    const m = await readShardedSafetensors(full);
+    companions = [...m.layouts.values()].map((l) => l.path);
+  } else if (full.toLowerCase().endsWith('.json')) {
     const { json } = await readModelJson(full);
     const paths = json.weightsManifest.flatMap((g) => g.paths);
     companions = await Promise.all(paths.map((p) => resolveExistingInside(root, p, 'tfjs: weight shard')));
@@ -110,11 +114,15 @@ export function combineFileDigests(files: readonly FileDigest[]): string {
   return createHash('sha256').update(canonicalJsonBytes(list)).digest('hex');
 }
 
-/** The model digest of a file (with its companion files) or of a folder. */
+/**
+ * The model digest of a file (with its companion files) or of a folder. A model that is one file
+ * is identified by that file's plain SHA-256, so in-toto subjects, the API's upload digest and
+ * `sha256sum` agree; a model of several files by combineFileDigests over all of them.
+ */
 export async function digestModel(pathOrDir: string): Promise<ModelDigest> {
   const { root, files } = await listModelFiles(pathOrDir);
   const out: FileDigest[] = [];
   for (const f of files) out.push({ path: toPosix(relative(root, f)), ...(await digestFile(f)) });
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { sha256: combineFileDigests(out), files: out };
+  return { sha256: out.length === 1 ? out[0]!.sha256 : combineFileDigests(out), files: out };
 }

@@ -7,7 +7,8 @@ import { FormatError } from './errors.js';
 import { readOnnxTensors, writeOnnxTensors } from './onnx.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './safetensors.js';
 import { type NamedTensor } from './tensor.js';
-import { readTfjsModel, writeTfjsTensors } from './tfjs-layers.js';
+import { readShardedSafetensors, writeShardedSafetensors, isShardedIndex } from './safetensors-sharded.js';
+import { readModelJson, readTfjsModel, writeTfjsTensors } from './tfjs-layers.js';
 
 export { FormatError, type FormatErrorCode } from './errors.js';
 export {
@@ -15,8 +16,11 @@ export {
   f16BitsToF32, f32ToF16Bits, bf16BitsToF32, f32ToBf16Bits, type DType, type NamedTensor, type TensorData,
 } from './tensor.js';
 export { parseSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetensorsFile, MAX_HEADER_BYTES, type Safetensors } from './safetensors.js';
-export { scanOnnx, decodeOnnxModel, readOnnxTensors, writeOnnxTensors, spliceInitializers, type OnnxInitializer, type OnnxScan, type OnnxStorage } from './onnx.js';
-export { readTfjsModel, writeTfjsTensors, readModelJson, type TfjsModel, type TfjsManifestGroup, type TfjsWeightSpec } from './tfjs-layers.js';
+export { scanOnnx, decodeOnnxModel, readOnnxTensors, writeOnnxTensors, initializerBytes, type OnnxInitializer, type OnnxScan, type OnnxStorage, type OnnxNodeInfo, type OnnxTensorLocation } from './onnx.js';
+export { readShardedSafetensors, writeShardedSafetensors, isShardedIndex, INDEX_SUFFIX, type ShardedSafetensors } from './safetensors-sharded.js';
+export { readSafetensorsLayout, type SafetensorsLayout } from './safetensors.js';
+export { walkOnnx, spliceFields, MAX_GRAPH_DEPTH, type OnnxSite, type OnnxWalk } from './onnx-walk.js';
+export { readTfjsModel, writeTfjsTensors, readModelJson, storageOfSpec, type WeightStorage, type TfjsModel, type TfjsManifestGroup, type TfjsWeightSpec } from './tfjs-layers.js';
 export { saveLayersModel, loadLayersModel, readTfjsArtifacts, writeTfjsArtifacts, DEFAULT_SHARD_BYTES as TFJS_DEFAULT_SHARD_BYTES } from './tfjs-io.js';
 export { digestFile, digestModel, listModelFiles, combineFileDigests, type FileDigest, type ModelDigest } from './digest.js';
 export { digestFileSharded, combineShards, SHARDED_ALGORITHM, DEFAULT_SHARD_BYTES, type ShardedDigest } from './digest-sharded.js';
@@ -27,14 +31,28 @@ export {
 } from './dataset-manifest.js';
 export { merkleRoot, hashManifestLeaf } from './merkle.js';
 
-export type ModelFormat = 'onnx' | 'safetensors' | 'tfjs-layers';
+/** tfjs-graph: a TF.js Graph model ("format": "graph-model"); tfjs-weights: a bare weights manifest (a JSON array, no topology). */
+export type ModelFormat = 'onnx' | 'safetensors' | 'tfjs-layers' | 'tfjs-graph' | 'tfjs-weights';
 
 /** Media types for in-toto resource descriptors. */
 export const MEDIA_TYPES: Record<ModelFormat, string> = {
   onnx: 'application/onnx',
   safetensors: 'application/vnd.safetensors',
   'tfjs-layers': 'application/vnd.tensorflowjs.layers-model+json',
+  'tfjs-graph': 'application/vnd.tensorflowjs.graph-model+json',
+  'tfjs-weights': 'application/vnd.tensorflowjs.weights-manifest+json',
 };
+
+const TFJS_FORMATS: readonly ModelFormat[] = ['tfjs-layers', 'tfjs-graph', 'tfjs-weights'];
+export const isTfjsFormat = (f: ModelFormat) => TFJS_FORMATS.includes(f);
+
+/** Which TF.js kind a model.json (or weights manifest) is. */
+async function tfjsKind(path: string): Promise<ModelFormat> {
+  const { json } = await readModelJson(path);
+  if (json.modelTopology === undefined) return 'tfjs-weights';
+  const topo = json.modelTopology as Record<string, unknown>;
+  return json.format === 'graph-model' || Array.isArray(topo.node) ? 'tfjs-graph' : 'tfjs-layers';
+}
 
 /**
  * Tells the format of a model path: *.onnx, *.safetensors, model.json (or any *.json with a
@@ -48,15 +66,18 @@ export async function detectModelFormat(path: string): Promise<{ format: ModelFo
     throw new FormatError('FORMAT_NOT_FOUND', `${path} not found`, { cause: err });
   }
   if (st.isDirectory()) {
+    const isFile = (p: string) => stat(p).then((s) => s.isFile(), () => false);
     const json = join(path, 'model.json');
-    if (await stat(json).then((s) => s.isFile(), () => false)) return { format: 'tfjs-layers', path: json };
-    throw new FormatError('FORMAT_UNKNOWN', `${path} is a folder without model.json; give the model file itself`);
+    if (await isFile(json)) return { format: await tfjsKind(json), path: json };
+    const index = join(path, 'model.safetensors.index.json');
+    if (await isFile(index)) return { format: 'safetensors', path: index };
+    throw new FormatError('FORMAT_UNKNOWN', `${path} is a folder without model.json or model.safetensors.index.json; give the model file itself`);
   }
   const name = basename(path).toLowerCase();
   if (name.endsWith('.onnx')) return { format: 'onnx', path };
-  if (name.endsWith('.safetensors')) return { format: 'safetensors', path };
-  if (name.endsWith('.json')) return { format: 'tfjs-layers', path };
-  throw new FormatError('FORMAT_UNKNOWN', `cannot tell the model format of ${basename(path)}: expected .onnx, .safetensors, model.json or a folder with model.json`);
+  if (name.endsWith('.safetensors') || isShardedIndex(name)) return { format: 'safetensors', path };
+  if (name.endsWith('.json')) return { format: await tfjsKind(path), path };
+  throw new FormatError('FORMAT_UNKNOWN', `cannot tell the model format of ${basename(path)}: expected .onnx, .safetensors, .safetensors.index.json, model.json (TF.js Layers or Graph), a weights manifest .json, or a folder with model.json`);
 }
 
 /** Reads a model's weights as neutral tensors, whatever its format. */
@@ -66,8 +87,9 @@ export async function readModelTensors(path: string): Promise<{ format: ModelFor
     case 'onnx':
       return { format: d.format, tensors: await readOnnxTensors(d.path) };
     case 'safetensors':
+      if (isShardedIndex(d.path)) return { format: d.format, tensors: (await readShardedSafetensors(d.path)).tensors };
       return { format: d.format, tensors: (await readSafetensorsFile(d.path)).tensors };
-    case 'tfjs-layers':
+    default:
       return { format: d.format, tensors: (await readTfjsModel(d.path)).tensors };
   }
 }
@@ -85,9 +107,15 @@ export async function writeModelTensors(src: string, dest: string, tensors: read
       await writeOnnxTensors(d.path, dest, tensors);
       break;
     case 'tfjs-layers':
+    case 'tfjs-graph':
+    case 'tfjs-weights':
       await writeTfjsTensors(d.path, dest, tensors);
       break;
     case 'safetensors': {
+      if (isShardedIndex(d.path)) {
+        await writeShardedSafetensors(d.path, dest, tensors);
+        break;
+      }
       const old = await readSafetensorsFile(d.path);
       const byName = new Map(tensors.map((t) => [t.name, t]));
       const known = new Set(old.tensors.map((t) => t.name));

@@ -1,72 +1,45 @@
-// ONNX models (onnx.proto3, decoded with onnx-proto/protobufjs). Initializers of the main graph are
-// the model's weights. Reading walks ModelProto -> graph -> initializer on the wire and decodes only
-// the TensorProtos; writing re-encodes only the replaced TensorProtos and splices them in, so every
-// other byte of the file (nodes, opsets, metadata, fields newer than our schema) stays as it was.
+// ONNX models (onnx.proto3, decoded with onnx-proto/protobufjs). The weights are wherever the
+// exporter put them (onnx-walk.ts): initializers and Constant nodes, in the main graph and in
+// every nested subgraph, plus the float weights behind DequantizeLinear (onnx-dequantize.ts).
+// Writing re-encodes only the replaced TensorProtos (or Constant attributes) and splices them in,
+// so every other byte of the file (nodes, opsets, metadata, fields newer than our schema) stays.
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { asFormatError, FormatError } from './errors.js';
-import { dimsOf, dtypeOf, EXTERNAL, externalRef, hasTypedData, inlineBytes, onnx, setTypedData, type TensorProto } from './onnx-tensor.js';
-import { concatBytes, encodeLengthDelimited, readFields, type WireField } from './protobuf-wire.js';
+import { dequantize, findDequantized, quantize, type DequantizedWeight } from './onnx-dequantize.js';
+import { externalRef, inlineBytes, onnx, setTypedData, type TensorProto } from './onnx-tensor.js';
+import { spliceFields, walkOnnx, type OnnxNodeInfo, type OnnxStorage, type OnnxTensorLocation } from './onnx-walk.js';
+import { concatBytes, readFields, type WireField } from './protobuf-wire.js';
 import { readFileRange, readWholeFile } from './read-file.js';
 import { resolveExistingInside } from './safe-path.js';
-import { checkTensor, expectedByteLength, tensorBytes, type DType, type NamedTensor } from './tensor.js';
+import { checkTensor, expectedByteLength, tensorBytes, tensorToFloat32, type NamedTensor } from './tensor.js';
 
-const MODEL_GRAPH = 7; // ModelProto.graph
-const GRAPH_INITIALIZER = 5; // GraphProto.initializer
+export type { OnnxStorage, OnnxTensorLocation, OnnxNodeInfo } from './onnx-walk.js';
 
-export type OnnxStorage = 'raw' | 'typed' | 'external';
-
-export interface OnnxInitializer {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly shape: number[];
-  readonly storage: OnnxStorage;
-  readonly proto: TensorProto;
-  /** Which graph field of the model (usually the only one) and which field inside it. */
-  readonly graphIndex: number;
+export interface OnnxInitializer extends OnnxTensorLocation {
+  /** The field replaced on write (the last of chain). */
   readonly field: WireField;
 }
 
 export interface OnnxScan {
   readonly bytes: Uint8Array;
-  readonly modelFields: WireField[];
-  readonly graphs: { field: WireField; fields: WireField[] }[];
+  readonly graphs: { field: WireField }[];
+  /** Every stored tensor: initializers and Constants, main graph and subgraphs, in file order. */
+  readonly tensors: OnnxInitializer[];
+  /** The initializers of the main graph (what older readers called the weights). */
   readonly initializers: OnnxInitializer[];
+  readonly nodes: OnnxNodeInfo[];
 }
 
-/** Walks a ModelProto's wire format down to the main graph's initializers. Pure; throws FormatError. */
+/** Walks a ModelProto's wire format to every stored tensor. Pure; throws FormatError. */
 export function scanOnnx(bytes: Uint8Array): OnnxScan {
-  const modelFields = readFields(bytes, 0, bytes.byteLength, 'onnx model');
-  const graphs = modelFields
-    .filter((f) => f.num === MODEL_GRAPH)
-    .map((field) => {
-      if (field.wire !== 2) throw new FormatError('FORMAT_CORRUPT', 'onnx: the graph field is not a message (this is not an ONNX model)');
-      return { field, fields: readFields(bytes, field.valueStart, field.end, 'onnx graph') };
-    });
-  if (graphs.length === 0) throw new FormatError('FORMAT_CORRUPT', 'onnx: the file has no graph (this is not an ONNX model)');
-  const initializers: OnnxInitializer[] = [];
-  graphs.forEach((g, graphIndex) => {
-    for (const field of g.fields) {
-      if (field.num !== GRAPH_INITIALIZER) continue;
-      if (field.wire !== 2) throw new FormatError('FORMAT_CORRUPT', 'onnx: an initializer is not a message');
-      let proto: TensorProto;
-      try {
-        proto = onnx.TensorProto.decode(bytes.subarray(field.valueStart, field.end));
-      } catch (err) {
-        throw asFormatError(err, 'FORMAT_CORRUPT', `onnx: initializer #${initializers.length} does not decode`);
-      }
-      const name = proto.name || `#${initializers.length}`;
-      const dtype = dtypeOf(proto, name);
-      const shape = dimsOf(proto, name);
-      expectedByteLength(dtype, shape, `onnx: initializer ${name}`);
-      const storage: OnnxStorage = proto.dataLocation === EXTERNAL ? 'external' : hasTypedData(proto) ? 'typed' : 'raw';
-      initializers.push({ name, dtype, shape, storage, proto, graphIndex, field });
-    }
-  });
-  return { bytes, modelFields, graphs, initializers };
+  const walk = walkOnnx(bytes);
+  const graphs = readFields(bytes, 0, bytes.byteLength, 'onnx model').filter((f) => f.num === 7).map((field) => ({ field }));
+  const tensors = walk.tensors.map((t) => ({ ...t, field: t.chain[t.chain.length - 1]! }));
+  return { bytes, graphs, tensors, initializers: tensors.filter((t) => t.site === 'initializer' && t.graphPath === ''), nodes: walk.nodes };
 }
 
-async function externalBytes(init: OnnxInitializer, modelDir: string): Promise<Uint8Array> {
+async function externalBytes(init: OnnxTensorLocation, modelDir: string): Promise<Uint8Array> {
   const ref = externalRef(init.proto, init.name);
   const want = expectedByteLength(init.dtype, init.shape);
   if (ref.length !== undefined && ref.length !== want) {
@@ -75,20 +48,30 @@ async function externalBytes(init: OnnxInitializer, modelDir: string): Promise<U
   return readFileRange(await resolveExistingInside(modelDir, ref.location, 'onnx: external data location'), ref.offset, want);
 }
 
-/** The bytes of one initializer; external data is read relative to modelDir. */
-export async function initializerBytes(init: OnnxInitializer, modelDir: string): Promise<Uint8Array> {
+/** The bytes of one stored tensor; external data is read relative to modelDir. */
+export async function initializerBytes(init: OnnxTensorLocation, modelDir: string): Promise<Uint8Array> {
   return init.storage === 'external' ? externalBytes(init, modelDir) : inlineBytes(init.proto, init.name, init.dtype, init.shape);
 }
 
-/** Reads the initializers of an ONNX model file as neutral tensors (raw data are views, no copy). */
+async function storedTensors(scan: OnnxScan, dir: string): Promise<Map<OnnxTensorLocation, NamedTensor>> {
+  const out = new Map<OnnxTensorLocation, NamedTensor>();
+  for (const t of scan.tensors) out.set(t, { name: t.name, dtype: t.dtype, shape: t.shape, data: await initializerBytes(t, dir) });
+  return out;
+}
+
+function dequantizedOf(scan: OnnxScan, stored: Map<OnnxTensorLocation, NamedTensor>): DequantizedWeight[] {
+  return findDequantized(scan.nodes, scan.tensors, (t) => stored.get(t));
+}
+
+/**
+ * Reads every weight of an ONNX model file as neutral tensors: stored tensors (raw data are views,
+ * no copy) in file order, then the F32 weights behind DequantizeLinear, named by the node's output.
+ */
 export async function readOnnxTensors(path: string): Promise<NamedTensor[]> {
   const scan = scanOnnx(await readWholeFile(path));
-  const dir = dirname(resolve(path));
-  const out: NamedTensor[] = [];
-  for (const init of scan.initializers) {
-    out.push({ name: init.name, dtype: init.dtype, shape: init.shape, data: await initializerBytes(init, dir) });
-  }
-  return out;
+  const stored = await storedTensors(scan, dirname(resolve(path)));
+  const deq = dequantizedOf(scan, stored).map((d) => dequantize(d, stored.get(d.x)!));
+  return [...stored.values(), ...deq];
 }
 
 /** Decodes the whole ModelProto (for inspection: opsets, inputs, outputs, nodes). */
@@ -101,38 +84,30 @@ export function decodeOnnxModel(bytes: Uint8Array): InstanceType<typeof onnx.Mod
   }
 }
 
-/**
- * Replaces TensorProtos (by index into scan.initializers) and returns the new file. Only the
- * replaced initializer fields and the length prefix of their graph change.
- */
-export function spliceInitializers(scan: OnnxScan, replaced: ReadonlyMap<number, Uint8Array>): Uint8Array {
-  const newGraphs = scan.graphs.map((g, gi) => {
-    const parts: Uint8Array[] = [];
-    let pos = g.field.valueStart;
-    scan.initializers.forEach((init, i) => {
-      const enc = replaced.get(i);
-      if (init.graphIndex !== gi || !enc) return;
-      parts.push(scan.bytes.subarray(pos, init.field.start), ...encodeLengthDelimited(GRAPH_INITIALIZER, enc));
-      pos = init.field.end;
-    });
-    parts.push(scan.bytes.subarray(pos, g.field.end));
-    return concatBytes(parts);
-  });
-  const parts: Uint8Array[] = [];
-  let pos = 0;
-  scan.graphs.forEach((g, gi) => {
-    parts.push(scan.bytes.subarray(pos, g.field.start), ...encodeLengthDelimited(MODEL_GRAPH, newGraphs[gi]!));
-    pos = g.field.end;
-  });
-  parts.push(scan.bytes.subarray(pos));
-  return concatBytes(parts);
+/** The new value of a Constant's value_float(s)/value_int(s) attribute. */
+function encodeListAttribute(scan: OnnxScan, loc: OnnxInitializer, t: NamedTensor): Uint8Array {
+  const a = onnx.AttributeProto.decode(scan.bytes.subarray(loc.field.valueStart, loc.field.end));
+  if (loc.dtype === 'F32') {
+    const v = Array.from(tensorToFloat32(t));
+    if (a.name === 'value_float') a.f = v[0]!;
+    else a.floats = v;
+  } else {
+    const v = Array.from(new BigInt64Array(tensorBytes(t).slice().buffer), (x) => Number(x));
+    if (a.name === 'value_int') a.i = v[0]!;
+    else a.ints = v;
+  }
+  return onnx.AttributeProto.encode(a).finish();
+}
+
+function sameShape(a: NamedTensor | OnnxTensorLocation, b: NamedTensor): boolean {
+  return a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
 }
 
 /**
- * Writes `dest`: the model at `src` with the named initializers replaced (same dtype and shape).
- * Each initializer keeps its storage (raw_data, typed field, external). External data, changed or
- * not, goes to one new file `<dest name>.data` next to dest, so src's data files are never
- * overwritten; only the location/offset/length entries of external initializers change.
+ * Writes `dest`: the model at `src` with the named tensors replaced (same dtype and shape; a
+ * DequantizeLinear weight takes F32 values and is quantized back). Each tensor keeps its storage
+ * (raw_data, typed field, external). External data, changed or not, goes to one new file
+ * `<dest name>.data` next to dest, so src's data files are never overwritten.
  */
 export async function writeOnnxTensors(src: string, dest: string, replacements: readonly NamedTensor[]): Promise<void> {
   const scan = scanOnnx(await readWholeFile(src));
@@ -142,23 +117,39 @@ export async function writeOnnxTensors(src: string, dest: string, replacements: 
     checkTensor(t);
     byName.set(t.name, t);
   }
-  const names = new Set(scan.initializers.map((i) => i.name));
-  for (const n of byName.keys()) if (!names.has(n)) throw new FormatError('FORMAT_NOT_FOUND', `onnx: ${src} has no initializer named ${n}`);
+  const locByName = new Map(scan.tensors.map((t) => [t.name, t]));
+  const stored = await storedTensors(scan, srcDir);
+  for (const d of dequantizedOf(scan, stored)) {
+    const t = byName.get(d.name);
+    if (!t) continue;
+    if (byName.has(d.x.name)) throw new FormatError('FORMAT_SHAPE_MISMATCH', `onnx: both ${d.name} and the quantized ${d.x.name} behind it are replaced`);
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype) || t.shape.length !== d.shape.length || t.shape.some((x, k) => x !== d.shape[k])) {
+      throw new FormatError('FORMAT_SHAPE_MISMATCH', `onnx: ${d.name} is F32[${d.shape.join(', ')}], the replacement is ${t.dtype}[${t.shape.join(', ')}]`);
+    }
+    byName.delete(d.name);
+    byName.set(d.x.name, quantize(d, tensorToFloat32(t)));
+  }
+  for (const [n, t] of byName) {
+    const loc = locByName.get(n);
+    if (!loc) throw new FormatError('FORMAT_NOT_FOUND', `onnx: ${src} has no tensor named ${n}`);
+    if (!sameShape(loc, t)) throw new FormatError('FORMAT_SHAPE_MISMATCH', `onnx: tensor ${n} is ${loc.dtype}[${loc.shape.join(', ')}], the replacement is ${t.dtype}[${t.shape.join(', ')}]`);
+  }
 
   const sidecarName = `${basename(dest)}.data`;
   const sidecar: Uint8Array[] = [];
   let sidecarLen = 0;
-  const replaced = new Map<number, Uint8Array>();
-  for (const [i, init] of scan.initializers.entries()) {
-    const t = byName.get(init.name);
-    if (t && (t.dtype !== init.dtype || t.shape.length !== init.shape.length || t.shape.some((d, k) => d !== init.shape[k]))) {
-      throw new FormatError('FORMAT_SHAPE_MISMATCH', `onnx: initializer ${init.name} is ${init.dtype}[${init.shape.join(', ')}], the replacement is ${t.dtype}[${t.shape.join(', ')}]`);
+  const edits: { chain: readonly WireField[]; value: Uint8Array }[] = [];
+  for (const loc of scan.tensors) {
+    const t = byName.get(loc.name);
+    if (!t && loc.storage !== 'external') continue;
+    if (loc.site === 'constant-list') {
+      edits.push({ chain: loc.chain, value: encodeListAttribute(scan, loc, t!) });
+      continue;
     }
-    if (!t && init.storage !== 'external') continue;
-    const proto = onnx.TensorProto.decode(scan.bytes.subarray(init.field.valueStart, init.field.end));
-    const data = t ? tensorBytes(t) : await externalBytes(init, srcDir);
-    if (init.storage === 'raw') proto.rawData = data;
-    else if (init.storage === 'typed') setTypedData(proto, { name: init.name, dtype: init.dtype, shape: init.shape, data });
+    const proto: TensorProto = onnx.TensorProto.decode(scan.bytes.subarray(loc.field.valueStart, loc.field.end));
+    const data = t ? tensorBytes(t) : stored.get(loc)!.data as Uint8Array;
+    if (loc.storage === 'raw') proto.rawData = data;
+    else if (loc.storage === 'typed') setTypedData(proto, { name: loc.name, dtype: loc.dtype, shape: loc.shape, data });
     else {
       proto.externalData = [
         { key: 'location', value: sidecarName },
@@ -168,9 +159,9 @@ export async function writeOnnxTensors(src: string, dest: string, replacements: 
       sidecar.push(data);
       sidecarLen += data.byteLength;
     }
-    replaced.set(i, onnx.TensorProto.encode(proto).finish());
+    edits.push({ chain: loc.chain, value: onnx.TensorProto.encode(proto).finish() });
   }
-  const out = spliceInitializers(scan, replaced);
+  const out = edits.length > 0 ? spliceFields(scan.bytes, edits) : scan.bytes;
   if (sidecar.length > 0) await writeFile(resolve(dirname(resolve(dest)), sidecarName), concatBytes(sidecar));
   await writeFile(dest, out);
 }

@@ -154,6 +154,31 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata?: Re
   return out;
 }
 
+export interface SafetensorsLayout {
+  readonly entries: { name: string; dtype: NamedTensor['dtype']; shape: number[]; begin: number; end: number }[];
+  readonly metadata: Record<string, string>;
+  /** File offset of the data section (8 + header length). */
+  readonly dataStart: number;
+  readonly size: number;
+}
+
+/** Reads only the header of a safetensors file (bounded), checked against the file size: no tensor data is read. */
+export async function readSafetensorsLayout(path: string): Promise<SafetensorsLayout> {
+  const { fh, size } = await openRegularFile(path);
+  try {
+    const prefix = new Uint8Array(Math.min(8, size));
+    await fh.read(prefix, 0, prefix.byteLength, 0);
+    const n = readHeaderLength(prefix, size);
+    const header = new Uint8Array(n);
+    const { bytesRead } = await fh.read(header, 0, n, 8);
+    if (bytesRead !== n) fail('FORMAT_TRUNCATED', `header of ${n} bytes is cut short`);
+    const { entries, metadata } = parseHeader(header, size - 8 - n);
+    return { entries, metadata, dataStart: 8 + n, size };
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads a safetensors file: the header is bounded and checked against the file size before the data is read. */
 export async function readSafetensorsFile(path: string): Promise<Safetensors> {
   const { fh, size } = await openRegularFile(path);

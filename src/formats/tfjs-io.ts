@@ -62,7 +62,7 @@ export async function saveLayersModel(model: tfTypes.LayersModel, dir: string, s
 export async function readTfjsArtifacts(path: string): Promise<ModelArtifacts> {
   const m = await readTfjsModel(path);
   const weightSpecs = m.json.weightsManifest.flatMap((g) => g.weights) as tfTypes.io.WeightsManifestEntry[];
-  const weightData = Buffer.concat(m.tensors.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
+  const weightData = Buffer.concat(m.stored.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)));
   const j = m.json as Record<string, unknown>;
   const artifacts: ModelArtifacts = {
     modelTopology: j.modelTopology as ModelArtifacts['modelTopology'],

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { FormatError } from './errors.js';
 import { readWholeFile } from './read-file.js';
 import { resolveExistingInside, resolveInside } from './safe-path.js';
-import { checkTensor, expectedByteLength, tensorBytes, type DType, type NamedTensor } from './tensor.js';
+import { checkTensor, expectedByteLength, tensorBytes, tensorToFloat32, type DType, type NamedTensor } from './tensor.js';
 
 /** model.json is topology and a manifest; a real one is kilobytes to a few megabytes. */
 export const MAX_MODEL_JSON_BYTES = 64 * 1024 * 1024;
@@ -28,7 +28,10 @@ export interface TfjsModel {
   /** model.json exactly as read. */
   readonly jsonBytes: Uint8Array;
   readonly json: Record<string, unknown> & { weightsManifest: TfjsManifestGroup[] };
+  /** Weights as read: dequantized where uint8/uint16-quantized. */
   readonly tensors: NamedTensor[];
+  /** Weights as stored in the shards (quantized bytes), same order. */
+  readonly stored: NamedTensor[];
 }
 
 const fail = (code: ConstructorParameters<typeof FormatError>[0], msg: string): never => {
@@ -44,14 +47,55 @@ export async function modelJsonPath(path: string): Promise<string> {
   }
 }
 
-/** The stored dtype of a weight: float32/int32/bool, or float16 quantization; others are refused. */
-export function dtypeOfSpec(w: TfjsWeightSpec): DType {
-  if (w.quantization !== undefined) {
-    if (w.quantization?.dtype === 'float16') return 'F16';
-    return fail('FORMAT_UNSUPPORTED', `weight ${w.name} uses ${String(w.quantization?.dtype)} affine quantization, which we do not read`);
+/**
+ * How a weight is stored and how we read it. float32/int32/bool are read as stored; float16
+ * quantization is read as F16 (a float dtype, nothing lost); uint8/uint16 affine quantization
+ * (value = q * scale + min, tfjs-converter --quantize_uint8/uint16) is dequantized to F32 on read
+ * and quantized back with the same scale and min on write.
+ */
+export interface WeightStorage {
+  readonly read: DType;
+  readonly stored: DType;
+  readonly affine?: { readonly scale: number; readonly min: number; readonly max: number };
+}
+
+export function storageOfSpec(w: TfjsWeightSpec): WeightStorage {
+  const q = w.quantization;
+  if (q !== undefined) {
+    if (q === null || typeof q !== 'object') return fail('FORMAT_CORRUPT', `weight ${w.name} has a quantization that is not an object`);
+    if (q.dtype === 'float16') return { read: 'F16', stored: 'F16' };
+    if (q.dtype === 'uint8' || q.dtype === 'uint16') {
+      const { scale, min } = q;
+      if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min) || scale < 0) {
+        return fail('FORMAT_CORRUPT', `weight ${w.name} has ${q.dtype} quantization without a finite scale >= 0 and min`);
+      }
+      if (w.dtype !== 'float32') return fail('FORMAT_UNSUPPORTED', `weight ${w.name} is ${String(w.dtype).slice(0, 20)} with ${q.dtype} quantization; we read quantized float32 weights`);
+      return { read: 'F32', stored: q.dtype === 'uint8' ? 'U8' : 'U16', affine: { scale, min, max: q.dtype === 'uint8' ? 255 : 65535 } };
+    }
+    return fail('FORMAT_UNSUPPORTED', `weight ${w.name} uses ${String(q.dtype).slice(0, 20)} quantization, which we do not read`);
   }
   const d = ({ float32: 'F32', int32: 'I32', bool: 'BOOL' } as const)[w.dtype as 'float32'];
-  return d ?? fail('FORMAT_UNSUPPORTED', `weight ${w.name} has dtype ${String(w.dtype).slice(0, 20)}, which we do not read`);
+  return d ? { read: d, stored: d } : fail('FORMAT_UNSUPPORTED', `weight ${w.name} has dtype ${String(w.dtype).slice(0, 20)}, which we do not read`);
+}
+
+/** The dtype a weight is read as (see storageOfSpec). */
+export function dtypeOfSpec(w: TfjsWeightSpec): DType {
+  return storageOfSpec(w).read;
+}
+
+function dequantizeAffine(bytes: Uint8Array, s: WeightStorage): Uint8Array {
+  const q = s.stored === 'U8' ? bytes : new Uint16Array(bytes.slice().buffer);
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i]! * s.affine!.scale + s.affine!.min;
+  return new Uint8Array(out.buffer);
+}
+
+function quantizeAffine(t: NamedTensor, s: WeightStorage): Uint8Array {
+  const v = tensorToFloat32(t);
+  const { scale, min, max } = s.affine!;
+  const q = s.stored === 'U8' ? new Uint8Array(v.length) : new Uint16Array(v.length);
+  for (let i = 0; i < v.length; i++) q[i] = scale === 0 ? 0 : Math.min(max, Math.max(0, Math.round((v[i]! - min) / scale)));
+  return new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
 }
 
 function parseManifest(json: Record<string, unknown>): TfjsManifestGroup[] {
@@ -80,7 +124,9 @@ export async function readModelJson(path: string): Promise<{ jsonPath: string; j
   } catch (err) {
     fail('FORMAT_CORRUPT', `${jsonPath} is not JSON (${(err as Error).message.slice(0, 100)})`);
   }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('FORMAT_CORRUPT', `${jsonPath} is not a JSON object`);
+  // A bare array is a weights manifest on its own (tfjs weights_manifest.json; face-api ships these).
+  if (Array.isArray(json)) return { jsonPath, jsonBytes, json: { weightsManifest: parseManifest({ weightsManifest: json }) } };
+  if (json === null || typeof json !== 'object') fail('FORMAT_CORRUPT', `${jsonPath} is not a JSON object`);
   const obj = json as Record<string, unknown>;
   if (obj.modelTopology === undefined || obj.modelTopology === null || typeof obj.modelTopology !== 'object') {
     fail('FORMAT_CORRUPT', `${jsonPath} has no modelTopology (is it a TF.js model?)`);
@@ -93,8 +139,10 @@ export async function readTfjsModel(path: string): Promise<TfjsModel> {
   const { jsonPath, jsonBytes, json } = await readModelJson(path);
   const dir = dirname(resolve(jsonPath));
   const tensors: NamedTensor[] = [];
+  const stored: NamedTensor[] = [];
   for (const [gi, group] of json.weightsManifest.entries()) {
-    const sizes = group.weights.map((w) => expectedByteLength(dtypeOfSpec(w), w.shape, `tfjs: weight ${w.name}`));
+    const storage = group.weights.map(storageOfSpec);
+    const sizes = group.weights.map((w, i) => expectedByteLength(storage[i]!.stored, w.shape, `tfjs: weight ${w.name}`));
     const want = sizes.reduce((a, b) => a + b, 0);
     const files = await Promise.all(group.paths.map((p) => resolveExistingInside(dir, p, 'tfjs: weight shard')));
     let have = 0;
@@ -112,11 +160,14 @@ export async function readTfjsModel(path: string): Promise<TfjsModel> {
     }
     pos = 0;
     group.weights.forEach((w, i) => {
-      tensors.push({ name: w.name, dtype: dtypeOfSpec(w), shape: w.shape, data: data.subarray(pos, pos + sizes[i]!) });
+      const s = storage[i]!;
+      const raw = data.subarray(pos, pos + sizes[i]!);
+      stored.push({ name: w.name, dtype: s.stored, shape: w.shape, data: raw });
+      tensors.push({ name: w.name, dtype: s.read, shape: w.shape, data: s.affine ? dequantizeAffine(raw, s) : raw });
       pos += sizes[i]!;
     });
   }
-  return { jsonPath, jsonBytes, json, tensors };
+  return { jsonPath, jsonBytes, json, tensors, stored };
 }
 
 /**
@@ -143,9 +194,12 @@ export async function writeTfjsTensors(src: string, dest: string, replacements: 
   await mkdir(destDir, { recursive: true });
   let ti = 0;
   for (const group of model.json.weightsManifest) {
-    const parts = group.weights.map(() => {
-      const t = model.tensors[ti++]!;
-      return tensorBytes(byName.get(t.name) ?? t);
+    const parts = group.weights.map((w) => {
+      const i = ti++;
+      const t = byName.get(model.tensors[i]!.name);
+      if (!t) return tensorBytes(model.stored[i]!);
+      const s = storageOfSpec(w);
+      return s.affine ? quantizeAffine(t, s) : tensorBytes(t);
     });
     const data = Buffer.concat(parts);
     // Same shard boundaries as the source, so the manifest stays valid.

@@ -48,6 +48,15 @@ describe('digestModel', () => {
     expect(d.files.map((f) => [f.path, f.size])).toEqual([['a/x.json', 2], ['a/y.bin', 2], ['b.bin', 3]]);
   });
 
+  it('a model that is one file has the file\'s plain SHA-256 (what sha256sum and in-toto tools compute)', async () => {
+    const dir = tmp();
+    const bytes = gemmReluModel();
+    writeFileSync(join(dir, 'm.onnx'), bytes);
+    const d = await digestModel(join(dir, 'm.onnx'));
+    expect(d.sha256).toBe(sha(bytes));
+    expect(execFileSync('sha256sum', [join(dir, 'm.onnx')], { encoding: 'utf8' }).split(' ')[0]).toBe(d.sha256);
+  });
+
   it('a renamed, swapped, dropped or added file changes the digest', async () => {
     const base = { 'w1.bin': 'one', 'w2.bin': 'two', 'model.json': '{}' };
     const d0 = (await digestModel(folder(base))).sha256;

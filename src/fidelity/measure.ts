@@ -1,0 +1,102 @@
+// Fidelity of a marked model against its original on the same calibration inputs, per output:
+// top-1 agreement (argmax over the last axis, for outputs with more than one class), and the
+// largest and mean absolute change of any output value. Limits the user sets are checked here.
+import type { ModelFormat } from '../formats/index.js';
+import { calibrationBatches, type CalibrationOptions } from './calibration.js';
+import { FidelityError } from './errors.js';
+import { openRunner, type Output } from './runner.js';
+
+export interface OutputFidelity {
+  readonly name: string;
+  /** Fraction of rows whose argmax is unchanged; absent for single-value outputs. */
+  readonly top1Agreement?: number;
+  readonly maxAbsChange: number;
+  readonly meanAbsChange: number;
+}
+
+export interface FidelityReport {
+  readonly inputs: number;
+  readonly source: 'dataset' | 'synthetic';
+  readonly outputs: OutputFidelity[];
+  /** The worst over outputs. */
+  readonly top1Agreement?: number;
+  readonly maxAbsChange: number;
+}
+
+export interface FidelityLimits {
+  /** Smallest acceptable top-1 agreement (e.g. 0.999). */
+  readonly minTop1Agreement?: number;
+  /** Largest acceptable absolute change of any output value. */
+  readonly maxAbsChange?: number;
+}
+
+interface Acc { agree: number; rows: number; max: number; sum: number; n: number }
+
+function accumulate(acc: Acc, a: Output, b: Output): void {
+  const k = a.dims.length >= 2 ? a.dims[a.dims.length - 1]! : 1;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = Math.abs(a.data[i]! - b.data[i]!);
+    acc.max = Math.max(acc.max, Number.isNaN(d) ? Infinity : d);
+    acc.sum += d;
+  }
+  acc.n += a.data.length;
+  if (k < 2) return;
+  for (let r = 0; r < a.data.length / k; r++) {
+    let ia = 0;
+    let ib = 0;
+    for (let j = 1; j < k; j++) {
+      if (a.data[r * k + j]! > a.data[r * k + ia]!) ia = j;
+      if (b.data[r * k + j]! > b.data[r * k + ib]!) ib = j;
+    }
+    acc.rows++;
+    if (ia === ib) acc.agree++;
+  }
+}
+
+/** Runs both models on the same calibration inputs and compares every output. */
+export async function measureFidelity(original: string, marked: string, format: ModelFormat, o: CalibrationOptions): Promise<FidelityReport> {
+  const a = await openRunner(original, format);
+  const b = await openRunner(marked, format);
+  try {
+    const { source, batches } = calibrationBatches(a.inputs, o);
+    const accs = new Map<string, Acc>();
+    let inputs = 0;
+    for (const feeds of batches) {
+      const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
+      ya.forEach((out, i) => {
+        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0 };
+        accumulate(acc, out, yb[i]!);
+        accs.set(out.name, acc);
+      });
+      inputs += Object.values(feeds)[0]?.dims[0] ?? 1;
+    }
+    const outputs = [...accs].map(([name, x]) => ({
+      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0,
+    }));
+    const tops = outputs.flatMap((x) => (x.top1Agreement === undefined ? [] : [x.top1Agreement]));
+    return {
+      inputs, source, outputs,
+      ...(tops.length ? { top1Agreement: Math.min(...tops) } : {}),
+      maxAbsChange: Math.max(0, ...outputs.map((x) => x.maxAbsChange)),
+    };
+  } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
+/** Throws FIDELITY_LIMIT_EXCEEDED naming every figure past its limit. */
+export function checkFidelityLimits(r: FidelityReport, limits: FidelityLimits): void {
+  const over: string[] = [];
+  for (const out of r.outputs) {
+    if (limits.minTop1Agreement !== undefined && out.top1Agreement !== undefined && out.top1Agreement < limits.minTop1Agreement) {
+      over.push(`${out.name}: top-1 agreement ${(out.top1Agreement * 100).toFixed(2)}% < ${(limits.minTop1Agreement * 100).toFixed(2)}%`);
+    }
+    if (limits.maxAbsChange !== undefined && out.maxAbsChange > limits.maxAbsChange) {
+      over.push(`${out.name}: max |change| ${out.maxAbsChange.toPrecision(3)} > ${limits.maxAbsChange}`);
+    }
+  }
+  if (over.length) {
+    throw new FidelityError('FIDELITY_LIMIT_EXCEEDED', `the mark changes the model's answers beyond your limits on ${r.inputs} ${r.source} inputs (${over.join('; ')}); nothing was written. Raise the limits, pick another --tensor, or use fewer --bits`);
+  }
+}

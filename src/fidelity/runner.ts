@@ -1,0 +1,168 @@
+// Runs a model file on feeds, whatever its format: ONNX with onnxruntime-node, TF.js Layers and
+// Graph models with TF.js. Also reads the activations that enter the layer holding a weight, for
+// the input-covariance metric of the training-free mark. safetensors has no graph: not runnable.
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { decodeOnnxModel, loadLayersModel, readModelJson, readTfjsArtifacts, scanOnnx, type ModelFormat } from '../formats/index.js';
+import { readWholeFile } from '../formats/read-file.js';
+import { onnx } from '../formats/onnx-tensor.js';
+import { FidelityError } from './errors.js';
+
+export interface InputSpec {
+  readonly name: string;
+  /** null for a dynamic dimension. */
+  readonly dims: readonly (number | null)[];
+  readonly dtype: 'float32' | 'int64' | 'int32' | 'bool' | 'other';
+}
+export interface Feed {
+  readonly data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+  readonly dims: readonly number[];
+  readonly dtype: InputSpec['dtype'];
+}
+export interface Output {
+  readonly name: string;
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+export interface Activation {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+  /** Axis of the channels (input features) of the layer: 1 for ONNX Conv (NCHW), else the last. */
+  readonly channelAxis: number;
+}
+
+export interface ModelRunner {
+  readonly inputs: readonly InputSpec[];
+  run(feeds: Record<string, Feed>): Promise<Output[]>;
+  /** Activations entering the layer that uses weight `name`, or undefined when we cannot reach them. */
+  layerInput(name: string, feeds: Record<string, Feed>): Promise<Activation | undefined>;
+  close(): Promise<void>;
+}
+
+type Long = number | { low: number; high: number };
+const num = (v: Long | null | undefined) => (v == null ? 0 : typeof v === 'number' ? v : v.high * 2 ** 32 + (v.low >>> 0));
+const ONNX_DTYPES: Record<number, InputSpec['dtype']> = { 1: 'float32', 7: 'int64', 6: 'int32', 9: 'bool' };
+
+async function openOnnx(path: string): Promise<ModelRunner> {
+  const bytes = await readWholeFile(path);
+  const m = decodeOnnxModel(bytes);
+  const inits = new Set((m.graph?.initializer ?? []).map((t) => t.name));
+  const inputs = (m.graph?.input ?? []).filter((i) => !inits.has(i.name ?? '')).map((i) => ({
+    name: i.name ?? '',
+    dims: (i.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue as Long) > 0 ? num(d.dimValue as Long) : null)),
+    dtype: ONNX_DTYPES[i.type?.tensorType?.elemType ?? 0] ?? 'other',
+  }));
+  const session = await ort.InferenceSession.create(bytes).catch((err: Error) => {
+    throw new FidelityError('FIDELITY_UNSUPPORTED', `onnxruntime cannot load ${path}: ${err.message.split('\n')[0]}`, { cause: err });
+  });
+  const toOrt = (feeds: Record<string, Feed>) => Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.dtype as 'float32', f.data as Float32Array, [...f.dims])]));
+  const scan = scanOnnx(bytes);
+  return {
+    inputs,
+    async run(feeds) {
+      const out = await session.run(toOrt(feeds));
+      return session.outputNames.map((n) => ({ name: n, data: Float32Array.from(out[n]!.data as Float32Array), dims: [...out[n]!.dims] }));
+    },
+    async layerInput(weight, feeds) {
+      const node = scan.nodes.find((n) => n.graphPath === '' && ['Conv', 'MatMul', 'Gemm'].includes(n.opType) && n.inputs[1] === weight);
+      const deq = node ? undefined : scan.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === weight);
+      const user = node ?? (deq && scan.nodes.find((n) => n.graphPath === '' && ['Conv', 'MatMul', 'Gemm'].includes(n.opType) && n.inputs[1] === deq.outputs[0]));
+      if (!user?.inputs[0]) return undefined; // in a subgraph, or not a plain layer: no calibration metric
+      const copy = onnx.ModelProto.decode(bytes);
+      copy.graph!.output!.push(onnx.ValueInfoProto.create({ name: user.inputs[0] }));
+      const s = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish()).catch(() => undefined);
+      if (!s) return undefined;
+      try {
+        const out = await s.run(toOrt(feeds));
+        const t = out[user.inputs[0]]!;
+        return { data: Float32Array.from(t.data as Float32Array), dims: [...t.dims], channelAxis: user.opType === 'Conv' ? 1 : t.dims.length - 1 };
+      } finally {
+        await s.release();
+      }
+    },
+    close: () => session.release(),
+  };
+}
+
+const TF_DTYPES: Record<string, InputSpec['dtype']> = { float32: 'float32', int32: 'int32', bool: 'bool' };
+const toTf = (f: Feed) => tf.tensor(f.data as Float32Array, [...f.dims], f.dtype === 'int64' ? 'int32' : (f.dtype as 'float32'));
+
+async function openTfjsLayers(path: string): Promise<ModelRunner> {
+  await tf.ready();
+  const model = await loadLayersModel(path);
+  const inputs = model.inputs.map((t) => ({ name: t.name, dims: t.shape.map((d) => (d === null || d < 0 ? null : d)), dtype: TF_DTYPES[t.dtype] ?? 'other' }));
+  const feedList = (feeds: Record<string, Feed>) => model.inputs.map((t) => toTf(feeds[t.name]!));
+  const collect = async (ys: tf.Tensor | tf.Tensor[], names: string[]) => {
+    const list = Array.isArray(ys) ? ys : [ys];
+    const out = await Promise.all(list.map(async (y, i) => ({ name: names[i] ?? `output_${i}`, data: Float32Array.from(await y.data() as Float32Array), dims: y.shape })));
+    tf.dispose(list);
+    return out;
+  };
+  return {
+    inputs,
+    async run(feeds) {
+      const xs = feedList(feeds);
+      const out = await collect(model.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor, model.outputNames);
+      tf.dispose(xs);
+      return out;
+    },
+    async layerInput(weight, feeds) {
+      const layer = model.layers.find((l) => l.weights.some((w) => w.originalName === weight || w.name === weight));
+      if (!layer) return undefined;
+      const sub = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
+      const xs = feedList(feeds);
+      const [a] = await collect(sub.predict(xs.length === 1 ? xs[0]! : xs) as tf.Tensor, ['x']);
+      tf.dispose(xs);
+      return { data: a!.data, dims: a!.dims, channelAxis: a!.dims.length - 1 };
+    },
+    async close() {
+      model.dispose();
+    },
+  };
+}
+
+async function openTfjsGraph(path: string): Promise<ModelRunner> {
+  await tf.ready();
+  const model = await tf.loadGraphModel(tf.io.fromMemory(await readTfjsArtifacts(path)));
+  const { json } = await readModelJson(path);
+  const nodes = ((json.modelTopology as { node?: { name: string; op: string; input?: string[] }[] }).node ?? []);
+  const inputs = model.inputs.map((t) => ({ name: t.name, dims: (t.shape ?? []).map((d) => (d < 0 ? null : d)), dtype: TF_DTYPES[t.dtype] ?? 'other' }));
+  const feedMap = (feeds: Record<string, Feed>) => Object.fromEntries(model.inputs.map((t) => [t.name, toTf(feeds[t.name]!)]));
+  const exec = async (feeds: Record<string, Feed>, outputs: string[]) => {
+    const xs = feedMap(feeds);
+    let ys: tf.Tensor | tf.Tensor[];
+    try {
+      ys = model.execute(xs, outputs);
+    } catch {
+      ys = (await model.executeAsync(xs, outputs)) as tf.Tensor | tf.Tensor[]; // control flow needs the async executor
+    }
+    const list = Array.isArray(ys) ? ys : [ys];
+    const out = await Promise.all(list.map(async (y, i) => ({ name: outputs[i]!, data: Float32Array.from(await y.data() as Float32Array), dims: y.shape })));
+    tf.dispose([...list, ...Object.values(xs)]);
+    return out;
+  };
+  return {
+    inputs,
+    run: (feeds) => exec(feeds, model.outputs.map((o) => o.name)),
+    async layerInput(weight, feeds) {
+      const user = nodes.find((n) => /Conv2D|MatMul/.test(n.op) && !/Depthwise/.test(n.op) && (n.input ?? [])[1]?.split(':')[0] === weight);
+      const src = user?.input?.[0]?.split(':')[0];
+      if (!src) return undefined;
+      const [a] = await exec(feeds, [src]);
+      return { data: a!.data, dims: a!.dims, channelAxis: a!.dims.length - 1 };
+    },
+    async close() {
+      model.dispose();
+    },
+  };
+}
+
+/** A runner for the model file, or FIDELITY_UNSUPPORTED for formats without a graph. */
+export async function openRunner(path: string, format: ModelFormat): Promise<ModelRunner> {
+  switch (format) {
+    case 'onnx': return openOnnx(path);
+    case 'tfjs-layers': return openTfjsLayers(path);
+    case 'tfjs-graph': return openTfjsGraph(path);
+    default: throw new FidelityError('FIDELITY_UNSUPPORTED', `a ${format} file holds weights without a graph to run, so its answers cannot be measured`);
+  }
+}
