@@ -6,19 +6,13 @@
  *
  * is a stride-1 convolution of x' = transpose(x) [Cin, H, W, B] (batch as channels), padded by the
  * forward padding, with the filter dy' = transpose(dy) [OH, OW, B, Cout] dilated by the forward
- * stride; its output [Cin, KH, KW, Cout] transposed back is dW. Every other kernel the fixture CNN
- * needs to train (Conv2DBackpropInput, MaxPoolGrad, ...) ships with the backend.
+ * stride; its output [Cin, KH, KW, Cout] transposed back is dW. Registered by wasm-kernels.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { TrainError } from './errors.js';
+import { asTensor } from './kernel-util.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
-
-/** Registers the missing training kernels for the 'wasm' backend; safe to call more than once. */
-export function registerWasmTrainingKernels(): void {
-  if (tf.getKernel(KERNEL, 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: conv2dBackpropFilter });
-}
 
 interface BackpropFilterAttrs {
   strides: [number, number] | number;
@@ -28,17 +22,7 @@ interface BackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
-/**
- * Ops pass Tensors to kernels; a bare TensorInfo gets its own reference, because a wrapper Tensor's
- * dispose releases one backend reference on the shared data.
- */
-function asTensor(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Tensor {
-  if (info instanceof tf.Tensor) return tf.clone(info);
-  backend.incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info, backend);
-}
-
-function conv2dBackpropFilter(args: {
+export function conv2dBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
   attrs?: tf.NamedAttrMap;
