@@ -78,3 +78,22 @@ export function padOrCrop(t: tf.Tensor4D, rows: [number, number], cols: [number,
   ];
   return { t: out, pad };
 }
+
+/**
+ * Copies a float32 tensor's values into `dst` at `offset` without allocating: on wasm straight from
+ * the heap (dataSync would allocate a fresh array, and first-touch page faults of large fresh arrays
+ * cost milliseconds on sandboxed machines), elsewhere through dataSync.
+ */
+export function copyValuesInto(t: tf.TensorInfo, dst: Float32Array, offset: number): void {
+  const backend = tf.backend();
+  const src = tf.getBackend() === 'wasm' ? heapF32(backend as BackendWasm, t) : (tf.engine().readSync(t.dataId) as Float32Array);
+  dst.set(src, offset);
+}
+
+/**
+ * A tensor of shared (or reused) memory: wasm copies it into its heap; the cpu backend would keep a
+ * view of memory that the next step overwrites, so it gets a copy.
+ */
+export function tensorOfShared<R extends tf.Rank>(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor<R> {
+  return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), shape as never, dtype) as tf.Tensor<R>;
+}
