@@ -32,8 +32,6 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
-  const best = new Float32Array(C);
-  const at = new Int32Array(C);
   for (let b = 0; b < batchSize; b++) {
     const xBase = b * H * W * C;
     for (let oy = 0; oy < OH; oy++) {
@@ -42,24 +40,43 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
       for (let ox = 0; ox < OW; ox++) {
         const c0 = Math.max(0, ox * sw - left);
         const c1 = Math.min(W, ox * sw - left + fw);
-        best.fill(-Infinity);
-        at.fill(-1);
-        for (let r = r0; r < r1; r++) {
-          for (let col = c0; col < c1; col++) {
-            const p = xBase + (r * W + col) * C;
-            for (let ch = 0; ch < C; ch++) {
-              const v = x[p + ch]!;
-              if (v > best[ch]!) {
-                best[ch] = v;
-                at[ch] = p + ch;
+        const q = ((b * OH + oy) * OW + ox) * C;
+        const first = xBase + (r0 * W + c0) * C;
+        // The common 2x2 window fully inside the input, unrolled; -Infinity start and strict > keep
+        // the cpu backend's answer for NaN and -Infinity windows.
+        if (r1 - r0 === 2 && c1 - c0 === 2) {
+          const right = C;
+          const down = W * C;
+          for (let ch = 0; ch < C; ch++) {
+            const p0 = first + ch;
+            let best = -Infinity;
+            let at = -1;
+            let v = x[p0]!;
+            if (v > best) { best = v; at = p0; }
+            v = x[p0 + right]!;
+            if (v > best) { best = v; at = p0 + right; }
+            v = x[p0 + down]!;
+            if (v > best) { best = v; at = p0 + down; }
+            v = x[p0 + down + right]!;
+            if (v > best) at = p0 + down + right;
+            if (at >= 0) dx[at] = dx[at]! + dy[q + ch]!;
+          }
+          continue;
+        }
+        for (let ch = 0; ch < C; ch++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let r = r0; r < r1; r++) {
+            for (let col = c0; col < c1; col++) {
+              const p = xBase + (r * W + col) * C + ch;
+              const v = x[p]!;
+              if (v > best) {
+                best = v;
+                at = p;
               }
             }
           }
-        }
-        const q = ((b * OH + oy) * OW + ox) * C;
-        for (let ch = 0; ch < C; ch++) {
-          const p = at[ch]!;
-          if (p >= 0) dx[p] = dx[p]! + dy[q + ch]!;
+          if (at >= 0) dx[at] = dx[at]! + dy[q + ch]!;
         }
       }
     }

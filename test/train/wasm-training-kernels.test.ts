@@ -178,6 +178,22 @@ describe('wasm training kernels', () => {
     });
   });
 
+  describe('BatchMatMul with transposed operands', () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[64, 1568], [1568, 64], false, false], // fixture dense1 forward
+      [[64, 1568], [64, 64], true, false], // dense1 kernel gradient
+      [[64, 64], [1568, 64], false, true], // dense1 input gradient
+      [[3, 5, 4], [3, 6, 5], true, true], // batched, both transposed
+      [[2, 4, 7], [2, 4, 3], true, false], // batched, A transposed
+    ];
+    for (const [a, b, ta, tb] of cases) {
+      it(`a=[${a}] b=[${b}] transposeA=${ta} transposeB=${tb}`, async () => {
+        const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb);
+        expect(await maxDiffVsCpu(mm, () => [rand(a, 1), rand(b, 2)], 9)).toBeLessThan(TOL);
+      });
+    }
+  });
+
   it('leak no tensors', async () => {
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;
@@ -185,6 +201,7 @@ describe('wasm training kernels', () => {
     await depthwise([2, 8, 8, 2], [3, 3], 2, [2, 2], 'same', 1);
     await pool('max', [2, 8, 8, 2], [2, 2], [2, 2], 'same', 1);
     await pool('avg', [2, 8, 8, 2], [2, 2], [2, 2], 'same', 1);
+    await maxDiffVsCpu((x, y) => tf.matMul(x, y, true, true), () => [rand([3, 4], 1), rand([5, 3], 2)], 1);
     await tf.setBackend('wasm');
     expect(tf.memory().numTensors).toBe(before);
   });
