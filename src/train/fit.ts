@@ -2,11 +2,20 @@
  * A small custom training loop (not model.fit) so that watermark embedding can plug in what
  * Keras-style fit cannot: an extra loss term computed from the model's weights (a weight-watermark
  * regulariser) and extra samples appended to every batch (a trigger set).
+ *
+ * On the wasm and cpu backends it trains data-parallel: `workers` threads (default: the number of
+ * cores) each compute the gradient of a slice of every batch on their own backend, and this thread
+ * averages them through shared memory and applies the optimizer (fit-parallel.ts). The result is
+ * single-thread training with the same batches up to the order of float sums, and the same seed and
+ * worker count give the same weights.
  */
+import { availableParallelism } from 'node:os';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as tf from '@tensorflow/tfjs';
 import { createPrng } from '../core/prng.js';
 import { TrainError } from './errors.js';
+import { startParallel } from './fit-parallel.js';
+import { localRunner, type StepContext, type StepRunner } from './fit-step.js';
 
 /** Images in NHWC order with integer class labels, as the dataset readers return them. */
 export interface LabelledImages {
@@ -16,12 +25,7 @@ export interface LabelledImages {
   readonly shape: readonly [number, number, number, number];
 }
 
-export interface StepContext {
-  readonly epoch: number;
-  /** Step index over the whole run, from 0. */
-  readonly step: number;
-  readonly model: tf.LayersModel;
-}
+export type { StepContext } from './fit-step.js';
 
 export interface FitProgress {
   readonly epoch: number;
@@ -54,6 +58,11 @@ export interface FitOptions {
   readonly extraLoss?: (ctx: StepContext) => tf.Scalar;
   readonly onProgress?: (progress: FitProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Threads that compute gradients. Default: the number of cores on the wasm and cpu backends, 1 on
+   * the others (native TensorFlow and WebGPU parallelise inside one op). 1 trains on this thread.
+   */
+  readonly workers?: number;
 }
 
 export interface FitResult {
@@ -63,93 +72,104 @@ export interface FitResult {
   readonly samplesPerSecond: number;
   /** Mean batch loss of each epoch. */
   readonly epochLoss: readonly number[];
+  /** Threads that computed gradients (1: this thread alone). */
+  readonly workers: number;
+  /** Why training ran on this thread although more workers were asked for, if it did. */
+  readonly parallelFallback?: string;
 }
 
 export async function fitModel(options: FitOptions): Promise<FitResult> {
-  const { model, optimizer, data, numClasses, epochs, batchSize } = options;
+  const { data, epochs, batchSize } = options;
   checkOptions(options);
   const [, h, w, c] = data.shape;
   const sampleSize = h * w * c;
   const batches = Math.ceil(data.count / batchSize);
   const maxSteps = options.maxSteps ?? epochs * batches;
-  const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+  options.signal?.throwIfAborted();
+  const started = performance.now();
+  const { runner, fallback } = await openRunner(options, [h, w, c]);
   const order = new Uint32Array(data.count);
   const prng = createPrng(sha256(new TextEncoder().encode(`hallmark/fit-shuffle/v1/${options.seed}`)));
   const epochLoss: number[] = [];
-  const started = performance.now();
   let step = 0;
   let samples = 0;
 
-  for (let epoch = 1; epoch <= epochs && step < maxSteps; epoch++) {
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = prng.nextInt(i + 1);
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const epochStart = performance.now();
-    let epochSamples = 0;
-    let lossSum = 0;
-    let batch = 0;
-    while (batch < batches && step < maxSteps) {
-      options.signal?.throwIfAborted();
-      const from = batch * batchSize;
-      const size = Math.min(batchSize, data.count - from);
-      const xs = new Float32Array(size * sampleSize);
-      const ys = new Int32Array(size);
-      for (let k = 0; k < size; k++) {
-        const src = order[from + k]!;
-        xs.set(data.images.subarray(src * sampleSize, (src + 1) * sampleSize), k * sampleSize);
-        ys[k] = data.labels[src]!;
+  try {
+    for (let epoch = 1; epoch <= epochs && step < maxSteps; epoch++) {
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = prng.nextInt(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
       }
-      const ctx: StepContext = { epoch, step, model };
-      let extraValue: number | undefined;
-      const loss = tf.tidy(() => {
-        let x: tf.Tensor = tf.tensor4d(xs, [size, h, w, c]);
-        let y: tf.Tensor = tf.oneHot(tf.tensor1d(ys, 'int32'), numClasses);
-        const extra = options.extraBatch?.(ctx);
-        if (extra) {
-          x = tf.concat([x, extra.x]);
-          y = tf.concat([y, tf.cast(extra.y, 'float32')]);
+      const epochStart = performance.now();
+      let epochSamples = 0;
+      let lossSum = 0;
+      let batch = 0;
+      while (batch < batches && step < maxSteps) {
+        options.signal?.throwIfAborted();
+        const from = batch * batchSize;
+        const size = Math.min(batchSize, data.count - from);
+        for (let k = 0; k < size; k++) {
+          const src = order[from + k]!;
+          runner.images.set(data.images.subarray(src * sampleSize, (src + 1) * sampleSize), k * sampleSize);
+          runner.labels[k] = data.labels[src]!;
         }
-        const cost = optimizer.minimize(
-          () => {
-            const predictions = model.apply(x, { training: true }) as tf.Tensor;
-            const dataLoss = tf.mean(tf.metrics.categoricalCrossentropy(y, predictions)) as tf.Scalar;
-            if (!options.extraLoss) return dataLoss;
-            const term = options.extraLoss(ctx);
-            extraValue = term.dataSync()[0];
-            return tf.add(dataLoss, term) as tf.Scalar;
-          },
-          true,
-          vars,
-        );
-        return cost!.dataSync()[0]!;
-      });
-      if (!Number.isFinite(loss)) {
-        throw new TrainError('TRAIN_BAD_DATA', `training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch + 1}`);
+        const ctx: StepContext = { epoch, step, model: options.model };
+        const { loss, extraLoss } = await runner.step(size, ctx);
+        if (!Number.isFinite(loss)) {
+          throw new TrainError('TRAIN_BAD_DATA', `training diverged: loss is ${loss} at epoch ${epoch}, batch ${batch + 1}`);
+        }
+        batch++;
+        step++;
+        epochSamples += size;
+        samples += size;
+        lossSum += loss;
+        const seconds = (performance.now() - epochStart) / 1000;
+        options.onProgress?.({
+          epoch,
+          epochs,
+          batch,
+          batches,
+          loss,
+          ...(extraLoss === undefined ? {} : { extraLoss }),
+          samplesPerSecond: seconds > 0 ? epochSamples / seconds : 0,
+        });
       }
-      batch++;
-      step++;
-      epochSamples += size;
-      samples += size;
-      lossSum += loss;
-      const seconds = (performance.now() - epochStart) / 1000;
-      options.onProgress?.({
-        epoch,
-        epochs,
-        batch,
-        batches,
-        loss,
-        ...(extraValue === undefined ? {} : { extraLoss: extraValue }),
-        samplesPerSecond: seconds > 0 ? epochSamples / seconds : 0,
-      });
+      epochLoss.push(lossSum / batch);
+      // Let timers, signals and progress output through between epochs.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    epochLoss.push(lossSum / batch);
-    // Let timers, signals and progress output through between epochs.
-    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    await runner.close();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { steps: step, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, epochLoss };
+  return {
+    steps: step, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, epochLoss,
+    workers: runner.workers, ...(fallback === undefined ? {} : { parallelFallback: fallback }),
+  };
+}
+
+/** The data-parallel runner when more than one worker is asked for and can start, else this thread's. */
+async function openRunner(o: FitOptions, imageShape: [number, number, number]): Promise<{ runner: StepRunner; fallback?: string }> {
+  const backend = tf.getBackend();
+  const parallelBackend = backend === 'wasm' || backend === 'cpu';
+  const requested = o.workers ?? (parallelBackend ? availableParallelism() : 1);
+  const workers = Math.min(requested, o.batchSize);
+  const hooks = { ...(o.extraBatch ? { extraBatch: o.extraBatch } : {}), ...(o.extraLoss ? { extraLoss: o.extraLoss } : {}) };
+  const setup = { model: o.model, optimizer: o.optimizer, batchSize: o.batchSize, imageShape, numClasses: o.numClasses, hooks };
+  if (workers <= 1) return { runner: localRunner(setup) };
+  let fallback: string;
+  if (!parallelBackend) {
+    fallback = `the ${backend} backend trains on one thread here`;
+  } else {
+    const parallel = await startParallel({ ...setup, backend, workers });
+    if (typeof parallel !== 'string') return { runner: parallel };
+    fallback = parallel;
+  }
+  if (o.workers !== undefined) {
+    throw new TrainError('TRAIN_BACKEND_UNAVAILABLE', `cannot train on ${o.workers} workers: ${fallback}`);
+  }
+  return { runner: localRunner(setup), fallback };
 }
 
 function checkOptions(o: FitOptions): void {
@@ -160,6 +180,7 @@ function checkOptions(o: FitOptions): void {
   positive('batchSize', o.batchSize);
   positive('numClasses', o.numClasses);
   if (o.maxSteps !== undefined) positive('maxSteps', o.maxSteps);
+  if (o.workers !== undefined) positive('workers', o.workers);
   const [n, h, w, c] = o.data.shape;
   if (n !== o.data.count || o.data.images.length !== n * h * w * c || o.data.labels.length !== n || n < 1) {
     throw new RangeError(`fitModel: data holds ${o.data.images.length} values and ${o.data.labels.length} labels, not shape [${o.data.shape}]`);

@@ -3,4 +3,5 @@ export { TrainError, type TrainErrorCode } from './errors.js';
 export { evaluateAccuracy, predictClasses } from './evaluate.js';
 export { fitModel, type FitOptions, type FitProgress, type FitResult, type LabelledImages, type StepContext } from './fit.js';
 export { buildMnistCnn } from './mnist-cnn.js';
-export { registerWasmTrainingKernels } from './wasm-conv-backprop-filter.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels.js';
+export { closeTrainingWorkers } from './worker-pool.js';

@@ -1,24 +1,26 @@
 /**
  * The Conv2DBackpropFilter kernel that @tensorflow/tfjs-backend-wasm 4.x does not ship, so that
- * convolutions can be trained on wasm. It reuses wasm's own (XNNPACK, SIMD) forward Conv2D:
+ * convolutions can be trained on wasm:
  *
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s + kh - padTop, ow*s + kw - padLeft, ci] * dy[b,oh,ow,co]
  *
- * is a stride-1 convolution of x' = transpose(x) [Cin, H, W, B] (batch as channels), padded by the
- * forward padding, with the filter dy' = transpose(dy) [OH, OW, B, Cout] dilated by the forward
- * stride; its output [Cin, KH, KW, Cout] transposed back is dW. Every other kernel the fixture CNN
- * needs to train (Conv2DBackpropInput, MaxPoolGrad, ...) ships with the backend.
+ * Two ways, both on wasm's XNNPACK, whichever measured faster for the layer:
+ * - few input channels (the first layer): one matrix product colsT [KH*KW*Cin, N] x dy [N, Cout],
+ *   N = B*OH*OW, where row (kh, kw, ci) of colsT holds the input value each output position saw
+ *   through that tap (im2col, transposed, written straight into the wasm heap; no transposed
+ *   operand, which is wasm's slow matmul path);
+ * - otherwise a stride-1 convolution of x' = transpose(x) [Cin, H, W, B] (batch as channels),
+ *   padded by the forward padding, with the filter dy' = transpose(dy) [OH, OW, B, Cout] dilated by
+ *   the forward stride; its output [Cin, KH, KW, Cout] transposed back is dW.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { TrainError } from './errors.js';
+import { asTensor, heapF32 } from './kernel-util.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
-
-/** Registers the missing training kernels for the 'wasm' backend; safe to call more than once. */
-export function registerWasmTrainingKernels(): void {
-  if (tf.getKernel(KERNEL, 'wasm') !== undefined) return;
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: conv2dBackpropFilter });
-}
+/** Above this many input channels the convolution form was faster (fixture conv2: 16 channels). */
+export const IM2COL_MAX_CHANNELS = 4;
 
 interface BackpropFilterAttrs {
   strides: [number, number] | number;
@@ -28,17 +30,7 @@ interface BackpropFilterAttrs {
   filterShape: [number, number, number, number];
 }
 
-/**
- * Ops pass Tensors to kernels; a bare TensorInfo gets its own reference, because a wrapper Tensor's
- * dispose releases one backend reference on the shared data.
- */
-function asTensor(info: tf.TensorInfo, backend: tf.KernelBackend): tf.Tensor {
-  if (info instanceof tf.Tensor) return tf.clone(info);
-  backend.incRef(info.dataId);
-  return tf.engine().makeTensorFromTensorInfo(info, backend);
-}
-
-function conv2dBackpropFilter(args: {
+export function conv2dBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
   attrs?: tf.NamedAttrMap;
@@ -65,12 +57,28 @@ function conv2dBackpropFilter(args: {
       `${KERNEL}: dy shape [${dyInfo.shape.join(',')}] does not match the forward output [${info.outShape.join(',')}]`,
     );
   }
-  const x = asTensor(xInfo, args.backend as tf.KernelBackend) as tf.Tensor4D;
-  const dy = asTensor(dyInfo, args.backend as tf.KernelBackend) as tf.Tensor4D;
+  const backend = args.backend as BackendWasm;
+  const [kh, kw, cin] = filterShape;
+  if (cin > IM2COL_MAX_CHANNELS) return viaConvolution(xInfo, dyInfo, info, backend);
+  const n = batch * outH * outW;
+  const colsInfo = backend.makeOutput([kh * kw * cin, n], 'float32');
+  writeColumns(heapF32(backend, xInfo), heapF32(backend, colsInfo), info);
+  const cols = tf.engine().makeTensorFromTensorInfo(colsInfo, backend) as tf.Tensor2D;
+  const dy = asTensor(dyInfo, backend);
+  try {
+    return tf.tidy(() => tf.reshape(tf.matMul(cols, tf.reshape(dy, [n, outC])), filterShape));
+  } finally {
+    cols.dispose();
+    dy.dispose();
+  }
+}
+
+function viaConvolution(xInfo: tf.TensorInfo, dyInfo: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, backend: BackendWasm): tf.Tensor {
+  const x = asTensor(xInfo, backend) as tf.Tensor4D;
+  const dy = asTensor(dyInfo, backend) as tf.Tensor4D;
   try {
     return tf.tidy(() => {
-      const [kh, kw] = filterShape;
-      const { strideHeight: sh, strideWidth: sw } = info;
+      const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: outH, outWidth: outW } = info;
       const { top, left } = info.padInfo;
       let xt = tf.transpose(x, [3, 1, 2, 0]);
       // Rows needed: kh + (outH - 1) * sh after the top padding; pad with zeros or drop the rest.
@@ -90,5 +98,34 @@ function conv2dBackpropFilter(args: {
   } finally {
     x.dispose();
     dy.dispose();
+  }
+}
+
+/** colsT[(kh*KW + kw)*Cin + ci][(b*OH + oh)*OW + ow] = x[b, oh*sh + kh - top, ow*sw + kw - left, ci], 0 in the padding. */
+function writeColumns(x: Float32Array, cols: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const n = B * OH * OW;
+  // Reads run along x's contiguous channels; writes advance C sequential streams, one per row.
+  for (let i = 0; i < KH; i++) {
+    for (let j = 0; j < KW; j++) {
+      const rowBase = (i * KW + j) * C * n;
+      let at = 0;
+      for (let b = 0; b < B; b++) {
+        for (let oy = 0; oy < OH; oy++) {
+          const r = oy * sh + i - top;
+          for (let ox = 0; ox < OW; ox++, at++) {
+            const col = ox * sw + j - left;
+            if (r < 0 || r >= H || col < 0 || col >= W) {
+              for (let ci = 0, w = rowBase + at; ci < C; ci++, w += n) cols[w] = 0;
+              continue;
+            }
+            const src = ((b * H + r) * W + col) * C;
+            for (let ci = 0, w = rowBase + at; ci < C; ci++, w += n) cols[w] = x[src + ci]!;
+          }
+        }
+      }
+    }
   }
 }

@@ -16,7 +16,7 @@ import { JobSchema, submitRecordedJob } from './jobs.js';
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const int = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
 /** train/backend.ts's BACKEND_CHOICES, spelled out so the server does not load TensorFlow.js to validate a request. */
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 export const EmbedRequest = z.object({
   modelId: z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>').openapi({ description: 'a model registered by upload (PUT /v1/uploads/models/{fileName})' }),

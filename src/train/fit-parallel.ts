@@ -1,0 +1,235 @@
+/**
+ * The main thread's side of data-parallel fitting (layout in parallel-layout.ts). Each step: write
+ * the trainable weights to shared memory and start the workers; meanwhile compute the terms only
+ * this thread can (extra samples and the extra loss, from caller code and caller tensors); wait;
+ * sum the workers' gradient rows in worker order, divide by the step's sample count, add this
+ * thread's gradient, and apply the caller's optimizer to the caller's model. The model here is
+ * always the one true copy; workers only ever hold a replica of this step's weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Worker } from 'node:worker_threads';
+import type { BackendChoice } from './backend.js';
+import { TrainError } from './errors.js';
+import type { LoadMessage, WorkerReply } from './fit-worker.js';
+import { copyValuesInto, tensorOfShared } from './kernel-util.js';
+import { allocateShared, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
+import { discardTeam, returnTeam, takeTeam, type Team } from './worker-pool.js';
+
+type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+export interface ParallelSetup {
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  readonly backend: BackendChoice;
+  readonly workers: number;
+  readonly batchSize: number;
+  readonly imageShape: readonly [number, number, number];
+  readonly numClasses: number;
+  readonly hooks: StepHooks;
+}
+
+/** Starts `setup.workers` workers on a replica of the model; a string says why it could not. */
+export async function startParallel(setup: ParallelSetup): Promise<StepRunner | string> {
+  let topology: object;
+  try {
+    topology = setup.model.toJSON(undefined, false) as object;
+  } catch (e) {
+    return `the model cannot be serialised for workers (${e instanceof Error ? e.message : String(e)})`;
+  }
+  const team = takeTeam(setup.backend, setup.workers);
+  if (typeof team === 'string') return team;
+  const vars = setup.model.trainableWeights.map((v) => v.read() as tf.Variable);
+  const [h, w, c] = setup.imageShape;
+  const layout: SharedLayout = { workers: setup.workers, batchSize: setup.batchSize, sampleSize: h * w * c, weightSizes: vars.map((v) => v.size) };
+  const buffers = allocateShared(layout);
+  const runner = new ParallelRunner(setup, team, vars, layout, buffers);
+  const initialWeights = setup.model.getWeights().map((t) => ({ values: t.dataSync() as Float32Array, shape: t.shape }));
+  const loads = team.workers.map((worker, index) => {
+    const msg: LoadMessage = { type: 'load', backend: setup.backend, index, topology, initialWeights, numClasses: setup.numClasses, imageShape: setup.imageShape, layout, buffers };
+    worker.postMessage(msg);
+    return runner.reply(worker, 'ready');
+  });
+  try {
+    await Promise.all(loads);
+  } catch (e) {
+    await discardTeam(team);
+    return `a worker could not load the model (${e instanceof Error ? e.message : String(e)})`;
+  }
+  return runner;
+}
+
+class ParallelRunner implements StepRunner {
+  readonly images: Float32Array;
+  readonly labels: Int32Array;
+  readonly workers: number;
+  private readonly ctl: Int32Array;
+  private readonly weights: Float32Array;
+  private readonly gradients: Float32Array;
+  private readonly losses: Float64Array;
+  private readonly sum: Float32Array;
+  private gen = 0;
+  private failure: Error | undefined;
+  private readonly failed: Promise<never>;
+  private fail: (e: Error) => void = () => {};
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    private readonly setup: ParallelSetup,
+    private readonly team: Team,
+    private readonly vars: tf.Variable[],
+    private readonly layout: SharedLayout,
+    buffers: SharedBuffers,
+  ) {
+    this.workers = layout.workers;
+    this.images = new Float32Array(buffers.images);
+    this.labels = new Int32Array(buffers.labels);
+    this.ctl = new Int32Array(buffers.control);
+    this.weights = new Float32Array(buffers.weights);
+    this.gradients = new Float32Array(buffers.gradients);
+    this.losses = new Float64Array(buffers.losses);
+    this.sum = new Float32Array(totalWeights(layout));
+    this.failed = new Promise<never>((_, reject) => {
+      this.fail = (e) => {
+        this.failure ??= e;
+        reject(this.failure);
+      };
+    });
+    this.failed.catch(() => {});
+    for (const [i, worker] of team.workers.entries()) {
+      const onMessage = (m: WorkerReply) => {
+        if (m.type === 'error') this.fail(new TrainError('TRAIN_WORKER_FAILED', `training worker ${i} failed: ${m.message}`));
+      };
+      const onError = (e: Error) => this.fail(new TrainError('TRAIN_WORKER_FAILED', `training worker ${i} crashed: ${e.message}`, { cause: e }));
+      const onExit = (code: number) => this.fail(new TrainError('TRAIN_WORKER_FAILED', `training worker ${i} exited with code ${code}`));
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      this.cleanups.push(() => worker.off('message', onMessage).off('error', onError).off('exit', onExit));
+    }
+  }
+
+  /** Resolves on the worker's next reply of `type`, rejects on its failure. */
+  reply(worker: Worker, type: WorkerReply['type']): Promise<void> {
+    return Promise.race([
+      this.failed,
+      new Promise<void>((resolve) => {
+        const on = (m: WorkerReply) => {
+          if (m.type !== type) return;
+          worker.off('message', on);
+          resolve();
+        };
+        worker.on('message', on);
+      }),
+    ]);
+  }
+
+  async step(size: number, ctx: StepContext): Promise<StepOutcome> {
+    const { ctl, vars } = this;
+    let off = 0;
+    for (const v of vars) {
+      copyValuesInto(v, this.weights, off);
+      off += v.size;
+    }
+    Atomics.store(ctl, CTL.SIZE, size);
+    Atomics.store(ctl, CTL.CMD, CMD_STEP);
+    const gen = ++this.gen;
+    Atomics.store(ctl, CTL.GEN, gen);
+    Atomics.notify(ctl, CTL.GEN);
+    // This thread's share while the workers run: the caller's extra samples and extra loss.
+    const own = ownGradient(this.setup, vars, size, ctx);
+    try {
+      await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitDone(k, gen)))]);
+      if (Atomics.load(ctl, CTL.FAILED) !== 0) await this.failed;
+      const total = size + own.extraCount;
+      const { sum, gradients } = this;
+      const p = sum.length;
+      sum.set(gradients.subarray(0, p));
+      for (let k = 1; k < this.workers; k++) {
+        const row = gradients.subarray(k * p, (k + 1) * p);
+        for (let i = 0; i < p; i++) sum[i] = sum[i]! + row[i]!;
+      }
+      let dataLoss = own.extraLossSum;
+      for (let k = 0; k < this.workers; k++) dataLoss += this.losses[k]!;
+      tf.tidy(() => {
+        const named: tf.NamedTensorMap = {};
+        let at = 0;
+        for (const v of vars) {
+          let g: tf.Tensor = tf.mul(tensorOfShared(sum.subarray(at, at + v.size), v.shape), 1 / total);
+          const extra = own.grads[v.name];
+          if (extra) g = tf.add(g, extra);
+          named[v.name] = g;
+          at += v.size;
+        }
+        this.setup.optimizer.applyGradients(named);
+      });
+      return { loss: dataLoss / total + (own.term ?? 0), ...(own.term === undefined ? {} : { extraLoss: own.term }) };
+    } finally {
+      tf.dispose(Object.values(own.grads));
+    }
+  }
+
+  private async waitDone(k: number, gen: number): Promise<void> {
+    for (;;) {
+      const v = Atomics.load(this.ctl, CTL.DONE + k);
+      if (v === gen) return;
+      const r = waitAsync(this.ctl, CTL.DONE + k, v);
+      if (r.async) await r.value;
+    }
+  }
+
+  async close(): Promise<void> {
+    const { ctl } = this;
+    Atomics.store(ctl, CTL.CMD, CMD_RELEASE);
+    Atomics.store(ctl, CTL.GEN, ++this.gen);
+    Atomics.notify(ctl, CTL.GEN);
+    const released = Promise.all(this.team.workers.map((w) => this.reply(w, 'released')));
+    try {
+      if (this.failure) throw this.failure;
+      await released;
+      this.cleanups.forEach((f) => f());
+      returnTeam(this.team);
+    } catch {
+      this.cleanups.forEach((f) => f());
+      await discardTeam(this.team);
+    }
+  }
+}
+
+interface OwnGradient {
+  readonly grads: tf.NamedTensorMap;
+  readonly extraCount: number;
+  /** Summed data loss over the extra samples. */
+  readonly extraLossSum: number;
+  /** Value of the extra loss term, when there is one. */
+  readonly term: number | undefined;
+}
+
+/** Gradient of (summed loss over the extra samples) / (all samples of the step) + extra loss term. */
+function ownGradient(setup: ParallelSetup, vars: tf.Variable[], size: number, ctx: StepContext): OwnGradient {
+  const { hooks, model } = setup;
+  if (!hooks.extraBatch && !hooks.extraLoss) return { grads: {}, extraCount: 0, extraLossSum: 0, term: undefined };
+  let extraCount = 0;
+  let extraLossSum = 0;
+  let term: number | undefined;
+  const grads = tf.tidy(() => {
+    const extra = hooks.extraBatch?.(ctx);
+    extraCount = extra ? extra.x.shape[0]! : 0;
+    const { grads: g } = tf.variableGrads(() => {
+      let loss = tf.scalar(0);
+      if (extra) {
+        const predictions = model.apply(extra.x, { training: true }) as tf.Tensor;
+        const summed = tf.sum(tf.metrics.categoricalCrossentropy(tf.cast(extra.y, 'float32'), predictions)) as tf.Scalar;
+        extraLossSum = summed.dataSync()[0]!;
+        loss = tf.div(summed, size + extraCount);
+      }
+      if (hooks.extraLoss) {
+        const t = hooks.extraLoss(ctx);
+        term = t.dataSync()[0]!;
+        loss = tf.add(loss, t);
+      }
+      return loss;
+    }, vars);
+    return g;
+  });
+  return { grads, extraCount, extraLossSum, term };
+}

@@ -1,0 +1,108 @@
+/**
+ * One data-parallel training worker (see parallel-layout.ts). It keeps its own TensorFlow.js backend
+ * between fits; each fit sends `load` with the model's topology and the shared buffers, and the
+ * worker then serves steps from shared memory until the main thread releases it.
+ */
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendChoice } from './backend.js';
+import { copyValuesInto, tensorOfShared } from './kernel-util.js';
+import { CMD_RELEASE, CTL, sliceOf, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+
+export interface LoadMessage {
+  readonly type: 'load';
+  readonly backend: BackendChoice;
+  readonly index: number;
+  readonly topology: object;
+  /** Every weight (trainable or not) in model.weights order, to start from the main thread's model. */
+  readonly initialWeights: readonly { values: Float32Array; shape: number[] }[];
+  readonly numClasses: number;
+  readonly imageShape: readonly [number, number, number];
+  readonly layout: SharedLayout;
+  readonly buffers: SharedBuffers;
+}
+
+export type WorkerReply = { type: 'ready'; backend: string } | { type: 'error'; message: string } | { type: 'released' };
+
+const port = parentPort;
+if (port === null) throw new Error('fit-worker.ts runs as a worker thread only');
+let backendReady: string | undefined;
+
+port.on('message', (msg: LoadMessage) => {
+  void serve(msg).catch((e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply));
+});
+
+async function serve(msg: LoadMessage): Promise<void> {
+  if (backendReady === undefined) backendReady = (await selectBackend(msg.backend)).name;
+  const model = await tf.models.modelFromJSON({ modelTopology: msg.topology } as tf.io.ModelArtifacts as never);
+  try {
+    const all = msg.initialWeights.map((w) => tf.tensor(w.values, w.shape));
+    model.setWeights(all);
+    tf.dispose(all);
+    const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+    if (vars.length !== msg.layout.weightSizes.length || vars.some((v, i) => v.size !== msg.layout.weightSizes[i])) {
+      throw new Error('the rebuilt model has other trainable weights than the original');
+    }
+    port!.postMessage({ type: 'ready', backend: backendReady } satisfies WorkerReply);
+    stepLoop(model, vars, msg);
+  } finally {
+    model.dispose();
+  }
+  port!.postMessage({ type: 'released' } satisfies WorkerReply);
+}
+
+/** Blocks on the control array; returns when the main thread releases this worker. */
+function stepLoop(model: tf.LayersModel, vars: tf.Variable[], msg: LoadMessage): void {
+  const { layout, buffers, index, numClasses } = msg;
+  const ctl = new Int32Array(buffers.control);
+  const images = new Float32Array(buffers.images);
+  const labels = new Int32Array(buffers.labels);
+  const weights = new Float32Array(buffers.weights);
+  const p = totalWeights(layout);
+  const grads = new Float32Array(buffers.gradients, 4 * p * index, p);
+  const losses = new Float64Array(buffers.losses);
+  const [h, w, c] = msg.imageShape;
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctl, CTL.GEN, seen);
+    const gen = Atomics.load(ctl, CTL.GEN);
+    seen = gen;
+    if (Atomics.load(ctl, CTL.CMD) === CMD_RELEASE) return;
+    try {
+      const [from, to] = sliceOf(index, layout.workers, Atomics.load(ctl, CTL.SIZE));
+      losses[index] = to > from ? sliceGradient(model, vars, weights, grads, images.subarray(from * layout.sampleSize, to * layout.sampleSize), labels.subarray(from, to), [to - from, h, w, c], numClasses) : 0;
+      if (to <= from) grads.fill(0);
+    } catch (e) {
+      Atomics.store(ctl, CTL.FAILED, 1);
+      port!.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply);
+    }
+    Atomics.store(ctl, CTL.DONE + index, gen);
+    Atomics.notify(ctl, CTL.DONE + index);
+  }
+}
+
+/** Loads the shared weights, writes d(sum of losses over the slice)/d(weights) into `grads`, returns the summed loss. */
+function sliceGradient(
+  model: tf.LayersModel, vars: tf.Variable[], weights: Float32Array, grads: Float32Array,
+  xsShared: Float32Array, ysShared: Int32Array, shape: [number, number, number, number], numClasses: number,
+): number {
+  return tf.tidy(() => {
+    let off = 0;
+    for (const v of vars) {
+      v.assign(tensorOfShared(weights.subarray(off, off + v.size), v.shape));
+      off += v.size;
+    }
+    const x = tensorOfShared<tf.Rank.R4>(xsShared, shape);
+    const y = tf.oneHot(tensorOfShared<tf.Rank.R1>(ysShared, [ysShared.length], 'int32'), numClasses);
+    const { value, grads: g } = tf.variableGrads(() => {
+      const predictions = model.apply(x, { training: true }) as tf.Tensor;
+      return tf.sum(tf.metrics.categoricalCrossentropy(y, predictions)) as tf.Scalar;
+    }, vars);
+    off = 0;
+    for (const v of vars) {
+      copyValuesInto(g[v.name]!, grads, off);
+      off += v.size;
+    }
+    return value.dataSync()[0]!;
+  });
+}

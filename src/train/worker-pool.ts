@@ -1,0 +1,63 @@
+/**
+ * Training worker threads, kept between fits (starting one loads TensorFlow.js and compiles the wasm
+ * backend, about a second) and unref'd so they never keep the process alive. A team serves one fit
+ * at a time; concurrent fits take another team.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BackendChoice } from './backend.js';
+
+export interface Team {
+  readonly key: string;
+  readonly workers: Worker[];
+}
+
+const idle = new Map<string, Team[]>();
+const all = new Set<Team>();
+
+/**
+ * The compiled worker script. Running from TypeScript sources (tests), the build in dist/ serves:
+ * worker threads cannot load .ts files.
+ */
+export function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return path.join(path.dirname(here), 'fit-worker.js');
+  const repo = path.resolve(path.dirname(here), '..', '..');
+  return path.join(repo, 'dist', 'src', 'train', 'fit-worker.js');
+}
+
+/** An idle team of `n` workers on `backend`, or a new one; undefined with a reason when none can start. */
+export function takeTeam(backend: BackendChoice, n: number): Team | string {
+  const key = `${backend}/${n}`;
+  const team = idle.get(key)?.pop();
+  if (team) return team;
+  const script = workerScript();
+  if (!existsSync(script)) return `the worker script ${script} is missing (run npm run build)`;
+  const workers = Array.from({ length: n }, () => new Worker(script));
+  for (const w of workers) w.unref();
+  const created = { key, workers };
+  all.add(created);
+  return created;
+}
+
+export function returnTeam(team: Team): void {
+  const list = idle.get(team.key) ?? [];
+  list.push(team);
+  idle.set(team.key, list);
+}
+
+/** Ends a team that failed; its workers may be blocked or dead. */
+export async function discardTeam(team: Team): Promise<void> {
+  all.delete(team);
+  await Promise.all(team.workers.map((w) => w.terminate()));
+}
+
+/** Stops every training worker (tests, or a long-running service shutting down). */
+export async function closeTrainingWorkers(): Promise<void> {
+  const teams = [...all];
+  all.clear();
+  idle.clear();
+  await Promise.all(teams.flatMap((t) => t.workers.map((w) => w.terminate())));
+}

@@ -1,0 +1,122 @@
+// Data-parallel fitModel: the same training as one thread up to float summation order, the same
+// weights for the same seed and worker count, and failures that surface as typed errors.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/formats/mnist.js';
+import { selectBackend } from '../../src/train/backend.js';
+import { fitModel, type FitOptions, type LabelledImages } from '../../src/train/fit.js';
+import { closeTrainingWorkers } from '../../src/train/worker-pool.js';
+
+function tinyModel(seed: number): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    ],
+  });
+}
+
+const flat = (m: tf.LayersModel) => Float32Array.from(m.getWeights().flatMap((w) => Array.from(w.dataSync())));
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i]!)), 0);
+
+describe('fitModel on worker threads', () => {
+  let train: LabelledImages;
+  beforeAll(async () => {
+    await selectBackend('wasm');
+    const ds = await loadMnist({ seed: 0 });
+    // 300 samples: batches of 64 leave a partial last batch of 44.
+    train = { images: ds.train.images.subarray(0, 300 * 784), labels: ds.train.labels.subarray(0, 300), count: 300, shape: [300, 28, 28, 1] };
+  });
+  afterAll(async () => {
+    await closeTrainingWorkers();
+  });
+
+  const run = async (workers: number, extra: Partial<FitOptions> = {}, optimizer: () => tf.Optimizer = () => tf.train.adam(0.01)) => {
+    const model = tinyModel(7);
+    const opt = optimizer();
+    const result = await fitModel({ model, optimizer: opt, data: train, numClasses: 10, epochs: 2, batchSize: 64, seed: 3, workers, ...extra });
+    const weights = flat(model);
+    model.dispose();
+    opt.dispose();
+    return { result, weights };
+  };
+
+  it('gives single-thread training up to float summation order (Adam, SGD, 2 and 3 workers)', async () => {
+    const one = await run(1);
+    expect(one.result.workers).toBe(1);
+    for (const n of [2, 3]) {
+      const many = await run(n);
+      expect(many.result.workers).toBe(n);
+      expect(many.result.parallelFallback).toBeUndefined();
+      expect(many.result.steps).toBe(one.result.steps);
+      expect(maxAbsDiff(many.weights, one.weights)).toBeLessThan(2e-4);
+      expect(many.result.epochLoss[1]!).toBeCloseTo(one.result.epochLoss[1]!, 4);
+    }
+    const sgd = () => tf.train.sgd(0.1);
+    expect(maxAbsDiff((await run(2, {}, sgd)).weights, (await run(1, {}, sgd)).weights)).toBeLessThan(1e-5);
+  });
+
+  it('is deterministic for a seed and worker count, and the seed matters', async () => {
+    const a = await run(2);
+    const b = await run(2);
+    expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
+    const c = await run(2, { seed: 4 });
+    expect(maxAbsDiff(c.weights, a.weights)).toBeGreaterThan(1e-3);
+  });
+
+  it('adds extra samples and the extra loss as one thread does', async () => {
+    const n = 6;
+    const xT = tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', 5));
+    const yT = tf.oneHot(tf.tensor1d([1, 3, 5, 7, 9, 2], 'int32'), 10);
+    const hooks = (): Partial<FitOptions> => ({
+      extraBatch: ({ step }) => (step % 2 === 0 ? { x: xT, y: yT } : undefined),
+      extraLoss: ({ model }) => tf.mul(0.5, tf.sum(tf.square(model.layers[0]!.trainableWeights[0]!.read()))) as tf.Scalar,
+    });
+    const extras: number[][] = [[], []];
+    const one = await run(1, { ...hooks(), onProgress: (p) => extras[0]!.push(p.extraLoss!) });
+    const two = await run(2, { ...hooks(), onProgress: (p) => extras[1]!.push(p.extraLoss!) });
+    const plain = await run(2);
+    expect(maxAbsDiff(two.weights, one.weights)).toBeLessThan(2e-4);
+    expect(maxAbsDiff(two.weights, plain.weights)).toBeGreaterThan(1e-3);
+    extras[1]!.forEach((e, i) => expect(e).toBeCloseTo(extras[0]![i]!, 4));
+    expect(xT.isDisposed).toBe(false);
+    tf.dispose([xT, yT]);
+  });
+
+  it('stops on abort, and the workers serve the next fit', async () => {
+    const stop = new AbortController();
+    const model = tinyModel(1);
+    const failed = fitModel({
+      model, optimizer: tf.train.sgd(0.1), data: train, numClasses: 10, epochs: 5, batchSize: 32, seed: 1, workers: 2,
+      onProgress: (p) => { if (p.batch === 3) stop.abort(new Error('enough')); }, signal: stop.signal,
+    });
+    await expect(failed).rejects.toThrow('enough');
+    const again = await run(2);
+    expect(again.result.workers).toBe(2);
+    model.dispose();
+  });
+
+  it('refuses a model the workers cannot rebuild with a typed error when workers were asked for', async () => {
+    class Doubler extends tf.layers.Layer {
+      static className = 'HallmarkTestDoubler';
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        return tf.mul(Array.isArray(inputs) ? inputs[0]! : inputs, 2);
+      }
+    }
+    tf.serialization.registerClass(Doubler);
+    const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), new Doubler({}), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+    const base = { model, optimizer: tf.train.sgd(0.1), data: train, numClasses: 10, epochs: 1, batchSize: 32, seed: 1, maxSteps: 2 };
+    await expect(fitModel({ ...base, workers: 2 })).rejects.toMatchObject({ code: 'TRAIN_BACKEND_UNAVAILABLE', message: expect.stringContaining('HallmarkTestDoubler') });
+    const single = await fitModel({ ...base, workers: 1 });
+    expect(single.steps).toBe(2);
+  });
+
+  it('leaks no tensors on the main thread', async () => {
+    await run(2);
+    const before = tf.memory().numTensors;
+    await run(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,208 @@
+// Each training kernel Hallmark registers on wasm, checked against the cpu backend (tfjs's reference
+// implementation, which we did not write) through tf.grad of sum(op(...) * R) with random R.
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/train/backend.js';
+import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
+
+type Pad = 'same' | 'valid' | number;
+type Shape4 = [number, number, number, number];
+
+function uniform(n: number, seed: number, integers = false): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    // Small integers make ties in max pooling, where the first maximum must win.
+    out[i] = integers ? Math.floor((s / 2 ** 32) * 4) : (s / 2 ** 32 - 0.5) * 2;
+  }
+  return out;
+}
+const size = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
+const rand = (shape: readonly number[], seed: number, integers = false) => tf.tensor(uniform(size(shape), seed, integers), shape as number[]);
+
+/** Gradients of sum(f(args) * R) with respect to every arg, flattened, on the current backend. */
+function grads(f: (...a: tf.Tensor[]) => tf.Tensor, args: () => tf.Tensor[], seed: number): Float32Array[] {
+  return tf.tidy(() => {
+    const xs = args();
+    const R = rand(f(...xs).shape, seed + 99);
+    const g = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), R)))(xs);
+    return g.map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function maxDiffVsCpu(f: (...a: tf.Tensor[]) => tf.Tensor, args: () => tf.Tensor[], seed: number): Promise<number> {
+  await tf.setBackend('cpu');
+  const expected = grads(f, args, seed);
+  await tf.setBackend('wasm');
+  const actual = grads(f, args, seed);
+  let d = 0;
+  expected.forEach((e, k) => {
+    expect(actual[k]!.length).toBe(e.length);
+    for (let i = 0; i < e.length; i++) d = Math.max(d, Math.abs(actual[k]![i]! - e[i]!) / Math.max(1, Math.abs(e[i]!)));
+  });
+  return d;
+}
+
+// tfjs-core sizes numeric padding from the kernel's and stride's height only (conv_util), so numeric
+// padding is kept to square kernels and strides, where tfjs itself is right.
+const square = (pad: Pad, a: number, b: number) => (typeof pad === 'number' ? a : b);
+
+const conv = (x: Shape4, k: [number, number], cout: number, s: [number, number], pad: Pad, seed: number) =>
+  maxDiffVsCpu(
+    (xx, w) => tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, s, pad),
+    () => [rand(x, seed), rand([k[0], k[1], x[3], cout], seed + 1)],
+    seed,
+  );
+const depthwise = (x: Shape4, k: [number, number], m: number, s: [number, number], pad: Pad, seed: number) =>
+  maxDiffVsCpu(
+    (xx, w) => tf.depthwiseConv2d(xx as tf.Tensor4D, w as tf.Tensor4D, s, pad),
+    () => [rand(x, seed), rand([k[0], k[1], x[3], m], seed + 1)],
+    seed,
+  );
+const pool = (kind: 'max' | 'avg', x: Shape4, f: [number, number], s: [number, number], pad: Pad, seed: number, ties = false) =>
+  maxDiffVsCpu(
+    (xx) => (kind === 'max' ? tf.maxPool : tf.avgPool)(xx as tf.Tensor4D, f, s, pad as 'same'),
+    () => [rand(x, seed, ties)],
+    seed,
+  );
+
+const shapes = fc.record({
+  b: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 3, max: 11 }),
+  w: fc.integer({ min: 3, max: 11 }),
+  c: fc.integer({ min: 1, max: 4 }),
+  n: fc.integer({ min: 1, max: 3 }),
+  kh: fc.integer({ min: 1, max: 3 }),
+  kw: fc.integer({ min: 1, max: 3 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  pad: fc.constantFrom<Pad>('same', 'valid', 0, 1),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+type Drawn = typeof shapes extends fc.Arbitrary<infer T> ? T : never;
+const draw = (r: Drawn) => ({
+  x: [r.b, r.h, r.w, r.c] as Shape4,
+  k: [r.kh, square(r.pad, r.kh, r.kw)] as [number, number],
+  s: [r.sh, square(r.pad, r.sh, r.sw)] as [number, number],
+});
+const TOL = 1e-4;
+
+describe('wasm training kernels', () => {
+  beforeAll(async () => {
+    expect((await selectBackend('wasm')).name).toBe('wasm');
+  });
+
+  it('are ours on the wasm backend', () => {
+    expect(WASM_TRAINING_KERNELS).toEqual(expect.arrayContaining([
+      'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'AvgPoolGrad',
+      'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter',
+    ]));
+    for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm')?.kernelFunc.name).not.toBe('');
+  });
+
+  describe('Conv2DBackpropInput (and Filter) through conv2d', () => {
+    const cases: [Shape4, [number, number], number, [number, number], Pad][] = [
+      [[4, 28, 28, 1], [3, 3], 16, [1, 1], 'same'], // fixture conv 1
+      [[4, 14, 14, 16], [3, 3], 32, [1, 1], 'same'], // fixture conv 2
+      [[2, 9, 9, 2], [3, 3], 5, [2, 2], 'same'],
+      [[3, 10, 7, 3], [3, 2], 2, [2, 2], 'valid'], // the last rows feed no output
+      [[2, 8, 8, 3], [5, 5], 4, [1, 1], 'valid'],
+      [[2, 11, 6, 2], [3, 3], 3, [2, 1], 'same'],
+      [[1, 7, 7, 2], [3, 3], 2, [2, 2], 1],
+      [[2, 6, 6, 1], [1, 1], 3, [3, 3], 'valid'],
+      [[1, 16, 16, 8], [3, 3], 8, [2, 2], 'same'], // MobileNet-style downsampling
+    ];
+    for (const [x, k, cout, s, pad] of cases) {
+      it(`x=[${x}] k=${k} cout=${cout} s=${s} pad=${pad}`, async () => {
+        expect(await conv(x, k, cout, s, pad, 3)).toBeLessThan(TOL);
+      });
+    }
+    it('random shapes, strides and paddings', async () => {
+      await fc.assert(fc.asyncProperty(shapes, async (r) => {
+        const { x, k, s } = draw(r);
+        expect(await conv(x, k, r.n, s, r.pad, r.seed)).toBeLessThan(TOL);
+      }), { numRuns: 40, seed: 17 });
+    });
+  });
+
+  describe('DepthwiseConv2dNativeBackpropInput and Filter', () => {
+    const cases: [Shape4, [number, number], number, [number, number], Pad][] = [
+      [[2, 16, 16, 8], [3, 3], 1, [1, 1], 'same'], // MobileNet depthwise
+      [[2, 16, 16, 8], [3, 3], 1, [2, 2], 'same'], // MobileNet depthwise, downsampling
+      [[2, 9, 7, 3], [3, 3], 2, [1, 1], 'valid'], // channel multiplier 2
+      [[1, 10, 10, 2], [5, 5], 3, [2, 2], 'same'],
+      [[3, 8, 8, 4], [2, 3], 1, [3, 2], 'valid'],
+    ];
+    for (const [x, k, m, s, pad] of cases) {
+      it(`x=[${x}] k=${k} m=${m} s=${s} pad=${pad}`, async () => {
+        expect(await depthwise(x, k, m, s, pad, 5)).toBeLessThan(TOL);
+      });
+    }
+    it('random shapes, multipliers, strides and paddings', async () => {
+      await fc.assert(fc.asyncProperty(shapes, async (r) => {
+        const { x, k } = draw(r);
+        // tfjs's depthwiseConv2d takes one stride for both axes.
+        const s: [number, number] = [r.sh, r.sh];
+        expect(await depthwise(x, k, r.n, s, r.pad, r.seed)).toBeLessThan(TOL);
+      }), { numRuns: 40, seed: 19 });
+    });
+  });
+
+  describe('MaxPoolGrad and AvgPoolGrad', () => {
+    const cases: [Shape4, [number, number], [number, number], Pad][] = [
+      [[4, 28, 28, 16], [2, 2], [2, 2], 'valid'], // fixture pool 1
+      [[4, 14, 14, 32], [2, 2], [2, 2], 'valid'], // fixture pool 2
+      [[2, 9, 9, 3], [3, 3], [2, 2], 'same'], // overlapping windows
+      [[2, 7, 5, 2], [3, 2], [1, 2], 'same'],
+      [[1, 8, 8, 4], [3, 3], [3, 3], 1],
+      [[2, 7, 7, 5], [7, 7], [1, 1], 'valid'], // global pooling
+    ];
+    for (const kind of ['max', 'avg'] as const) {
+      for (const [x, f, s, pad] of cases) {
+        it(`${kind} x=[${x}] f=${f} s=${s} pad=${pad}`, async () => {
+          expect(await pool(kind, x, f, s, pad, 7)).toBeLessThan(TOL);
+        });
+      }
+    }
+    it('max sends the gradient of a tie to the first maximum, as the cpu backend does', async () => {
+      // A gradient at the wrong position would be off by a whole dy value (about 0.5), not by rounding.
+      for (const [x, f, s, pad] of cases) expect(await pool('max', x, f, s, pad, 8, true)).toBeLessThan(1e-6);
+    });
+    it('random shapes, windows, strides and paddings', async () => {
+      await fc.assert(fc.asyncProperty(shapes, fc.boolean(), fc.constantFrom('max' as const, 'avg' as const), async (r, ties, kind) => {
+        const { x, k, s } = draw(r);
+        expect(await pool(kind, x, k, s, r.pad, r.seed, ties)).toBeLessThan(TOL);
+      }), { numRuns: 60, seed: 23 });
+    });
+  });
+
+  describe('BatchMatMul with transposed operands', () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[64, 1568], [1568, 64], false, false], // fixture dense1 forward
+      [[64, 1568], [64, 64], true, false], // dense1 kernel gradient
+      [[64, 64], [1568, 64], false, true], // dense1 input gradient
+      [[3, 5, 4], [3, 6, 5], true, true], // batched, both transposed
+      [[2, 4, 7], [2, 4, 3], true, false], // batched, A transposed
+    ];
+    for (const [a, b, ta, tb] of cases) {
+      it(`a=[${a}] b=[${b}] transposeA=${ta} transposeB=${tb}`, async () => {
+        const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb);
+        expect(await maxDiffVsCpu(mm, () => [rand(a, 1), rand(b, 2)], 9)).toBeLessThan(TOL);
+      });
+    }
+  });
+
+  it('leak no tensors', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    await conv([2, 8, 8, 2], [3, 3], 2, [2, 2], 'same', 1);
+    await depthwise([2, 8, 8, 2], [3, 3], 2, [2, 2], 'same', 1);
+    await pool('max', [2, 8, 8, 2], [2, 2], [2, 2], 'same', 1);
+    await pool('avg', [2, 8, 8, 2], [2, 2], [2, 2], 'same', 1);
+    await maxDiffVsCpu((x, y) => tf.matMul(x, y, true, true), () => [rand([3, 4], 1), rand([5, 3], 2)], 1);
+    await tf.setBackend('wasm');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
