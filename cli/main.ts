@@ -12,7 +12,7 @@ const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['init', [async () => (await import('./commands/init.js')).registerInit]],
   ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp]],
   ['dataset', [async () => (await import('./commands/dataset.js')).registerDatasetCommands]],
-  ['model', [async () => (await import('./commands/model.js')).registerModelCommands]],
+  ['model', [async () => (await import('./commands/model.js')).registerModelCommands, async () => (await import('./commands/model-sign.js')).registerModelSign]],
   ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],
   ['embed', [async () => (await import('./commands/embed.js')).registerEmbed]],
   ['verify', [async () => (await import('./commands/verify.js')).registerVerify]],
