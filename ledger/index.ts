@@ -13,3 +13,5 @@ export { openLedger, rootFromBorder, type OpenLedgerOptions } from './sqlite-led
 export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions, Clock } from './ledger.js';
 export type { AuditReport, AuditProblem, AuditOptions } from './audit.js';
 export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, type InclusionProofJson, type ConsistencyProofJson } from './proof-json.js';
+export { encodeTileIndex, parseTilePath, tilePath, tileInTree, tilesOfTree, readTile, readHashTile, readEntryBundle, TILE_WIDTH, type TileId } from './tiles.js';
+export { exportTiles, type ExportReport } from './tiles-export.js';

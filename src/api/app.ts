@@ -7,6 +7,8 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { DEFAULT_LIMITS, type ApiApp, type AppDeps, type AppEnv, type AppOptions } from './context.js';
 import { ApiError, createErrorHandler, notFound, validationHook } from './errors.js';
 import { ROUTE_GROUPS } from './routes/index.js';
+// issue 15: the ledger as a C2SP tlog-tiles log (read-only), under /tlog.
+import { tileRoutes } from './routes/tiles.js';
 
 function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
   return rateLimiter<AppEnv>({
@@ -51,5 +53,6 @@ export function createApp(options: AppOptions): ApiApp {
     await next();
   });
   for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
+  tileRoutes(options.publishedCheckpoint)(app, deps); // issue 15
   return app;
 }

@@ -42,6 +42,8 @@ export interface AppOptions {
   readonly endpointHosts?: readonly string[];
   /** Extra route groups (later issues add theirs in routes/index.ts). */
   readonly groups?: readonly RouteGroup[];
+  /** issue 15: the checkpoint served at /tlog/checkpoint (default: the latest signed one). */
+  readonly publishedCheckpoint?: import('./routes/tiles.js').PublishedCheckpoint;
 }
 
 /** Everything a route group may use. */
