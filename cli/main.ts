@@ -10,7 +10,7 @@ type Register = (program: Command) => void;
 /** Top-level command name -> the modules (and their register functions) that define it, in help order. */
 const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['init', [async () => (await import('./commands/init.js')).registerInit]],
-  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp, async () => (await import('./commands/ledger-tiles.js')).registerLedgerTiles]],
+  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp, async () => (await import('./commands/ledger-tiles.js')).registerLedgerTiles, async () => (await import('./commands/ledger-publish.js')).registerLedgerPublish]],
   ['dataset', [async () => (await import('./commands/dataset.js')).registerDatasetCommands]],
   ['model', [async () => (await import('./commands/model.js')).registerModelCommands, async () => (await import('./commands/model-sign.js')).registerModelSign]],
   ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],
@@ -21,6 +21,7 @@ const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
+  ['witness', [async () => (await import('./commands/witness.js')).registerWitness]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
 ];

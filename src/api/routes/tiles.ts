@@ -2,7 +2,9 @@
 // cached), /tile/<L>/<N>[.p/<W>] and /tile/entries/<N>[.p/<W>] (immutable, cached for a year).
 // Tiles describe the tree of the published checkpoint; anything else is 404, as the spec has it.
 import type { Context } from 'hono';
-import { isHallmarkError, parseTilePath, readTile, type Ledger } from '../../../ledger/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isHallmarkError, parseCheckpoint, parseTilePath, readTile, type Ledger } from '../../../ledger/index.js';
 import type { AppDeps, RouteGroup } from '../context.js';
 
 export const TILES_PREFIX = '/tlog';
@@ -10,7 +12,17 @@ export const TILES_PREFIX = '/tlog';
 /** The checkpoint the log publishes: cosigned when witnesses are configured (src/witness), else the latest signed one. */
 export type PublishedCheckpoint = (ledger: Ledger, deps: AppDeps) => { note: string; size: number } | undefined;
 
-const latestSigned: PublishedCheckpoint = (ledger) => {
+/**
+ * With a tlog-policy in the home, only the checkpoint `hallmark ledger publish` wrote once the
+ * witnesses' quorum was met (home/checkpoint.published); without one, the latest signed checkpoint.
+ */
+const homePublished: PublishedCheckpoint = (ledger, deps) => {
+  if (existsSync(join(deps.homeDir, 'tlog-policy'))) {
+    const p = join(deps.homeDir, 'checkpoint.published');
+    if (!existsSync(p)) return undefined;
+    const note = readFileSync(p, 'utf8');
+    return { note, size: parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size };
+  }
   const cp = ledger.latestCheckpoint();
   return cp ? { note: cp.note, size: cp.size } : undefined;
 };
@@ -19,7 +31,7 @@ function notFound(c: Context, what: string): Response {
   return c.text(`${what}\n`, 404, { 'Cache-Control': 'no-store' });
 }
 
-export function tileRoutes(published: PublishedCheckpoint = latestSigned): RouteGroup {
+export function tileRoutes(published: PublishedCheckpoint = homePublished): RouteGroup {
   return (app, deps) => {
     app.get(`${TILES_PREFIX}/checkpoint`, (c) => {
       const cp = published(deps.ledger, deps);
