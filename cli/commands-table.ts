@@ -5,9 +5,9 @@ export type Register = (program: Command) => void;
 
 export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['init', [async () => (await import('./commands/init.js')).registerInit]],
-  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp]],
+  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp, async () => (await import('./commands/ledger-tiles.js')).registerLedgerTiles, async () => (await import('./commands/ledger-publish.js')).registerLedgerPublish]],
   ['dataset', [async () => (await import('./commands/dataset.js')).registerDatasetCommands]],
-  ['model', [async () => (await import('./commands/model.js')).registerModelCommands]],
+  ['model', [async () => (await import('./commands/model.js')).registerModelCommands, async () => (await import('./commands/model-sign.js')).registerModelSign]],
   ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],
   ['embed', [async () => (await import('./commands/embed.js')).registerEmbed]],
   ['verify', [async () => (await import('./commands/verify.js')).registerVerify]],
@@ -17,6 +17,7 @@ export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = 
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
   ['dispute', [async () => (await import('./commands/dispute.js')).registerDispute]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
+  ['witness', [async () => (await import('./commands/witness.js')).registerWitness]],
   ['home', [async () => (await import('./commands/home.js')).registerHome]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],

@@ -27,6 +27,7 @@ export type LedgerErrorCode =
   | 'LEDGER_BAD_NOTE'
   | 'LEDGER_BAD_SIGNATURE'
   | 'LEDGER_BAD_KEY'
-  | 'LEDGER_BUSY';
+  | 'LEDGER_BUSY'
+  | 'LEDGER_TOO_LARGE';
 
 export class LedgerError extends HallmarkError<LedgerErrorCode> {}

@@ -14,3 +14,5 @@ export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions
 export type { AuditReport, AuditProblem, AuditOptions, AuditProgress } from './audit.js';
 export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, type InclusionProofJson, type ConsistencyProofJson } from './proof-json.js';
 export { parseStrictJson, StrictJsonError, type StrictJsonErrorCode, type StrictJsonOptions } from './strict-json.js';
+export { encodeTileIndex, parseTilePath, tilePath, tileInTree, tilesOfTree, readTile, readHashTile, readEntryBundle, TILE_WIDTH, type TileId } from './tiles.js';
+export { exportTiles, type ExportReport } from './tiles-export.js';

@@ -51,6 +51,12 @@ export interface Ledger {
   /** The first stored checkpoint whose size covers the given index (entry index < size). */
   checkpointCovering(index: number): SignedCheckpoint | undefined;
   checkpoints(): SignedCheckpoint[];
+  /**
+   * Read-only: the stored hashes of the perfect subtrees (level, from) .. (level, from + count - 1),
+   * each covering 2^level leaves (level 0: leaf hashes). Every one must be complete in the current
+   * tree, else LEDGER_OUT_OF_RANGE. Tiles (tiles.ts) are read through this.
+   */
+  subtreeHashes(level: number, from: number, count: number): Uint8Array[];
   /** Recomputes and checks everything from the entry bytes; large ledgers use worker threads. */
   audit(options?: Omit<AuditOptions, 'path'>): Promise<AuditReport>;
   close(): void;

@@ -123,6 +123,8 @@ class SqliteLedger implements Ledger {
       entry: db.prepare('SELECT idx, leaf_hash, data FROM entries WHERE idx = ?'),
       insertEntry: db.prepare('INSERT INTO entries (idx, leaf_hash, type, data) VALUES (?, ?, ?, ?)'),
       insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      leafRange: db.prepare('SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
+      nodeRange: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       latestCheckpoint: db.prepare('SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1').pluck(),
       covering: db.prepare('SELECT note FROM checkpoints WHERE size > ? ORDER BY size ASC LIMIT 1').pluck(),
       allCheckpoints: db.prepare('SELECT note FROM checkpoints ORDER BY size ASC').pluck(),
@@ -285,6 +287,19 @@ class SqliteLedger implements Ledger {
 
   checkpoints(): SignedCheckpoint[] {
     return (this.st.allCheckpoints.all() as string[]).map((n) => openCheckpoint(n, this.verifier, this.origin));
+  }
+
+  subtreeHashes(level: number, from: number, count: number): Uint8Array[] {
+    if (!Number.isSafeInteger(level) || level < 0 || level > 52) throw new RangeError(`level must be an integer in 0..52, got ${level}`);
+    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(count) || count < 0 || count > 65_536) throw new RangeError('from and count must be non-negative integers (count at most 65536)');
+    if (count === 0) return [];
+    const size = this.size();
+    if ((from + count) * 2 ** level > size) {
+      throw new LedgerError('LEDGER_OUT_OF_RANGE', `subtrees ${from}..${from + count - 1} at level ${level} are not complete in a tree of size ${size}`);
+    }
+    const rows = (level === 0 ? this.st.leafRange.all(from, from + count) : this.st.nodeRange.all(level, from, from + count)) as Buffer[];
+    if (rows.length !== count) throw new LedgerError('LEDGER_TAMPERED', `tree nodes at level ${level} from ${from} are missing from the store; run "hallmark ledger verify"`);
+    return rows.map((r) => new Uint8Array(r));
   }
 
   audit(options: Omit<AuditOptions, 'path'> = {}): Promise<AuditReport> {

@@ -8,6 +8,8 @@ import { DEFAULT_LIMITS, type ApiApp, type AppDeps, type AppEnv, type AppOptions
 import { ApiError, createErrorHandler, notFound, validationHook } from './errors.js';
 import { readOwnerSignerKey } from './owner-key.js';
 import { ROUTE_GROUPS } from './routes/index.js';
+// issue 15: the ledger as a C2SP tlog-tiles log (read-only), under /tlog.
+import { tileRoutes } from './routes/tiles.js';
 
 function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
   return rateLimiter<AppEnv>({
@@ -67,5 +69,6 @@ export function createApp(options: AppOptions): ApiApp {
     });
   }
   for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
+  tileRoutes(options.publishedCheckpoint)(app, deps); // issue 15
   return app;
 }

@@ -47,6 +47,8 @@ export interface AppOptions {
   readonly checkpoints?: CheckpointPolicy;
   /** The owner's signer key (openApi: from the opened home); default: read from the home folder. */
   readonly ownerSignerKey?: () => string;
+  /** issue 15: the checkpoint served at /tlog/checkpoint (default: the latest signed one). */
+  readonly publishedCheckpoint?: import('./routes/tiles.js').PublishedCheckpoint;
 }
 
 /** Everything a route group may use. */

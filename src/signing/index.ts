@@ -1,0 +1,13 @@
+export { SigningError, type SigningErrorCode } from './errors.js';
+export { pae, paeCompat, pythonBytesRepr, IN_TOTO_JSON } from './pae.js';
+export { compareComponents, compareCodePoints, pathComponents, posixName } from './paths.js';
+export { serializeModel, resourceAlgorithm, DEFAULT_SHARD_SIZE, type Resource, type Serialization, type HashType } from './serialize.js';
+export { statementBytes, parseStatement, subjectDigestOf, PREDICATE_TYPE, STATEMENT_TYPE, type ModelManifest } from './statement.js';
+export { parseBundle, bundleToJson, BUNDLE_MEDIA_TYPE, type Bundle } from './bundle.js';
+export { loadPrivateKey, loadPublicKey, publicKeyHint, publicKeyPem } from './keys.js';
+export { readPemCertificates, verifyChain } from './chain.js';
+export { GIT_PATHS, ignoredComponents, type IgnoreOptions } from './ignore.js';
+export { signModel, modelNameOf, type SignOptions, type SignResult } from './sign.js';
+export { verifyModelSignature, type Trust, type VerifyResult } from './verify.js';
+export { TYPE as MODEL_SIGNED_TYPE, SCHEMA as MODEL_SIGNED_SCHEMA, decodeModelSigned, appendModelSigned, findModelSigned, type ModelSignedRecord } from './record-model-signed.js';
+export { checkSignatureLogged, bundleDigest, type LogCheck } from './log-check.js';
