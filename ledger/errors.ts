@@ -27,6 +27,8 @@ export type LedgerErrorCode =
   | 'LEDGER_BAD_NOTE'
   | 'LEDGER_BAD_SIGNATURE'
   | 'LEDGER_BAD_KEY'
-  | 'LEDGER_BUSY';
+  | 'LEDGER_BUSY'
+  /** The database could not be reached or went away; nothing of the failed call was written. */
+  | 'LEDGER_UNAVAILABLE';
 
 export class LedgerError extends HallmarkError<LedgerErrorCode> {}

@@ -13,3 +13,4 @@ export { openLedger, rootFromBorder, type OpenLedgerOptions } from './sqlite-led
 export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions, Clock } from './ledger.js';
 export type { AuditReport, AuditProblem, AuditOptions } from './audit.js';
 export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, type InclusionProofJson, type ConsistencyProofJson } from './proof-json.js';
+export { openPostgresLedger, type OpenPostgresLedgerOptions } from './pg-ledger.js';

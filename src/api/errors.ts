@@ -36,6 +36,7 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   // The server was started without HALLMARK_PASSPHRASE: a deployment fault, not the caller's.
   API_NO_PASSPHRASE: 503,
   LEDGER_BUSY: 503,
+  LEDGER_UNAVAILABLE: 503,
   // The server's own store is damaged: not the caller's fault.
   LEDGER_TAMPERED: 500,
   HOME_CORRUPT: 500,
