@@ -7,9 +7,10 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('create a home folder: the ledger database, the log signing key and the owner key')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--database <url>', 'keep the ledger in PostgreSQL (postgres://...; default: $HALLMARK_DATABASE_URL, else a SQLite file in the home)')
     .option('--json', 'print JSON')
-    .action(action((opts: { home?: string; json?: boolean }) => {
-      const r = initHome(resolveHomeDir(opts.home));
+    .action(action((opts: { home?: string; database?: string; json?: boolean }) => {
+      const r = initHome(resolveHomeDir(opts.home), opts.database ? { database: opts.database } : {});
       emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey }, () =>
         [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '', 'Keep log.key and owner.key secret; share the verifier keys above.'].join('\n'));
     }));

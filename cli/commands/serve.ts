@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listen, openApi } from '../../src/api/server.js';
-import { resolveHomeDir } from '../../src/home/index.js';
+import { DATABASE_ENV, resolveHomeDir } from '../../src/home/index.js';
 import { PASSPHRASE_ENV } from '../../src/secrets/index.js';
 import { action, parseCount } from '../output.js';
 
@@ -11,6 +11,7 @@ interface Opts {
   maxUploadMb?: string;
   uploadsPerMinute?: string;
   endpointHosts?: string;
+  database?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -20,8 +21,11 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
     .option('--uploads-per-minute <n>', 'uploads per API key per minute')
+    .option('--database <url>', 'the PostgreSQL ledger (postgres://...; default: $HALLMARK_DATABASE_URL)')
     .option('--endpoint-hosts <list>', 'comma-separated host[:port] list that verification endpoint URLs may name (default: any http/https host)')
     .action(action(async (opts: Opts) => {
+      // Jobs (worker threads and processes) open the home themselves: hand them the URL by environment.
+      if (opts.database) process.env[DATABASE_ENV] = opts.database;
       const port = parseCount('--port', opts.port)!;
       if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
       const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);

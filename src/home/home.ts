@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { generateNoteKey, HallmarkError, openLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
+import { generateNoteKey, HallmarkError, openLedger, openPostgresLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
 
 export type HomeErrorCode = 'HOME_EXISTS' | 'HOME_NOT_FOUND' | 'HOME_CORRUPT';
 export class HomeError extends HallmarkError<HomeErrorCode> {}
@@ -53,8 +53,39 @@ export interface InitResult {
   readonly ownerVerifierKey: string;
 }
 
+/** The PostgreSQL ledger's connection string: --database, else $HALLMARK_DATABASE_URL. Never stored in the home. */
+export const DATABASE_ENV = 'HALLMARK_DATABASE_URL';
+
+function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = flag ?? env[DATABASE_ENV];
+  return url ? url : undefined;
+}
+
+/** Whether this home's config says its ledger lives in PostgreSQL. */
+function usesPostgres(paths: HomePaths): boolean {
+  if (!existsSync(paths.config)) return false;
+  try {
+    return (JSON.parse(readFileSync(paths.config, 'utf8')) as { ledgerStore?: string }).ledgerStore === 'postgres';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens the home's ledger: PostgreSQL when a database URL is given (flag or environment) or the
+ * home was created with one, else the SQLite file.
+ */
+export function openHomeLedger(dir: string, options: { signerKey?: string; clock?: Clock; database?: string } = {}): Ledger {
+  const paths = homePaths(dir);
+  const url = databaseUrl(options.database);
+  const opts = { ...(options.signerKey ? { signerKey: options.signerKey } : {}), ...(options.clock ? { clock: options.clock } : {}) };
+  if (url) return openPostgresLedger(url, opts);
+  if (usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `the ledger of ${dir} is in PostgreSQL; set ${DATABASE_ENV} (or pass --database)`);
+  return openLedger(paths.db, opts);
+}
+
 /** Creates a home: refuses to touch one that already holds a key or a ledger. */
-export function initHome(dir: string, options: { name?: string } = {}): InitResult {
+export function initHome(dir: string, options: { name?: string; database?: string } = {}): InitResult {
   const paths = homePaths(dir);
   for (const p of [paths.logKey, paths.ownerKey, paths.db]) {
     if (existsSync(p)) throw new HomeError('HOME_EXISTS', `${p} already exists; refusing to overwrite a key or a ledger (use another --home)`);
@@ -66,9 +97,12 @@ export function initHome(dir: string, options: { name?: string } = {}): InitResu
   const owner = generateNoteKey(`hallmark.local/owner/${id}`);
   writeSecret(paths.logKey, `${log.signerKey}\n`);
   writeSecret(paths.ownerKey, `${owner.signerKey}\n`);
-  writeFileSync(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey }, null, 2)}\n`, { flag: 'wx' });
-  const ledger = openLedger(paths.db, { signerKey: log.signerKey, create: true });
+  const url = databaseUrl(options.database);
+  // With a database the ledger (and its migrations) go to PostgreSQL first: a failure leaves no config behind.
+  const ledger = url ? openPostgresLedger(url, { signerKey: log.signerKey, create: true }) : openLedger(paths.db, { signerKey: log.signerKey, create: true });
   ledger.close();
+  const store = url ? { ledgerStore: 'postgres' } : {};
+  writeFileSync(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, ...store }, null, 2)}\n`, { flag: 'wx' });
   return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey };
 }
 
@@ -78,11 +112,11 @@ function readKey(path: string, what: string): string {
 }
 
 /** Opens an existing home. */
-export function openHome(dir: string, options: { clock?: Clock } = {}): Home {
+export function openHome(dir: string, options: { clock?: Clock; database?: string } = {}): Home {
   const paths = homePaths(dir);
-  if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
+  if (!existsSync(paths.db) && !usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
   const logKey = readKey(paths.logKey, 'log key');
-  const ledger = openLedger(paths.db, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}) });
+  const ledger = openHomeLedger(dir, { signerKey: logKey, ...options });
   const ownerVerifierKey = verifierKeyFor(readKey(paths.ownerKey, 'owner key'));
   return {
     paths,
