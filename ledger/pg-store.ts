@@ -134,23 +134,38 @@ export class PgStore {
     return { size: Number(r.rows[0].size), lastLeaf: r.rows[0].last_leaf ? new Uint8Array(r.rows[0].last_leaf) : null };
   }
 
-  /** Hashes of the given nodes (level 0 from entries), in one query. Missing ones: LEDGER_TAMPERED. */
-  private async hashes(c: Q | pg.Pool, ids: readonly NodeId[]): Promise<Uint8Array[]> {
-    if (ids.length === 0) return [];
+  /** The current size and the stored hashes of the given nodes (level 0 from entries), in one query. */
+  private async lookup(c: Q | pg.Pool, ids: readonly NodeId[]): Promise<{ size: number; found: Map<string, Uint8Array> }> {
     const leaves = ids.filter((i) => i.level === 0).map((i) => i.index);
     const inner = ids.filter((i) => i.level > 0);
     const r = await c.query({
-      text: `SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx = ANY($1::bigint[])
+      text: `SELECT -1, size, NULL::bytea FROM ledger_head
+             UNION ALL SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx = ANY($1::bigint[])
              UNION ALL SELECT n.level, n.idx, n.hash FROM ledger_nodes n JOIN unnest($2::int[], $3::bigint[]) AS q(l, i) ON n.level = q.l AND n.idx = q.i`,
       values: [leaves, inner.map((i) => i.level), inner.map((i) => i.index)],
       rowMode: 'array',
     });
-    const found = new Map<string, Uint8Array>(r.rows.map((row) => [`${row[0]}/${row[1]}`, new Uint8Array(row[2] as Buffer)]));
+    let size = 0;
+    const found = new Map<string, Uint8Array>();
+    for (const row of r.rows) {
+      if (row[0] === -1) size = Number(row[1]);
+      else found.set(`${row[0]}/${row[1]}`, new Uint8Array(row[2] as Buffer));
+    }
+    return { size, found };
+  }
+
+  private pick(found: Map<string, Uint8Array>, ids: readonly NodeId[]): Uint8Array[] {
     return ids.map((id) => {
       const h = found.get(`${id.level}/${id.index}`);
       if (!h) throw new LedgerError('LEDGER_TAMPERED', `tree node (level ${id.level}, index ${id.index}) is missing from the store; run "hallmark ledger verify"`);
       return h;
     });
+  }
+
+  /** Hashes of the given nodes, in one query. Missing ones: LEDGER_TAMPERED. */
+  private async hashes(c: Q | pg.Pool, ids: readonly NodeId[]): Promise<Uint8Array[]> {
+    if (ids.length === 0) return [];
+    return this.pick((await this.lookup(c, ids)).found, ids);
   }
 
   private async logEnd(c: Q, head: { size: number; lastLeaf: Uint8Array | null }): Promise<LogEnd> {
@@ -172,21 +187,30 @@ export class PgStore {
     if (inputs.length > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} entries`);
     inputs.forEach(checkEntryInput);
     try {
-      const plan = await this.tx(async (c) => {
-        const head = await this.lockHead(c);
-        const p = planAppend(await this.logEnd(c, head), inputs, time);
-        if (p.entries.length === 0) return p;
-        const e = p.entries;
-        await c.query('INSERT INTO ledger_entries (idx, leaf_hash, type, data) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bytea[])', [
-          e.map((x) => x.index), e.map((x) => Buffer.from(x.leafHash)), e.map((x) => x.type), e.map((x) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength)),
-        ]);
-        if (p.nodes.length > 0) {
-          await c.query('INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::bigint[], $3::bytea[])', [
-            p.nodes.map((n) => n.level), p.nodes.map((n) => n.index), p.nodes.map((n) => Buffer.from(n.hash)),
-          ]);
+      const plan = await this.withClient(async (c) => {
+        // Three round trips: BEGIN with the head lock, one statement for every row, COMMIT.
+        const head = await this.beginLocked(c);
+        try {
+          const p = planAppend(await this.logEnd(c, head), inputs, time);
+          if (p.entries.length > 0) {
+            const e = p.entries;
+            await c.query(
+              `WITH e AS (INSERT INTO ledger_entries (idx, leaf_hash, type, data) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bytea[])),
+                    n AS (INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($5::int[], $6::bigint[], $7::bytea[]))
+               UPDATE ledger_head SET size = $8, last_leaf = $9`,
+              [
+                e.map((x) => x.index), e.map((x) => Buffer.from(x.leafHash)), e.map((x) => x.type), e.map((x) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength)),
+                p.nodes.map((n) => n.level), p.nodes.map((n) => n.index), p.nodes.map((n) => Buffer.from(n.hash)),
+                p.end.size, Buffer.from(p.end.lastLeaf!),
+              ],
+            );
+          }
+          await c.query('COMMIT');
+          return p;
+        } catch (err) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          throw err;
         }
-        await c.query('UPDATE ledger_head SET size = $1, last_leaf = $2', [p.end.size, Buffer.from(p.end.lastLeaf!)]);
-        return p;
       });
       this.end = plan.end;
       return plan.stored;
@@ -194,6 +218,14 @@ export class PgStore {
       this.end = undefined;
       throw err;
     }
+  }
+
+  /** BEGIN and lock the head in one round trip (simple protocol, two statements). */
+  private async beginLocked(c: Q): Promise<{ size: number; lastLeaf: Uint8Array | null }> {
+    const lock = this.options.lock === 'advisory' ? `SELECT pg_advisory_xact_lock(${APPEND_LOCK}); SELECT size, last_leaf FROM ledger_head` : 'SELECT size, last_leaf FROM ledger_head FOR UPDATE';
+    const results = (await c.query(`BEGIN; ${lock}`)) as unknown as pg.QueryResult[];
+    const row = results[results.length - 1]!.rows[0];
+    return { size: Number(row.size), lastLeaf: row.last_leaf ? new Uint8Array(row.last_leaf) : null };
   }
 
   private checkIndex(index: number, size: number): void {
@@ -250,13 +282,16 @@ export class PgStore {
 
   async inclusionProof(index: number, treeSize?: number): Promise<InclusionProof> {
     return this.withClient(async (c) => {
-      // Entries and nodes are never rewritten, so the size read first bounds a consistent view.
-      const current = await this.size();
-      const n = treeSize ?? current;
-      this.checkTreeSize(n, current, 'tree size');
+      // With the tree size given, one query reads the current size and every node; rows are
+      // never rewritten, so nodes of a tree no larger than the size read are final.
+      const n = treeSize ?? (await this.size());
+      if (!Number.isSafeInteger(n) || n < 0) throw new LedgerError('LEDGER_OUT_OF_RANGE', `tree size ${n} is not a tree size of this ledger`);
       this.checkIndex(index, n);
       const nodes = inclusionNodes(index, n);
-      const all = await this.hashes(c, [{ level: 0, index }, ...nodes.ids]);
+      const ids = [{ level: 0, index }, ...nodes.ids];
+      const { size, found } = await this.lookup(c, ids);
+      this.checkTreeSize(n, size, 'tree size');
+      const all = this.pick(found, ids);
       return { index, treeSize: n, leafHash: all[0]!, hashes: rehash(nodes, all.slice(1), hashChildren) };
     });
   }

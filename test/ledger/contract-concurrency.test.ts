@@ -34,7 +34,7 @@ function run(store: StoreUnderTest, loc: string, writer: number): Promise<void> 
   });
 }
 
-describe.each(STORES)('concurrent writers in several processes: $name store', (store) => {
+describe.each(STORES)('concurrent writers in several processes: $name store', { timeout: 300_000 }, (store) => {
   it('never lose, duplicate or reorder an index', async () => {
     const loc = store.fresh();
     const key = generateNoteKey('conc.example/log');
