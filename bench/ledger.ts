@@ -138,6 +138,30 @@ for (const sync of PG ? (['FULL'] as const) : (['FULL', 'NORMAL'] as const)) {
   rows.push({ metric: `inclusion proof at ${N.toLocaleString('en')}: median / p99 ms`, value: `${si.median.toFixed(3)} / ${si.p99.toFixed(3)}`, target: '< 1 ms median', met: si.median < 1 });
   rows.push({ metric: `consistency proof at ${N.toLocaleString('en')}: median / p99 ms`, value: `${sc.median.toFixed(3)} / ${sc.p99.toFixed(3)}`, target: '< 1 ms median', met: sc.median < 1 });
 
+  // 3b. PostgreSQL: the cost of the synchronous bridge. The same one-row query through the
+  // Ledger (worker thread + Atomics.wait) and straight from an async node-postgres client.
+  if (PG) {
+    const viaBridge: number[] = [];
+    const direct: number[] = [];
+    const c = new pg.Client({ connectionString: URL_, options: `-c search_path=${SCHEMA}` });
+    await c.connect();
+    for (let i = 0; i < 2000; i++) {
+      const t0 = now();
+      l.size();
+      viaBridge.push(now() - t0);
+      const t1 = now();
+      await c.query('SELECT size FROM ledger_head');
+      direct.push(now() - t1);
+    }
+    await c.end();
+    const sb = summarize(viaBridge);
+    const sd = summarize(direct);
+    out.bridgeRoundTripMs = sb;
+    out.directQueryMs = sd;
+    rows.push({ metric: 'size() through the sync bridge: median / p99 ms', value: `${sb.median.toFixed(3)} / ${sb.p99.toFixed(3)}` });
+    rows.push({ metric: 'same query, async pg client: median / p99 ms', value: `${sd.median.toFixed(3)} / ${sd.p99.toFixed(3)}` });
+  }
+
   // 4. Checkpoint sign (with the consistency check against the last one) and verify.
   const sign: number[] = [];
   const verify: number[] = [];

@@ -46,7 +46,9 @@ export function openPostgresLedger(url: string, options: OpenPostgresLedgerOptio
     ...(options.create ? { create: true } : {}),
     ...(options.lock ? { lock: options.lock } : {}),
   };
-  const worker = new Worker(workerUrl(), { workerData: storeOptions });
+  // execArgv: [] keeps the parent's flags (-e, --input-type, loaders) away from the worker, where
+  // some are invalid: a worker that fails to start cannot tell a caller blocked in Atomics.wait.
+  const worker = new Worker(workerUrl(), { workerData: storeOptions, execArgv: [] });
   const bridge = new SyncBridge(worker, options.timeoutMs ?? 60_000);
   try {
     const head = bridge.call<{ origin: string; verifierKey: string }>('open');

@@ -84,7 +84,8 @@ function toPg(sql: string): string {
 export const postgresStore: StoreUnderTest = {
   name: 'postgres',
   fresh: () => `t_${process.pid}_${Date.now().toString(36)}_${schemas++}`,
-  open: (loc, options = {}) => openPostgresLedger(url(), { ...options, schema: loc }),
+  // Generous call timeout: on a loaded shared machine a worker can take tens of seconds to start.
+  open: (loc, options = {}) => openPostgresLedger(url(), { timeoutMs: 300_000, ...options, schema: loc }),
   raw: async (loc) => {
     const c = await pgClient(loc);
     return {
@@ -108,7 +109,7 @@ export const postgresStore: StoreUnderTest = {
     return to;
   },
   get childPrelude() {
-    return `const { openPostgresLedger } = await import(${dist}); const openAt = (loc) => openPostgresLedger(${JSON.stringify(url())}, { schema: loc });`;
+    return `const { openPostgresLedger } = await import(${dist}); const openAt = (loc) => openPostgresLedger(${JSON.stringify(url())}, { schema: loc, timeoutMs: 300_000 });`;
   },
 };
 
