@@ -1,6 +1,7 @@
 // The entry pass of the audit over one range of rows: recompute each leaf hash from the stored
 // bytes, parse and check the entry, and check the prev chain inside the range. Shared by the
-// in-thread audit and the worker threads that split a large ledger between cores.
+// in-thread audit, the worker threads that split a large SQLite ledger between cores, and the
+// PostgreSQL store (which feeds it pages of rows).
 import type Database from 'better-sqlite3';
 import { decodeEntry } from './entry.js';
 import { equalBytes, hashLeaf, toHex } from './hash.js';
@@ -20,42 +21,68 @@ export interface EntryRangeResult {
   readonly found: number;
 }
 
+/** One stored entry row: index, stored leaf hash, type column, canonical bytes. */
+export type EntryRowTuple = readonly [idx: number, leafHash: Uint8Array, type: string, data: Uint8Array];
+
 const MAX_PROBLEMS = 1000;
 
-export function auditEntryRange(db: Database.Database, from: number, to: number): EntryRangeResult {
-  const problems: EntryProblem[] = [];
-  let found = 0;
-  const report = (index: number, message: string) => {
-    found++;
-    if (problems.length < MAX_PROBLEMS) problems.push({ kind: 'entry', index, message });
-  };
-  const leaves = new Uint8Array((to - from) * 32);
-  let expected = from;
-  let prevLeaf: Uint8Array | null = null;
-  let firstPrev: string | null | undefined;
-  const rows = db.prepare('SELECT idx, leaf_hash, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').iterate(from, to) as Iterable<{ idx: number; leaf_hash: Buffer; type: string; data: Buffer }>;
-  for (const row of rows) {
-    for (; expected < row.idx; expected++) {
-      report(expected, `entry ${expected} is missing`);
-      prevLeaf = null;
-    }
-    expected = row.idx + 1;
-    const bytes = new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength);
-    const leaf = hashLeaf(bytes);
-    leaves.set(leaf, (row.idx - from) * 32);
-    if (!equalBytes(leaf, row.leaf_hash)) report(row.idx, `entry ${row.idx}: stored leaf hash does not match the entry bytes`);
-    try {
-      const e = decodeEntry(bytes);
-      if (row.idx === from) firstPrev = e.prev;
-      if (e.index !== row.idx) report(row.idx, `entry ${row.idx}: the entry says it is index ${e.index} (rows moved or reordered)`);
-      if (e.type !== row.type) report(row.idx, `entry ${row.idx}: type column "${row.type}" differs from the entry's type "${e.type}"`);
-      if (row.idx === 0 && e.prev !== null) report(0, 'entry 0: prev must be null');
-      if (row.idx > from && prevLeaf && e.prev !== toHex(prevLeaf)) report(row.idx, `entry ${row.idx}: chain broken, prev does not match the leaf hash of entry ${row.idx - 1}`);
-    } catch (err) {
-      report(row.idx, `entry ${row.idx}: ${(err as Error).message}`);
-    }
-    prevLeaf = leaf;
+/** Checks the rows of [from, to) fed to it in index order. */
+export class EntryRangeChecker {
+  private readonly problems: EntryProblem[] = [];
+  private found = 0;
+  private readonly leaves: Uint8Array;
+  private expected: number;
+  private prevLeaf: Uint8Array | null = null;
+  private firstPrev: string | null | undefined;
+
+  constructor(private readonly from: number, private readonly to: number) {
+    this.leaves = new Uint8Array((to - from) * 32);
+    this.expected = from;
   }
-  for (; expected < to; expected++) report(expected, `entry ${expected} is missing`);
-  return { leaves, firstPrev, problems, found };
+
+  private report(index: number, message: string): void {
+    this.found++;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ kind: 'entry', index, message });
+  }
+
+  add([idx, leafHash, type, data]: EntryRowTuple): void {
+    if (idx < this.from || idx >= this.to) return;
+    for (; this.expected < idx; this.expected++) {
+      this.report(this.expected, `entry ${this.expected} is missing`);
+      this.prevLeaf = null;
+    }
+    this.expected = idx + 1;
+    const leaf = hashLeaf(data);
+    this.leaves.set(leaf, (idx - this.from) * 32);
+    if (!equalBytes(leaf, leafHash)) this.report(idx, `entry ${idx}: stored leaf hash does not match the entry bytes`);
+    try {
+      const e = decodeEntry(data);
+      if (idx === this.from) this.firstPrev = e.prev;
+      if (e.index !== idx) this.report(idx, `entry ${idx}: the entry says it is index ${e.index} (rows moved or reordered)`);
+      if (e.type !== type) this.report(idx, `entry ${idx}: type column "${type}" differs from the entry's type "${e.type}"`);
+      if (idx === 0 && e.prev !== null) this.report(0, 'entry 0: prev must be null');
+      if (idx > this.from && this.prevLeaf && e.prev !== toHex(this.prevLeaf)) this.report(idx, `entry ${idx}: chain broken, prev does not match the leaf hash of entry ${idx - 1}`);
+    } catch (err) {
+      this.report(idx, `entry ${idx}: ${(err as Error).message}`);
+    }
+    this.prevLeaf = leaf;
+  }
+
+  finish(): EntryRangeResult {
+    for (; this.expected < this.to; this.expected++) this.report(this.expected, `entry ${this.expected} is missing`);
+    return { leaves: this.leaves, firstPrev: this.firstPrev, problems: this.problems, found: this.found };
+  }
+}
+
+export function auditEntryRange(db: Database.Database, from: number, to: number): EntryRangeResult {
+  const checker = new EntryRangeChecker(from, to);
+  // Raw rows (arrays, not objects) and pages of rows: the row loop is the audit's hot path.
+  const page = db.prepare('SELECT idx, leaf_hash, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT 4096').raw();
+  for (let next = from; next < to; ) {
+    const rows = page.all(next, to) as unknown as EntryRowTuple[];
+    if (rows.length === 0) break;
+    for (const r of rows) checker.add(r);
+    next = rows[rows.length - 1]![0] + 1;
+  }
+  return checker.finish();
 }

@@ -83,7 +83,43 @@ async function auditEntries(db: Database.Database, size: number, options: AuditO
   })));
 }
 
-export async function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
+/** What the audit reads from a store. Both stores implement it over their own rows. */
+export interface AuditSource {
+  /** The largest entry index (null when empty) and the number of entry rows. */
+  entryStats(): Promise<{ max: number | null; count: number }>;
+  /** Pass 1 over [0, size), in one or more contiguous ranges, in order. */
+  entryPass(size: number): Promise<EntryRangeResult[]>;
+  /** The stored perfect-subtree rows of one level, in index order. */
+  nodeLevel(level: number): Promise<Iterable<{ idx: number; hash: Uint8Array }>>;
+  /** Up to 100 node rows outside levels [1, levels) and, for each level l >= 1, rows with idx >= counts[l]. */
+  strayNodes(levels: number, counts: number[]): Promise<{ level: number; idx: number }[]>;
+  checkpointRows(): Promise<Iterable<{ size: number; root: Uint8Array; note: string }>>;
+}
+
+/** The SQLite audit source. */
+function sqliteSource(db: Database.Database, options: AuditOptions): AuditSource {
+  return {
+    entryStats: async () => {
+      const r = db.prepare('SELECT max(idx) AS m, count(*) AS c FROM entries').get() as { m: number | null; c: number };
+      return { max: r.m, count: r.c };
+    },
+    entryPass: (size) => auditEntries(db, size, options),
+    nodeLevel: async (level) => db.prepare('SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx').iterate(level) as Iterable<{ idx: number; hash: Buffer }>,
+    strayNodes: async (levels, counts) => {
+      const out = db.prepare('SELECT level, idx FROM nodes WHERE level < 1 OR level >= ? LIMIT 100').all(levels) as { level: number; idx: number }[];
+      const extra = db.prepare('SELECT idx FROM nodes WHERE level = ? AND idx >= ? LIMIT 100').pluck();
+      for (let l = 1; l < levels; l++) for (const idx of extra.all(l, counts[l]) as number[]) out.push({ level: l, idx });
+      return out;
+    },
+    checkpointRows: async () => db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').iterate() as Iterable<{ size: number; root: Buffer; note: string }>,
+  };
+}
+
+export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
+  return auditSource(sqliteSource(db, options), verifier, origin, options.onProgress);
+}
+
+export async function auditSource(source: AuditSource, verifier: NoteVerifier, origin: string, onProgress?: (p: AuditProgress) => void): Promise<AuditReport> {
   const problems: AuditProblem[] = [];
   let found = 0;
   const report = (p: AuditProblem) => {
@@ -92,11 +128,10 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
   };
 
   // Pass 1: entries. Leaf hashes recomputed from the bytes are kept (32 bytes each) for pass 2.
-  // A read transaction keeps the view stable while writers go on appending.
-  const maxRow = db.prepare('SELECT max(idx) AS m, count(*) AS c FROM entries').get() as { m: number | null; c: number };
-  const size = maxRow.m === null ? 0 : maxRow.m + 1;
-  if (maxRow.c !== size) report({ kind: 'entry', index: size, message: `${size - maxRow.c} entries are missing (indices are not contiguous)` });
-  const parts = await auditEntries(db, size, options);
+  const stats = await source.entryStats();
+  const size = stats.max === null ? 0 : stats.max + 1;
+  if (stats.count !== size) report({ kind: 'entry', index: size, message: `${size - stats.count} entries are missing (indices are not contiguous)` });
+  const parts = await source.entryPass(size);
   let level = new Uint8Array(size * 32);
   let offset = 0;
   for (const part of parts) {
@@ -112,14 +147,13 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
 
   // Pass 2: every level of perfect subtrees, recomputed from the level below.
   const levels: Uint8Array[] = [level];
-  const nodeRows = db.prepare('SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx');
   let lv = 1;
   for (let count = Math.floor(size / 2); count > 0; count = Math.floor(count / 2), lv++) {
     const below = level;
     const cur = new Uint8Array(count * 32);
     for (let i = 0; i < count; i++) cur.set(hashChildren(below.subarray(64 * i, 64 * i + 32), below.subarray(64 * i + 32, 64 * i + 64)), 32 * i);
     let next = 0;
-    for (const r of nodeRows.iterate(lv) as Iterable<{ idx: number; hash: Buffer }>) {
+    for (const r of await source.nodeLevel(lv)) {
       if (r.idx >= count) break;
       for (; next < r.idx; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
       next = r.idx + 1;
@@ -130,16 +164,12 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
     for (; next < count; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
     levels.push(cur);
     level = cur;
-    options.onProgress?.({ phase: 'tree', done: lv, total: Math.floor(Math.log2(Math.max(1, size))) });
+    onProgress?.({ phase: 'tree', done: lv, total: Math.floor(Math.log2(Math.max(1, size))) });
   }
   // Rows that no tree of this size has: inserted nodes.
-  for (const r of db.prepare('SELECT level, idx FROM nodes WHERE level < 1 OR level >= ? LIMIT 100').all(levels.length) as { level: number; idx: number }[]) {
+  const counts = levels.map((l) => l.length / 32);
+  for (const r of await source.strayNodes(levels.length, counts)) {
     report({ kind: 'node', level: r.level, index: r.idx, message: `tree node (level ${r.level}, index ${r.idx}) does not belong to a tree of ${size} entries` });
-  }
-  for (let l = 1; l < levels.length; l++) {
-    const count = levels[l]!.length / 32;
-    const extra = db.prepare('SELECT idx FROM nodes WHERE level = ? AND idx >= ? LIMIT 100').pluck().all(l, count) as number[];
-    for (const i of extra) report({ kind: 'node', level: l, index: i, message: `tree node (level ${l}, index ${i}) does not belong to a tree of ${size} entries` });
   }
 
   // Pass 3: checkpoints, each against the root recomputed at its size.
@@ -152,8 +182,9 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
   };
   let checkpoints = 0;
   let latest = 0;
-  const checkpointTotal = (db.prepare('SELECT count(*) AS c FROM checkpoints').get() as { c: number }).c;
-  for (const r of db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').iterate() as Iterable<{ size: number; root: Buffer; note: string }>) {
+  const checkpointRows = [...(await source.checkpointRows())];
+  const checkpointTotal = checkpointRows.length;
+  for (const r of checkpointRows) {
     checkpoints++;
     latest = Math.max(latest, r.size);
     try {
@@ -165,7 +196,7 @@ export async function auditLedger(db: Database.Database, verifier: NoteVerifier,
     } catch (err) {
       report({ kind: 'checkpoint', index: r.size, message: `checkpoint ${r.size}: ${(err as Error).message}` });
     }
-    if (checkpoints % 64 === 0 || checkpoints === checkpointTotal) options.onProgress?.({ phase: 'checkpoints', done: checkpoints, total: checkpointTotal });
+    if (checkpoints % 64 === 0 || checkpoints === checkpointTotal) onProgress?.({ phase: 'checkpoints', done: checkpoints, total: checkpointTotal });
   }
   return { ok: found === 0, size, checkpoints, uncheckpointed: Math.max(0, size - latest), problems, truncated: found > problems.length };
 }

@@ -55,6 +55,11 @@ export function canonicalJson(value: JsonValue): string {
   return serialize(value, '$', 0);
 }
 
+/** canonicalJson of a value nested at `path` (for error messages), at nesting depth `depth`. */
+export function canonicalJsonAt(value: JsonValue, path: string, depth: number): string {
+  return serialize(value, path, depth);
+}
+
 /** The RFC 8785 canonical form of a JSON value, as UTF-8 bytes. */
 export function canonicalJsonBytes(value: JsonValue): Uint8Array {
   return new TextEncoder().encode(canonicalJson(value));

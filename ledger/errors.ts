@@ -28,6 +28,8 @@ export type LedgerErrorCode =
   | 'LEDGER_BAD_SIGNATURE'
   | 'LEDGER_BAD_KEY'
   | 'LEDGER_BUSY'
-  | 'LEDGER_TOO_LARGE';
+  | 'LEDGER_TOO_LARGE'
+  /** The database could not be reached or went away; nothing of the failed call was written. */
+  | 'LEDGER_UNAVAILABLE';
 
 export class LedgerError extends HallmarkError<LedgerErrorCode> {}

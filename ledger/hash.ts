@@ -1,19 +1,61 @@
-import { sha256 } from '@noble/hashes/sha2.js';
+// Tree hashing on node:crypto's one-shot SHA-256, which uses the CPU's SHA extensions: about
+// twice the speed of a JavaScript SHA-256 for the 65-byte node inputs and the few-hundred-byte
+// entries that dominate appends and audits. Inputs are laid out in one reused buffer, so each
+// hash is a single native call.
+import { createHash, hash as oneShot } from 'node:crypto';
+
+export const HASH_SIZE = 32;
+
+// crypto.hash arrived in Node 20.12; older 20.x releases fall back to createHash.
+const digest: (data: Uint8Array) => Uint8Array =
+  typeof oneShot === 'function'
+    ? (data) => asBytes(oneShot('sha256', data, 'buffer') as unknown as Buffer)
+    : (data) => asBytes(createHash('sha256').update(data).digest());
+
+/** A plain Uint8Array view (callers compare and store hashes as Uint8Array, never as Buffer). */
+function asBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** SHA-256 of a byte string. */
+export function sha256(data: Uint8Array): Uint8Array {
+  return digest(data);
+}
 
 /** RFC 9162 §2.1.1: the hash of an empty tree is SHA-256 of the empty string. */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
-export const HASH_SIZE = 32;
-const LEAF_PREFIX = Uint8Array.of(0x00);
-const NODE_PREFIX = Uint8Array.of(0x01);
+
+let scratch = Buffer.allocUnsafe(4096);
 
 /** RFC 9162 §2.1.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). */
 export function hashLeaf(data: Uint8Array): Uint8Array {
-  return sha256.create().update(LEAF_PREFIX).update(data).digest();
+  if (data.length + 1 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(data.length + 1, scratch.length * 2));
+  scratch[0] = 0x00;
+  scratch.set(data, 1);
+  return digest(scratch.subarray(0, data.length + 1));
 }
+
+/**
+ * The leaf hash of `prefixed.subarray(1)` where `prefixed[0]` is already 0x00: the append path
+ * encodes each entry straight after the prefix byte, so the entry is never copied to be hashed.
+ */
+export function hashLeafPrefixed(prefixed: Uint8Array): Uint8Array {
+  if (prefixed[0] !== 0x00) throw new RangeError('hashLeafPrefixed needs the 0x00 leaf prefix at offset 0');
+  return digest(prefixed);
+}
+
+const pair = Buffer.allocUnsafe(65);
 
 /** RFC 9162 §2.1.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
+  // Proof hashes from outside may have any length: only exact 32-byte pairs take the fast path.
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    return asBytes(createHash('sha256').update(Uint8Array.of(0x01)).update(left).update(right).digest());
+  }
+  pair[0] = 0x01;
+  pair.set(left, 1);
+  pair.set(right, 33);
+  return digest(pair);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

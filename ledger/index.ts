@@ -16,3 +16,4 @@ export { proofToJson, proofFromJson, consistencyToJson, consistencyFromJson, typ
 export { parseStrictJson, StrictJsonError, type StrictJsonErrorCode, type StrictJsonOptions } from './strict-json.js';
 export { encodeTileIndex, parseTilePath, tilePath, tileInTree, tilesOfTree, readTile, readHashTile, readEntryBundle, TILE_WIDTH, type TileId } from './tiles.js';
 export { exportTiles, type ExportReport } from './tiles-export.js';
+export { openPostgresLedger, type OpenPostgresLedgerOptions } from './pg-ledger.js';

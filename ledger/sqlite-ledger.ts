@@ -7,9 +7,10 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
-import { checkEntryInput, decodeEntry, encodeEntry, ENTRY_VERSION, type Entry, type EntryInput } from './entry.js';
+import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
+import { checkEntryInput, decodeEntry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
-import { EMPTY_ROOT, hashChildren, hashLeaf, toHex } from './hash.js';
+import { EMPTY_ROOT, equalBytes, hashChildren } from './hash.js';
 import type { Clock, ConsistencyProof, InclusionProof, Ledger, ListOptions, StoredEntry } from './ledger.js';
 import { consistencyNodes, inclusionNodes, rehash, rootNodes, type NodeId } from './nodes.js';
 import { newSigner, newVerifier, verifierKeyFor, type NoteSigner, type NoteVerifier } from './note.js';
@@ -17,6 +18,8 @@ import { verifyConsistency } from './verify.js';
 
 const SCHEMA_VERSION = '1';
 const MAX_BATCH = 100_000;
+const ENTRY_CHUNK = 50;
+const NODE_CHUNK = 100;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -51,12 +54,6 @@ export interface OpenLedgerOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
 }
 
-interface BorderNode {
-  level: number;
-  index: number;
-  hash: Uint8Array;
-}
-
 /** Opens (or with `create`, creates) a ledger stored in an SQLite database file. */
 export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
   const exists = path !== ':memory:' && existsSync(path);
@@ -88,6 +85,8 @@ class SqliteLedger implements Ledger {
   private readonly signer: NoteSigner | undefined;
   private readonly clock: Clock;
   private readonly st;
+  private readonly inserts = new Map<string, Database.Statement>();
+  private end: LogEnd | undefined;
 
   constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -121,8 +120,6 @@ class SqliteLedger implements Ledger {
       leaf: db.prepare('SELECT leaf_hash FROM entries WHERE idx = ?').pluck(),
       node: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?').pluck(),
       entry: db.prepare('SELECT idx, leaf_hash, data FROM entries WHERE idx = ?'),
-      insertEntry: db.prepare('INSERT INTO entries (idx, leaf_hash, type, data) VALUES (?, ?, ?, ?)'),
-      insertNode: db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       leafRange: db.prepare('SELECT leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx').pluck(),
       nodeRange: db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx').pluck(),
       latestCheckpoint: db.prepare('SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1').pluck(),
@@ -143,7 +140,7 @@ class SqliteLedger implements Ledger {
     return new Uint8Array(h);
   }
 
-  private border(size: number): BorderNode[] {
+  private border(size: number): TreeNode[] {
     return rootNodes(size).map((id) => ({ ...id, hash: this.hashAt(id) }));
   }
 
@@ -156,37 +153,63 @@ class SqliteLedger implements Ledger {
     if (inputs.length > MAX_BATCH) throw new RangeError(`a batch holds at most ${MAX_BATCH} entries`);
     inputs.forEach(checkEntryInput);
     const time = this.clock().toISOString();
+    let plan: AppendPlan | undefined;
     const run = this.db.transaction((): StoredEntry[] => {
-      const last = this.st.last.get() as { idx: number; leaf_hash: Buffer } | undefined;
-      let index = last ? last.idx + 1 : 0;
-      let prev: string | null = last ? toHex(last.leaf_hash) : null;
-      const stack = this.border(index);
-      const out: StoredEntry[] = [];
-      for (const input of inputs) {
-        const entry: Entry = { v: ENTRY_VERSION, index, type: input.type, time, actor: input.actor ?? 'local', prev, payload: input.payload };
-        const bytes = encodeEntry(entry);
-        const leafHash = hashLeaf(bytes);
-        this.st.insertEntry.run(index, leafHash, entry.type, bytes);
-        // Fold the new leaf into the right border, storing every perfect subtree it completes.
-        let node: BorderNode = { level: 0, index, hash: leafHash };
-        while (stack.length > 0 && stack[stack.length - 1]!.level === node.level) {
-          const left = stack.pop()!;
-          node = { level: node.level + 1, index: Math.floor(left.index / 2), hash: hashChildren(left.hash, node.hash) };
-          this.st.insertNode.run(node.level, node.index, node.hash);
-        }
-        stack.push(node);
-        out.push({ index, entry, bytes, leafHash });
-        prev = toHex(leafHash);
-        index++;
-      }
-      return out;
+      plan = planAppend(this.logEnd(), inputs, time);
+      this.insertRows(plan);
+      return plan.stored;
     });
     try {
-      return run.immediate();
+      const out = run.immediate();
+      this.end = plan!.end;
+      return out;
     } catch (err) {
+      this.end = undefined;
       if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new LedgerError('LEDGER_BUSY', 'the ledger is locked by another writer; try again', { cause: err });
       throw err;
     }
+  }
+
+  /**
+   * Where the log ends, read inside the write transaction. The border this handle computed at
+   * its own last append is reused when the log still ends at the same leaf (no other writer
+   * appended since), which saves O(log n) reads per single append.
+   */
+  private logEnd(): LogEnd {
+    const last = this.st.last.get() as { idx: number; leaf_hash: Buffer } | undefined;
+    const size = last ? last.idx + 1 : 0;
+    const cached = this.end;
+    if (cached && cached.size === size && (size === 0 || equalBytes(cached.lastLeaf!, last!.leaf_hash))) return cached;
+    return { size, lastLeaf: last ? new Uint8Array(last.leaf_hash) : null, border: this.border(size) };
+  }
+
+  /** Multi-row INSERTs: one statement per 50 entries or 100 nodes instead of one per row. */
+  private insertRows(plan: AppendPlan): void {
+    const e = plan.entries;
+    for (let i = 0; i < e.length; i += ENTRY_CHUNK) {
+      const n = Math.min(ENTRY_CHUNK, e.length - i);
+      const args: unknown[] = [];
+      for (let k = i; k < i + n; k++) args.push(e[k]!.index, e[k]!.leafHash, e[k]!.type, e[k]!.data);
+      this.multiInsert('entries (idx, leaf_hash, type, data)', 4, n).run(args);
+    }
+    const nodes = plan.nodes;
+    for (let i = 0; i < nodes.length; i += NODE_CHUNK) {
+      const n = Math.min(NODE_CHUNK, nodes.length - i);
+      const args: unknown[] = [];
+      for (let k = i; k < i + n; k++) args.push(nodes[k]!.level, nodes[k]!.index, nodes[k]!.hash);
+      this.multiInsert('nodes (level, idx, hash)', 3, n).run(args);
+    }
+  }
+
+  private multiInsert(target: string, columns: number, rows: number): Database.Statement {
+    const key = `${target}/${rows}`;
+    let st = this.inserts.get(key);
+    if (!st) {
+      const row = `(${Array(columns).fill('?').join(',')})`;
+      st = this.db.prepare(`INSERT INTO ${target} VALUES ${Array(rows).fill(row).join(',')}`);
+      this.inserts.set(key, st);
+    }
+    return st;
   }
 
   get(index: number): StoredEntry {

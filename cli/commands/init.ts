@@ -8,10 +8,11 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('create a home folder: the ledger database, the log signing key and the owner key (both encrypted with the passphrase)')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .option('--database <url>', 'keep the ledger in PostgreSQL (postgres://...; default: $HALLMARK_DATABASE_URL, else a SQLite file in the home)')
     .option('--json', 'print JSON')
-    .action(action(async (opts: { home?: string; json?: boolean }) => {
+    .action(action(async (opts: { home?: string; database?: string; json?: boolean }) => {
       const passphrase = await newHomePassphrase();
-      const r = initHome(resolveHomeDir(opts.home), { passphrase });
+      const r = initHome(resolveHomeDir(opts.home), { passphrase, ...(opts.database ? { database: opts.database } : {}) });
       emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey, keysEncrypted: r.keysEncrypted }, () =>
         [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '',
           'log.key and owner.key are encrypted with your passphrase (HALLMARK_PASSPHRASE); keep it safe: without it they sign nothing.',

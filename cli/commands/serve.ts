@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listen, openApi } from '../../src/api/server.js';
-import { HomeError, resolveHomeDir } from '../../src/home/index.js';
+import { DATABASE_ENV, HomeError, resolveHomeDir } from '../../src/home/index.js';
 import { PASSPHRASE_ENV } from '../../src/secrets/index.js';
 import { action, parseCount } from '../output.js';
 
@@ -12,6 +12,7 @@ interface Opts {
   uploadsPerMinute?: string;
   endpointHosts?: string;
   checkpointInterval?: string;
+  database?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -21,9 +22,12 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
     .option('--uploads-per-minute <n>', 'uploads per API key per minute')
+    .option('--database <url>', 'the PostgreSQL ledger (postgres://...; default: $HALLMARK_DATABASE_URL)')
     .option('--endpoint-hosts <list>', 'comma-separated host[:port] list that verification endpoint URLs may name (default: any http/https host)')
     .option('--checkpoint-interval <seconds>', 'sign a checkpoint this often when the log grew (0: only after writes)', '30')
     .action(action(async (opts: Opts) => {
+      // Jobs (worker threads and processes) open the home themselves: hand them the URL by environment.
+      if (opts.database) process.env[DATABASE_ENV] = opts.database;
       const port = parseCount('--port', opts.port)!;
       if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
       const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);

@@ -45,6 +45,7 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   API_NO_PASSPHRASE: 503,
   API_NOT_YET_SIGNED: 503,
   LEDGER_BUSY: 503,
+  LEDGER_UNAVAILABLE: 503,
   // The server's own store is damaged: not the caller's fault.
   LEDGER_TAMPERED: 500,
   HOME_CORRUPT: 500,

@@ -8,7 +8,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { generateNoteKey, HallmarkError, openLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
+import { generateNoteKey, HallmarkError, openLedger, openPostgresLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
 import { isSealedText, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
 import { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 
@@ -87,6 +87,39 @@ export interface InitOptions {
   /** Seals owner.key and log.key under it. Without one the keys are written in plaintext (tests,
    *  benchmarks); `hallmark init` always passes one, and `hallmark serve` refuses plaintext keys. */
   readonly passphrase?: string;
+  /** The PostgreSQL ledger's URL (else $HALLMARK_DATABASE_URL); the SQLite file otherwise. */
+  readonly database?: string;
+}
+
+/** The PostgreSQL ledger's connection string: --database, else $HALLMARK_DATABASE_URL. Never stored in the home. */
+export const DATABASE_ENV = 'HALLMARK_DATABASE_URL';
+
+function databaseUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = flag ?? env[DATABASE_ENV];
+  return url ? url : undefined;
+}
+
+/** Whether this home's config says its ledger lives in PostgreSQL. */
+function usesPostgres(paths: HomePaths): boolean {
+  if (!existsSync(paths.config)) return false;
+  try {
+    return (JSON.parse(readFileSync(paths.config, 'utf8')) as { ledgerStore?: string }).ledgerStore === 'postgres';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens the home's ledger: PostgreSQL when a database URL is given (flag or environment) or the
+ * home was created with one, else the SQLite file.
+ */
+export function openHomeLedger(dir: string, options: { signerKey?: string; clock?: Clock; database?: string } = {}): Ledger {
+  const paths = homePaths(dir);
+  const url = databaseUrl(options.database);
+  const opts = { ...(options.signerKey ? { signerKey: options.signerKey } : {}), ...(options.clock ? { clock: options.clock } : {}) };
+  if (url) return openPostgresLedger(url, opts);
+  if (usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `the ledger of ${dir} is in PostgreSQL; set ${DATABASE_ENV} (or pass --database)`);
+  return openLedger(paths.db, opts);
 }
 
 /** Creates a home: refuses to touch one that already holds a key or a ledger. */
@@ -105,11 +138,13 @@ export function initHome(dir: string, options: InitOptions = {}): InitResult {
   const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass) : `${key}\n`);
   writePrivate(paths.logKey, seal('logKey', log.signerKey), true);
   writePrivate(paths.ownerKey, seal('ownerKey', owner.signerKey), true);
-  writePrivate(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey }, null, 2)}\n`, true);
-  // SQLite gives -wal and -shm the mode of the database file: create it 0600 first.
-  closeSync(openSync(paths.db, 'wx', PRIVATE_FILE));
-  const ledger = openLedger(paths.db, { signerKey: log.signerKey, create: true });
+  const url = databaseUrl(options.database);
+  // With a database the ledger (and its migrations) go to PostgreSQL first: a failure leaves no config behind.
+  if (!url) closeSync(openSync(paths.db, 'wx', PRIVATE_FILE)); // SQLite gives -wal and -shm the mode of the database file: create it 0600 first.
+  const ledger = url ? openPostgresLedger(url, { signerKey: log.signerKey, create: true }) : openLedger(paths.db, { signerKey: log.signerKey, create: true });
   ledger.close();
+  const store = url ? { ledgerStore: 'postgres' } : {};
+  writePrivate(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, ...store }, null, 2)}\n`, true);
   makePrivate(dir);
   return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, keysEncrypted: pass !== undefined };
 }
@@ -143,18 +178,20 @@ export interface OpenHomeOptions {
   readonly clock?: Clock;
   /** Opens sealed keys; default $HALLMARK_PASSPHRASE. Unused for a home with plaintext keys. */
   readonly passphrase?: string;
+  /** The PostgreSQL ledger (default $HALLMARK_DATABASE_URL, or the home's config). */
+  readonly database?: string;
 }
 
 /** Opens an existing home (SECRET_NO_PASSPHRASE / SECRET_BAD_PASSPHRASE when its keys stay sealed). */
 export function openHome(dir: string, options: OpenHomeOptions = {}): Home {
   const paths = homePaths(dir);
-  if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
+  if (!existsSync(paths.db) && !usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
   const keysEncrypted = homeKeysEncrypted(dir);
   const logKey = readHomeKey(dir, 'logKey', options.passphrase);
   const ownerKey = readHomeKey(dir, 'ownerKey', options.passphrase);
   // Older homes: tighten the modes of what sits at the top (databases, config, folders).
   makePrivate(dir);
-  const ledger = openLedger(paths.db, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}) });
+  const ledger = openHomeLedger(dir, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}), ...(options.database ? { database: options.database } : {}) });
   const ownerVerifierKey = verifierKeyFor(ownerKey);
   return {
     paths,
@@ -172,7 +209,7 @@ export function openHome(dir: string, options: OpenHomeOptions = {}): Home {
  */
 export function encryptHomeKeys(dir: string, passphrase: string): { sealed: string[] } {
   const paths = homePaths(dir);
-  if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
+  if (!existsSync(paths.db) && !usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
   if (homeKeysEncrypted(dir)) throw new HomeError('HOME_KEYS_ENCRYPTED', `the keys of ${dir} are already encrypted`);
   const sealed: string[] = [];
   for (const which of ['logKey', 'ownerKey'] as const) {

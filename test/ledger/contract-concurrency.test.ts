@@ -1,22 +1,20 @@
-// Several processes append to one database file at once. Afterwards the indices are exactly
-// 0..n-1, every write is present once, each writer's writes keep their order, and the audit passes.
+// Six processes append to one ledger at once (one SQLite file; one PostgreSQL schema). Afterwards
+// the indices are exactly 0..n-1, every write is present once, each writer's writes keep their
+// order, and the audit passes.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateNoteKey, openLedger } from '../../ledger/index.js';
-import { REPO } from '../helpers/paths.js';
+import { generateNoteKey } from '../../ledger/index.js';
+import { STORES, type StoreUnderTest } from './stores.js';
 
 const WRITERS = 6;
 const SINGLES = 60;
 const BATCHES = 5;
 const BATCH = 20;
 
-const child = `
-const { openLedger } = await import(${JSON.stringify(join(REPO, 'dist/ledger/index.js'))});
-const [path, writer, singles, batches, batch] = process.argv.slice(1);
-const l = openLedger(path);
+const child = (store: StoreUnderTest) => `
+${store.childPrelude}
+const [loc, writer, singles, batches, batch] = process.argv.slice(1);
+const l = openAt(loc);
 let seq = 0;
 for (let i = 0; i < Number(singles); i++) {
   l.append({ type: 'test.write', actor: 'w' + writer, payload: { writer: Number(writer), seq: seq++ } });
@@ -27,23 +25,23 @@ for (let i = 0; i < Number(singles); i++) {
 l.close();
 `;
 
-function run(path: string, writer: number): Promise<void> {
+function run(store: StoreUnderTest, loc: string, writer: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', child, path, String(writer), String(SINGLES), String(BATCHES), String(BATCH)], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const p = spawn(process.execPath, ['--input-type=module', '-e', child(store), loc, String(writer), String(SINGLES), String(BATCHES), String(BATCH)], { stdio: ['ignore', 'inherit', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${writer} exited ${code}: ${err}`))));
   });
 }
 
-describe('concurrent writers in several processes', () => {
+describe.each(STORES)('concurrent writers in several processes: $name store', { timeout: 300_000 }, (store) => {
   it('never lose, duplicate or reorder an index', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'hm-conc-')), 'ledger.db');
+    const loc = store.fresh();
     const key = generateNoteKey('conc.example/log');
-    openLedger(path, { signerKey: key.signerKey, create: true }).close();
-    await Promise.all(Array.from({ length: WRITERS }, (_, w) => run(path, w)));
+    store.open(loc, { signerKey: key.signerKey, create: true }).close();
+    await Promise.all(Array.from({ length: WRITERS }, (_, w) => run(store, loc, w)));
 
-    const l = openLedger(path, { signerKey: key.signerKey });
+    const l = store.open(loc, { signerKey: key.signerKey });
     const perWriter = SINGLES + BATCHES * BATCH;
     expect(l.size()).toBe(WRITERS * perWriter);
     const seen = new Map<number, number[]>();
