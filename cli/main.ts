@@ -22,6 +22,7 @@ const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
+  ['guard', [async () => (await import('./commands/guard.js')).registerGuard]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
 ];
 

@@ -44,3 +44,5 @@ export {
   commitmentPreimage, commitWatermark, decodeCommitment, decodeOpening, encodeOpening, openCommitment, SALT_BYTES,
   type CommitmentOpening, type WatermarkCommitment,
 } from './commitment.js';
+export { normalQuantile, normalUpperTail } from './normal.js';
+export { shapiroWilk, shapiroWilkCoefficients, shapiroWilkPValue, SHAPIRO_MAX_N, SHAPIRO_MIN_N, type ShapiroWilkResult } from './shapiro-wilk.js';
