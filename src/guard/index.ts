@@ -24,3 +24,7 @@ export { GuardMetrics } from './metrics.js';
 export { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 export * as guardCommitted from './record-guard-committed.js';
 export * as extractionSuspected from './record-extraction-suspected.js';
+export { loadCommittedSets, marksAsImages, type CommittedSet } from './committed-sets.js';
+export { findGuardCalibration, guardChance, verifyGuardMarks, type GuardMarkResult, type GuardNull, type GuardVerification } from './verify-guard.js';
+export { appendGuardCalibration, measureGuardNull, type GuardCalibrationOptions } from './calibrate-guard.js';
+export * as guardCalibrated from './record-guard-calibrated.js';

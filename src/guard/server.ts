@@ -91,6 +91,9 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
       const s = serve({ fetch: app.fetch, port: o.port ?? 8788, hostname: o.host ?? '127.0.0.1' }, () => resolve(s));
     });
     const port = (server.address() as AddressInfo).port;
+    // Keep idle client connections longer than typical client pools do, so a reused socket is
+    // not closed under a request in flight.
+    (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
     const timer = setInterval(() => void service.flush(), (o.commitEverySeconds ?? 60) * 1000);
     timer.unref();
     log('info', 'guard listening', { url: `http://${o.host ?? '127.0.0.1'}:${port}`, model: runner.description, classes: runner.classes });
