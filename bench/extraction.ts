@@ -79,7 +79,8 @@ for (let s = 1; s <= seeds; s++) {
   const studentPath = join(work, `student-${s}`);
   const nat = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data: 'mnist', epochs, seed: s, out: studentPath });
   // Synthetic extraction, watched by the monitor.
-  const syn = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: s });
+  // --synthetic 0 skips it (the monitor's figure then comes from an earlier run).
+  const syn = syntheticQueries > 0 ? await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: s }) : { queries: 0, studentAccuracy: Number.NaN };
   await guard.flush();
   await guard.close();
   const home = openHome(dir);

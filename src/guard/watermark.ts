@@ -2,10 +2,12 @@
 // Neural Networks", ACM MM 2021). For each client a keyed function of the *quantised* input
 // decides whether the answer is altered; altered answers carry a key-derived wrong label.
 //
-//  - quantise: the input is averaged over blocks (4x4 pixels per channel for images, 64 equal
-//    segments otherwise) and each mean rounded to one of `levels` steps. Re-sending the same
-//    input gives the same bytes; small noise rarely moves a block mean across a step, so a
-//    slightly perturbed input usually gets the same decision (and the same answer).
+//  - quantise: an image is first moved by whole pixels so that its centre of mass sits at the
+//    centre (so copies shifted by a few pixels, a thief's cheapest augmentation, coincide), then
+//    averaged over 4x4-pixel blocks per channel (other inputs: 64 equal segments), and each mean
+//    rounded to one of `levels` steps. Re-sending the same input gives the same bytes; small
+//    noise rarely moves a block mean across a step, so a slightly perturbed or shifted input
+//    usually gets the same decision (and the same answer).
 //  - select: HMAC-SHA256(clientKey, "select" || q) read as a 64-bit fraction < rate.
 //  - wrong label: the owner model's label y plus 1 + (HMAC(clientKey, "label" || q) mod (C-1)),
 //    mod C: uniform over the C-1 other classes and independent of any other model's answer,
@@ -34,7 +36,7 @@ export function deriveClientKey(watermarkKey: Uint8Array, clientId: string): Uin
  * averaged over 64 contiguous segments.
  */
 export function quantiseInput(x: Float32Array, dims: readonly number[], levels = DEFAULT_LEVELS): Uint8Array {
-  const means = blockMeans(x, dims);
+  const means = blockMeans(dims.length === 3 && dims[2]! <= 4 ? centreImage(x, dims[0]!, dims[1]!, dims[2]!) : x, dims);
   const q = new Uint8Array(means.length);
   for (let i = 0; i < means.length; i++) {
     const v = Math.min(1, Math.max(0, Number.isFinite(means[i]!) ? means[i]! : 0));
@@ -54,6 +56,31 @@ function blockMeans(x: Float32Array, dims: readonly number[]): Float64Array {
     let sum = 0;
     for (let i = from; i < to; i++) sum += x[i]!;
     out[s] = sum / (to - from);
+  }
+  return out;
+}
+
+/** The HWC image moved by whole pixels so that its centre of mass is at the centre (zero fill). */
+export function centreImage(x: Float32Array, h: number, w: number, c: number): Float32Array {
+  let mass = 0;
+  let my = 0;
+  let mx = 0;
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
+    const v = Math.max(0, x[(y * w + xx) * c + ch]!);
+    mass += v;
+    my += v * y;
+    mx += v * xx;
+  }
+  if (!(mass > 0)) return x;
+  const dy = Math.round((h - 1) / 2 - my / mass);
+  const dx = Math.round((w - 1) / 2 - mx / mass);
+  if (dy === 0 && dx === 0) return x;
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    const sy = y - dy;
+    const sx = xx - dx;
+    if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
+    for (let ch = 0; ch < c; ch++) out[(y * w + xx) * c + ch] = x[(sy * w + sx) * c + ch]!;
   }
   return out;
 }
