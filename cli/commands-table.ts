@@ -19,6 +19,7 @@ export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = 
   ['keys', [async () => (await import('./commands/keys.js')).registerKeys]],
   ['witness', [async () => (await import('./commands/witness.js')).registerWitness]],
   ['home', [async () => (await import('./commands/home.js')).registerHome]],
+  ['guard', [async () => (await import('./commands/guard.js')).registerGuard]],
   ['serve', [async () => (await import('./commands/serve.js')).registerServe]],
   ['demo', [async () => (await import('./commands/demo.js')).registerDemo]],
   ['version', [async () => (await import('./commands/version.js')).registerVersion]],

@@ -16,6 +16,11 @@ interface Opts {
   testLimit?: string;
   backend?: string;
   json?: boolean;
+  endpoint?: string;
+  key?: string;
+  protocol?: string;
+  modelName?: string;
+  data?: string;
 }
 
 function parseUnit(name: string, v: string | undefined): number | undefined {
@@ -29,8 +34,8 @@ const pct = (v: number | undefined) => (v === undefined ? 'n/a (no graph to run)
 
 export function registerAttack(program: Command): void {
   program
-    .command('attack <kind> <model>')
-    .description(`attack a model as a thief would (${ATTACK_KINDS.join(', ')}) and print its clean accuracy`)
+    .command('attack <kind> [model]')
+    .description(`attack a model as a thief would (${ATTACK_KINDS.join(', ')}, or extract through an endpoint) and print its clean accuracy`)
     .requiredOption('--out <path>', 'where to write the attacked model (must not exist)')
     .option('--amount <f>', 'prune: fraction of each kernel set to zero', '0.5')
     .option('--bits <n>', 'quantize: bits per weight (8 = int8)', '8')
@@ -41,8 +46,15 @@ export function registerAttack(program: Command): void {
     .option('--seed <n>', 'seed of the attack (noise, init, shuffles)', '1')
     .option('--test-limit <n>', 'measure clean accuracy on the first N of the 2000 test images')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .option('--endpoint <url>', 'extract: the inference endpoint to steal from')
+    .option('--key <key>', 'extract: the API key to query it with (else $HALLMARK_EXTRACT_KEY)')
+    .option('--protocol <p>', 'extract: oip-v2 | tfserving', 'oip-v2')
+    .option('--model-name <name>', 'extract: served model name (else read from the URL)')
+    .option('--data <d>', 'extract: mnist | synthetic | a PNG folder', 'mnist')
     .option('--json', 'print JSON')
-    .action(action(async (kind: string, model: string, opts: Opts) => {
+    .action(action(async (kind: string, model: string | undefined, opts: Opts) => {
+      if (kind === 'extract') return (await import('./attack-extract.js')).runExtract(opts);
+      if (!model) throw new RangeError(`attack ${kind} needs a MODEL path`);
       if (!ATTACK_KINDS.includes(kind as AttackKind)) throw new RangeError(`attack kind must be one of ${ATTACK_KINDS.join(', ')}, got "${kind}"`);
       if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
       const epochs = parseCount('--epochs', opts.epochs);

@@ -17,6 +17,8 @@ interface Opts {
   backend?: string;
   json?: boolean;
   home?: string;
+  guardClient?: string;
+  guardAll?: boolean;
 }
 
 export function registerCalibrate(program: Command): void {
@@ -29,10 +31,13 @@ export function registerCalibrate(program: Command): void {
     .option('--seed <n>', 'first seed; model k uses seed + k', '1000')
     .option('--commitment <index>', 'the watermark.committed entry to calibrate for (default: the latest)')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .option('--guard-client <ids>', 'calibrate the guard\'s committed watermark sets of these client key ids instead (guard.calibrated)')
+    .option('--guard-all', 'calibrate every guard client\'s committed watermark set')
     .option('--json', 'print JSON')
     .option('--home <dir>', 'home folder')
     .action(action(async (opts: Opts) => {
       if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+      if (opts.guardClient || opts.guardAll) return (await import('./calibrate-guard.js')).runGuardCalibrate(opts);
       const home = openHome(resolveHomeDir(opts.home));
       try {
         const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});

@@ -24,6 +24,9 @@ interface Opts {
   backend?: string;
   json?: boolean;
   home?: string;
+  guardClient?: string;
+  guardAll?: boolean;
+  key?: string;
 }
 
 const METHODS: readonly VerifyMethod[] = ['auto', 'white-box', 'black-box', 'both'];
@@ -52,10 +55,14 @@ export function registerVerify(program: Command): void {
     .option('--max-requests <n>', 'request budget for the whole verification', '200')
     .option('--batch-size <n>', 'triggers per request', '25')
     .option('--backend <b>', `TF.js backend for TF.js suspects: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .option('--guard-client <ids>', 'check the guard\'s committed watermark sets of these client key ids (comma-separated) instead of a model mark')
+    .option('--guard-all', 'check the committed watermark set of every guard client (Bonferroni across them)')
+    .option('--key <key>', 'API key to send to the endpoint (else $HALLMARK_SUSPECT_KEY)')
     .option('--json', 'print JSON')
     .option('--home <dir>', 'home folder')
     .action(action(async (suspectPath: string | undefined, opts: Opts) => {
       if (!suspectPath === !opts.endpoint) throw new RangeError('give a suspect model path or --endpoint URL (one of them)');
+      if (opts.guardClient || opts.guardAll) return (await import('./verify-guard.js')).runGuardVerify(suspectPath, opts, parseAlpha(opts.alpha)!);
       if (!METHODS.includes(opts.method as VerifyMethod)) throw new RangeError(`--method must be one of ${METHODS.join(', ')}`);
       if (!REMOTE_PROTOCOLS.includes(opts.protocol as RemoteProtocol)) throw new RangeError(`--protocol must be one of ${REMOTE_PROTOCOLS.join(', ')}`);
       if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);

@@ -1,6 +1,8 @@
 // Who may do what, as data. Each route declares the roles allowed to call it (exported in the
 // OpenAPI document as `x-roles`), or that it is public (`x-public: true`) like a transparency log.
-export const ROLES = ['admin', 'engineer', 'verifier', 'compliance', 'legal', 'auditor'] as const;
+// `client`: a consumer of a model served by `hallmark guard`; it may call the guard's inference
+// routes and nothing of this API (it is in no access list below).
+export const ROLES = ['admin', 'engineer', 'verifier', 'compliance', 'legal', 'auditor', 'client'] as const;
 export type Role = (typeof ROLES)[number];
 
 export function isRole(s: unknown): s is Role {
@@ -10,8 +12,8 @@ export function isRole(s: unknown): s is Role {
 /** A route's access rule: public, or the roles whose keys may call it. */
 export type Access = 'public' | readonly Role[];
 
-/** Every role: reads that any key holder may make. */
-export const ANY_ROLE: readonly Role[] = ROLES;
+/** Every role but `client`: reads that any key holder of this API may make. */
+export const ANY_ROLE: readonly Role[] = ROLES.filter((r) => r !== 'client');
 /** Registering models and datasets, appending entries, embedding. */
 export const WRITERS: readonly Role[] = ['admin', 'engineer'];
 /** Key management. */

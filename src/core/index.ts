@@ -45,3 +45,5 @@ export {
   type CommitmentOpening, type WatermarkCommitment,
 } from './commitment.js';
 export { bitsForTarget, marginForTarget, inverseChannelMetric, channelWeightsByScale, DEFAULT_DETECTION_TARGET, type DetectionTarget } from './mark-plan.js';
+export { normalQuantile, normalUpperTail } from './normal.js';
+export { shapiroWilk, shapiroWilkCoefficients, shapiroWilkPValue, SHAPIRO_MAX_N, SHAPIRO_MIN_N, type ShapiroWilkResult } from './shapiro-wilk.js';

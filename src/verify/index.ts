@@ -10,7 +10,7 @@ export { findWeightCandidates, verifyWeightMark, type WeightCandidateResult, typ
 export { assessTriggerPredictions, buildTriggerSet, nullChance, verifyTriggerMark, type BlackBoxResult, type NullCalibration, type TriggerMarkKey } from './black-box.js';
 export { argmaxRows, inputLayout, type Classifier, type ImageShape } from './classifier.js';
 export { openLocalClassifier, openOnnxClassifier, openTfjsClassifier } from './local-classifiers.js';
-export { openRemoteClassifier, parseEndpoint, REMOTE_PROTOCOLS, type RemoteProtocol, type RemoteSuspect } from './remote-classifier.js';
+export { flattenNumbers, openRemoteClassifier, parseEndpoint, REMOTE_PROTOCOLS, type RemoteProtocol, type RemoteSuspect } from './remote-classifier.js';
 export { mapWithConcurrency, redactUrl, REMOTE_DEFAULTS, RequestBudget, requestJson, type RemoteOptions } from './http-client.js';
 export { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, findCalibration, measureNull, modelTensors, recordCalibration, runCalibration, type CalibrationOptions } from './calibration.js';
 export { checkAlpha, decideOwnership, type OwnershipDecision, type TestOutcome } from './decision.js';

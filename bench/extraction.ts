@@ -1,0 +1,123 @@
+// npm run bench:extraction [-- --seeds 3 --queries 4000 --epochs 5 --synthetic 2000 --models 5 --json out.json]
+// The guard against a thief who distils the served model from its answers. Per seed s: a fresh
+// home, the fixture (converted to ONNX) behind `startGuard` on loopback with the default 0.5%
+// mark rate, and three API clients:
+//   honest     sends the 2,000 mnist test digits once (altered answers and monitor alerts counted);
+//   thief      `attack extract --data mnist`: N natural queries (test digits 0..999 and shifted
+//              copies; the owner trained on the train split only), student trained E epochs;
+//   synthetic  `attack extract --data synthetic`: Jacobian augmentation from 100 seeds, up to
+//              --synthetic queries; when the monitor flagged it.
+// Then the guard commits, K independently trained models calibrate the thief's set
+// (guard.calibrated), and the student is verified as `verify --guard-client` does.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openApiDb } from '../src/api/api-db.js';
+import { openKeyStore } from '../src/api/keys.js';
+import { extractModel } from '../src/attacks/index.js';
+import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
+import { loadMnist } from '../src/formats/mnist.js';
+import { appendGuardCalibration, loadCommittedSets, measureGuardNull, startGuard, verifyGuardMarks } from '../src/guard/index.js';
+import { initHome, openHome } from '../src/home/index.js';
+import { selectBackend } from '../src/train/backend.js';
+import { openOnnxClassifier, openTfjsClassifier } from '../src/verify/index.js';
+import { flag, machine, printTable, writeJson } from './util.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
+const seeds = Number(flag('seeds', '3'));
+const queries = Number(flag('queries', '4000'));
+const epochs = Number(flag('epochs', '5'));
+const syntheticQueries = Number(flag('synthetic', '2000'));
+const models = Number(flag('models', '5'));
+const PASS = 'bench';
+const ALPHA = 1e-6;
+
+await selectBackend('wasm');
+const mnist = await loadMnist({ seed: 0 });
+const work = mkdtempSync(join(tmpdir(), 'hallmark-bench-extraction-'));
+const onnx = join(work, 'fixture.onnx');
+writeFileSync(onnx, await convertTfjsToOnnx(join(REPO, 'fixtures', 'mnist-cnn')));
+const direct = await openOnnxClassifier(onnx);
+const directTest = await direct.classify(mnist.test.images, 2000, [28, 28, 1]);
+await direct.close();
+
+/** One retry on a reset connection (a keep-alive socket closed under us on a loaded machine). */
+async function fetchRetry(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
+const rows: Record<string, unknown>[] = [];
+const started = performance.now();
+for (let s = 1; s <= seeds; s++) {
+  const dir = join(work, `home-${s}`);
+  initHome(dir);
+  const db = openApiDb(dir);
+  const keys = openKeyStore(db);
+  const honest = keys.create({ role: 'client', name: 'honest' });
+  const thief = keys.create({ role: 'client', name: 'thief' });
+  const synth = keys.create({ role: 'client', name: 'synthetic' });
+  db.close();
+  const alerts: string[] = [];
+  const guard = await startGuard({ homeDir: dir, passphrase: PASS, model: onnx, modelName: 'mnist', port: 0, commitEverySeconds: 3600, log: (level, event, f) => { if (level === 'alert') alerts.push(String(f?.client)); void event; } });
+  // Honest client: the 2,000 test digits.
+  let honestAltered = 0;
+  for (let from = 0; from < 2000; from += 100) {
+    const res = await fetchRetry(`${guard.url}/v2/models/mnist/infer`, { method: 'POST', headers: { authorization: `Bearer ${honest.secret}` }, body: JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [100, 28, 28, 1], datatype: 'FP32', data: Array.from(mnist.test.images.subarray(from * 784, (from + 100) * 784)) }] }) });
+    const out = ((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+    for (let i = 0; i < 100; i++) {
+      const row = out.slice(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) !== directTest[from + i]) honestAltered++;
+    }
+  }
+  const honestAlerts = alerts.filter((c) => c === honest.key.id).length;
+  // Natural extraction.
+  const studentPath = join(work, `student-${s}`);
+  const nat = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data: 'mnist', epochs, seed: s, out: studentPath });
+  // Synthetic extraction, watched by the monitor.
+  // --synthetic 0 skips it (the monitor's figure then comes from an earlier run).
+  const syn = syntheticQueries > 0 ? await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: s }) : { queries: 0, studentAccuracy: Number.NaN };
+  await guard.flush();
+  await guard.close();
+  const home = openHome(dir);
+  const suspected = home.ledger.list({ type: 'extraction.suspected' }).map((e) => e.entry.payload as { client: string; queries: number; test: { w: number } });
+  const synFlag = suspected.find((p) => p.client === synth.key.id);
+  const [set] = await loadCommittedSets({ dir, ledger: home.ledger }, PASS, [thief.key.id]);
+  const cal = await measureGuardNull({ sets: [set!], models, seed: 2000 + 10 * s });
+  appendGuardCalibration(home.ledger, cal);
+  const student = await openTfjsClassifier(studentPath);
+  const v = await verifyGuardMarks({ sets: [set!], classifier: student, ledger: home.ledger, alpha: ALPHA });
+  const vBound = await verifyGuardMarks({ sets: [set!], classifier: student, alpha: ALPHA });
+  await student.close();
+  home.close();
+  const r = v.results[0]!;
+  const row = {
+    seed: s, studentAccuracy: nat.studentAccuracy, queries: nat.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
+    chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
+    pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
+    honestAltered, honestAlteredRate: honestAltered / 2000, honestAlerts,
+    syntheticQueries: syn.queries, syntheticStudentAccuracy: syn.studentAccuracy, syntheticFlaggedAt: synFlag?.queries ?? null, syntheticW: synFlag?.test.w ?? null,
+  };
+  rows.push(row);
+  console.log(JSON.stringify(row));
+}
+const fmtP = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
+const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+for (const r of rows as any[]) {
+  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
+}
+console.log(`\n${table.join('\n')}`);
+const owned = rows.filter((r) => r.owned).length;
+printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+  { metric: 'natural student claimed at alpha 1e-6', value: `${owned}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: owned === rows.length },
+  { metric: 'honest altered answers (max)', value: `${Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
+  { metric: 'honest alerts', value: String(rows.reduce((s, r) => s + (r.honestAlerts as number), 0)), target: '0', met: rows.every((r) => r.honestAlerts === 0) },
+  { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) },
+]);
+console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
+writeJson({ machine: machine(), loadavg: loadavg(), seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });

@@ -1,0 +1,97 @@
+// npm run bench:guard [-- --seconds 10 --connections 4 --batch 1 --json out.json]
+// What the guard costs: autocannon on loopback against (a) a bare server that parses the same
+// OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
+// model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
+// requests/s, the p50 overhead and the throughput ratio, plus the in-process cost of the guard's
+// per-input work (mark decision + monitor) measured without HTTP.
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openApiDb } from '../src/api/api-db.js';
+import { openKeyStore } from '../src/api/keys.js';
+import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
+import { loadMnist } from '../src/formats/mnist.js';
+import { decideMark, deriveClientKey, ExtractionMonitor, openOnnxRunner, quantiseInput, startGuard } from '../src/guard/index.js';
+import { initHome } from '../src/home/index.js';
+import { flag, machine, printTable, summarize, writeJson } from './util.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
+const seconds = Number(flag('seconds', '10'));
+const connections = Number(flag('connections', '4'));
+const batch = Number(flag('batch', '1'));
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{ latency: { p50: number; p99: number; average: number }; requests: { average: number }; non2xx: number; errors: number }>;
+
+const mnist = await loadMnist({ seed: 0 });
+const work = mkdtempSync(join(tmpdir(), 'hallmark-bench-guard-'));
+const onnx = join(work, 'fixture.onnx');
+writeFileSync(onnx, await convertTfjsToOnnx(join(REPO, 'fixtures', 'mnist-cnn')));
+
+// (a) direct: the same request shape, straight to onnxruntime.
+const runner = await openOnnxRunner(onnx);
+const app = new Hono();
+app.post('/v2/models/mnist/infer', async (c) => {
+  const body = (await c.req.json()) as { inputs: { shape: number[]; data: number[] }[] };
+  const n = body.inputs[0]!.shape[0]!;
+  const y = await runner.run(Float32Array.from(body.inputs[0]!.data), n);
+  return c.json({ model_name: 'mnist', outputs: [{ name: runner.outputName, datatype: 'FP32', shape: [n, 10], data: Array.from(y) }] });
+});
+const direct = await new Promise<ReturnType<typeof serve>>((r) => {
+  const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => r(s));
+});
+const directUrl = `http://127.0.0.1:${(direct.address() as AddressInfo).port}`;
+
+// (b) the guard.
+const dir = join(work, 'home');
+initHome(dir);
+const db = openApiDb(dir);
+const client = openKeyStore(db).create({ role: 'client', name: 'bench' });
+db.close();
+const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined });
+
+// Many distinct inputs so the monitor and the mark decision see a realistic stream.
+const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [batch, 28, 28, 1], datatype: 'FP32', data: Array.from(mnist.test.images.subarray(i * batch * 784, (i + 1) * batch * 784)) }] }));
+const run = async (url: string, auth: boolean) => {
+  let k = 0;
+  return autocannon({
+    url: `${url}/v2/models/mnist/infer`, method: 'POST', connections, duration: seconds,
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${client.secret}` } : {}) },
+    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: bodies[k++ % bodies.length] }) }],
+  });
+};
+await run(directUrl, false); // warm-up (JIT, onnxruntime arenas)
+const a = await run(directUrl, false);
+const b = await run(guard.url, true);
+await guard.close();
+direct.close();
+
+// In-process: the guard's per-input work alone.
+const key = deriveClientKey(new Uint8Array(32).fill(1), 'bench');
+const monitor = new ExtractionMonitor();
+const times: number[] = [];
+for (let i = 0; i < 2000; i++) {
+  const x = mnist.test.images.subarray(i * 784, (i + 1) * 784);
+  const t = performance.now();
+  decideMark(key, quantiseInput(x, [28, 28, 1]), mnist.test.labels[i]!, 10);
+  monitor.observe('c', x, [28, 28, 1], mnist.test.labels[i]!);
+  times.push(performance.now() - t);
+}
+const perInput = summarize(times.slice(1000));
+const overhead = b.latency.p50 - a.latency.p50;
+const ratio = b.requests.average / a.requests.average;
+printTable(`bench:guard (autocannon, ${connections} connections, ${seconds} s each, batch ${batch}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+  { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
+  { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
+  { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
+  { metric: 'guard requests/s', value: b.requests.average.toFixed(0) },
+  { metric: 'p50 overhead (ms)', value: overhead.toFixed(2), target: '< 1', met: overhead < 1 },
+  { metric: 'throughput vs direct', value: `${(ratio * 100).toFixed(1)}%`, target: '>= 80%', met: ratio >= 0.8 },
+  { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
+  { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
+]);
+writeJson({ machine: machine(), loadavg: loadavg(), seconds, connections, batch, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, perInputMs: perInput });

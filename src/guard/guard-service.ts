@@ -1,0 +1,164 @@
+// The guard's pipeline for one client request, independent of the wire protocol:
+//   budget (rate-limit.ts) -> blocked? -> model -> per input: keyed mark decision
+//   (watermark.ts; a new mark is fsynced to the journal before the answer leaves) ->
+//   extraction monitor (monitor.ts) -> altered scores out.
+// Commitments are flushed on a schedule through the ledger writer (ledger-writer.ts).
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { JsonObject } from '../../ledger/index.js';
+import { toHex } from '../../ledger/index.js';
+import { pendingCommitments } from './commitments.js';
+import { GuardError } from './errors.js';
+import type { LedgerWriter } from './ledger-writer.js';
+import { newSalt, type Mark, type MarkJournal } from './mark-journal.js';
+import type { GuardMetrics } from './metrics.js';
+import type { ModelRunner } from './model-runner.js';
+import type { ExtractionMonitor, Suspicion } from './monitor.js';
+import type { RateLimiter } from './rate-limit.js';
+import { SCHEMA as SUSPECTED_SCHEMA, type SuspectAction } from './record-extraction-suspected.js';
+import { alterScores, argmax, decideMark, deriveClientKey, quantiseInput } from './watermark.js';
+
+export type GuardLog = (level: 'info' | 'warn' | 'alert' | 'error', event: string, fields?: Record<string, string | number | boolean>) => void;
+
+export interface GuardServiceOptions {
+  readonly runner: ModelRunner;
+  readonly watermarkKey: Uint8Array;
+  readonly journal: MarkJournal;
+  /** Marks already in the journal, per client (from readJournal). */
+  readonly marks: Map<string, Mark[]>;
+  /** Set size of each client's latest guard.committed (from the ledger). */
+  readonly committed: Map<string, number>;
+  readonly writer: LedgerWriter;
+  readonly monitor: ExtractionMonitor;
+  readonly limiter: RateLimiter;
+  readonly metrics: GuardMetrics;
+  readonly log: GuardLog;
+  readonly markRate?: number;
+  readonly onSuspect?: SuspectAction;
+  readonly clock?: () => Date;
+}
+
+export class GuardService {
+  private readonly clientKeys = new Map<string, Uint8Array>();
+  private readonly seen = new Map<string, Set<string>>();
+  private readonly blocked = new Set<string>();
+  private flushing: Promise<void> | undefined;
+  readonly dims: readonly number[];
+  readonly size: number;
+
+  constructor(private readonly o: GuardServiceOptions) {
+    this.dims = o.runner.dims;
+    this.size = this.dims.reduce((a, b) => a * b, 1);
+    for (const [client, list] of o.marks) {
+      const s = new Set<string>();
+      for (const m of list) s.add(this.qid(quantiseInput(m.input, m.dims)));
+      this.seen.set(client, s);
+    }
+  }
+
+  get runner(): ModelRunner {
+    return this.o.runner;
+  }
+
+  private qid(q: Uint8Array): string {
+    return toHex(sha256(q));
+  }
+
+  private clientKey(client: string): Uint8Array {
+    let k = this.clientKeys.get(client);
+    if (!k) {
+      k = deriveClientKey(this.o.watermarkKey, client);
+      this.clientKeys.set(client, k);
+    }
+    return k;
+  }
+
+  isBlocked(client: string): boolean {
+    return this.blocked.has(client);
+  }
+
+  /** Answers n inputs (flat float32, already validated against dims) for a client: [n, classes] scores. */
+  async answer(client: string, x: Float32Array, n: number): Promise<Float32Array> {
+    if (this.blocked.has(client)) throw new GuardError('GUARD_FORBIDDEN', 'this key is blocked: its queries looked like a model extraction attack; contact the model owner');
+    this.o.limiter.take(client, n);
+    const scores = await this.o.runner.run(x, n);
+    const classes = scores.length / n;
+    if (!Number.isInteger(classes) || classes < 2) throw new GuardError('GUARD_UPSTREAM', 'the model did not answer [n, classes] scores');
+    const out = new Float32Array(scores.length);
+    const rate = this.o.markRate;
+    const key = this.clientKey(client);
+    let suspicion: Suspicion | undefined;
+    for (let i = 0; i < n; i++) {
+      const xi = x.subarray(i * this.size, (i + 1) * this.size);
+      const row = scores.subarray(i * classes, (i + 1) * classes);
+      const y = argmax(row);
+      const q = quantiseInput(xi, this.dims);
+      const d = decideMark(key, q, y, classes, rate);
+      if (d.selected) {
+        this.remember(client, q, xi, y, d.label!, classes);
+        out.set(alterScores(row, y, d.label!), i * classes);
+      } else out.set(row, i * classes);
+      suspicion = this.o.monitor.observe(client, xi, this.dims, y) ?? suspicion;
+    }
+    this.o.metrics.query(client, n);
+    const st = this.o.monitor.stats(client);
+    if (st) this.o.metrics.monitor(client, st.lastW, st.ratePerMinute, st.suspected);
+    if (suspicion) this.suspect(suspicion);
+    return out;
+  }
+
+  private remember(client: string, q: Uint8Array, xi: Float32Array, answer: number, label: number, classes: number): void {
+    const id = this.qid(q);
+    let s = this.seen.get(client);
+    if (!s) {
+      s = new Set();
+      this.seen.set(client, s);
+    }
+    if (s.has(id)) return; // the same (quantised) input again: same answer, not a new mark
+    const list = this.o.marks.get(client) ?? [];
+    const m: Mark = { client, seq: list.length, time: (this.o.clock?.() ?? new Date()).toISOString(), salt: newSalt(), dims: [...this.dims], input: Float32Array.from(xi), label, answer, classes };
+    this.o.journal.append(m); // on disk before the answer leaves
+    list.push(m);
+    this.o.marks.set(client, list);
+    s.add(id);
+  }
+
+  private suspect(s: Suspicion): void {
+    const action = this.o.onSuspect ?? 'alert';
+    if (action === 'block') this.blocked.add(s.client);
+    if (action === 'throttle') this.o.limiter.throttle(s.client);
+    this.o.log('alert', 'extraction.suspected', { client: s.client, queries: s.queries, reason: s.reason, w: Number(s.w.toFixed(4)), threshold: s.threshold, action });
+    const payload: JsonObject = {
+      schema: SUSPECTED_SCHEMA, client: s.client, queries: s.queries,
+      test: { name: 'shapiro-wilk', n: s.n, w: s.w, threshold: s.threshold }, rate: s.ratePerMinute, action,
+    };
+    this.o.writer.suspect(payload).then(
+      (index) => this.o.log('info', 'extraction.suspected recorded', { client: s.client, index }),
+      (err: Error) => {
+        this.o.metrics.ledgerError();
+        this.o.log('error', 'ledger append failed', { what: 'extraction.suspected', client: s.client, message: err.message.slice(0, 200) });
+      },
+    );
+  }
+
+  /** Appends a commitment for every client whose set grew; failures stay pending. */
+  flush(): Promise<void> {
+    this.flushing ??= this.doFlush().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async doFlush(): Promise<void> {
+    const payloads = pendingCommitments(this.o.marks, this.o.committed, this.o.clock?.() ?? new Date());
+    if (payloads.length === 0) return;
+    try {
+      const indices = await this.o.writer.commit(payloads);
+      payloads.forEach((p) => this.o.committed.set(p.client as string, p.count as number));
+      this.o.metrics.committed(indices.length);
+      this.o.log('info', 'guard.committed', { clients: payloads.length, first: indices[0]!, last: indices[indices.length - 1]! });
+    } catch (err) {
+      this.o.metrics.ledgerError();
+      this.o.log('warn', 'commitment deferred: ledger append failed; will retry', { clients: payloads.length, message: (err as Error).message.slice(0, 200) });
+    }
+  }
+}

@@ -1,0 +1,157 @@
+// Extraction monitoring after PRADA (Juuti, Szyller, Marchal, Asokan, "PRADA: Protecting
+// Against DNN Model Stealing Attacks", EuroS&P 2019). Per client and per predicted class the
+// guard keeps a growing set G_c of earlier queries. For each new query x of class c:
+//   d = min distance from x to G_c (L2, on 2x2 block means of images to keep it cheap);
+//   d joins the client's distance list D; x joins G_c only when d > mean(D_c) - std(D_c).
+// Natural queries give distances that look roughly normal; synthetic queries built by small
+// steps from a few seeds (Jacobian augmentation, Papernot et al. 2017) give a peaked, skewed D.
+// Once D holds `minQueries` values, every `testEvery` queries the Shapiro-Wilk W of (the last
+// 5000 values of) D is compared with `threshold` (PRADA's delta): W < delta is an alert.
+// Query rate and volume are tracked beside it (metrics, and an optional volume alert).
+//
+// What it cannot see: an attacker who queries with natural data (the distances look natural),
+// one who spreads queries over many colluding keys (each stream is short and looks benign), or
+// one who stays under minQueries per key.
+import { shapiroWilk, SHAPIRO_MAX_N } from '../core/index.js';
+
+export interface MonitorOptions {
+  /** Shapiro-Wilk W below which a stream is flagged (PRADA's delta; default 0.95). */
+  readonly threshold?: number;
+  /** Distances needed before the first test (default 100). */
+  readonly minQueries?: number;
+  /** Test every this many new distances (default 20). */
+  readonly testEvery?: number;
+  /** Flag a client once it has sent this many queries in all (default: off). */
+  readonly volumeAlert?: number;
+  /** Most queries kept per class in G_c (default 1000). */
+  readonly maxPerClass?: number;
+}
+
+export interface ClientStats {
+  readonly queries: number;
+  /** Queries in the last minute. */
+  readonly ratePerMinute: number;
+  readonly lastW?: number;
+  readonly distances: number;
+  readonly suspected: boolean;
+}
+
+export interface Suspicion {
+  readonly client: string;
+  readonly queries: number;
+  readonly reason: 'shapiro-wilk' | 'volume';
+  readonly n: number;
+  readonly w: number;
+  readonly threshold: number;
+  readonly ratePerMinute: number;
+}
+
+interface ClientState {
+  queries: number;
+  groups: Map<number, { feats: Float32Array[]; sum: number; sumSq: number; n: number }>;
+  distances: number[];
+  sinceTest: number;
+  lastW?: number;
+  suspected: boolean;
+  recent: number[];
+}
+
+export const MONITOR_DEFAULTS = { threshold: 0.95, minQueries: 100, testEvery: 20, maxPerClass: 1000 } as const;
+
+/** 2x2 block means of an image (NHWC without batch), or the input itself when it is not one. */
+export function monitorFeatures(x: Float32Array, dims: readonly number[]): Float32Array {
+  if (dims.length !== 3 || dims[2]! > 4) return Float32Array.from(x);
+  const [h, w, c] = dims as [number, number, number];
+  const bh = Math.ceil(h / 2);
+  const bw = Math.ceil(w / 2);
+  const out = new Float32Array(bh * bw * c);
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) out[((y >> 1) * bw + (xx >> 1)) * c + ch]! += x[(y * w + xx) * c + ch]! / 4;
+  return out;
+}
+
+function minDistance(f: Float32Array, set: readonly Float32Array[]): number {
+  let best = Infinity;
+  for (const g of set) {
+    let s = 0;
+    for (let i = 0; i < f.length && s < best; i++) {
+      const d = f[i]! - g[i]!;
+      s += d * d;
+    }
+    if (s < best) best = s;
+  }
+  return Math.sqrt(best);
+}
+
+export class ExtractionMonitor {
+  private readonly clients = new Map<string, ClientState>();
+  private readonly o: Required<Omit<MonitorOptions, 'volumeAlert'>> & { volumeAlert?: number };
+
+  constructor(options: MonitorOptions = {}, private readonly now: () => number = Date.now) {
+    this.o = { ...MONITOR_DEFAULTS, ...options };
+    if (!(this.o.threshold > 0 && this.o.threshold < 1)) throw new RangeError(`monitor threshold must be in (0, 1), got ${this.o.threshold}`);
+    if (!Number.isSafeInteger(this.o.minQueries) || this.o.minQueries < 3) throw new RangeError('minQueries must be an integer >= 3');
+  }
+
+  private state(client: string): ClientState {
+    let s = this.clients.get(client);
+    if (!s) {
+      s = { queries: 0, groups: new Map(), distances: [], sinceTest: 0, suspected: false, recent: [] };
+      this.clients.set(client, s);
+    }
+    return s;
+  }
+
+  /** Records one query and its predicted class; returns a suspicion the first time one is raised. */
+  observe(client: string, x: Float32Array, dims: readonly number[], predicted: number): Suspicion | undefined {
+    const s = this.state(client);
+    s.queries++;
+    const t = this.now();
+    s.recent.push(t);
+    while (s.recent.length > 0 && s.recent[0]! < t - 60_000) s.recent.shift();
+    if (s.recent.length > 100_000) s.recent.splice(0, s.recent.length - 100_000);
+    const f = monitorFeatures(x, dims);
+    let g = s.groups.get(predicted);
+    if (!g) {
+      g = { feats: [], sum: 0, sumSq: 0, n: 0 };
+      s.groups.set(predicted, g);
+    }
+    if (g.feats.length === 0) g.feats.push(f);
+    else {
+      const d = minDistance(f, g.feats);
+      s.distances.push(d);
+      if (s.distances.length > SHAPIRO_MAX_N) s.distances.shift();
+      g.sum += d;
+      g.sumSq += d * d;
+      g.n++;
+      const mean = g.sum / g.n;
+      const std = Math.sqrt(Math.max(0, g.sumSq / g.n - mean * mean));
+      if (d > mean - std && g.feats.length < this.o.maxPerClass) g.feats.push(f);
+      s.sinceTest++;
+    }
+    if (s.suspected) return undefined;
+    if (this.o.volumeAlert !== undefined && s.queries >= this.o.volumeAlert) return this.raise(client, s, 'volume', s.lastW ?? 1);
+    if (s.distances.length >= this.o.minQueries && s.sinceTest >= this.o.testEvery) {
+      s.sinceTest = 0;
+      const { w } = shapiroWilk(s.distances);
+      s.lastW = w;
+      if (w < this.o.threshold) return this.raise(client, s, 'shapiro-wilk', w);
+    }
+    return undefined;
+  }
+
+  private raise(client: string, s: ClientState, reason: Suspicion['reason'], w: number): Suspicion {
+    s.suspected = true;
+    return { client, queries: s.queries, reason, n: s.distances.length, w, threshold: this.o.threshold, ratePerMinute: s.recent.length };
+  }
+
+  stats(client: string): ClientStats | undefined {
+    const s = this.clients.get(client);
+    if (!s) return undefined;
+    const t = this.now();
+    return { queries: s.queries, ratePerMinute: s.recent.filter((r) => r >= t - 60_000).length, distances: s.distances.length, suspected: s.suspected, ...(s.lastW === undefined ? {} : { lastW: s.lastW }) };
+  }
+
+  clientIds(): string[] {
+    return [...this.clients.keys()];
+  }
+}

@@ -1,0 +1,154 @@
+// Response watermarking after DAWN (Szyller et al., "DAWN: Dynamic Adversarial Watermarking of
+// Neural Networks", ACM MM 2021). For each client a keyed function of the *quantised* input
+// decides whether the answer is altered; altered answers carry a key-derived wrong label.
+//
+//  - quantise: an image is first moved by whole pixels so that its centre of mass sits at the
+//    centre (so copies shifted by a few pixels, a thief's cheapest augmentation, coincide), then
+//    averaged over 4x4-pixel blocks per channel (other inputs: 64 equal segments), and each mean
+//    rounded to one of `levels` steps. Re-sending the same input gives the same bytes; small
+//    noise rarely moves a block mean across a step, so a slightly perturbed or shifted input
+//    usually gets the same decision (and the same answer).
+//  - select: HMAC-SHA256(clientKey, "select" || q) read as a 64-bit fraction < rate.
+//  - wrong label: the owner model's label y plus 1 + (HMAC(clientKey, "label" || q) mod (C-1)),
+//    mod C: uniform over the C-1 other classes and independent of any other model's answer,
+//    so an unrelated model agrees with it with probability at most 1/(C-1) (verify uses that).
+//  - probabilities: the scores of y and the wrong label are swapped, so the distribution stays
+//    a distribution, its top class is the wrong label, and re-asking gives the same numbers.
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+
+export const DEFAULT_MARK_RATE = 0.005;
+export const DEFAULT_LEVELS = 4;
+const BLOCK = 4;
+const SEGMENTS = 64;
+const enc = new TextEncoder();
+const SELECT = enc.encode('hallmark/guard/select/v1');
+const LABEL = enc.encode('hallmark/guard/label/v1');
+
+/** Per-client key: HMAC(watermarkKey, client id). Never leaves the process. */
+export function deriveClientKey(watermarkKey: Uint8Array, clientId: string): Uint8Array {
+  return hmac(sha256, watermarkKey, enc.encode(`hallmark/guard/client/v1/${clientId}`));
+}
+
+/**
+ * Quantised form of one input of `dims` (without the batch axis), values expected in [0, 1]
+ * (clamped). Images ([h, w, c] or [c, h, w] with a small c) are block-averaged; anything else is
+ * averaged over 64 contiguous segments.
+ */
+export function quantiseInput(x: Float32Array, dims: readonly number[], levels = DEFAULT_LEVELS): Uint8Array {
+  const means = blockMeans(dims.length === 3 && dims[2]! <= 4 ? centreImage(x, dims[0]!, dims[1]!, dims[2]!) : x, dims);
+  const q = new Uint8Array(means.length);
+  for (let i = 0; i < means.length; i++) {
+    const v = Math.min(1, Math.max(0, Number.isFinite(means[i]!) ? means[i]! : 0));
+    q[i] = Math.min(levels - 1, Math.floor(v * levels));
+  }
+  return q;
+}
+
+function blockMeans(x: Float32Array, dims: readonly number[]): Float64Array {
+  if (dims.length === 3 && dims[2]! <= 4 && dims[0]! >= BLOCK && dims[1]! >= BLOCK) return imageBlocks(x, dims[0]!, dims[1]!, dims[2]!, (y, xx, ch) => (y * dims[1]! + xx) * dims[2]! + ch);
+  if (dims.length === 3 && dims[0]! <= 4 && dims[1]! >= BLOCK && dims[2]! >= BLOCK) return imageBlocks(x, dims[1]!, dims[2]!, dims[0]!, (y, xx, ch) => (ch * dims[1]! + y) * dims[2]! + xx);
+  const segs = Math.min(SEGMENTS, x.length);
+  const out = new Float64Array(segs);
+  for (let s = 0; s < segs; s++) {
+    const from = Math.floor((s * x.length) / segs);
+    const to = Math.floor(((s + 1) * x.length) / segs);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += x[i]!;
+    out[s] = sum / (to - from);
+  }
+  return out;
+}
+
+/** The HWC image moved by whole pixels so that its centre of mass is at the centre (zero fill). */
+export function centreImage(x: Float32Array, h: number, w: number, c: number): Float32Array {
+  let mass = 0;
+  let my = 0;
+  let mx = 0;
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
+    const v = Math.max(0, x[(y * w + xx) * c + ch]!);
+    mass += v;
+    my += v * y;
+    mx += v * xx;
+  }
+  if (!(mass > 0)) return x;
+  const dy = Math.round((h - 1) / 2 - my / mass);
+  const dx = Math.round((w - 1) / 2 - mx / mass);
+  if (dy === 0 && dx === 0) return x;
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    const sy = y - dy;
+    const sx = xx - dx;
+    if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
+    for (let ch = 0; ch < c; ch++) out[(y * w + xx) * c + ch] = x[(sy * w + sx) * c + ch]!;
+  }
+  return out;
+}
+
+function imageBlocks(x: Float32Array, h: number, w: number, c: number, at: (y: number, x: number, ch: number) => number): Float64Array {
+  const bh = Math.ceil(h / BLOCK);
+  const bw = Math.ceil(w / BLOCK);
+  const out = new Float64Array(bh * bw * c);
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      for (let ch = 0; ch < c; ch++) {
+        let sum = 0;
+        let n = 0;
+        for (let y = by * BLOCK; y < Math.min(h, (by + 1) * BLOCK); y++) {
+          for (let xx = bx * BLOCK; xx < Math.min(w, (bx + 1) * BLOCK); xx++) {
+            sum += x[at(y, xx, ch)]!;
+            n++;
+          }
+        }
+        out[(by * bw + bx) * c + ch] = sum / n;
+      }
+    }
+  }
+  return out;
+}
+
+function mac(key: Uint8Array, label: Uint8Array, q: Uint8Array): Uint8Array {
+  const msg = new Uint8Array(label.length + q.length);
+  msg.set(label);
+  msg.set(q, label.length);
+  return hmac(sha256, key, msg);
+}
+
+/** The first 8 bytes as a fraction in [0, 1). */
+function fraction(d: Uint8Array): number {
+  const v = new DataView(d.buffer, d.byteOffset, 8);
+  return (v.getUint32(0) * 2 ** 32 + v.getUint32(4)) / 2 ** 64;
+}
+
+export interface MarkDecision {
+  readonly selected: boolean;
+  /** The wrong label to answer when selected (undefined otherwise). */
+  readonly label?: number;
+}
+
+/** The keyed decision for one quantised input whose true (owner-model) label is `label`. */
+export function decideMark(clientKey: Uint8Array, q: Uint8Array, label: number, classes: number, rate = DEFAULT_MARK_RATE): MarkDecision {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`mark rate must be in [0, 1], got ${rate}`);
+  if (!Number.isSafeInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer >= 2, got ${classes}`);
+  if (fraction(mac(clientKey, SELECT, q)) >= rate) return { selected: false };
+  const d = mac(clientKey, LABEL, q);
+  const shift = 1 + (new DataView(d.buffer, d.byteOffset, 4).getUint32(0) % (classes - 1));
+  return { selected: true, label: (label + shift) % classes };
+}
+
+/** Index of the largest score of a row. */
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < row.length; j++) if (row[j]! > row[best]!) best = j;
+  return best;
+}
+
+/** The altered row: the scores of `from` and `to` swapped (a distribution stays one). */
+export function alterScores(row: Float32Array, from: number, to: number): Float32Array {
+  const out = Float32Array.from(row);
+  out[from] = row[to]!;
+  out[to] = row[from]!;
+  // Ties: make sure the wrong label is the strict argmax.
+  if (argmax(out) !== to) out[to] = out[argmax(out)]! + Math.max(1e-6, Math.abs(out[argmax(out)]!) * 1e-6);
+  return out;
+}

@@ -1,0 +1,294 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/formats/mnist.js';
+import { readJournal, journalPath, quantiseInput, decideMark, deriveClientKey, markLeafBytes, setRoot } from '../../src/guard/index.js';
+import { decodeGuardCommitted } from '../../src/guard/record-guard-committed.js';
+import { decodeExtractionSuspected } from '../../src/guard/record-extraction-suspected.js';
+import { expectNoSecret, secretForms } from '../api/secret-scan.js';
+import { refMth } from '../helpers/reference-tree.js';
+import { argmaxRows, infer, openTestGuard, type TestGuard } from './helpers.js';
+
+const mnist = await loadMnist({ seed: 0 });
+const img = (i: number, n = 1) => mnist.test.images.slice(i * 784, (i + n) * 784);
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('guard: protocols, response watermark, journal and commitments', () => {
+  let g: TestGuard;
+  let direct: number[];
+  const responses: string[] = [];
+  beforeAll(async () => {
+    g = await openTestGuard();
+    direct = argmaxRows(await g.runner.run(img(0, 400), 400));
+  });
+  afterAll(async () => g?.close());
+
+  it('OIP v2 and TF Serving answer what the model answers, except for about 0.5% of inputs, differently per client', async () => {
+    const a = g.client('alice');
+    const b = g.client('bob');
+    const got = [...argmaxRows(await infer(g.app, a.secret, img(0, 200), 200, g.runner.inputName)), ...argmaxRows(await infer(g.app, a.secret, img(200, 200), 200, g.runner.inputName))];
+    const res = await g.app.request('/v1/models/mnist:predict', {
+      method: 'POST', headers: { authorization: `Bearer ${b.secret}` },
+      body: JSON.stringify({ instances: Array.from({ length: 200 }, (_, i) => Array.from(img(i))) }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    responses.push(text);
+    const res2 = await g.app.request('/v1/models/mnist:predict', {
+      method: 'POST', headers: { authorization: `Bearer ${b.secret}` },
+      body: JSON.stringify({ instances: Array.from({ length: 200 }, (_, i) => ({ [g.runner.inputName]: Array.from(img(200 + i)) })) }),
+    });
+    expect(res2.status).toBe(200);
+    const gotB = [...(JSON.parse(text) as { predictions: number[][] }).predictions, ...((await res2.json()) as { predictions: number[][] }).predictions].map((r) => r.indexOf(Math.max(...r)));
+    const altered = got.filter((y, i) => y !== direct[i]).length;
+    const alteredB = gotB.filter((y, i) => y !== direct[i]).length;
+    expect(altered).toBeLessThanOrEqual(10);
+    expect(alteredB).toBeLessThanOrEqual(10);
+    // The same decisions as a re-implementation of the documented rule.
+    const expected = (client: string) => direct.map((y, i) => decideMark(deriveClientKey(g.guardKeys.watermark, client), quantiseInput(img(i), [28, 28, 1]), y, 10, 0.005));
+    expect(got.map((y, i) => y !== direct[i])).toEqual(expected(a.id).map((d) => d.selected));
+    expect(gotB.map((y, i) => y !== direct[i])).toEqual(expected(b.id).map((d) => d.selected));
+  });
+
+  it('with every input selected, answers are key-derived wrong labels, repeatable and stable under small noise; probabilities stay a distribution', async () => {
+    const h = await openTestGuard({ markRate: 1 });
+    try {
+      const c = h.client('carol');
+      const x = img(0, 100);
+      const s1 = await infer(h.app, c.secret, x, 100, h.runner.inputName);
+      const s2 = await infer(h.app, c.secret, x, 100, h.runner.inputName);
+      expect(Array.from(s2)).toEqual(Array.from(s1));
+      const y1 = argmaxRows(s1);
+      y1.forEach((y, i) => expect(y).not.toBe(direct[i]));
+      for (let i = 0; i < 100; i++) expect(s1.subarray(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      // Small perturbation: most inputs keep their quantised form, hence their wrong label.
+      let seed = 7;
+      const noisy = x.map((v) => {
+        seed = (seed * 16807) % 2147483647;
+        return Math.min(1, Math.max(0, v + (seed / 2147483647 - 0.5) * 0.02));
+      });
+      const y3 = argmaxRows(await infer(h.app, c.secret, noisy, 100, h.runner.inputName));
+      expect(y3.filter((y, i) => y === y1[i]).length).toBeGreaterThanOrEqual(90);
+      // Shifted by one or two pixels (a thief's cheapest augmentation): the same decision.
+      const shifted = new Float32Array(x.length);
+      for (let i = 0; i < 100; i++) {
+        const [dx, dy] = [[1, 0], [0, 1], [-1, 1], [2, 0], [0, -2]][i % 5]!;
+        for (let y = 0; y < 28; y++) for (let xx = 0; xx < 28; xx++) {
+          const sy = y - dy;
+          const sx = xx - dx;
+          if (sy >= 0 && sy < 28 && sx >= 0 && sx < 28) shifted[i * 784 + y * 28 + xx] = x[i * 784 + sy * 28 + sx]!;
+        }
+      }
+      const y4 = argmaxRows(await infer(h.app, c.secret, shifted, 100, h.runner.inputName));
+      expect(y4.filter((y, i) => y === y1[i]).length).toBeGreaterThanOrEqual(90);
+      // Re-sent inputs are not new marks.
+      const { marks } = readJournal(h.dir, h.guardKeys.journal);
+      const n = marks.get(c.id)!.length;
+      expect(n).toBeGreaterThanOrEqual(100);
+      expect(n).toBeLessThanOrEqual(120);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('the watermark set is stored encrypted; the commitment is the RFC 6962 root over it, batched, and appended only for new marks', async () => {
+    const h = await openTestGuard({ markRate: 0.2 });
+    try {
+      const c = h.client('dave');
+      const x = img(0, 200);
+      await infer(h.app, c.secret, x, 200, h.runner.inputName);
+      const raw = readFileSync(journalPath(h.dir), 'utf8');
+      expect(raw).not.toContain(Buffer.from(x.buffer, 0, 784 * 4).toString('base64').slice(0, 200));
+      const { marks } = readJournal(h.dir, h.guardKeys.journal);
+      const set = marks.get(c.id)!;
+      expect(set.length).toBeGreaterThan(20);
+      for (const m of set) expect(m.label).not.toBe(m.answer);
+      const before = h.home.ledger.size();
+      await h.service.flush();
+      const e = h.home.ledger.get(before);
+      expect(e.entry.type).toBe('guard.committed');
+      const p = decodeGuardCommitted(e.entry.payload);
+      expect(p).toMatchObject({ client: c.id, count: set.length, added: set.length });
+      expect(p.root).toBe(toHex(refMth(set.map(markLeafBytes))));
+      expect(setRoot(set)).toBe(p.root);
+      expect(JSON.stringify(e.entry)).not.toContain(Buffer.from(set[0]!.input.buffer).toString('base64').slice(0, 40));
+      await h.service.flush();
+      expect(h.home.ledger.size()).toBe(before + 1); // nothing new, nothing appended
+      await infer(h.app, c.secret, img(200, 100), 100, h.runner.inputName);
+      await h.service.flush();
+      const p2 = decodeGuardCommitted(h.home.ledger.get(before + 1).entry.payload);
+      expect(p2.count).toBe(readJournal(h.dir, h.guardKeys.journal).marks.get(c.id)!.length);
+      expect(p2.added).toBe(p2.count - p.count);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a journal line altered on disk is GUARD_TAMPERED', async () => {
+    const h = await openTestGuard({ markRate: 1 });
+    try {
+      const c = h.client('eve');
+      await infer(h.app, c.secret, img(0, 3), 3, h.runner.inputName);
+      const path = journalPath(h.dir);
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const l = lines[1]!;
+      lines[1] = l.slice(0, 40) + (l[40] === 'A' ? 'B' : 'A') + l.slice(41);
+      (await import('node:fs')).writeFileSync(path, lines.join('\n'));
+      expect(() => readJournal(h.dir, h.guardKeys.journal)).toThrow(expect.objectContaining({ code: 'GUARD_TAMPERED' }));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('bad requests get the protocol error shape and never reach the model', async () => {
+    const c = g.client('mallory');
+    const admin = g.keys.create({ role: 'admin', name: 'ops' }).secret;
+    const revoked = g.client('gone');
+    g.keys.revoke(revoked.id);
+    const good = { inputs: [{ name: g.runner.inputName, shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from(img(0)) }] };
+    const calls = g.runner.calls;
+    const cases: [string, RequestInit, number, string?][] = [
+      ['no key', { method: 'POST', body: JSON.stringify(good) }, 401],
+      ['revoked key', { method: 'POST', headers: { authorization: `Bearer ${revoked.secret}` }, body: JSON.stringify(good) }, 401],
+      ['admin key', { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: JSON.stringify(good) }, 403],
+      ['not JSON', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: '{"inputs": [' }, 400],
+      ['wrong datatype', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], datatype: 'BYTES' }] }) }, 400],
+      ['wrong shape', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], shape: [1, 28, 28, 3] }] }) }, 400],
+      ['short data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: [1, 2, 3] }] }) }, 400],
+      ['string in data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: ['x', ...Array.from(img(0)).slice(1)] }] }) }, 400],
+      ['wrong input name', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], name: 'other' }] }) }, 400],
+      ['two inputs', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [good.inputs[0], good.inputs[0]] }) }, 400],
+      ['batch too large', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], shape: [100000, 28, 28, 1], data: [] }] }) }, 413],
+      ['body too large', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: 'x'.repeat(9 * 1024 * 1024) }, 413],
+      ['array body', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: '[]' }, 400],
+    ];
+    for (const [what, init, status] of cases) {
+      const res = await g.app.request('/v2/models/mnist/infer', init);
+      expect(res.status, what).toBe(status);
+      const body = (await res.json()) as { error: unknown };
+      expect(typeof body.error, what).toBe('string');
+      expect(Object.keys(body), what).toEqual(['error']);
+    }
+    const other = await g.app.request('/v2/models/other/infer', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify(good) });
+    expect(other.status).toBe(404);
+    for (const body of ['{"instances": [[1,2]]}', '{"instances": [], "inputs": []}', '{"instances": "x"}', '{"signature_name": "other", "instances": [[1]]}']) {
+      const r = await g.app.request('/v1/models/mnist:predict', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body });
+      expect(r.status, body).toBe(400);
+      expect(Object.keys((await r.json()) as object)).toEqual(['error']);
+    }
+    expect(g.runner.calls).toBe(calls);
+    expect((await g.app.request('/metrics', { headers: { authorization: `Bearer ${c.secret}` } })).status).toBe(403);
+    expect((await g.app.request('/metrics', { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+  });
+
+  it('metadata, readiness and the echoed request id', async () => {
+    const c = g.client('frank');
+    const auth = { authorization: `Bearer ${c.secret}` };
+    const meta = (await (await g.app.request('/v2/models/mnist', { headers: auth })).json()) as { inputs: { name: string; shape: number[] }[]; outputs: { shape: number[] }[] };
+    expect(meta.inputs[0]).toMatchObject({ name: g.runner.inputName, shape: [-1, 28, 28, 1] });
+    expect(meta.outputs[0]!.shape).toEqual([-1, 10]);
+    expect((await g.app.request('/v2/health/ready')).status).toBe(200);
+    expect((await g.app.request('/v2/models/mnist/ready', { headers: auth })).status).toBe(200);
+    const res = await g.app.request('/v2/models/mnist/infer', { method: 'POST', headers: auth, body: JSON.stringify({ id: 'req-7', inputs: [{ name: g.runner.inputName, shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from(img(5)) }] }) });
+    expect(((await res.json()) as { id: string }).id).toBe('req-7');
+  });
+
+  it('a client over its budget gets 429 with Retry-After; others are not affected', async () => {
+    const h = await openTestGuard({ rateLimit: { perSecond: 10, burst: 50 } });
+    try {
+      const a = h.client('greedy');
+      const b = h.client('modest');
+      await infer(h.app, a.secret, img(0, 50), 50, h.runner.inputName);
+      const res = await h.app.request('/v2/models/mnist/infer', { method: 'POST', headers: { authorization: `Bearer ${a.secret}` }, body: JSON.stringify({ inputs: [{ name: h.runner.inputName, shape: [20, 28, 28, 1], datatype: 'FP32', data: Array.from(img(0, 20)) }] }) });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await res.json()) as { error: string }).error).toMatch(/budget/);
+      await infer(h.app, b.secret, img(0, 20), 20, h.runner.inputName);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('no key, watermark set or other client\'s data in any response, log or metric', async () => {
+    const h = await openTestGuard({ markRate: 0.3 });
+    try {
+      const a = h.client('acme');
+      const b = h.client('globex');
+      const texts: string[] = [...responses];
+      const send = async (secret: string, from: number, n: number) => {
+        const res = await h.app.request('/v2/models/mnist/infer', { method: 'POST', headers: { authorization: `Bearer ${secret}` }, body: JSON.stringify({ inputs: [{ name: h.runner.inputName, shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(img(from, n)) }] }) });
+        texts.push(await res.text());
+      };
+      await send(a.secret, 0, 50);
+      await send(b.secret, 50, 50);
+      await send(a.secret, 0, 1e3 > 0 ? 5 : 0);
+      const bad = await h.app.request('/v2/models/mnist/infer', { method: 'POST', headers: { authorization: `Bearer ${a.secret}x` }, body: '{}' });
+      texts.push(await bad.text());
+      await h.service.flush();
+      const admin = h.keys.create({ role: 'admin', name: 'ops' }).secret;
+      const metrics = await (await h.app.request('/metrics', { headers: { authorization: `Bearer ${admin}` } })).text();
+      const { marks } = readJournal(h.dir, h.guardKeys.journal);
+      const forms = secretForms([h.guardKeys.watermark, h.guardKeys.journal, deriveClientKey(h.guardKeys.watermark, a.id), deriveClientKey(h.guardKeys.watermark, b.id), a.secret, b.secret, admin, ...[...marks.values()].flat().map((m) => m.salt)]);
+      const all = [...texts, metrics, ...h.logs];
+      for (const t of all) expectNoSecret(t, forms, t.slice(0, 60));
+      for (const t of [metrics, ...h.logs]) {
+        // No mark's input, label or position in logs or metrics.
+        for (const m of [...marks.values()].flat()) expect(t).not.toContain(Buffer.from(m.input.buffer).toString('base64').slice(0, 24));
+        expect(t).not.toMatch(/salt|"label"|"input"|"answer"/i);
+      }
+      // Bob's answers never name Alice.
+      expect(texts[texts.length - 3]).not.toContain(a.id);
+      expect(metrics).toContain(`client="${a.id}"`);
+      // The ledger, which is public, holds roots and counts only.
+      for (const e of h.home.ledger.list({ type: 'guard.committed' })) expectNoSecret(JSON.stringify(e.entry), forms, 'ledger entry');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('guard: extraction monitor', () => {
+  it('an honest client sending the 2,000 MNIST test digits raises no alert; a synthetic stream is flagged before 2,000 queries, recorded, and blocked', async () => {
+    const h = await openTestGuard({ onSuspect: 'block' });
+    try {
+      const honest = h.client('honest');
+      for (let i = 0; i < 2000; i += 200) await infer(h.app, honest.secret, img(i, 200), 200, h.runner.inputName);
+      expect(h.logs.filter((l) => l.includes('"alert"'))).toEqual([]);
+      // Synthetic: 100 seed digits, then rounds of small signed steps from the previous round
+      // (the shape of Jacobian-based augmentation; the real attack is in the slow suite and bench).
+      const thief = h.client('thief');
+      let seed = 3;
+      const sign = () => {
+        seed = (seed * 16807) % 2147483647;
+        return seed / 2147483647 < 0.5 ? -1 : 1;
+      };
+      let round = img(0, 100);
+      let sent = 0;
+      let blockedAt = -1;
+      while (sent < 2000) {
+        const res = await h.app.request('/v2/models/mnist/infer', { method: 'POST', headers: { authorization: `Bearer ${thief.secret}` }, body: JSON.stringify({ inputs: [{ name: h.runner.inputName, shape: [100, 28, 28, 1], datatype: 'FP32', data: Array.from(round) }] }) });
+        if (res.status === 403) {
+          blockedAt = sent;
+          break;
+        }
+        expect(res.status).toBe(200);
+        sent += 100;
+        round = round.map((v) => Math.min(1, Math.max(0, v + 0.1 * sign())));
+      }
+      expect(blockedAt).toBeGreaterThan(0);
+      expect(blockedAt).toBeLessThan(2000);
+      const alerts = h.logs.filter((l) => l.includes('"alert"'));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toContain(thief.id);
+      const e = h.home.ledger.list({ type: 'extraction.suspected' });
+      expect(e).toHaveLength(1);
+      expect(decodeExtractionSuspected(e[0]!.entry.payload)).toMatchObject({ client: thief.id, action: 'block' });
+      const admin = h.keys.create({ role: 'auditor', name: 'mon' }).secret;
+      const metrics = await (await h.app.request('/metrics', { headers: { authorization: `Bearer ${admin}` } })).text();
+      expect(metrics).toContain(`hallmark_guard_extraction_suspected{client="${thief.id}"} 1`);
+      expect(metrics).not.toContain(`hallmark_guard_extraction_suspected{client="${honest.id}"}`);
+      expect(metrics).toMatch(/# TYPE hallmark_guard_request_duration_seconds histogram/);
+    } finally {
+      await h.close();
+    }
+  });
+});

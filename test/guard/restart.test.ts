@@ -1,0 +1,134 @@
+// The guard as a process and over real sockets: kill -9 loses no commitment, a busy ledger
+// delays commitments but never answers, and an upstream model server on loopback (OIP v2 and
+// TF Serving, test/helpers/inference-server.ts) is served through the guard.
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openApiDb } from '../../src/api/api-db.js';
+import { openKeyStore } from '../../src/api/keys.js';
+import { loadMnist } from '../../src/formats/mnist.js';
+import { openGuardKeys, readCommitments, readJournal, startGuard } from '../../src/guard/index.js';
+import { initHome, openHome } from '../../src/home/index.js';
+import { startInferenceServer } from '../helpers/inference-server.js';
+import { REPO } from '../helpers/paths.js';
+import { argmaxRows, FAST_KDF, fixtureOnnx, PASS } from './helpers.js';
+
+const mnist = await loadMnist({ seed: 0 });
+const img = (i: number, n = 1) => mnist.test.images.slice(i * 784, (i + n) * 784);
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function newHome(): { dir: string; secret: string; id: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-guard-proc-'));
+  initHome(dir);
+  const db = openApiDb(dir);
+  const { key, secret } = openKeyStore(db).create({ role: 'client', name: 'c' });
+  db.close();
+  return { dir, secret, id: key.id };
+}
+
+function spawnGuard(dir: string, model: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [join(REPO, 'dist/cli/main.js'), 'guard', '--model', model, '--model-name', 'mnist', '--port', '0', '--home', dir, ...extra], { env: { ...process.env, HALLMARK_PASSPHRASE: PASS }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, stderr: () => err });
+    });
+    child.on('exit', (code) => reject(new Error(`guard exited ${code}: ${err}`)));
+  });
+}
+
+async function post(url: string, secret: string, x: Float32Array, n: number, protocol: 'oip-v2' | 'tfserving' = 'oip-v2', inputName = 'input'): Promise<number[]> {
+  const body = protocol === 'oip-v2'
+    ? { inputs: [{ name: inputName, shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(x) }] }
+    : { instances: Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * 784, (i + 1) * 784))) };
+  const res = await fetch(protocol === 'oip-v2' ? `${url}/v2/models/mnist/infer` : `${url}/v1/models/mnist:predict`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`${res.status}: ${await res.text()}`);
+  const j = (await res.json()) as { outputs?: { data: number[] }[]; predictions?: number[][] };
+  return j.outputs ? argmaxRows(Float32Array.from(j.outputs[0]!.data)) : j.predictions!.map((r) => r.indexOf(Math.max(...r)));
+}
+
+describe('guard process', () => {
+  it('kill -9 after answering: the restarted guard commits every mark the client saw, once', async () => {
+    const onnx = await fixtureOnnx();
+    const h = newHome();
+    const direct = argmaxRows(await (await import('../../src/guard/index.js')).openOnnxRunner(onnx).then((r) => r.run(img(0, 150), 150)));
+    const g1 = await spawnGuard(h.dir, onnx, ['--mark-rate', '0.3', '--commit-every', '3600']);
+    const metaRes = await fetch(`${g1.url}/v2/models/mnist`, { headers: { authorization: `Bearer ${h.secret}` } });
+    const inputName = ((await metaRes.json()) as { inputs: { name: string }[] }).inputs[0]!.name;
+    const got: number[] = [];
+    for (let i = 0; i < 150; i += 50) got.push(...(await post(g1.url, h.secret, img(i, 50), 50, 'oip-v2', inputName)));
+    const altered = got.filter((y, i) => y !== direct[i]).length;
+    expect(altered).toBeGreaterThan(20);
+    g1.child.kill('SIGKILL');
+    await new Promise((r) => g1.child.once('exit', r));
+    const home = openHome(h.dir);
+    expect(readCommitments(home.ledger).latest.size).toBe(0); // the schedule never fired
+    home.close();
+    const g2 = await spawnGuard(h.dir, onnx, ['--mark-rate', '0.3', '--commit-every', '3600']);
+    // The restart commits at once what the killed guard left.
+    let c;
+    for (let t = 0; t < 50; t++) {
+      const hm = openHome(h.dir);
+      c = readCommitments(hm.ledger).latest.get(h.id);
+      hm.close();
+      if (c) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(c?.count).toBe(altered);
+    g2.child.kill('SIGTERM');
+    await new Promise((r) => g2.child.once('exit', r));
+    const hm = openHome(h.dir);
+    expect(hm.ledger.list({ type: 'guard.committed' })).toHaveLength(1); // not committed twice
+    hm.close();
+    const keys = await openGuardKeys(h.dir, PASS);
+    expect(readJournal(h.dir, keys.journal).marks.get(h.id)).toHaveLength(altered);
+  });
+
+  it('a busy ledger delays the commitment, not the answers; an upstream server in both protocols is served through the guard', async () => {
+    const onnx = await fixtureOnnx();
+    const upstream = await startInferenceServer(onnx, 'up');
+    const h = newHome();
+    const direct = argmaxRows(await (await import('../../src/guard/index.js')).openOnnxRunner(onnx).then((r) => r.run(img(0, 60), 60)));
+    for (const protocol of ['oip-v2', 'tfserving'] as const) {
+      const g = await startGuard({
+        homeDir: h.dir, passphrase: PASS, kdf: FAST_KDF, modelName: 'mnist', port: 0, markRate: 0.2, commitEverySeconds: 3600,
+        upstream: { url: upstream.url, protocol, modelName: 'up', ...(protocol === 'tfserving' ? { dims: [28, 28, 1] } : {}) }, log: () => undefined,
+      });
+      try {
+        const lock = new Database(join(h.dir, 'ledger.db'));
+        lock.exec('BEGIN IMMEDIATE');
+        const got = await post(g.url, h.secret, img(0, 30), 30, protocol, g.runner.inputName);
+        const flushing = g.flush();
+        const started = Date.now();
+        got.push(...(await post(g.url, h.secret, img(30, 30), 30, protocol, g.runner.inputName)));
+        expect(Date.now() - started).toBeLessThan(5000);
+        const altered = got.filter((y, i) => y !== direct[i]).length;
+        expect(altered).toBeGreaterThan(0);
+        expect(altered).toBeLessThan(30);
+        lock.exec('ROLLBACK');
+        lock.close();
+        await flushing;
+        await g.flush();
+        const hm = openHome(h.dir);
+        const c = readCommitments(hm.ledger).latest.get(h.id)!;
+        hm.close();
+        expect(c.count).toBe(readJournal(h.dir, (await openGuardKeys(h.dir, PASS)).journal).marks.get(h.id)!.length);
+      } finally {
+        await g.close();
+      }
+    }
+    expect(upstream.counts.infer + upstream.counts.predict).toBeGreaterThanOrEqual(4);
+    await upstream.close();
+  });
+});
