@@ -17,6 +17,7 @@ const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['embed', [async () => (await import('./commands/embed.js')).registerEmbed]],
   ['verify', [async () => (await import('./commands/verify.js')).registerVerify]],
   ['calibrate', [async () => (await import('./commands/calibrate.js')).registerCalibrate]],
+  ['fingerprint', [async () => (await import('./commands/fingerprint.js')).registerFingerprint]],
   ['attack', [async () => (await import('./commands/attack.js')).registerAttack]],
   ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],
   ['evidence', [async () => (await import('./commands/evidence.js')).registerEvidence]],

@@ -6,7 +6,7 @@ import { isHallmarkError } from '../ledger/index.js';
 export const EXIT = { ok: 0, failed: 1, usage: 2, error: 3 } as const;
 
 const USAGE_CODES = /(_NOT_FOUND|_EXISTS|_OUT_OF_RANGE|_BAD_ENTRY|_BAD_KEY|_INVALID|_UNSUPPORTED|_BAD_INPUT|_USAGE)/;
-const FAILED_CODES = /(_TAMPERED|_INCONSISTENT|_BAD_PROOF|_BAD_SIGNATURE|_BAD_NOTE|_VERIFY_FAILED|_BAD_BUNDLE|EVIDENCE_MISMATCH)/;
+const FAILED_CODES = /(_TAMPERED|_INCONSISTENT|_BAD_PROOF|_BAD_SIGNATURE|_BAD_NOTE|_VERIFY_FAILED|_BAD_BUNDLE|EVIDENCE_MISMATCH|_AFTER_SUSPECT|_UNSEALED)/;
 
 export function exitCodeFor(err: unknown): number {
   if (isHallmarkError(err)) {

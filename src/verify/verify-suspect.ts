@@ -12,9 +12,10 @@ import { findCalibration } from './calibration.js';
 import type { Classifier } from './classifier.js';
 import { checkAlpha, decideOwnership, type OwnershipDecision, type TestOutcome } from './decision.js';
 import { VerifyError } from './errors.js';
+import type { FingerprintTest, FingerprintTestResult } from './fingerprint-test.js';
 import { redactUrl, type RemoteOptions } from './http-client.js';
 import { openLocalClassifier } from './local-classifiers.js';
-import { loadMark, type LoadedMark } from './mark-secrets.js';
+import { findCommitted, loadMark, type LoadedMark } from './mark-secrets.js';
 import { openRemoteClassifier, type RemoteSuspect } from './remote-classifier.js';
 import { verifyWeightMark, type WhiteBoxResult } from './white-box.js';
 
@@ -34,14 +35,19 @@ export interface VerifyOptions {
   /** TF.js backend for TF.js suspects (default auto). */
   readonly backend?: BackendChoice;
   readonly actor?: string;
+  /** A committed fingerprint to test as well (src/fingerprint openFingerprintTest); with no
+   *  watermark.committed in the ledger it is the only test. */
+  readonly fingerprint?: FingerprintTest;
 }
 
 export interface VerificationReport {
   readonly index: number;
   readonly record: VerificationRecord;
-  readonly mark: { readonly commitmentIndex: number; readonly model: string; readonly scheme: string };
+  /** The watermark tested (absent when only a fingerprint was). */
+  readonly mark?: { readonly commitmentIndex: number; readonly model: string; readonly scheme: string };
   readonly weight?: WhiteBoxResult;
   readonly trigger?: BlackBoxResult;
+  readonly fingerprint?: FingerprintTestResult;
   /** Present when a trigger test ran; says whether the null was calibrated. */
   readonly calibration?: { readonly present: boolean; readonly index?: number; readonly note: string };
   readonly decision: OwnershipDecision;
@@ -64,21 +70,35 @@ function plan(method: VerifyMethod, mark: LoadedMark, suspect: SuspectInput, for
   return { white, black };
 }
 
+function hasWatermark(ledger: Ledger): boolean {
+  try {
+    findCommitted(ledger);
+    return true;
+  } catch (err) {
+    if (err instanceof VerifyError && err.code === 'VERIFY_NOT_FOUND') return false;
+    throw err;
+  }
+}
+
 export async function verifySuspect(o: VerifyOptions): Promise<VerificationReport> {
   const alpha = checkAlpha(o.alpha ?? DEFAULT_ALPHA);
-  const mark = await loadMark(o.home, o.passphrase, o.commitment);
+  const mark = o.fingerprint && o.commitment === undefined && !hasWatermark(o.home.ledger) ? undefined : await loadMark(o.home, o.passphrase, o.commitment);
   const local = o.suspect.path !== undefined ? await detectModelFormat(o.suspect.path) : undefined;
-  const run = plan(o.method ?? 'auto', mark, o.suspect, local?.format);
+  const run = mark ? plan(o.method ?? 'auto', mark, o.suspect, local?.format) : { white: false, black: false };
+  const suspectDigest = local ? (await digestModel(o.suspect.path!)).sha256 : undefined;
+  o.fingerprint?.admit(local ? { sha256: suspectDigest! } : { url: redactUrl((o.suspect as RemoteSuspect).url) });
+  if (o.fingerprint && local?.format === 'safetensors') throw new VerifyError('VERIFY_UNSUPPORTED', 'a safetensors file has no graph to query with the fingerprint');
 
   let weight: WhiteBoxResult | undefined;
-  if (run.white && local && mark.weight) weight = verifyWeightMark((await readModelTensors(local.path)).tensors, mark.weight);
+  if (run.white && local && mark?.weight) weight = verifyWeightMark((await readModelTensors(local.path)).tensors, mark.weight);
 
   let trigger: BlackBoxResult | undefined;
   let calibration: NullCalibration | undefined;
   let requests: number | undefined;
   let backend: string | undefined;
-  if (run.black && mark.trigger) {
-    calibration = findCalibration(o.home.ledger, mark.index, mark.trigger);
+  let fingerprint: FingerprintTestResult | undefined;
+  if ((run.black && mark?.trigger) || o.fingerprint) {
+    if (mark?.trigger && run.black) calibration = findCalibration(o.home.ledger, mark.index, mark.trigger);
     let classifier: Classifier & { budget?: { used: number } };
     if (local) {
       if (local.format === 'tfjs-layers') backend = (await selectBackend(o.backend ?? 'auto')).detail;
@@ -87,7 +107,8 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
       classifier = await openRemoteClassifier(o.suspect as RemoteSuspect, o.remote);
     }
     try {
-      trigger = await verifyTriggerMark(classifier, mark.trigger, calibration);
+      if (run.black && mark?.trigger) trigger = await verifyTriggerMark(classifier, mark.trigger, calibration);
+      if (o.fingerprint) fingerprint = await o.fingerprint.run(classifier);
     } finally {
       requests = classifier.budget?.used;
       await classifier.close();
@@ -98,18 +119,19 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
   const outcomes: TestOutcome[] = [];
   if (weight) outcomes.push({ name: 'weight', log10PValue: weight.log10CorrectedPValue });
   if (trigger) outcomes.push({ name: 'trigger', log10PValue: trigger.log10PValue });
+  if (fingerprint) outcomes.push({ name: 'fingerprint', log10PValue: fingerprint.log10PValue });
   const decision = decideOwnership(outcomes, alpha);
 
   const suspect: VerificationRecord['suspect'] = local
-    ? { kind: 'file', descriptor: { name: basename(resolve(o.suspect.path!)).slice(0, 200) || 'model', digest: { sha256: (await digestModel(o.suspect.path!)).sha256 }, mediaType: MEDIA_TYPES[local.format] } }
+    ? { kind: 'file', descriptor: { name: basename(resolve(o.suspect.path!)).slice(0, 200) || 'model', digest: { sha256: suspectDigest! }, mediaType: MEDIA_TYPES[local.format] } }
     : { kind: 'endpoint', url: redactUrl((o.suspect as RemoteSuspect).url), protocol: (o.suspect as RemoteSuspect).protocol };
   const payload = {
     schema: VERIFICATION_SCHEMA,
-    model: mark.markedModel,
+    model: mark ? mark.markedModel : o.fingerprint!.committed.model,
     suspect,
-    method: weight && trigger ? 'both' : weight ? 'white-box' : 'black-box',
-    commitment: { index: mark.index, commitment: mark.committed.commitment },
-    ownerKey: mark.committed.ownerKey,
+    method: weight && (trigger || fingerprint) ? 'both' : weight ? 'white-box' : 'black-box',
+    commitment: mark ? { index: mark.index, commitment: mark.committed.commitment } : { index: o.fingerprint!.committed.index, commitment: o.fingerprint!.committed.commitment },
+    ownerKey: mark ? mark.committed.ownerKey : o.fingerprint!.committed.ownerKey,
     ...(weight ? { weight: { bits: weight.bits, matches: weight.best.matches, ber: weight.best.ber, pValue: weight.best.pValue, tensor: weight.best.tensor.slice(0, 500), candidates: weight.candidates, correctedPValue: weight.correctedPValue } } : {}),
     ...(trigger
       ? {
@@ -121,6 +143,7 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
           },
         }
       : {}),
+    ...(fingerprint ? { fingerprint: { commitment: fingerprint.commitment, n: fingerprint.n, matches: fingerprint.matches, classes: fingerprint.classes, chanceRate: fingerprint.chanceRate, nullDistribution: [...fingerprint.nullDistribution], calibration: fingerprint.calibration, pValue: fingerprint.pValue } } : {}),
     alpha,
     owned: decision.owned,
     ...(backend ? { backend: backend.slice(0, 100) } : {}),
@@ -130,8 +153,9 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
   return {
     index,
     record,
-    mark: { commitmentIndex: mark.index, model: mark.markedModel, scheme: mark.committed.scheme },
+    ...(mark ? { mark: { commitmentIndex: mark.index, model: mark.markedModel, scheme: mark.committed.scheme } } : {}),
     ...(weight ? { weight } : {}),
+    ...(fingerprint ? { fingerprint } : {}),
     ...(trigger ? { trigger } : {}),
     ...(trigger
       ? {
