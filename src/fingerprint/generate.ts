@@ -3,7 +3,7 @@
 // For each candidate image x (one the owner's model M classifies correctly) and a seeded target
 // class t != label, find x' = clip(x + d, 0, 1) with ||d||_inf <= epsilon minimising
 //
-//   L(x') = -log p_M(t|x') - log mean_S p_S(t|x') - log(1 - mean_R p_R(t|x'))
+//   L(x') = -log p_M(t|x') - log mean_S p_S(t|x') - (2/|R|) sum_R log(1 - p_R(t|x'))
 //
 // over the surrogates S (distilled from M: models derived from ours) and the references R
 // (trained independently): x' should carry M's answer t to derived models but not to models
@@ -46,6 +46,9 @@ export interface GeneratedSet extends FingerprintSet {
   readonly referenceAgreement: readonly number[];
 }
 
+/** Weight of the references' term: keeping independent models off the target matters most. */
+const REFERENCE_WEIGHT = 2;
+
 const probsOf = (m: tf.LayersModel, x: tf.Tensor) => m.apply(x, { training: false }) as tf.Tensor2D;
 
 function meanProb(models: readonly tf.LayersModel[], x: tf.Tensor, oneHot: tf.Tensor): tf.Tensor1D {
@@ -67,8 +70,9 @@ function attackBatch(o: GenerateOptions, x0: Float32Array, targets: Int32Array, 
         const x = perturbed();
         const pM = tf.sum(tf.mul(probsOf(o.source, x), oneHot), 1);
         const pS = meanProb(o.surrogates, x, oneHot);
-        const pR = meanProb(o.references, x, oneHot);
-        const l = tf.add(tf.add(tf.neg(tf.log(tf.add(pM, eps))), tf.neg(tf.log(tf.add(pS, eps)))), tf.neg(tf.log(tf.add(tf.sub(1, pR), eps))));
+        // Each reference is pushed away on its own (a mean would let one reference carry the target).
+        const refTerm = tf.addN(o.references.map((r) => tf.neg(tf.log(tf.add(tf.sub(1, tf.sum(tf.mul(probsOf(r, x), oneHot), 1)), eps))))).mul(REFERENCE_WEIGHT / o.references.length);
+        const l = tf.add(tf.add(tf.neg(tf.log(tf.add(pM, eps))), tf.neg(tf.log(tf.add(pS, eps)))), refTerm);
         return tf.mean(l) as tf.Scalar;
       }, true, [delta]);
       const value = loss!.dataSync()[0]!;
