@@ -1,6 +1,7 @@
 // `hallmark fingerprint`, `calibrate --fingerprint` and `verify --fingerprint` end to end through
 // the built CLI, with budgets small enough for the fast suite (the figures come from the bench and
 // the slow suite). Bad input gives one line, a code and exit status 2, and leaves nothing behind.
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
