@@ -11,6 +11,14 @@
 // FTAL/RTAL fine-tune 2 epochs (Adam, lr 1e-3) on 10% (800 images) or 50% of the training data;
 // distillation trains a fresh student 3 epochs on 4,000 unlabelled queries. Larger budgets are
 // stronger attacks: read the table as a lower bound on what removes a mark.
+//
+// Fingerprint column (src/fingerprint, --fingerprint 0 skips it): per seed, `hallmark fingerprint`
+// on the marked model before any attack (3 surrogates, 3 references, n = 100 by default; sizes via
+// --fp-n --fp-train-samples --fp-epochs --fp-steps), its null calibrated on 5 fresh reference
+// models, then every attacked model answers the set: agreement with the targets, the binomial p
+// against the calibrated chance, and "owned + fp": the decision `hallmark verify --fingerprint`
+// makes, Bonferroni over weight, trigger and fingerprint. A control row adds a model trained
+// independently of ours (seed 4000 + i) to show what an innocent model does.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,12 +38,20 @@ import { measureAccuracy } from '../src/attacks/index.js';
 import { loadMnist } from '../src/formats/mnist.js';
 import { verifyWeightMark } from '../src/verify/white-box.js';
 import { flag, machine, writeJson } from './util.js';
+import * as tf from '@tensorflow/tfjs';
+import { assessFingerprint, classifyFingerprint, createFingerprint, loadFingerprint, runFingerprintCalibration, type LoadedFingerprint } from '../src/fingerprint/index.js';
+import { saveLayersModel } from '../src/formats/index.js';
+import { fitModel } from '../src/train/fit.js';
+import { buildMnistCnn } from '../src/train/mnist-cnn.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 const FIXTURE = join(REPO, 'fixtures', 'mnist-cnn');
 const seeds = Number(flag('seeds', '3'));
 const backend = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench';
+const withFingerprint = flag('fingerprint', '1') !== '0';
+const fp = { n: Number(flag('fp-n', '100')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
+type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
 type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };
 const ATTACKS: Attack[] = [
@@ -61,10 +77,14 @@ interface Row {
   triggerAccuracy: number;
   triggerP: number;
   owned: boolean;
+  fingerprintAgreement?: number;
+  fingerprintP?: number;
+  /** Bonferroni over weight, trigger and fingerprint. */
+  ownedWithFingerprint?: boolean;
   seconds: number;
 }
 
-async function verifyPath(path: string, mark: LoadedMark): Promise<Omit<Row, 'seed' | 'attack' | 'params' | 'cleanAccuracy' | 'accuracyDropPoints' | 'seconds'>> {
+async function verifyPath(path: string, mark: LoadedMark, fc?: FingerprintCheck): Promise<Omit<Row, 'seed' | 'attack' | 'params' | 'cleanAccuracy' | 'accuracyDropPoints' | 'seconds'>> {
   const outcomes: TestOutcome[] = [];
   let ber: number | undefined;
   let weightP: number | undefined;
@@ -81,10 +101,15 @@ async function verifyPath(path: string, mark: LoadedMark): Promise<Omit<Row, 'se
   const set = buildTriggerSet(mark.trigger!);
   const c = await openLocalClassifier(path);
   const t = assessTriggerPredictions(set, await c.classify(set.images, set.n, [set.height, set.width, set.channels]), c.description);
+  const f = fc ? assessFingerprint(fc.fp, await classifyFingerprint(fc.fp, c), fc.calibration) : undefined;
   await c.close();
   outcomes.push({ name: 'trigger', log10PValue: t.log10PValue });
   const d = decideOwnership(outcomes, DEFAULT_ALPHA);
-  return { ...(ber === undefined ? {} : { ber, weightP: weightP! }), triggerAccuracy: t.triggerAccuracy, triggerP: t.pValue, owned: d.owned };
+  const all = f ? decideOwnership([...outcomes, { name: 'fingerprint', log10PValue: f.log10PValue }], DEFAULT_ALPHA) : undefined;
+  return {
+    ...(ber === undefined ? {} : { ber, weightP: weightP! }), triggerAccuracy: t.triggerAccuracy, triggerP: t.pValue, owned: d.owned,
+    ...(f ? { fingerprintAgreement: f.matches / f.n, fingerprintP: f.pValue, ownedWithFingerprint: all!.owned } : {}),
+  };
 }
 
 async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: number; load: { before: number[]; after: number[] } }> {
@@ -109,6 +134,17 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       embeds.push({ seed: i, ok: s.ok, ber: s.weight?.ber, triggerAccuracy: s.trigger?.accuracy, cleanBefore: s.cleanAccuracyBefore, cleanAfter: s.cleanAccuracyAfter, seconds: (performance.now() - t0) / 1000 });
       console.log(`seed ${i}: embedded (ok ${s.ok}, BER ${s.weight?.ber}, triggers ${s.trigger?.accuracy}, clean ${s.cleanAccuracyAfter}) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       const mark = await loadMark(h, PASS, s.ledger.committed, homeTrust(home));
+      let fc: FingerprintCheck | undefined;
+      if (withFingerprint) {
+        const t2 = performance.now();
+        const made = await createFingerprint({ home: h, passphrase: PASS, model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
+        const loaded = await loadFingerprint(h, PASS, made.index);
+        const cal = await runFingerprintCalibration(home.ledger, { fingerprint: loaded, backend, seed: 1000 + 100 * i, signer: ownerRecordSigner(home) });
+        const rates = (cal.payload.fingerprint as { agreement: number[] }).agreement;
+        fc = { fp: loaded, calibration: { index: cal.index, rates } };
+        embeds.push({ seed: i, fingerprint: { seconds: made.seconds, tried: made.tried, qualified: made.qualified, surrogateAgreement: made.surrogateAgreement, referenceAgreement: made.referenceAgreement, calibration: rates, calibrationSeconds: (performance.now() - t2) / 1000 - made.seconds.total } });
+        console.log(`seed ${i}: fingerprint in ${made.seconds.total.toFixed(0)} s (training ${made.seconds.training.toFixed(0)} s, generation ${made.seconds.generation.toFixed(0)} s), ${made.qualified}/${made.tried} strict; surrogates ${made.surrogateAgreement.join(' ')}, references ${made.referenceAgreement.join(' ')}; fresh references ${rates.join(' ')}`);
+      }
       const base = (await measureAccuracy(marked, test))!;
       for (const [k, a] of ATTACKS.entries()) {
         const t1 = performance.now();
@@ -119,15 +155,27 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
           const r = await runAttack({ ...a.options, model: marked, out: path, seed: i, backend } as AttackOptions);
           acc = r.cleanAccuracy!;
         }
-        const v = await verifyPath(path, mark);
+        const v = await verifyPath(path, mark, fc);
         const row: Row = { seed: i, attack: a.name, params: a.params, cleanAccuracy: acc, accuracyDropPoints: (base - acc) * 100, ...v, seconds: (performance.now() - t1) / 1000 };
         rows.push(row);
-        console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}  (${row.seconds.toFixed(1)} s)`);
+        console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}${v.fingerprintAgreement === undefined ? '' : `  fingerprint ${(v.fingerprintAgreement * 100).toFixed(0)}% p ${v.fingerprintP!.toExponential(1)} owned+fp ${v.ownedWithFingerprint}`}  (${row.seconds.toFixed(1)} s)`);
       }
       // Control: the unmarked fixture, verified for this seed's marks.
-      const u = await verifyPath(FIXTURE, mark);
+      const u = await verifyPath(FIXTURE, mark, fc);
       const fixtureAcc = (await measureAccuracy(FIXTURE, test))!;
       rows.push({ seed: i, attack: 'control: unmarked fixture', params: '-', cleanAccuracy: fixtureAcc, accuracyDropPoints: (base - fixtureAcc) * 100, ...u, seconds: 0 });
+      if (fc) {
+        // An innocent model: same architecture and task, trained without ever seeing ours.
+        const indep = buildMnistCnn(4000 + i);
+        const m = await loadMnist({ seed: 0 });
+        await fitModel({ model: indep, optimizer: tf.train.adam(1e-3), numClasses: 10, epochs: 2, batchSize: 64, seed: 4000 + i, data: { images: m.train.images.subarray(0, 3000 * 784), labels: m.train.labels.subarray(0, 3000), count: 3000, shape: [3000, 28, 28, 1] } });
+        await saveLayersModel(indep, join(dir, 'independent'));
+        indep.dispose();
+        const iv = await verifyPath(join(dir, 'independent'), mark, fc);
+        const iacc = (await measureAccuracy(join(dir, 'independent'), test))!;
+        rows.push({ seed: i, attack: 'control: independent model', params: '3000 images, 2 ep', cleanAccuracy: iacc, accuracyDropPoints: (base - iacc) * 100, ...iv, seconds: 0 });
+        console.log(`  control: independent model  acc ${(iacc * 100).toFixed(2)}%  fingerprint ${(iv.fingerprintAgreement! * 100).toFixed(0)}% p ${iv.fingerprintP!.toExponential(1)} owned+fp ${iv.ownedWithFingerprint}`);
+      }
       home.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -145,13 +193,13 @@ function renderTable(rows: readonly Row[]): string {
   const pv = (x: number) => (x >= 1e-3 ? x.toPrecision(2) : x > 0 ? x.toExponential(0) : '< 1e-308');
   const worst = (xs: number[]) => (xs.length ? pv(Math.max(...xs)) : 'n/a');
   const lines = [
-    '| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst seed) | trigger acc. % | trigger p (worst seed) | owned |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst seed) | trigger acc. % | trigger p (worst seed) | owned | fingerprint agr. % | fingerprint p (worst seed) | owned + fp |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [key, rs] of groups) {
     const [attack, params] = key.split('|');
     const bers = rs.flatMap((r) => (r.ber === undefined ? [] : [r.ber]));
-    lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worst(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worst(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} |`);
+    lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worst(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worst(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} | ${m(rs.flatMap((r) => (r.fingerprintAgreement === undefined ? [] : [r.fingerprintAgreement])), pct)} | ${worst(rs.flatMap((r) => (r.fingerprintP === undefined ? [] : [r.fingerprintP])))} | ${rs.some((r) => r.ownedWithFingerprint !== undefined) ? `${rs.filter((r) => r.ownedWithFingerprint).length}/${rs.length}` : 'n/a'} |`);
   }
   return lines.join('\n');
 }
@@ -159,7 +207,7 @@ function renderTable(rows: readonly Row[]): string {
 const from = flag('from');
 const result = from ? (JSON.parse(readFileSync(from, 'utf8')) as Awaited<ReturnType<typeof measure>>) : await measure();
 const n = new Set(result.rows.map((r) => r.seed)).size;
-const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns), ${n} seeds, alpha = 1e-6, ${result.seconds.toFixed(0)} s on ${backend}; load average before ${result.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${result.load.after.map((x) => x.toFixed(2)).join(' ')}. Drop: points below the marked model the thief stole.`;
+const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns; fingerprint: conferrable adversarial examples, null from 5 fresh reference models), ${n} seeds, alpha = 1e-6, ${result.seconds.toFixed(0)} s on ${backend}; load average before ${result.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${result.load.after.map((x) => x.toFixed(2)).join(' ')}. Drop: points below the marked model the thief stole.`;
 const md = `${header}\n\n${renderTable(result.rows)}\n`;
 console.log(`\n${md}`);
 const mdFile = flag('md');

@@ -11,6 +11,7 @@ export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = 
   ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],
   ['embed', [async () => (await import('./commands/embed.js')).registerEmbed]],
   ['verify', [async () => (await import('./commands/verify.js')).registerVerify]],
+  ['fingerprint', [async () => (await import('./commands/fingerprint.js')).registerFingerprint]],
   ['calibrate', [async () => (await import('./commands/calibrate.js')).registerCalibrate]],
   ['attack', [async () => (await import('./commands/attack.js')).registerAttack]],
   ['provenance', [async () => (await import('./commands/provenance.js')).registerProvenance]],

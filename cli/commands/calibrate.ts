@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
+import { loadFingerprint, runFingerprintCalibration } from '../../src/fingerprint/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir, type Home } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { runCalibration } from '../../src/verify/calibration.js';
@@ -14,11 +15,33 @@ interface Opts {
   trainSamples?: string;
   seed?: string;
   commitment?: string;
+  fingerprint?: string | boolean;
+  dataset?: string;
   backend?: string;
   json?: boolean;
   home?: string;
   guardClient?: string;
   guardAll?: boolean;
+}
+
+async function calibrateFingerprint(home: Home, passphrase: string, opts: Opts): Promise<void> {
+  const fp = await loadFingerprint({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
+  const progress = !opts.json && process.stderr.isTTY;
+  const r = await runFingerprintCalibration(home.ledger, {
+    signer: ownerRecordSigner(home),
+    fingerprint: fp, dataset: opts.dataset!,
+    models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
+    trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
+    backend: opts.backend as BackendChoice,
+    onModel: (e) => {
+      if (progress) process.stderr.write(`reference ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%, fingerprint agreement ${e.agreement.toFixed(2)}\n`);
+    },
+  });
+  const f = (r.payload as { fingerprint: { agreement: number[]; max: number; mean: number }; models: number; backend: string });
+  emit(opts, { index: r.index, ...r.payload }, () => [
+    `calibration.recorded #${r.index}: ${f.models} fresh reference models for fingerprint.committed #${fp.index} (${f.backend})`,
+    `  fingerprint agreement ${f.fingerprint.agreement.map((a) => a.toFixed(2)).join(' ')} (max ${f.fingerprint.max.toFixed(2)}, mean ${f.fingerprint.mean.toFixed(3)}); verification uses chance = max(1/C, ${f.fingerprint.max.toFixed(2)})`,
+  ].join('\n'));
 }
 
 export function registerCalibrate(program: Command): void {
@@ -30,6 +53,8 @@ export function registerCalibrate(program: Command): void {
     .option('--train-samples <n>', 'mnist training images per model (of 8000)', '2000')
     .option('--seed <n>', 'first seed; model k uses seed + k', '1000')
     .option('--commitment <index>', 'the watermark.committed entry to calibrate for (default: the latest)')
+    .option('--fingerprint [index]', 'calibrate a fingerprint.committed entry (default: the latest) on fresh reference models instead of a watermark')
+    .option('--dataset <mnist|dir>', 'with --fingerprint: the data the fingerprint was made from', 'mnist')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
     .option('--guard-client <ids>', 'calibrate the guard\'s committed watermark sets of these client key ids instead (guard.calibrated)')
     .option('--guard-all', 'calibrate every guard client\'s committed watermark set')
@@ -41,6 +66,7 @@ export function registerCalibrate(program: Command): void {
       const home = openHome(resolveHomeDir(opts.home));
       try {
         const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
+        if (opts.fingerprint !== undefined) return await calibrateFingerprint(home, passphrase, opts);
         const trust = homeTrust(home);
         const mark = await loadMark({ dir: home.paths.dir, ledger: home.ledger }, passphrase, parseCount('--commitment', opts.commitment) ?? latestLiveCommitment(home.ledger, trust), trust);
         const bar = startProgress('calibrating', opts);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { openFingerprintTest } from '../../src/fingerprint/index.js';
 import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
@@ -14,6 +15,7 @@ interface Opts {
   modelName?: string;
   inputName?: string;
   commitment?: string;
+  fingerprint?: string | boolean;
   method?: string;
   alpha?: string;
   timeoutMs?: string;
@@ -47,6 +49,7 @@ export function registerVerify(program: Command): void {
     .option('--model-name <name>', 'served model name (else read from the URL)')
     .option('--input-name <name>', 'OIP v2 input tensor name (else read from the model metadata)')
     .option('--commitment <index>', 'the watermark.committed entry to check (default: every live commitment of the owner, Bonferroni-corrected)')
+    .option('--fingerprint [index]', 'also test a fingerprint.committed entry (default: the latest); alone when the ledger has no watermark')
     .option('--method <m>', `${METHODS.join(' | ')}`, 'auto')
     .option('--alpha <a>', 'significance level: owned only when the p-value is below it', '1e-6')
     .option('--timeout-ms <ms>', 'per request to an endpoint', '10000')
@@ -71,6 +74,8 @@ export function registerVerify(program: Command): void {
         const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
         const commitment = parseCount('--commitment', opts.commitment);
         const batchSize = parseCount('--batch-size', opts.batchSize)!;
+        const fingerprint = opts.fingerprint === undefined ? undefined
+          : await openFingerprintTest({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
         const report = await verifySuspect({
           home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
           passphrase, signer: ownerRecordSigner(home), trust: homeTrust(home),
@@ -79,6 +84,7 @@ export function registerVerify(program: Command): void {
             : { url: opts.endpoint!, protocol: opts.protocol as RemoteProtocol, batchSize, ...(opts.modelName ? { modelName: opts.modelName } : {}), ...(opts.inputName ? { inputName: opts.inputName } : {}) },
           ...(commitment === undefined ? {} : { commitment }),
           method: opts.method as VerifyMethod,
+          ...(fingerprint ? { fingerprint } : {}),
           alpha: parseAlpha(opts.alpha)!,
           backend: opts.backend as BackendChoice,
           remote: {

@@ -23,7 +23,9 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
 ];
 
 /** Namespaces reserved whole: a type in them that is not (yet) registered is still refused. */
-const PROTECTED_NAMESPACES = ['api.', 'watermark.', 'verification.', 'calibration.', 'evidence.'];
+// guard., extraction., fingerprint., access. and model.signed are written only by their own code
+// (src/guard, src/fingerprint, src/api, src/signing); the generic append refuses them too.
+const PROTECTED_NAMESPACES = ['api.', 'watermark.', 'verification.', 'calibration.', 'evidence.', 'guard.', 'extraction.', 'fingerprint.', 'access.', 'model.signed'];
 
 const BY_TYPE = new Map(RECORD_TYPES.map((t) => [t.type, t]));
 

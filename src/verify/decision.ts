@@ -9,7 +9,7 @@
 import { DEFAULT_ALPHA } from '../core/index.js';
 
 export interface TestOutcome {
-  readonly name: 'weight' | 'trigger';
+  readonly name: 'weight' | 'trigger' | 'fingerprint';
   /** log10 of the p-value the test contributes (for the weight mark: after its own correction). */
   readonly log10PValue: number;
 }
@@ -22,7 +22,7 @@ export interface OwnershipDecision {
   readonly familyPValue: number;
   readonly log10FamilyPValue: number;
   /** The test whose p-value decided. */
-  readonly decidedBy: 'weight' | 'trigger';
+  readonly decidedBy: 'weight' | 'trigger' | 'fingerprint';
   /** One sentence saying why. */
   readonly reason: string;
 }

@@ -6,7 +6,7 @@ const p = (log10: number, v: number) => (v >= 1e-4 ? v.toPrecision(3) : v > 0 ? 
 export function formatReport(r: VerificationReport): string {
   const lines = [
     `${r.decision.owned ? 'OWNED' : 'NOT SHOWN'} (${r.decision.owned ? 'the mark is there' : 'no significant mark'}): ${r.decision.reason}`,
-    `  mark         ${r.mark.scheme} mark of ${r.mark.model} (watermark.committed #${r.mark.commitmentIndex})`,
+    ...(r.mark ? [`  mark         ${r.mark.scheme} mark of ${r.mark.model} (watermark.committed #${r.mark.commitmentIndex})`] : []),
     `  suspect      ${r.record.suspect.kind === 'file' ? `${r.record.suspect.descriptor.name} sha256:${r.record.suspect.descriptor.digest.sha256}` : `${r.record.suspect.url} (${r.record.suspect.protocol})`}`,
   ];
   if (r.weight) {
@@ -24,6 +24,13 @@ export function formatReport(r: VerificationReport): string {
       `               p = P[X >= ${t.matches}], X ~ Binomial(${t.n}, ${t.chanceRate.toFixed(4)}) = ${p(t.log10PValue, t.pValue)}   chance = max(1/${t.classes}, calibrated rate)`,
       `               ${r.calibration?.note ?? ''}`,
       `               queried via ${t.source}${r.requests === undefined ? '' : `, ${r.requests} HTTP requests`}`,
+    );
+  }
+  if (r.fingerprint) {
+    const f = r.fingerprint;
+    lines.push(
+      `  fingerprint  ${f.matches}/${f.n} fingerprint examples answered with their target (fingerprint.committed #${f.commitment.index})`,
+      `               p = P[X >= ${f.matches}], X ~ Binomial(${f.n}, ${f.chanceRate.toFixed(4)}) = ${p(f.log10PValue, f.pValue)}   chance = max(1/${f.classes}, highest of ${f.nullDistribution.length} fresh reference models, calibration #${f.calibration})`,
     );
   }
   lines.push(

@@ -15,6 +15,7 @@ import { checkAlpha, decideOwnership, type OwnershipDecision, type TestOutcome }
 import { VerifyError } from './errors.js';
 import { redactUrl, type RemoteOptions } from './http-client.js';
 import { openLocalClassifier } from './local-classifiers.js';
+import type { FingerprintTest, FingerprintTestResult } from './fingerprint-test.js';
 import { liveCommitments, loadMark, type LoadedMark } from './mark-secrets.js';
 import { openRemoteClassifier, type RemoteSuspect } from './remote-classifier.js';
 import { verifyWeightMark, type WhiteBoxResult } from './white-box.js';
@@ -39,13 +40,18 @@ export interface VerifyOptions {
   /** TF.js backend for TF.js suspects (default auto). */
   readonly backend?: BackendChoice;
   readonly actor?: string;
+  /** A committed fingerprint to test as well (src/fingerprint openFingerprintTest); with no
+   *  live watermark commitment it is tested alone. */
+  readonly fingerprint?: FingerprintTest;
 }
 
 export interface VerificationReport {
   readonly index: number;
   readonly record: VerificationRecord;
-  readonly mark: { readonly commitmentIndex: number; readonly model: string; readonly scheme: string };
+  /** The watermark that matched best (absent when only a fingerprint was tested). */
+  readonly mark?: { readonly commitmentIndex: number; readonly model: string; readonly scheme: string };
   readonly weight?: WhiteBoxResult;
+  readonly fingerprint?: FingerprintTestResult;
   readonly trigger?: BlackBoxResult;
   /** Present when a trigger test ran; says whether the null was calibrated. */
   readonly calibration?: { readonly present: boolean; readonly index?: number; readonly note: string };
@@ -88,6 +94,7 @@ interface MarkRun {
 async function marksToTest(o: VerifyOptions, trust: TrustedKeys): Promise<{ marks: LoadedMark[]; orphans: number[]; problems: RecordProblem[] }> {
   if (o.commitment !== undefined) return { marks: [await loadMark(o.home, o.passphrase, o.commitment, trust)], orphans: [], problems: [] };
   const found = liveCommitments(o.home.ledger, trust);
+  if (found.live.length === 0 && o.fingerprint) return { marks: [], orphans: found.orphans, problems: found.problems };
   if (found.live.length === 0) {
     const why = [found.orphans.length ? `${found.orphans.length} orphan commitment(s) (entries ${found.orphans.join(', ')}) have no marked model after them` : '', found.problems.length ? `${found.problems.length} entry(ies) are not valid owner-signed commitments (${found.problems.map((p) => p.index).join(', ')})` : ''].filter(Boolean).join('; ');
     throw new VerifyError('VERIFY_NOT_FOUND', `the ledger has no live watermark.committed entry of this owner${why ? `: ${why}` : ''}; embed a mark first (hallmark embed), or pass --commitment`);
@@ -102,7 +109,12 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
   const trust = o.trust ?? { owner: o.home.ownerVerifierKey };
   const { marks, orphans, problems } = await marksToTest(o, trust);
   const local = o.suspect.path !== undefined ? await detectModelFormat(o.suspect.path) : undefined;
+  const suspectDigest = local ? (await digestModel(o.suspect.path!)).sha256 : undefined;
+  // A fingerprint committed after the suspect first appeared in the ledger proves nothing: refused here.
+  o.fingerprint?.admit(local ? { sha256: suspectDigest! } : { url: redactUrl((o.suspect as RemoteSuspect).url) });
+  if (o.fingerprint && local?.format === 'safetensors') throw new VerifyError('VERIFY_UNSUPPORTED', 'a safetensors file has no graph to query with the fingerprint');
   const runs: MarkRun[] = [];
+  let fingerprint: FingerprintTestResult | undefined;
   let tensors: Awaited<ReturnType<typeof readModelTensors>>['tensors'] | undefined;
   let classifier: (Classifier & { budget?: { used: number } }) | undefined;
   let backend: string | undefined;
@@ -144,27 +156,41 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
       if (trigger) outcomes.push({ name: 'trigger', log10PValue: trigger.log10PValue });
       runs.push({ mark, ...(weight ? { weight } : {}), ...(trigger ? { trigger } : {}), ...(calibration ? { calibration } : {}), outcomes, best: Math.min(...outcomes.map((t) => t.log10PValue)) });
     }
+    if (o.fingerprint) {
+      if (!classifier) {
+        if (local) {
+          if (local.format === 'tfjs-layers') backend = (await selectBackend(o.backend ?? 'auto')).detail;
+          classifier = await openLocalClassifier(local.path);
+        } else {
+          classifier = await openRemoteClassifier(o.suspect as RemoteSuspect, o.remote);
+        }
+      }
+      fingerprint = await o.fingerprint.run(classifier);
+      backend ??= classifier.description.split(' on ')[0];
+    }
   } finally {
     requests = classifier?.budget?.used;
     await classifier?.close();
   }
-  if (runs.length === 0) throw lastPlanError ?? new VerifyError('VERIFY_UNSUPPORTED', 'no commitment has a test this suspect allows');
-  const chosen = runs.reduce((a, b) => (b.best < a.best ? b : a));
-  const tests = runs.reduce((s, r) => s + r.outcomes.length, 0);
-  const family = { tests, commitments: runs.length };
-  const decision = decideOwnership(chosen.outcomes, alpha, runs.length > 1 ? family : undefined);
-  const { mark, weight, trigger, calibration } = chosen;
+  if (runs.length === 0 && !fingerprint) throw lastPlanError ?? new VerifyError('VERIFY_UNSUPPORTED', 'no commitment has a test this suspect allows');
+  const chosen = runs.length > 0 ? runs.reduce((a, b) => (b.best < a.best ? b : a)) : undefined;
+  const fpOutcome: TestOutcome[] = fingerprint ? [{ name: 'fingerprint', log10PValue: fingerprint.log10PValue }] : [];
+  const tests = runs.reduce((s, r) => s + r.outcomes.length, 0) + fpOutcome.length;
+  const family = { tests, commitments: runs.length + (fingerprint ? 1 : 0) };
+  const decision = decideOwnership([...(chosen?.outcomes ?? []), ...fpOutcome], alpha, family.commitments > 1 ? family : undefined);
+  const { mark, weight, trigger, calibration } = chosen ?? {};
+  const fpCommitted = o.fingerprint?.committed;
 
   const suspect: VerificationRecord['suspect'] = local
-    ? { kind: 'file', descriptor: { name: basename(resolve(o.suspect.path!)).slice(0, 200) || 'model', digest: { sha256: (await digestModel(o.suspect.path!)).sha256 }, mediaType: MEDIA_TYPES[local.format] } }
+    ? { kind: 'file', descriptor: { name: basename(resolve(o.suspect.path!)).slice(0, 200) || 'model', digest: { sha256: suspectDigest! }, mediaType: MEDIA_TYPES[local.format] } }
     : { kind: 'endpoint', url: redactUrl((o.suspect as RemoteSuspect).url), protocol: (o.suspect as RemoteSuspect).protocol };
   const payload = {
     schema: VERIFICATION_SCHEMA,
-    model: mark.markedModel,
+    model: mark ? mark.markedModel : fpCommitted!.model,
     suspect,
-    method: weight && trigger ? 'both' : weight ? 'white-box' : 'black-box',
-    commitment: { index: mark.index, commitment: mark.committed.commitment },
-    ownerKey: mark.committed.ownerKey,
+    method: weight && (trigger || fingerprint) ? 'both' : weight ? 'white-box' : 'black-box',
+    commitment: mark ? { index: mark.index, commitment: mark.committed.commitment } : { index: fpCommitted!.index, commitment: fpCommitted!.commitment },
+    ownerKey: mark ? mark.committed.ownerKey : fpCommitted!.ownerKey,
     ...(weight ? { weight: { bits: weight.bits, matches: weight.best.matches, ber: weight.best.ber, pValue: weight.best.pValue, tensor: weight.best.tensor.slice(0, 500), candidates: weight.candidates, correctedPValue: weight.correctedPValue } } : {}),
     ...(trigger
       ? {
@@ -176,18 +202,20 @@ export async function verifySuspect(o: VerifyOptions): Promise<VerificationRepor
           },
         }
       : {}),
+    ...(fingerprint ? { fingerprint: { commitment: fingerprint.commitment, n: fingerprint.n, matches: fingerprint.matches, classes: fingerprint.classes, chanceRate: fingerprint.chanceRate, nullDistribution: [...fingerprint.nullDistribution], calibration: fingerprint.calibration, pValue: fingerprint.pValue } } : {}),
     alpha,
     owned: decision.owned,
     ...(backend ? { backend: backend.slice(0, 100) } : {}),
-    ...(runs.length > 1 ? { family } : {}),
+    ...(family.commitments > 1 ? { family } : {}),
   };
   const stored = appendRecord(o.home.ledger, verificationRecorded, payload as never, o.signer, o.actor ?? 'hallmark-verify');
   const record = verificationRecorded.decode(payload);
   return {
     index: stored.index,
     record,
-    mark: { commitmentIndex: mark.index, model: mark.markedModel, scheme: mark.committed.scheme },
+    ...(mark ? { mark: { commitmentIndex: mark.index, model: mark.markedModel, scheme: mark.committed.scheme } } : {}),
     ...(weight ? { weight } : {}),
+    ...(fingerprint ? { fingerprint } : {}),
     ...(trigger ? { trigger } : {}),
     ...(trigger
       ? {

@@ -24,6 +24,8 @@ export interface CalibrationRecord {
   readonly cleanAccuracy: readonly number[];
   readonly trigger?: { readonly n: number; readonly classes: number; readonly agreement: readonly number[]; readonly max: number; readonly mean: number };
   readonly weight?: { readonly bits: number; readonly ber: readonly number[]; readonly min: number; readonly mean: number };
+  /** The null of a fingerprint (src/fingerprint): fresh reference models' agreement with its targets. */
+  readonly fingerprint?: { readonly n: number; readonly classes: number; readonly agreement: readonly number[]; readonly max: number; readonly mean: number; readonly recipes: readonly { readonly sha256: string }[] };
   readonly rule: string;
 }
 
@@ -33,7 +35,7 @@ function rates(v: unknown, k: number, where: string): void {
 
 export function readCalibrationRecord(payload: unknown, where = CALIBRATION_RECORDED): CalibrationRecord {
   const p = checkSchema(payload, CALIBRATION_RECORDED, CALIBRATION_SCHEMA, where);
-  only(p, ['schema', 'commitment', 'task', 'backend', 'models', 'seeds', 'cleanAccuracy', 'trigger', 'weight', 'rule'], where);
+  only(p, ['schema', 'commitment', 'task', 'backend', 'models', 'seeds', 'cleanAccuracy', 'trigger', 'weight', 'fingerprint', 'rule'], where);
   const c = p.commitment;
   if (!isObj(c) || Object.keys(c).sort().join() !== 'commitment,index' || !isCount(c.index) || !isHex64(c.commitment)) throw invalid(`${where}.commitment must be { index, commitment: <64 hex> }`);
   const t = p.task;
@@ -63,7 +65,16 @@ export function readCalibrationRecord(payload: unknown, where = CALIBRATION_RECO
     rates(w.ber, k, `${where}.weight.ber`);
     if (w.min !== Math.min(...(w.ber as number[])) || !isProb(w.mean)) throw invalid(`${where}.weight.min must be the smallest BER, mean a rate`);
   }
-  if (p.trigger === undefined && p.weight === undefined) throw invalid(`${where} has neither trigger nor weight measurements`);
+  if (p.fingerprint !== undefined) {
+    const f = p.fingerprint;
+    if (!isObj(f)) throw invalid(`${where}.fingerprint is not an object`);
+    only(f, ['n', 'classes', 'agreement', 'max', 'mean', 'recipes'], `${where}.fingerprint`);
+    if (!isCount(f.n) || f.n === 0 || !isCount(f.classes) || f.classes < 2) throw invalid(`${where}.fingerprint n and classes must be counts`);
+    rates(f.agreement, k, `${where}.fingerprint.agreement`);
+    if (f.max !== Math.max(...(f.agreement as number[])) || !isProb(f.mean)) throw invalid(`${where}.fingerprint.max must be the largest agreement, mean a rate`);
+    if (!Array.isArray(f.recipes) || f.recipes.length !== k || !f.recipes.every((r) => isObj(r) && Object.keys(r).join() === 'sha256' && isHex64(r.sha256))) throw invalid(`${where}.fingerprint.recipes must be ${k} { sha256 } digests`);
+  }
+  if (p.trigger === undefined && p.weight === undefined && p.fingerprint === undefined) throw invalid(`${where} has neither trigger, weight nor fingerprint measurements`);
   if (p.rule !== CALIBRATION_RULE) throw invalid(`${where}.rule must be "${CALIBRATION_RULE}"`);
   return p as unknown as CalibrationRecord;
 }

@@ -44,6 +44,20 @@ export interface TriggerResult {
   readonly pValue: number;
 }
 
+/** A fingerprint test (src/fingerprint): the suspect's agreement with the committed target labels. */
+export interface FingerprintResult {
+  /** The fingerprint.committed entry. */
+  readonly commitment: { readonly index: number; readonly commitment: string };
+  readonly n: number;
+  readonly matches: number;
+  readonly classes: number;
+  readonly chanceRate: number;
+  /** Agreement rates of fresh reference models (calibration.recorded). */
+  readonly nullDistribution: readonly number[];
+  readonly calibration: number;
+  readonly pValue: number;
+}
+
 export interface VerificationRecord {
   readonly schema: typeof VERIFICATION_SCHEMA;
   /** The id of our marked model. */
@@ -55,6 +69,7 @@ export interface VerificationRecord {
   readonly ownerKey: string;
   readonly weight?: WeightResult;
   readonly trigger?: TriggerResult;
+  readonly fingerprint?: FingerprintResult;
   readonly alpha: number;
   readonly owned: boolean;
   readonly backend?: string;
@@ -120,10 +135,22 @@ function readTrigger(v: unknown, where: string): TriggerResult {
   return v as unknown as TriggerResult;
 }
 
+function readFingerprint(v: unknown, where: string): FingerprintResult {
+  if (!isObj(v)) throw malformed(`${where} is not an object`);
+  only(v, ['commitment', 'n', 'matches', 'classes', 'chanceRate', 'nullDistribution', 'calibration', 'pValue'], where);
+  const c = v.commitment;
+  if (!isObj(c) || Object.keys(c).sort().join() !== 'commitment,index' || !count(c.index) || typeof c.commitment !== 'string' || !HEX64.test(c.commitment)) throw malformed(`${where}.commitment must be { index, commitment: <64 hex> }`);
+  if (!count(v.n) || (v.n as number) === 0 || !count(v.matches) || (v.matches as number) > (v.n as number)) throw malformed(`${where}: n and matches must be counts with matches <= n`);
+  if (!count(v.classes) || (v.classes as number) < 2 || !count(v.calibration)) throw malformed(`${where}: classes must be at least 2 and calibration a ledger index`);
+  if (!prob(v.chanceRate) || !prob(v.pValue)) throw malformed(`${where}: chanceRate and pValue must be numbers in [0, 1]`);
+  if (!Array.isArray(v.nullDistribution) || v.nullDistribution.length === 0 || v.nullDistribution.length > MAX_NULL || !v.nullDistribution.every(prob)) throw malformed(`${where}.nullDistribution must be 1 to ${MAX_NULL} rates in [0, 1]`);
+  return v as unknown as FingerprintResult;
+}
+
 /** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
 export function readVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord {
   const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
-  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'alpha', 'owned', 'backend', 'family'], where);
+  only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'fingerprint', 'alpha', 'owned', 'backend', 'family'], where);
   if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
   readSuspect(p.suspect, `${where}.suspect`);
   if (p.method !== 'white-box' && p.method !== 'black-box' && p.method !== 'both') throw malformed(`${where}.method must be white-box, black-box or both`);
@@ -132,7 +159,8 @@ export function readVerificationRecord(payload: unknown, where = 'verification.r
   if (typeof p.ownerKey !== 'string' || p.ownerKey.length > 500) throw malformed(`${where}.ownerKey is not a verifier key string`);
   if (p.weight !== undefined) readWeight(p.weight, `${where}.weight`);
   if (p.trigger !== undefined) readTrigger(p.trigger, `${where}.trigger`);
-  if (p.weight === undefined && p.trigger === undefined) throw malformed(`${where} has neither weight nor trigger results`);
+  if (p.fingerprint !== undefined) readFingerprint(p.fingerprint, `${where}.fingerprint`);
+  if (p.weight === undefined && p.trigger === undefined && p.fingerprint === undefined) throw malformed(`${where} has neither weight, trigger nor fingerprint results`);
   if (typeof p.alpha !== 'number' || !(p.alpha > 0 && p.alpha < 1)) throw malformed(`${where}.alpha must be in (0, 1)`);
   if (typeof p.owned !== 'boolean') throw malformed(`${where}.owned must be true or false`);
   if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);

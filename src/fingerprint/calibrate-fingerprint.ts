@@ -1,0 +1,109 @@
+// The null for a fingerprint: K FRESH reference models (independent training on the task, none of
+// them a generation reference: their recipe digests are checked against the commitment's) are
+// asked for the fingerprint's targets, and their agreement rates go into calibration.recorded
+// beside the watermark calibrations (a `fingerprint` section instead of `trigger` / `weight`):
+//
+//   { schema: hallmark/calibration.recorded/v1, commitment: { index, commitment } (the fingerprint.committed entry),
+//     task: { dataset, architecture, epochs, trainSamples, batchSize, learningRate }, backend, models, seeds, cleanAccuracy,
+//     fingerprint: { n, classes, agreement: number[K], max, mean, recipes: [{ sha256 }] }, rule }
+import type { JsonObject, Ledger } from '../../ledger/index.js';
+import type { RecordSigner } from '../records/index.js';
+import { loadDatasetSource } from '../embed/index.js';
+import { scanEntries } from '../lineage/index.js';
+import { selectBackend, type BackendChoice } from '../train/backend.js';
+import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
+import { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, recordCalibration } from '../verify/calibration.js';
+import { FingerprintError } from './errors.js';
+import { setImages } from './fingerprint-set.js';
+import { architectureFor, digestRecipe, RECIPE_KIND, trainFromRecipe, type Recipe } from './recipes.js';
+import type { LoadedFingerprint } from './verify-fingerprint.js';
+
+export interface FingerprintCalibrationOptions {
+  readonly fingerprint: LoadedFingerprint;
+  /** "mnist" or the folder the fingerprint was made from (default mnist). */
+  readonly dataset?: string;
+  readonly models?: number;
+  readonly epochs?: number;
+  readonly trainSamples?: number;
+  /** First seed (default 1000); model k uses seed + k. */
+  readonly seed?: number;
+  readonly backend?: BackendChoice;
+  readonly onModel?: (e: { k: number; models: number; agreement: number; accuracy: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
+export async function measureFingerprintNull(o: FingerprintCalibrationOptions): Promise<JsonObject> {
+  const K = o.models ?? 5;
+  const epochs = o.epochs ?? 1;
+  const seed0 = o.seed ?? 1000;
+  for (const [v, what, max] of [[K, 'models', 1000], [epochs, 'epochs', 100], [seed0, 'seed', 2 ** 30]] as const) {
+    if (!Number.isSafeInteger(v) || v < (what === 'seed' ? 0 : 1) || v > max) throw new RangeError(`${what} must be an integer in [1, ${max}], got ${v}`);
+  }
+  const p = o.fingerprint.opening.parameters;
+  const backend = await selectBackend(o.backend ?? 'auto');
+  const data = await loadDatasetSource(o.dataset ?? 'mnist');
+  if (data.descriptor.digest.sha256 !== p.dataset.sha256) throw new FingerprintError('FINGERPRINT_BAD_INPUT', `the fingerprint was made from dataset "${p.dataset.name}" (sha256 ${p.dataset.sha256.slice(0, 12)}…); pass that dataset with --dataset`);
+  const trainSamples = Math.min(o.trainSamples ?? 2000, data.train.count);
+  if (!Number.isSafeInteger(trainSamples) || trainSamples < 1) throw new RangeError(`trainSamples must be a positive integer, got ${trainSamples}`);
+  const used = new Set(o.fingerprint.record.recipes.references.map((r) => r.sha256));
+  const images = setImages(o.fingerprint.opening.set);
+  const targets = o.fingerprint.opening.set.targets;
+  const seeds: number[] = [];
+  const agreement: number[] = [];
+  const accuracy: number[] = [];
+  const digests: { sha256: string }[] = [];
+  for (let k = 0; k < K; k++) {
+    o.signal?.throwIfAborted();
+    const recipe: Recipe = {
+      kind: RECIPE_KIND, role: 'reference', architecture: architectureFor([p.height, p.width, p.channels], p.classes), input: [p.height, p.width, p.channels], classes: p.classes,
+      data: { dataset: p.dataset.sha256, from: 0, count: trainSamples }, epochs, batchSize: 64, learningRate: 1e-3, seed: seed0 + k,
+    };
+    const digest = digestRecipe(recipe);
+    if (used.has(digest)) throw new FingerprintError('FINGERPRINT_BAD_INPUT', `calibration model ${k + 1} (seed ${seed0 + k}) is a reference that generated the fingerprint; choose another --seed`);
+    const model = await trainFromRecipe(recipe, data.train, undefined, o.signal);
+    try {
+      const pred = predictClasses(model, { images, count: p.n, shape: [p.n, p.height, p.width, p.channels] });
+      const a = targets.reduce((s, t, i) => s + (pred[i] === t ? 1 : 0), 0) / p.n;
+      seeds.push(seed0 + k);
+      agreement.push(a);
+      accuracy.push(evaluateAccuracy(model, data.test));
+      digests.push({ sha256: digest });
+      o.onModel?.({ k: k + 1, models: K, agreement: a, accuracy: accuracy[k]! });
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    schema: CALIBRATION_SCHEMA,
+    commitment: { index: o.fingerprint.index, commitment: o.fingerprint.record.commitment },
+    task: { dataset: p.dataset.name, architecture: architectureFor([p.height, p.width, p.channels], p.classes), epochs, trainSamples, batchSize: 64, learningRate: 1e-3 },
+    backend: backend.detail, models: K, seeds, cleanAccuracy: accuracy,
+    fingerprint: { n: p.n, classes: p.classes, agreement, max: Math.max(...agreement), mean: mean(agreement), recipes: digests },
+    rule: CALIBRATION_RULE,
+  };
+}
+
+export async function runFingerprintCalibration(ledger: Ledger, o: FingerprintCalibrationOptions & { actor?: string; signer: RecordSigner }): Promise<{ index: number; payload: JsonObject }> {
+  const payload = await measureFingerprintNull(o);
+  return { index: recordCalibration(ledger, payload, o.signer, o.actor ?? 'hallmark-calibrate'), payload };
+}
+
+/** The latest calibration of this fingerprint, read defensively. */
+export function findFingerprintCalibration(ledger: Ledger, fingerprintIndex: number, n: number): { index: number; rates: number[] } | undefined {
+  let found: { index: number; rates: number[] } | undefined;
+  scanEntries(ledger, CALIBRATION_RECORDED, (e) => {
+    const p = e.entry.payload;
+    if (p.schema !== CALIBRATION_SCHEMA) return;
+    const c = p.commitment as Record<string, unknown> | undefined;
+    const f = p.fingerprint as Record<string, unknown> | undefined;
+    if (!c || c.index !== fingerprintIndex || !f || f.n !== n || !Array.isArray(f.agreement)) return;
+    const rates = f.agreement;
+    if (rates.length === 0 || rates.length > 10_000 || !rates.every((r) => typeof r === 'number' && r >= 0 && r <= 1)) {
+      throw new FingerprintError('FINGERPRINT_BAD_INPUT', `calibration.recorded entry ${e.index} has a malformed fingerprint agreement list`);
+    }
+    found = { index: e.index, rates: rates as number[] };
+  });
+  return found;
+}
