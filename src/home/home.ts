@@ -9,8 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { generateNoteKey, HallmarkError, openLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
-import { isSealedText, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
-import { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
+import { isSealedText, newSalt, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
+import { makeHomePrivate, makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 
 export type HomeErrorCode = 'HOME_EXISTS' | 'HOME_NOT_FOUND' | 'HOME_CORRUPT' | 'HOME_KEYS_PLAINTEXT' | 'HOME_KEYS_ENCRYPTED';
 export class HomeError extends HallmarkError<HomeErrorCode> {}
@@ -96,13 +96,14 @@ export function initHome(dir: string, options: InitOptions = {}): InitResult {
     if (existsSync(p)) throw new HomeError('HOME_EXISTS', `${p} already exists; refusing to overwrite a key or a ledger (use another --home)`);
   }
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-  makePrivate(dir);
+  makeHomePrivate(dir);
   const id = randomBytes(4).toString('hex');
   const origin = `hallmark.local/${options.name ?? 'log'}/${id}`;
   const log = generateNoteKey(origin);
   const owner = generateNoteKey(`hallmark.local/owner/${id}`);
   const pass = options.passphrase;
-  const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass) : `${key}\n`);
+  const salt = newSalt(); // both keys under one scrypt: opening the home costs one derivation
+  const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass, { salt }) : `${key}\n`);
   writePrivate(paths.logKey, seal('logKey', log.signerKey), true);
   writePrivate(paths.ownerKey, seal('ownerKey', owner.signerKey), true);
   writePrivate(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey }, null, 2)}\n`, true);
@@ -110,7 +111,7 @@ export function initHome(dir: string, options: InitOptions = {}): InitResult {
   closeSync(openSync(paths.db, 'wx', PRIVATE_FILE));
   const ledger = openLedger(paths.db, { signerKey: log.signerKey, create: true });
   ledger.close();
-  makePrivate(dir);
+  makeHomePrivate(dir);
   return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, keysEncrypted: pass !== undefined };
 }
 
@@ -153,7 +154,7 @@ export function openHome(dir: string, options: OpenHomeOptions = {}): Home {
   const logKey = readHomeKey(dir, 'logKey', options.passphrase);
   const ownerKey = readHomeKey(dir, 'ownerKey', options.passphrase);
   // Older homes: tighten the modes of what sits at the top (databases, config, folders).
-  makePrivate(dir);
+  makeHomePrivate(dir);
   const ledger = openLedger(paths.db, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}) });
   const ownerVerifierKey = verifierKeyFor(ownerKey);
   return {
@@ -175,12 +176,13 @@ export function encryptHomeKeys(dir: string, passphrase: string): { sealed: stri
   if (!existsSync(paths.db)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
   if (homeKeysEncrypted(dir)) throw new HomeError('HOME_KEYS_ENCRYPTED', `the keys of ${dir} are already encrypted`);
   const sealed: string[] = [];
+  const salt = newSalt();
   for (const which of ['logKey', 'ownerKey'] as const) {
     const plain = readHomeKey(dir, which);
     verifierKeyFor(plain); // a malformed key is not sealed silently
-    writePrivate(paths[which], sealText(KEY_IDS[which], `${plain}\n`, passphrase), false);
+    writePrivate(paths[which], sealText(KEY_IDS[which], `${plain}\n`, passphrase, { salt }), false);
     sealed.push(paths[which]);
   }
-  makePrivate(dir, { recursive: true });
+  makeHomePrivate(dir, { recursive: true });
   return { sealed };
 }
