@@ -4,7 +4,9 @@
 // error body carries a secret never gets that body into the job record, a response or a log line;
 // no job error or API error names a path on the server's disk. The honest path (an endpoint that
 // answers) is covered by endpoint.slow.test.ts; here a plain 404 is reported with our words only.
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/api/jobs.js';
@@ -13,6 +15,7 @@ import { parseSignerKey } from '../../src/evidence/index.js';
 import { modelIdFor } from '../../src/lineage/index.js';
 import { requestTimestamp } from '../../src/tsa/index.js';
 import { makeTestApi, type TestApi } from './helpers.js';
+import { onnxModelBytes } from './files.js';
 
 const PASS = 'ssrf test passphrase';
 const SECRET = 'sk-live-THIS-IS-THE-INTERNAL-SECRET-7f3a9';
@@ -106,21 +109,23 @@ describe('SSRF through verification endpoints', () => {
 
 describe('no server path in what a client reads', () => {
   it('job errors and API errors name files relative to the home, never by absolute path', async () => {
-    // A TF.js model.json whose weight shard was never uploaded: it passes the upload check, and the
-    // verification job fails opening the shard, a file inside the server's home folder.
-    const modelJson = JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { layers: [] } }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'dense/kernel', shape: [784, 10], dtype: 'float32' }] }] });
-    const up = await t.req('/v1/suspects/upload/model.json', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: modelJson });
+    // A real suspect, accepted, then gone from the server's disk before its job runs (as after a
+    // disk clean-up): the job fails opening a file inside the home folder.
+    const up = await t.req('/v1/suspects/upload/gone.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnxModelBytes() });
     seen.push(await up.clone().text());
     expect(up.status, await up.clone().text()).toBe(201);
     const { upload, name } = (await up.json()) as { upload: string; name: string };
     const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name } }) });
+    expect(res.status).toBe(202);
+    rmSync(join(t.dir, 'uploads', 'suspects', upload, name));
     const { id } = (await res.json()) as JobInfo;
     await t.jobs.wait(id);
     const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
     seen.push(JSON.stringify(j));
     expect(j.status).toBe('failed');
-    // The server log keeps the real path; the job record does not.
+    // The server log keeps the real path (so the test has something to hide); the job record does not.
     expect(t.logs.join('\n')).toContain(t.dir);
+    expect(j.error?.message).toContain('<home>');
     const everything = seen.join('\n');
     expect(everything).not.toContain(t.dir);
     expect(everything).not.toMatch(/\/tmp\/|\/home\/|\/root\//);
