@@ -62,7 +62,7 @@ export function createApp(options: AppOptions): ApiApp {
       await next();
       if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS' || c.res.status >= 400) return;
       try {
-        policy.signIfGrown();
+        await policy.signSoon();
       } catch (err) {
         log(`checkpoint after ${c.req.method} ${c.req.path}: ${(err as Error).message.split('\n')[0]}`);
       }

@@ -22,6 +22,8 @@ export interface CheckpointPolicy {
   readonly afterWrites: boolean;
   /** Signs and stores a checkpoint if the log grew since the last one; returns the newest. */
   signIfGrown(): SignedCheckpoint | undefined;
+  /** signIfGrown once for every caller waiting in this turn of the event loop (concurrent writes share a signature). */
+  signSoon(): Promise<void>;
   /** The newest stored checkpoint (never signs). */
   latest(): SignedCheckpoint | undefined;
   close(): void;
@@ -46,10 +48,26 @@ export function startCheckpointPolicy(ledger: Ledger, options: CheckpointPolicyO
     : undefined;
   timer?.unref();
   signIfGrown();
+  let pending: Promise<void> | undefined;
+  const signSoon = (): Promise<void> => {
+    pending ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        pending = undefined;
+        try {
+          signIfGrown();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    return pending;
+  };
   return {
     intervalMs,
     afterWrites: options.afterWrites ?? true,
     signIfGrown,
+    signSoon,
     latest: () => ledger.latestCheckpoint(),
     close: () => { if (timer) clearInterval(timer); },
   };

@@ -9,8 +9,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { generateNoteKey, HallmarkError, openLedger, openPostgresLedger, verifierKeyFor, type Clock, type Ledger } from '../../ledger/index.js';
-import { isSealedText, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
-import { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
+import { isSealedText, newSalt, openSealedText, PASSPHRASE_ENV, sealText, SecretError } from '../secrets/index.js';
+import { makeHomePrivate, makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 
 export type HomeErrorCode = 'HOME_EXISTS' | 'HOME_NOT_FOUND' | 'HOME_CORRUPT' | 'HOME_KEYS_PLAINTEXT' | 'HOME_KEYS_ENCRYPTED';
 export class HomeError extends HallmarkError<HomeErrorCode> {}
@@ -129,13 +129,14 @@ export function initHome(dir: string, options: InitOptions = {}): InitResult {
     if (existsSync(p)) throw new HomeError('HOME_EXISTS', `${p} already exists; refusing to overwrite a key or a ledger (use another --home)`);
   }
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-  makePrivate(dir);
+  makeHomePrivate(dir);
   const id = randomBytes(4).toString('hex');
   const origin = `hallmark.local/${options.name ?? 'log'}/${id}`;
   const log = generateNoteKey(origin);
   const owner = generateNoteKey(`hallmark.local/owner/${id}`);
   const pass = options.passphrase;
-  const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass) : `${key}\n`);
+  const salt = newSalt(); // both keys under one scrypt: opening the home costs one derivation
+  const seal = (which: keyof typeof KEY_IDS, key: string) => (pass ? sealText(KEY_IDS[which], `${key}\n`, pass, { salt }) : `${key}\n`);
   writePrivate(paths.logKey, seal('logKey', log.signerKey), true);
   writePrivate(paths.ownerKey, seal('ownerKey', owner.signerKey), true);
   const url = databaseUrl(options.database);
@@ -145,7 +146,7 @@ export function initHome(dir: string, options: InitOptions = {}): InitResult {
   ledger.close();
   const store = url ? { ledgerStore: 'postgres' } : {};
   writePrivate(paths.config, `${JSON.stringify({ version: 1, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, ...store }, null, 2)}\n`, true);
-  makePrivate(dir);
+  makeHomePrivate(dir);
   return { paths, origin, logVerifierKey: log.verifierKey, ownerVerifierKey: owner.verifierKey, keysEncrypted: pass !== undefined };
 }
 
@@ -190,7 +191,7 @@ export function openHome(dir: string, options: OpenHomeOptions = {}): Home {
   const logKey = readHomeKey(dir, 'logKey', options.passphrase);
   const ownerKey = readHomeKey(dir, 'ownerKey', options.passphrase);
   // Older homes: tighten the modes of what sits at the top (databases, config, folders).
-  makePrivate(dir);
+  makeHomePrivate(dir);
   const ledger = openHomeLedger(dir, { signerKey: logKey, ...(options.clock ? { clock: options.clock } : {}), ...(options.database ? { database: options.database } : {}) });
   const ownerVerifierKey = verifierKeyFor(ownerKey);
   return {
@@ -212,12 +213,13 @@ export function encryptHomeKeys(dir: string, passphrase: string): { sealed: stri
   if (!existsSync(paths.db) && !usesPostgres(paths)) throw new HomeError('HOME_NOT_FOUND', `no Hallmark home at ${dir}; run "hallmark init" first (or pass --home)`);
   if (homeKeysEncrypted(dir)) throw new HomeError('HOME_KEYS_ENCRYPTED', `the keys of ${dir} are already encrypted`);
   const sealed: string[] = [];
+  const salt = newSalt();
   for (const which of ['logKey', 'ownerKey'] as const) {
     const plain = readHomeKey(dir, which);
     verifierKeyFor(plain); // a malformed key is not sealed silently
-    writePrivate(paths[which], sealText(KEY_IDS[which], `${plain}\n`, passphrase), false);
+    writePrivate(paths[which], sealText(KEY_IDS[which], `${plain}\n`, passphrase, { salt }), false);
     sealed.push(paths[which]);
   }
-  makePrivate(dir, { recursive: true });
+  makeHomePrivate(dir, { recursive: true });
   return { sealed };
 }

@@ -2,6 +2,6 @@ export {
   initHome, openHome, openHomeLedger, DATABASE_ENV, resolveHomeDir, homePaths, homeKeysEncrypted, readHomeKey, encryptHomeKeys, HomeError,
   type Home, type HomePaths, type InitResult, type InitOptions, type OpenHomeOptions, type HomeErrorCode,
 } from './home.js';
-export { makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
+export { makeHomePrivate, makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
 export { readHomeConfig, type HomeConfig } from './config.js';
 export { homeTrust, ownerRecordSigner } from './signer.js';

@@ -35,3 +35,19 @@ export function makePrivate(path: string, options: { recursive?: boolean } = {})
     } else if (d.isFile()) tighten(p, false);
   }
 }
+
+/** What Hallmark keeps at the top of a home: only these are tightened, never a user's other files
+ *  (a home may be a folder that holds other things, even a user's own home directory). */
+const HOME_ENTRIES = /^(ledger\.db|api\.db)(-wal|-shm|-journal)?$|^(config\.json|log\.key|owner\.key)$|^(secrets|uploads|artifacts|timestamps)$/;
+
+/** Makes the home folder and Hallmark's entries in it private (recursively with `recursive`). */
+export function makeHomePrivate(dir: string, options: { recursive?: boolean } = {}): void {
+  tighten(dir, true);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (HOME_ENTRIES.test(n)) makePrivate(join(dir, n), options);
+}

@@ -4,4 +4,4 @@ export { DEFAULT_KDF, type KdfParams } from './format.js';
 export { hasSecret, loadSecret, saveSecret, secretPath, secretsDir, type SaveSecretOptions } from './store.js';
 export { PASSPHRASE_ENV, resolvePassphrase, type PassphraseSource } from './passphrase.js';
 export { ownerPublicKeyFromVerifierKey, ownerSeedFromSignerKey } from './owner-key.js';
-export { checkPassphraseSync, isSealedText, openSealedText, sealText } from './sealed-text.js';
+export { checkPassphraseSync, isSealedText, newSalt, openSealedText, sealText } from './sealed-text.js';

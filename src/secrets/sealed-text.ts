@@ -38,11 +38,17 @@ export function isSealedText(text: string): boolean {
   return /^\s*\{/.test(text) && text.includes(`"${SECRET_TYPE}"`);
 }
 
-/** Seals `plaintext` under the passphrase as a secret file with this id; returns the file's text. */
-export function sealText(id: string, plaintext: string, passphrase: string, kdf: KdfParams = DEFAULT_KDF): string {
+/**
+ * Seals `plaintext` under the passphrase as a secret file with this id; returns the file's text.
+ * Files sealed together may share a salt (so opening them costs one scrypt): the AEAD nonce is
+ * random per file (192 bits), which is what XChaCha20-Poly1305 needs under one key.
+ */
+export function sealText(id: string, plaintext: string, passphrase: string, options: { kdf?: KdfParams; salt?: Uint8Array } = {}): string {
+  const kdf = options.kdf ?? DEFAULT_KDF;
   const bad = checkKdf(kdf);
   if (bad) throw new RangeError(bad);
-  const salt = new Uint8Array(randomBytes(16));
+  if (options.salt !== undefined && options.salt.length !== 16) throw new RangeError('salt must be 16 bytes');
+  const salt = options.salt ?? new Uint8Array(randomBytes(16));
   const nonce = new Uint8Array(randomBytes(24));
   const header = { id, kdf: { ...kdf, salt }, nonce };
   const { key, check } = deriveSync(passphrase, salt, kdf);
@@ -51,6 +57,11 @@ export function sealText(id: string, plaintext: string, passphrase: string, kdf:
   key.fill(0);
   material.fill(0);
   return encodeSecretFile({ ...header, check, ciphertext });
+}
+
+/** A fresh 16-byte salt for files sealed together. */
+export function newSalt(): Uint8Array {
+  return new Uint8Array(randomBytes(16));
 }
 
 /** Opens a sealed file's text; SECRET_BAD_PASSPHRASE / SECRET_TAMPERED / SECRET_CORRUPT on failure. */

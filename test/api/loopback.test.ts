@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newVerifier, openCheckpoint, proofFromJson, verifyInclusion } from '../../ledger/index.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
@@ -14,6 +14,8 @@ import { makeTestApi, type TestApi } from './helpers.js';
 
 // `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
 process.env.HALLMARK_PASSPHRASE ||= 'cli test passphrase';
+// Opening a sealed home costs a scrypt per command: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 const CLIENTS = 200;
 const ROUNDS = 3;

@@ -4,7 +4,9 @@
 // error body carries a secret never gets that body into the job record, a response or a log line;
 // no job error or API error names a path on the server's disk. The honest path (an endpoint that
 // answers) is covered by endpoint.slow.test.ts; here a plain 404 is reported with our words only.
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/api/jobs.js';
@@ -12,7 +14,8 @@ import { commitWithSecret } from '../../src/embed/commit-secret.js';
 import { parseSignerKey } from '../../src/evidence/index.js';
 import { modelIdFor } from '../../src/lineage/index.js';
 import { requestTimestamp } from '../../src/tsa/index.js';
-import { errorOf, makeTestApi, type TestApi } from './helpers.js';
+import { makeTestApi, type TestApi } from './helpers.js';
+import { onnxModelBytes } from './files.js';
 
 const PASS = 'ssrf test passphrase';
 const SECRET = 'sk-live-THIS-IS-THE-INTERNAL-SECRET-7f3a9';
@@ -106,22 +109,23 @@ describe('SSRF through verification endpoints', () => {
 
 describe('no server path in what a client reads', () => {
   it('job errors and API errors name files relative to the home, never by absolute path', async () => {
-    // A suspect upload of random bytes, then a verification of it: the job fails reading it.
-    const junk = new Uint8Array(4096).map((_, i) => (i * 131 + 7) & 255);
-    const up = await t.req('/v1/uploads/suspects/junk.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: junk });
-    const upText = await up.clone().text();
-    seen.push(upText);
-    if (up.status === 201) {
-      const { upload, name } = (await up.json()) as { upload: string; name: string };
-      const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name } }) });
-      const { id } = (await res.json()) as JobInfo;
-      await t.jobs.wait(id);
-      const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
-      seen.push(JSON.stringify(j));
-      expect(j.status).toBe('failed');
-    } else {
-      expect((await errorOf(up)).code).toMatch(/^(API|FORMAT)_/);
-    }
+    // A real suspect, accepted, then gone from the server's disk before its job runs (as after a
+    // disk clean-up): the job fails opening a file inside the home folder.
+    const up = await t.req('/v1/uploads/suspects/gone.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnxModelBytes() });
+    seen.push(await up.clone().text());
+    expect(up.status, await up.clone().text()).toBe(201);
+    const { upload, name } = (await up.json()) as { upload: string; name: string };
+    const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name } }) });
+    expect(res.status).toBe(202);
+    rmSync(join(t.dir, 'uploads', 'suspects', upload, name));
+    const { id } = (await res.json()) as JobInfo;
+    await t.jobs.wait(id);
+    const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
+    seen.push(JSON.stringify(j));
+    expect(j.status).toBe('failed');
+    // The server log keeps the real path (so the test has something to hide); the job record does not.
+    expect(t.logs.join('\n')).toContain(t.dir);
+    expect(j.error?.message).toContain('<home>');
     const everything = seen.join('\n');
     expect(everything).not.toContain(t.dir);
     expect(everything).not.toMatch(/\/tmp\/|\/home\/|\/root\//);

@@ -8,13 +8,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newSigner, verifierKeyFor } from '../../ledger/index.js';
 import { tensorFromFloat32, writeSafetensorsFile } from '../../src/formats/index.js';
 import { initHome } from '../../src/home/index.js';
 import { loadSecret } from '../../src/secrets/index.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
+
+// Each step spawns the CLI (and a scrypt); on a loaded machine that is seconds per step.
+vi.setConfig({ testTimeout: 600_000 });
 
 const PASS = 'at rest passphrase';
 const WRONG = 'definitely-not-the-passphrase';

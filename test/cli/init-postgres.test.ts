@@ -8,6 +8,9 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 
+// `hallmark init` seals the home's keys under a passphrase; every command here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'test passphrase';
+
 const url = inject('postgresUrl');
 
 describe('hallmark init --database', () => {

@@ -2,12 +2,14 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromBase64, hashLeaf, newVerifier, openCheckpoint, verifyConsistency, verifyInclusion, canonicalJsonBytes, type JsonValue } from '../../ledger/index.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 
 // `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
 process.env.HALLMARK_PASSPHRASE ||= 'cli test passphrase';
+// Opening a sealed home costs a scrypt per command: seconds each on a loaded machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 const b64 = (s: string) => fromBase64(s)!;
 

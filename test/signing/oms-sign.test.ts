@@ -10,6 +10,9 @@ import { openLedger } from '../../ledger/index.js';
 import { loadPrivateKey, readPemCertificates, signModel, verifyModelSignature } from '../../src/signing/index.js';
 import { hallmark } from '../helpers/cli.js';
 
+// `hallmark init` seals the home's keys under a passphrase; every command here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'test passphrase';
+
 const tmp = mkdtempSync(join(tmpdir(), 'oms-sign-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;

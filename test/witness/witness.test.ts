@@ -17,6 +17,9 @@ import {
 import { hallmark } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
 
+// `hallmark init` seals the home's keys under a passphrase; every command here opens them with it.
+process.env.HALLMARK_PASSPHRASE ||= 'test passphrase';
+
 const SPECS = join(REPO, '..', 'shared', 'specs', 'c2sp');
 
 describe('cosignature/v1 against the spec text', () => {
