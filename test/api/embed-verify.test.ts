@@ -97,7 +97,7 @@ describe('embed, verify and evidence through the API', () => {
     const seed = parseSignerKey(t.home.readOwnerSignerKey()).seed;
     const root = deriveWatermarkRoot(seed, modelId);
     expectNoSecret([...seen, ...t.logs].join('\n'), secretForms([root.signature, seed, PASS]), 'responses and logs');
-  });
+  }, 180_000); // training-free embed now also measures fidelity (2 x 256 inputs) and the layer-input moment
 
   it('refuses unsafe endpoints, unknown uploads and models registered only by digest', async () => {
     const bad = [

@@ -32,7 +32,7 @@ describe('hallmark embed', () => {
   });
 
   it('prints a readable summary without --json', () => {
-    const r = hallmark(['embed', model, '--out', join(t.dir, 'b.safetensors'), '--scheme', 'weight', '--training-free', '--bits', '64'], { home: t.dir, env });
+    const r = hallmark(['embed', model, '--out', join(t.dir, 'b.safetensors'), '--scheme', 'weight', '--training-free', '--bits', '72'], { home: t.dir, env });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Embedded: weight watermark \(training-free\)/);
     expect(r.stdout).toMatch(/backend\s+no training/);

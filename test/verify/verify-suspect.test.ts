@@ -55,7 +55,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
 
   it('white-box: a training-free mark in an ONNX model is found in it and in a renamed safetensors copy; the original is not accused', async () => {
     const seed = parseSignerKey(home.readOwnerSignerKey()).seed;
-    const s = await embedWatermark({ home: h, ownerSeed: seed, model: onnx, out: join(dir, 'marked.onnx'), trainingFree: true, scheme: 'weight', passphrase: PASS });
+    const s = await embedWatermark({ home: h, ownerSeed: seed, model: onnx, out: join(dir, 'marked.onnx'), trainingFree: true, scheme: 'weight', bits: 256, passphrase: PASS });
     expect(s.weight?.ber).toBe(0);
     const r = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, suspect: { path: join(dir, 'marked.onnx') } });
     expect(r.decision.owned).toBe(true);
