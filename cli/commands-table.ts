@@ -5,7 +5,7 @@ export type Register = (program: Command) => void;
 
 export const COMMANDS: [name: string, loaders: (() => Promise<Register>)[]][] = [
   ['init', [async () => (await import('./commands/init.js')).registerInit]],
-  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp, async () => (await import('./commands/ledger-tiles.js')).registerLedgerTiles, async () => (await import('./commands/ledger-publish.js')).registerLedgerPublish]],
+  ['ledger', [async () => (await import('./commands/ledger.js')).registerLedger, async () => (await import('./commands/timestamp.js')).registerTimestamp, async () => (await import('./commands/ledger-tiles.js')).registerLedgerTiles, async () => (await import('./commands/ledger-publish.js')).registerLedgerPublish, async () => (await import('./commands/ledger-publish.js')).registerLedgerProof]],
   ['dataset', [async () => (await import('./commands/dataset.js')).registerDatasetCommands]],
   ['model', [async () => (await import('./commands/model.js')).registerModelCommands, async () => (await import('./commands/model-sign.js')).registerModelSign]],
   ['lineage', [async () => (await import('./commands/lineage.js')).registerLineage]],

@@ -1,11 +1,12 @@
 // `hallmark ledger publish`: submit the current checkpoint to the witnesses of a tlog-policy and
 // publish it (home/checkpoint.published, served at /tlog/checkpoint) only when the quorum is met.
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
-import { parsePolicy, publishCheckpoint, quorumError } from '../../src/witness/index.js';
-import { action, emit } from '../output.js';
+import { formatTlogProof, parsePolicy, proveIndex, publishCheckpoint, quorumError, readPublished, verifyTlogProof } from '../../src/witness/index.js';
+import { action, emit, parseCount } from '../output.js';
 import { findOrCreate } from './ledger-tiles.js';
 
 export const policyPath = (homeDir: string) => join(homeDir, 'tlog-policy');
@@ -32,5 +33,60 @@ export function registerLedgerPublish(program: Command): void {
       } finally {
         home.close();
       }
+    }));
+}
+
+/** The checkpoint a proof for `index` uses: the published (cosigned) one when it covers the entry, else a signed one. */
+function checkpointForProof(homeDir: string, ledger: import('../../ledger/index.js').Ledger, index: number): { note: string; size: number; witnessed: boolean } {
+  const published = readPublished(homeDir);
+  if (published) {
+    const size = parseCheckpoint(published.slice(0, published.indexOf('\n\n') + 1)).size;
+    if (size > index) return { note: published, size, witnessed: true };
+  }
+  const cp = ledger.checkpointCovering(index) ?? ledger.checkpoint();
+  return { note: cp.note, size: cp.size, witnessed: false };
+}
+
+export function registerLedgerProof(program: Command): void {
+  const ledger = findOrCreate(program, 'ledger', 'the provenance ledger');
+  ledger
+    .command('proof')
+    .description('write a C2SP tlog-proof file for an entry (the entry in `extra`, its inclusion proof, the cosigned checkpoint when published)')
+    .requiredOption('--index <n>', 'entry index')
+    .option('--out <file>', 'write here (default: stdout)')
+    .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
+    .action(action((opts: { index: string; out?: string; home?: string }) => {
+      const index = parseCount('--index', opts.index)!;
+      const dir = resolveHomeDir(opts.home);
+      const home = openHome(dir);
+      try {
+        const cp = checkpointForProof(dir, home.ledger, index);
+        const text = formatTlogProof(proveIndex(home.ledger, index, cp.note, cp.size));
+        if (opts.out) {
+          writeFileSync(opts.out, text);
+          process.stderr.write(`wrote ${opts.out}: entry ${index} in the checkpoint of size ${cp.size}${cp.witnessed ? ' (cosigned by the witnesses)' : ' (not witnessed: run "hallmark ledger publish")'}\n`);
+        } else {
+          process.stdout.write(text);
+        }
+      } finally {
+        home.close();
+      }
+    }));
+
+  ledger
+    .command('verify-proof <file>')
+    .description('check a tlog-proof offline against a tlog-policy (log key and witness quorum), or just a log key')
+    .option('--policy <file>', 'tlog-policy naming the log and the witnesses')
+    .option('--log-key <vkey>', 'the log\'s verifier key, when no policy is given (no witnesses required)')
+    .option('--json', 'print JSON')
+    .action(action((file: string, opts: { policy?: string; logKey?: string; json?: boolean }) => {
+      if ((opts.policy === undefined) === (opts.logKey === undefined)) throw new RangeError('give exactly one of --policy and --log-key');
+      const policy = parsePolicy(opts.policy ? readFileSync(opts.policy, 'utf8') : `log ${opts.logKey}\nquorum none\n`);
+      const r = verifyTlogProof(readFileSync(file, 'utf8'), policy);
+      emit(opts, { verified: true, origin: r.checkpoint.origin, size: r.checkpoint.size, index: r.index, cosigners: r.cosigners, ...(r.entry ? { entry: r.entry } : {}) }, () => [
+        `OK: entry ${r.index} is in ${r.checkpoint.origin} at size ${r.checkpoint.size}`,
+        `witnessed by ${r.cosigners.map((c) => `${c.witness} (${new Date(c.timestamp * 1000).toISOString()})`).join(', ') || 'no witness (policy quorum none)'}`,
+        ...(r.entry ? [`entry: ${r.entry.type} at ${r.entry.time} by ${r.entry.actor}`] : []),
+      ].join('\n'));
     }));
 }

@@ -1,6 +1,7 @@
 // hallmark provenance MODEL_ID --out FILE; hallmark provenance verify FILE --pubkey KEY
 import type { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { homeWitnessing } from '../../src/witness/index.js';
 import { buildProvenanceBundle, formatBundleJson, formatProvenance, verifyProvenanceBundle } from '../../src/evidence/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
@@ -23,7 +24,8 @@ export function registerProvenance(program: Command): void {
       if (!model || !opts.out) throw new TypeError('usage: hallmark provenance MODEL_ID --out FILE');
       const home = openHome(resolveHomeDir(opts.home));
       try {
-        const bundle = buildProvenanceBundle({ ledger: home.ledger, modelId: model, ownerSignerKey: home.readOwnerSignerKey(), timestamps: listTimestamps(home.paths.dir) });
+        const witnessing = homeWitnessing(home.paths.dir); // issue 15
+        const bundle = buildProvenanceBundle({ ledger: home.ledger, modelId: model, ownerSignerKey: home.readOwnerSignerKey(), timestamps: listTimestamps(home.paths.dir), ...(witnessing ? { witnessing } : {}) });
         writeFileSync(opts.out, formatBundleJson(bundle), { flag: 'wx' });
         emit(opts, { out: opts.out, model, entries: bundle.entries.length, timestamps: bundle.timestamps.length, logVerifierKey: bundle.log.verifierKey }, () =>
           `wrote ${opts.out}: ${bundle.entries.length} entries, ${bundle.timestamps.length} RFC 3161 timestamps\nverify with: hallmark provenance verify ${opts.out} --pubkey '${bundle.log.verifierKey}' --owner-key '${bundle.owner.verifierKey}'`);
@@ -38,12 +40,14 @@ export function registerProvenance(program: Command): void {
     .requiredOption('--pubkey <key>', "the log's verifier key (name+keyid+base64), or a file holding it")
     .option('--owner-key <key>', "the owner's verifier key; without it, the key named in the bundle is reported")
     .option('--tsa-ca <file>', 'CA certificate(s) (PEM or DER) to check RFC 3161 tokens against')
+    .option('--policy <file>', 'tlog-policy: require the bundle\'s checkpoint to be witnessed per this policy')
     .option('--json', 'print JSON')
-    .action(action(async (file: string, opts: { pubkey: string; ownerKey?: string; tsaCa?: string; json?: boolean }) => {
+    .action(action(async (file: string, opts: { pubkey: string; ownerKey?: string; tsaCa?: string; policy?: string; json?: boolean }) => {
       const r = await verifyProvenanceBundle(readFileSync(file, 'utf8'), {
         logKey: readKeyArg(opts.pubkey),
         ...(opts.ownerKey ? { ownerKey: readKeyArg(opts.ownerKey) } : {}),
         ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),
+        ...(opts.policy ? { policy: readFileSync(opts.policy, 'utf8') } : {}),
       });
       const models = [...r.closure.models.entries()].map(([id, m]) => ({ id, name: m.record.model.name, format: m.record.format, entry: m.index }));
       const datasets = [...r.closure.datasets.entries()].map(([id, d]) => ({ id, name: d.record.dataset.name, items: d.record.items, entry: d.index }));

@@ -12,6 +12,7 @@ import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closur
 import { proveEntries, type ProvenEntryJson } from './log-proofs.js';
 import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { buildProvenanceStatement } from './provenance-statement.js';
+import { buildWitnessed, type WitnessedJson } from './witnessed.js';
 
 export const PROVENANCE_FORMAT = 'hallmark/provenance-bundle/v1';
 
@@ -24,6 +25,8 @@ export interface ProvenanceBundle {
   owner: { verifierKey: string };
   statement: DsseEnvelope;
   timestamps: TimestampJson[];
+  /** issue 15: the cosigned checkpoint and policy, when the home publishes through witnesses. */
+  witnessed?: WitnessedJson;
 }
 
 export interface BuildProvenanceInput {
@@ -32,6 +35,8 @@ export interface BuildProvenanceInput {
   /** The owner's note signer key string; parsed here and not kept. */
   readonly ownerSignerKey: string;
   readonly timestamps?: readonly StoredTimestamp[];
+  /** issue 15: the home's tlog-policy and published checkpoint (src/witness homeWitnessing). */
+  readonly witnessing?: { policy: string; published: string };
 }
 
 export function buildProvenanceBundle(input: BuildProvenanceInput): ProvenanceBundle {
@@ -44,6 +49,7 @@ export function buildProvenanceBundle(input: BuildProvenanceInput): ProvenanceBu
   for (const type of LINEAGE_TYPES) scanEntries(ledger, type, (e) => void (e.index < cp.size && all.push(e)));
   const closure = closeLineage(all, modelId, false);
   const statement = buildProvenanceStatement(modelId, closure, cp);
+  const witnessed = buildWitnessed(ledger, input.witnessing, cp.size);
   return {
     format: PROVENANCE_FORMAT,
     model: modelId,
@@ -53,5 +59,6 @@ export function buildProvenanceBundle(input: BuildProvenanceInput): ProvenanceBu
     owner: { verifierKey: owner.verifierKey },
     statement: signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(statement), [{ keyid: dsseKeyId(owner), seed: owner.seed }]),
     timestamps: pickTimestamps(input.timestamps ?? [], ledger, cp.size, [closure.indices[closure.indices.length - 1]!]),
+    ...(witnessed ? { witnessed } : {}),
   };
 }

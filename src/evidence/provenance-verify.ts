@@ -13,6 +13,7 @@ import { dsseKeyId, parseVerifierKey } from './owner-key.js';
 import { PROVENANCE_FORMAT } from './provenance-bundle.js';
 import { buildProvenanceStatement } from './provenance-statement.js';
 import { obj, parseBundleJson, str } from './strict-json.js';
+import { verifyWitnessed, type VerifiedWitnessing } from './witnessed.js';
 
 export const MAX_PROVENANCE_BYTES = 64 << 20;
 
@@ -23,6 +24,8 @@ export interface VerifyProvenanceOptions {
   readonly ownerKey?: string;
   /** Trust anchors for RFC 3161 tokens; without them the token signatures are still checked. */
   readonly tsaCaCerts?: readonly pkijs.Certificate[];
+  /** issue 15: a tlog-policy text; when given the bundle must be witnessed per this policy. */
+  readonly policy?: string;
 }
 
 export interface ProvenanceResult {
@@ -34,10 +37,11 @@ export interface ProvenanceResult {
   readonly ownerKeyPinned: boolean;
   readonly closure: Closure;
   readonly timestamps: VerifiedTimestamp[];
+  readonly witnessing?: VerifiedWitnessing;
 }
 
 export async function verifyProvenanceBundle(text: string, options: VerifyProvenanceOptions): Promise<ProvenanceResult> {
-  const b = obj(parseBundleJson(text, 'provenance bundle', MAX_PROVENANCE_BYTES), 'provenance bundle', ['format', 'model', 'log', 'checkpoint', 'entries', 'owner', 'statement', 'timestamps']);
+  const b = obj(parseBundleJson(text, 'provenance bundle', MAX_PROVENANCE_BYTES), 'provenance bundle', ['format', 'model', 'log', 'checkpoint', 'entries', 'owner', 'statement', 'timestamps'], ['witnessed']);
   if (b.format !== PROVENANCE_FORMAT) {
     if (typeof b.format === 'string' && b.format.startsWith('hallmark/provenance-bundle/')) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `bundle format "${b.format.slice(0, 80)}" is not supported; this reader knows ${PROVENANCE_FORMAT}`);
     throw malformed(`not a provenance bundle (format is not ${PROVENANCE_FORMAT})`);
@@ -63,7 +67,9 @@ export async function verifyProvenanceBundle(text: string, options: VerifyProven
   if (!equalBytes(body, want)) throw failed('the signed in-toto statement does not match the proven entries and checkpoint');
 
   const timestamps = await verifyBundleTimestamps(b.timestamps, trusted.verifierKey, cp, options.tsaCaCerts);
-  return { model, origin: cp.origin, size: cp.size, ownerKey: owner.verifierKey, ownerKeyPinned: options.ownerKey !== undefined, closure, timestamps };
+  if (options.policy !== undefined && b.witnessed === undefined) throw failed('a policy was given but the bundle carries no witnessed checkpoint');
+  const witnessing = b.witnessed === undefined ? undefined : verifyWitnessed(b.witnessed, cp, trusted.verifierKey, options.policy);
+  return { model, origin: cp.origin, size: cp.size, ownerKey: owner.verifierKey, ownerKeyPinned: options.ownerKey !== undefined, closure, timestamps, ...(witnessing ? { witnessing } : {}) };
 }
 
 /** A readable account of what was proved. */
@@ -77,6 +83,7 @@ export function formatProvenance(r: ProvenanceResult): string {
   for (const c of r.closure.commitments) lines.push(`  commit   entry ${c.index}: ${c.record.scheme} watermark for ${c.record.model}, commitment ${c.record.commitment.slice(0, 16)}…`);
   for (const t of r.timestamps) lines.push(`  RFC 3161 timestamp: checkpoint of size ${t.size} existed by ${t.genTime} (TSA ${t.signer}; chain to CA ${t.chainVerified ? 'verified' : 'not checked: pass --tsa-ca'})`);
   if (r.timestamps.length === 0) lines.push('  no RFC 3161 timestamp in the bundle');
+  if (r.witnessing) lines.push(`  witnessed: checkpoint of size ${r.witnessing.size} cosigned by ${r.witnessing.witnesses.map((w) => w.witness).join(', ') || 'nobody (quorum none)'}, consistent with this one${r.witnessing.policyPinned ? '' : ' (policy from the bundle; pass --policy to pin it)'}`);
   lines.push(`${r.closure.indices.length} entries, every inclusion proof and chain link checked`);
   return lines.join('\n');
 }

@@ -135,3 +135,10 @@ export function readPublished(homeDir: string): string | undefined {
 export function quorumError(r: PublishResult): WitnessError {
   return new WitnessError('WITNESS_QUORUM_NOT_MET', `the witnesses' cosignatures do not meet the policy's quorum; checkpoint ${r.checkpoint.size} not published (${r.outcomes.map((x) => `${x.witness}: ${x.detail}`).join('; ')})`);
 }
+
+/** The home's policy and published (cosigned) checkpoint, when both exist: what bundles carry. */
+export function homeWitnessing(homeDir: string): { policy: string; published: string } | undefined {
+  const policy = join(homeDir, 'tlog-policy');
+  const published = readPublished(homeDir);
+  return existsSync(policy) && published ? { policy: readFileSync(policy, 'utf8'), published } : undefined;
+}
