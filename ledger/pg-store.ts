@@ -138,7 +138,9 @@ export class PgStore {
   private async lookup(c: Q | pg.Pool, ids: readonly NodeId[]): Promise<{ size: number; found: Map<string, Uint8Array> }> {
     const leaves = ids.filter((i) => i.level === 0).map((i) => i.index);
     const inner = ids.filter((i) => i.level > 0);
+    // Named: each connection plans it once (the planner otherwise costs more than the lookup).
     const r = await c.query({
+      name: 'hallmark_ledger_lookup',
       text: `SELECT -1, size, NULL::bytea FROM ledger_head
              UNION ALL SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx = ANY($1::bigint[])
              UNION ALL SELECT n.level, n.idx, n.hash FROM ledger_nodes n JOIN unnest($2::int[], $3::bigint[]) AS q(l, i) ON n.level = q.l AND n.idx = q.i`,
@@ -194,16 +196,17 @@ export class PgStore {
           const p = planAppend(await this.logEnd(c, head), inputs, time);
           if (p.entries.length > 0) {
             const e = p.entries;
-            await c.query(
-              `WITH e AS (INSERT INTO ledger_entries (idx, leaf_hash, type, data) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bytea[])),
+            await c.query({
+              name: 'hallmark_ledger_append',
+              text: `WITH e AS (INSERT INTO ledger_entries (idx, leaf_hash, type, data) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::bytea[])),
                     n AS (INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($5::int[], $6::bigint[], $7::bytea[]))
                UPDATE ledger_head SET size = $8, last_leaf = $9`,
-              [
+              values: [
                 e.map((x) => x.index), e.map((x) => Buffer.from(x.leafHash)), e.map((x) => x.type), e.map((x) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength)),
                 p.nodes.map((n) => n.level), p.nodes.map((n) => n.index), p.nodes.map((n) => Buffer.from(n.hash)),
                 p.end.size, Buffer.from(p.end.lastLeaf!),
               ],
-            );
+            });
           }
           await c.query('COMMIT');
           return p;

@@ -14,7 +14,8 @@ process.env.HALLMARK_PASSPHRASE ||= 'test passphrase';
 const url = inject('postgresUrl');
 
 describe('hallmark init --database', () => {
-  it('keeps the ledger in PostgreSQL and the secrets outside it', async () => {
+  // Five CLI runs, each starting node and the database worker: minutes on a loaded machine.
+  it('keeps the ledger in PostgreSQL and the secrets outside it', { timeout: 600_000 }, async () => {
     const home = join(mkdtempSync(join(tmpdir(), 'hm-pgcli-')), 'home');
     const init = hallmarkJson<{ origin: string; logVerifierKey: string }>(['init', '--database', url], { home });
     const config = readFileSync(join(home, 'config.json'), 'utf8');

