@@ -30,8 +30,9 @@ async function calibrateFingerprint(home: Home, passphrase: string, opts: Opts):
   const r = await runFingerprintCalibration(home.ledger, {
     signer: ownerRecordSigner(home),
     fingerprint: fp, dataset: opts.dataset!,
-    models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
-    trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
+    models: parseCount('--models', opts.models)!, seed: parseCount('--seed', opts.seed)!,
+    ...(opts.epochs === undefined ? {} : { epochs: parseCount('--epochs', opts.epochs)! }),
+    ...(opts.trainSamples === undefined ? {} : { trainSamples: parseCount('--train-samples', opts.trainSamples)! }),
     backend: opts.backend as BackendChoice,
     onModel: (e) => {
       if (progress) process.stderr.write(`reference ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%, fingerprint agreement ${e.agreement.toFixed(2)}\n`);
@@ -49,8 +50,8 @@ export function registerCalibrate(program: Command): void {
     .command('calibrate')
     .description('train K unmarked models on the same task and record how often they agree with our marks by chance (calibration.recorded)')
     .option('--models <k>', 'independent unmarked models to train', '5')
-    .option('--epochs <n>', 'epochs per model', '1')
-    .option('--train-samples <n>', 'mnist training images per model (of 8000)', '2000')
+    .option('--epochs <n>', 'epochs per model (default 1; with --fingerprint 2)')
+    .option('--train-samples <n>', 'mnist training images per model, of 8000 (default 2000; with --fingerprint 3000)')
     .option('--seed <n>', 'first seed; model k uses seed + k', '1000')
     .option('--commitment <index>', 'the watermark.committed entry to calibrate for (default: the latest)')
     .option('--fingerprint [index]', 'calibrate a fingerprint.committed entry (default: the latest) on fresh reference models instead of a watermark')
@@ -72,8 +73,9 @@ export function registerCalibrate(program: Command): void {
         const bar = startProgress('calibrating', opts);
         const r = await runCalibration(home.ledger, {
           mark, commitment: { index: mark.index, commitment: mark.committed.commitment }, signer: ownerRecordSigner(home),
-          models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!,
-          trainSamples: parseCount('--train-samples', opts.trainSamples)!, seed: parseCount('--seed', opts.seed)!,
+          models: parseCount('--models', opts.models)!, seed: parseCount('--seed', opts.seed)!,
+          ...(opts.epochs === undefined ? {} : { epochs: parseCount('--epochs', opts.epochs)! }),
+          ...(opts.trainSamples === undefined ? {} : { trainSamples: parseCount('--train-samples', opts.trainSamples)! }),
           backend: opts.backend as BackendChoice,
           onTrain: (e) => bar.update((e.k - 1) * e.epochs * e.batches + (e.epoch - 1) * e.batches + e.batch, e.models * e.epochs * e.batches, `model ${e.k}/${e.models}`),
           onModel: (e) => {
