@@ -137,10 +137,10 @@ export async function loadMark(home: { dir: string; ledger: Ledger }, passphrase
   return { index: found.index, committed: found.record, markedModel: findMarkedModel(home.ledger, found.index, found.record), ...markKeysFromOpening(opening) };
 }
 
-/** The newest live commitment (what calibrate uses when none is named). */
+/** What calibrate uses when no commitment is named: the newest live one, else the newest valid one. */
 export function latestLiveCommitment(ledger: Ledger, trust: TrustedKeys): number {
   const found = liveCommitments(ledger, trust);
-  const last = found.live[found.live.length - 1];
+  const last = found.live[found.live.length - 1] ?? (found.orphans.length > 0 ? { index: found.orphans[found.orphans.length - 1]! } : undefined);
   if (!last) throw new VerifyError('VERIFY_NOT_FOUND', `the ledger has no live watermark.committed entry of this owner${found.problems.length ? ` (${found.problems.length} invalid entries skipped: ${found.problems.map((p) => p.index).join(', ')})` : ''}; embed a mark first, or pass --commitment`);
   return last.index;
 }
