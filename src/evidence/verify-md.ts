@@ -68,7 +68,11 @@ that proves the bundle is internally consistent, not who made it.
    entries link the model named in the verification to the model the commitment was made for.
 9. **The verification record.** The \`verification.recorded\` entry names the suspect's SHA-256, the
    method, every count and p-value, the threshold alpha and the decision. The statement's subject
-   repeats the suspect's digest.
+   repeats the suspect's digest. It and the \`watermark.committed\` entry carry a \`signature\`
+   (Ed25519 by the owner's key, or for the verification a service key listed in
+   \`predicate.serviceKeys\`) over \`"hallmark/record-signature/v1\\n"\` followed by the RFC 8785 JSON of
+   \`{ type, actor, payload without signature }\`. Without the suspect file, these numbers are
+   that signed record, not a re-check; step 11 re-checks them.
 10. **Timestamps (when present).** Each RFC 3161 token stamps the exact bytes of a signed checkpoint
     of this ledger; its signature, the TSA certificate and (with \`--tsa-ca\`) its chain are checked,
     and a consistency proof links that checkpoint to the current one. By hand, after extracting the

@@ -102,7 +102,9 @@ export function liveCommitments(ledger: Ledger, trust: TrustedKeys): LiveCommitm
   const live: LiveCommitments['live'] = [];
   const orphans: number[] = [];
   for (const r of records) {
-    const marked = markedModelOf(ledger, r.index, r.record);
+    // Live only through the derivation of the very run that committed (its parameters digest
+    // names this commitment): a later embed of the same input must not revive an orphan.
+    const marked = markedModelOf(ledger, r.index, r.record, true);
     if (marked) live.push({ index: r.index, record: r.record, markedModel: marked });
     else orphans.push(r.index);
   }
@@ -110,7 +112,7 @@ export function liveCommitments(ledger: Ledger, trust: TrustedKeys): LiveCommitm
 }
 
 /** The output of the embedding run that made this commitment (lineage.derived after it), if any. */
-export function markedModelOf(ledger: Ledger, index: number, c: CommittedRecord): ModelId | undefined {
+export function markedModelOf(ledger: Ledger, index: number, c: CommittedRecord, exact = false): ModelId | undefined {
   const digest = digestParameters({ scheme: c.scheme, parameters: c.parameters, commitment: c.commitment });
   let after: ModelId | undefined;
   for (const { record: d } of readRecords(ledger, lineageDerived, { trust: { owner: '' }, from: index + 1 }).records) {
@@ -118,7 +120,7 @@ export function markedModelOf(ledger: Ledger, index: number, c: CommittedRecord)
     if (d.parametersDigest.sha256 === digest) return d.outputs[0];
     after ??= d.outputs[0];
   }
-  return after;
+  return exact ? undefined : after;
 }
 
 /** The marked model of a commitment, or the input model when no lineage names one. */
@@ -135,10 +137,10 @@ export async function loadMark(home: { dir: string; ledger: Ledger }, passphrase
   return { index: found.index, committed: found.record, markedModel: findMarkedModel(home.ledger, found.index, found.record), ...markKeysFromOpening(opening) };
 }
 
-/** The newest live commitment (what calibrate uses when none is named). */
+/** What calibrate uses when no commitment is named: the newest live one, else the newest valid one. */
 export function latestLiveCommitment(ledger: Ledger, trust: TrustedKeys): number {
   const found = liveCommitments(ledger, trust);
-  const last = found.live[found.live.length - 1];
+  const last = found.live[found.live.length - 1] ?? (found.orphans.length > 0 ? { index: found.orphans[found.orphans.length - 1]! } : undefined);
   if (!last) throw new VerifyError('VERIFY_NOT_FOUND', `the ledger has no live watermark.committed entry of this owner${found.problems.length ? ` (${found.problems.length} invalid entries skipped: ${found.problems.map((p) => p.index).join(', ')})` : ''}; embed a mark first, or pass --commitment`);
   return last.index;
 }

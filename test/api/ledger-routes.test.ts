@@ -87,10 +87,16 @@ describe('ledger routes', () => {
 
   it('keeps server-written and checked entry types off the generic append route', async () => {
     const before = t.home.ledger.size();
-    for (const type of ['api.key-created', 'model.registered', 'dataset.registered', 'lineage.derived']) {
+    for (const type of ['model.registered', 'dataset.registered', 'lineage.derived']) {
       const res = await t.req('/v1/ledger/entries', { method: 'POST', role: 'admin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type, payload: {} }) });
       expect(res.status, type).toBe(400);
       expect((await errorOf(res)).message).toMatch(new RegExp(`entry type "${type.replace('.', '\\.')}" cannot be appended here`));
+    }
+    // Protected record types (src/records): only the code that computes them writes them.
+    for (const type of ['api.key-created', 'watermark.committed', 'verification.recorded', 'calibration.recorded']) {
+      const res = await t.req('/v1/ledger/entries', { method: 'POST', role: 'admin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type, payload: {} }) });
+      expect(res.status, type).toBe(403);
+      expect(await errorOf(res)).toMatchObject({ code: 'RECORD_PROTECTED' });
     }
     expect(t.home.ledger.size()).toBe(before);
   });

@@ -9,7 +9,8 @@ import {
   compareBits, decodeOpening, deriveWatermarkKeys, extractBits, generateProjection, meanOverOutputChannels, openCommitment, verifyWatermarkRoot,
 } from '../../src/core/index.js';
 import { embedWatermark, type EmbedEvent, type EmbedSummary } from '../../src/embed/index.js';
-import { readCommittedRecord } from '../../src/evidence/committed-record.js';
+import { verifyRecordEntry, watermarkCommitted } from '../../src/records/index.js';
+const readCommitted = (e: { entry: Parameters<typeof verifyRecordEntry>[0] }, owner: string) => verifyRecordEntry(e.entry, watermarkCommitted, { owner }).record;
 import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
 import { readDerivationRecord, readModelRecord } from '../../src/lineage/index.js';
 import { loadSecret } from '../../src/secrets/index.js';
@@ -40,7 +41,10 @@ describe('embedWatermark (fine-tuning, short run)', () => {
     const entries = t.home.ledger.list({});
     expect(entries.map((e) => e.entry.type)).toEqual(['model.registered', 'dataset.registered', 'watermark.committed', 'model.registered', 'lineage.derived']);
     expect(summary.ledger).toEqual({ inputModel: 0, dataset: 1, committed: 2, model: 3, derivation: 4 });
-    const committed = readCommittedRecord(entries[2]!.entry.payload);
+    const committed = readCommitted(entries[2]!, t.home.ownerVerifierKey);
+    // Commit, then seal: a checkpoint covering the commitment, signed before the output existed.
+    expect(summary.seal.checkpointSize).toBe(3);
+    expect(t.home.ledger.checkpointCovering(2)!.size).toBe(3);
     expect(committed.model).toBe(summary.input.id);
     expect(committed.model).toBe(readModelRecord(entries[0]!.entry.payload).id);
     expect(committed.scheme).toBe('both');
@@ -68,7 +72,7 @@ describe('embedWatermark (fine-tuning, short run)', () => {
   it('stores the opening encrypted: it opens the committed digest, and only with the passphrase', async () => {
     await expect(loadSecret(t.dir, summary.secret.id, 'wrong passphrase')).rejects.toMatchObject({ code: 'SECRET_BAD_PASSPHRASE' });
     const opening = decodeOpening(JSON.parse(new TextDecoder().decode(await loadSecret(t.dir, summary.secret.id, PASS))));
-    const committed = readCommittedRecord(t.home.ledger.get(summary.ledger.committed).entry.payload);
+    const committed = readCommitted(t.home.ledger.get(summary.ledger.committed), t.home.ownerVerifierKey);
     openCommitment({ type: 'hallmark.watermark-commitment', version: 1, digest: committed.commitment }, opening);
     verifyWatermarkRoot(opening.root);
     expect(opening.root.modelId).toBe(summary.input.id);

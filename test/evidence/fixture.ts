@@ -33,7 +33,7 @@ export interface Fixture {
   passphrase: string;
 }
 
-export async function makeFixture(tag = 'a'): Promise<Fixture> {
+export async function makeFixture(tag = 'a', options: { sealed?: boolean } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-ev-'));
   initHome(dir);
   const home = openHome(dir);
@@ -49,12 +49,12 @@ export async function makeFixture(tag = 'a'): Promise<Fixture> {
   const passphrase = `test passphrase ${tag}`;
   await saveSecret(dir, `watermark-${commitment}`, canonicalJsonBytes(encodeOpening(opening)), passphrase, { kdf: { N: 2 ** 10, r: 8, p: 1 } });
   const committed = appendRecord(l, watermarkCommitted, { schema: 'hallmark/watermark.committed/v1', model: base, scheme: 'both', parameters, commitment, ownerKey: home.ownerVerifierKey }, owner, 'hallmark');
-  l.checkpoint();
+  if (options.sealed !== false) l.checkpoint();
   const marked = registerModel(l, {
     model: { name: 'mnist-cnn-marked', digest: { sha256: hex(`marked-${tag}`) } }, format: 'tfjs-layers',
     derivation: { operation: 'watermark-embed', baseModels: [base], datasets: [ds.record.id], parameters: { epochs: 2 }, invocationId: `inv-${tag}`, startedOn: new Date('2026-11-20T10:00:00Z') },
   }).record.id;
-  l.checkpoint();
+  if (options.sealed !== false) l.checkpoint();
   const suspectDigest = hex(`stolen-${tag}`);
   const v = appendRecord(l, verificationRecorded, {
     schema: 'hallmark/verification.recorded/v1', model: marked,

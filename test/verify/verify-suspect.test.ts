@@ -12,8 +12,9 @@ import { readVerificationRecord, VERIFICATION_RECORDED } from '../../src/evidenc
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { loadLayersModel, readModelTensors, saveLayersModel, writeSafetensorsFile } from '../../src/formats/index.js';
 import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
-import { appendRecord, calibrationRecorded } from '../../src/records/index.js';
+import { appendRecord, calibrationRecorded, splitSignature } from '../../src/records/index.js';
 import { modelIdFor } from '../../src/lineage/index.js';
+import { generateNoteKey } from '../../ledger/index.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { fitModel } from '../../src/train/fit.js';
 import { buildTriggerSet } from '../../src/verify/black-box.js';
@@ -65,7 +66,7 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     // The ledger entry is what the evidence reader accepts.
     const e = home.ledger.get(r.index);
     expect(e.entry.type).toBe(VERIFICATION_RECORDED);
-    expect(readVerificationRecord(e.entry.payload).suspect).toMatchObject({ kind: 'file', descriptor: { name: 'marked.onnx' } });
+    expect(readVerificationRecord(splitSignature(e.entry.payload).body).suspect).toMatchObject({ kind: 'file', descriptor: { name: 'marked.onnx' } });
 
     const { tensors } = await readModelTensors(join(dir, 'marked.onnx'));
     await writeSafetensorsFile(join(dir, 'thief.safetensors'), tensors.map((t, i) => ({ ...t, name: `blocks.${i}.w` })));
@@ -125,6 +126,19 @@ describe('verifySuspect and hallmark verify, end to end', () => {
     expect(k.trigger).toMatchObject({ nullSource: 'calibrated', chanceRate: 0.18, calibrationIndex: cal.index, matches: r.trigger!.matches });
     expect(k.trigger!.pValue / naiveUpperTail(k.trigger!.matches, 100, 18n, 100n)).toBeCloseTo(1, 8);
     expect(k.record.trigger).toMatchObject({ calibration: cal.index, nullDistribution: [0.12, 0.18, 0.07] });
+
+    // Finding 1 of issue 10: a calibration.recorded with agreement 1 (chance 1, so p = 1 for any
+    // match) appended by someone without the owner's key, unsigned or signed by their own key, is
+    // ignored and reported; the genuine calibration still decides.
+    const fake = { ...(JSON.parse(JSON.stringify(home.ledger.get(cal.index).entry.payload)) as Record<string, unknown>), trigger: { n: 100, classes: 10, agreement: [1, 1, 1], max: 1, mean: 1 } };
+    delete fake.signature;
+    const unsigned = home.ledger.append({ type: CALIBRATION_RECORDED, actor: 'key:engineer', payload: fake as never });
+    const intruder = parseSignerKey(generateNoteKey('hallmark.local/owner/intruder').signerKey);
+    const foreign = appendRecord(home.ledger, calibrationRecorded, fake, intruder, 'key:engineer');
+    const f = await verifySuspect({ home: h, signer: ownerRecordSigner(home), passphrase: PASS, commitment: c.index, suspect: { url: server.url, protocol: 'tfserving', modelName: 'suspect' } });
+    expect(f.trigger).toMatchObject({ chanceRate: 0.18, calibrationIndex: cal.index, matches: k.trigger!.matches });
+    expect(f.decision.owned).toBe(true);
+    expect(f.problems.map((p) => [p.index, p.code])).toEqual([[unsigned.index, 'RECORD_UNSIGNED'], [foreign.index, 'RECORD_UNTRUSTED_SIGNER']]);
 
     // The same through the CLI, with the request settings as flags (spawned asynchronously: the
     // server runs in this process, so a blocking spawn would starve it).

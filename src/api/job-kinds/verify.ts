@@ -49,7 +49,7 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
       ...(p.alpha !== undefined ? { alpha: p.alpha } : {}),
       remote: { ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.maxRequests !== undefined ? { maxRequests: p.maxRequests } : {}) },
     });
-    return JSON.parse(JSON.stringify({ index: r.index, record: r.record, decision: r.decision, mark: r.mark, ...(r.calibration ? { calibration: r.calibration } : {}), ...(r.requests !== undefined ? { requests: r.requests } : {}) })) as JsonObject;
+    return JSON.parse(JSON.stringify({ index: r.index, record: r.record, decision: r.decision, mark: r.mark, tried: r.tried, orphans: r.orphans, problems: r.problems, ...(r.calibration ? { calibration: r.calibration } : {}), ...(r.requests !== undefined ? { requests: r.requests } : {}) })) as JsonObject;
   } finally {
     home.close();
   }
