@@ -37,7 +37,7 @@ export function formatReport(r: VerificationReport): string {
     `  decision     ${r.decision.tests} test(s); family p-value ${p(r.decision.log10FamilyPValue, r.decision.familyPValue)} vs alpha ${r.decision.alpha} -> owned = ${r.decision.owned}`,
     `  recorded     verification.recorded #${r.index} (signed)`,
   );
-  if (r.tried.length > 1) lines.push(`  commitments  ${r.tried.length} live commitments tried: ${r.tried.map((t) => `#${t.index} log10 p ${t.log10PValue.toFixed(1)}`).join(', ')}; matched #${r.mark.commitmentIndex}`);
+  if (r.tried.length > 1) lines.push(`  commitments  ${r.tried.length} live commitments tried: ${r.tried.map((t) => `#${t.index} log10 p ${t.log10PValue.toFixed(1)}`).join(', ')}; matched #${r.mark?.commitmentIndex ?? "none"}`);
   if (r.orphans.length > 0) lines.push(`  skipped      orphan commitment(s) ${r.orphans.map((i) => `#${i}`).join(', ')}: no marked model was registered after them`);
   for (const p of r.problems) lines.push(`  ignored      entry ${p.index} (${p.type}): ${p.code}: ${p.message.replace(/^entry \d+: /, '')}`);
   return lines.join('\n');
