@@ -1,4 +1,4 @@
-// npm run bench:extraction [-- --seeds 3 --queries 4000 --epochs 5 --synthetic 2000 --models 5 --json out.json]
+// npm run bench:extraction [-- --seeds 3 --queries 4000 --epochs 5 --synthetic 2000 --models 5 --mark-rate 0.005 --json out.json]
 // The guard against a thief who distils the served model from its answers. Per seed s: a fresh
 // home, the fixture (converted to ONNX) behind `startGuard` on loopback with the default 0.5%
 // mark rate, and three API clients:
@@ -30,6 +30,7 @@ const queries = Number(flag('queries', '4000'));
 const epochs = Number(flag('epochs', '5'));
 const syntheticQueries = Number(flag('synthetic', '2000'));
 const models = Number(flag('models', '5'));
+const markRate = Number(flag('mark-rate', '0.005'));
 const PASS = 'bench';
 const ALPHA = 1e-6;
 
@@ -63,7 +64,7 @@ for (let s = 1; s <= seeds; s++) {
   const synth = keys.create({ role: 'client', name: 'synthetic' });
   db.close();
   const alerts: string[] = [];
-  const guard = await startGuard({ homeDir: dir, passphrase: PASS, model: onnx, modelName: 'mnist', port: 0, commitEverySeconds: 3600, log: (level, event, f) => { if (level === 'alert') alerts.push(String(f?.client)); void event; } });
+  const guard = await startGuard({ homeDir: dir, passphrase: PASS, model: onnx, modelName: 'mnist', port: 0, commitEverySeconds: 3600, markRate, log: (level, event, f) => { if (level === 'alert') alerts.push(String(f?.client)); void event; } });
   // Honest client: the 2,000 test digits.
   let honestAltered = 0;
   for (let from = 0; from < 2000; from += 100) {
@@ -120,4 +121,4 @@ printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epoc
   { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) },
 ]);
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
-writeJson({ machine: machine(), loadavg: loadavg(), seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });
+writeJson({ machine: machine(), loadavg: loadavg(), markRate, seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
-import { openGuardKeys, readCommitments, readJournal, startGuard } from '../../src/guard/index.js';
+import { openGuardKeys, quantiseInput, readCommitments, readJournal, startGuard } from '../../src/guard/index.js';
 import { initHome, openHome } from '../../src/home/index.js';
 import { startInferenceServer } from '../helpers/inference-server.js';
 import { REPO } from '../helpers/paths.js';
@@ -68,7 +68,8 @@ describe('guard process', () => {
     const inputName = ((await metaRes.json()) as { inputs: { name: string }[] }).inputs[0]!.name;
     const got: number[] = [];
     for (let i = 0; i < 150; i += 50) got.push(...(await post(g1.url, h.secret, img(i, 50), 50, 'oip-v2', inputName)));
-    const altered = got.filter((y, i) => y !== direct[i]).length;
+    // Inputs with the same quantised form are one mark (their decisions are not independent).
+    const altered = new Set(got.flatMap((y, i) => (y !== direct[i] ? [Buffer.from(quantiseInput(img(i), [28, 28, 1])).toString('hex')] : []))).size;
     expect(altered).toBeGreaterThan(20);
     g1.child.kill('SIGKILL');
     await new Promise((r) => g1.child.once('exit', r));
