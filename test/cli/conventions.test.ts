@@ -156,7 +156,8 @@ describe('help and completion', () => {
     const script = join(mkdtempSync(join(tmpdir(), 'hm-comp-')), 'hallmark.bash');
     writeFileSync(script, r.stdout);
     expect(complete(script, 'hallmark led')).toEqual(['ledger']);
-    expect(complete(script, 'hallmark ledger ver')).toEqual(['verify']);
+    expect(complete(script, 'hallmark ledger che')).toEqual(['checkpoint']);
+    expect(complete(script, 'hallmark ledger ver')).toEqual(['verify', 'verify-proof']);
     expect(complete(script, 'hallmark ledger verify --js')).toEqual(['--json']);
     expect(complete(script, 'hallmark e')).toEqual(['embed', 'evidence']);
     expect(complete(script, 'hallmark evidence export --ver')).toEqual(['--verification']);
