@@ -232,10 +232,14 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   const after = test ? await accuracyOf(o.out, input.format, onnx && (await inspectOnnx(o.out)), test) : undefined;
   const fidelityRecord = fidelity ? (JSON.parse(JSON.stringify(fidelity)) as JsonObject) : { measured: false, reason: `${input.format} has no graph to run` };
 
-  const output = await identifyModel(o.out);
+  const identified = await identifyModel(o.out);
+  // The fidelity figures ride on the marked model's descriptor (annotations): the derivation's
+  // parameters stay exactly { scheme, parameters, commitment }, which is how verify finds the
+  // run that made a commitment live (src/verify/mark-secrets.ts markedModelOf).
+  const output = { ...identified, descriptor: { ...identified.descriptor, annotations: { 'hallmark.fidelity': fidelityRecord } } };
   const reg = registerOutput(ledger, {
     output, input: input.id, ...(ds ? { dataset: ds.id } : {}), actor,
-    parameters: { scheme, parameters, commitment: committed.commitment, fidelity: fidelityRecord },
+    parameters: { scheme, parameters, commitment: committed.commitment },
     startedOn: new Date(Date.now() - (performance.now() - started)), finishedOn: new Date(),
   });
   emit({ phase: 'register', message: `model.registered at entry ${reg.model}, lineage.derived at ${reg.derivation}` });

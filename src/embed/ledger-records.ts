@@ -13,7 +13,7 @@ export const EMBED_OPERATION = 'watermark.embed';
 export interface ModelIdentity {
   readonly id: ModelId;
   readonly format: ModelFormat;
-  readonly descriptor: { name: string; digest: { sha256: string }; mediaType: string };
+  readonly descriptor: { name: string; digest: { sha256: string }; mediaType: string; annotations?: JsonObject };
   readonly tensors: { count: number; root: string };
 }
 

@@ -18,7 +18,7 @@ import {
 } from './crafted.js';
 import { loadLayersModel, saveLayersModel } from '../../src/formats/index.js';
 import { loadMnist } from '../../src/formats/mnist.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
 import { identifyModel, registerModel } from '../../src/lineage/index.js';
 import { saveSecret } from '../../src/secrets/index.js';
 import { selectBackend } from '../../src/train/backend.js';
@@ -87,10 +87,10 @@ describe('after-the-fact accusation', () => {
   afterAll(() => homes.forEach((h) => h.close()));
 
   it('control: a set committed BEFORE the suspect appears is tested, and this crafted one would claim it', async () => {
-    const { h } = newHome('control');
+    const { h, home } = newHome('control');
     const index = await commitCrafted(h, crafted);
     const test = await openFingerprintTest(h, PASS, index);
-    const r = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test });
+    const r = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test, signer: ownerRecordSigner(home) });
     expect(r.fingerprint!.matches).toBe(N);
     expect(r.decision.owned).toBe(true);
     expect(r.record.fingerprint).toMatchObject({ commitment: { index }, n: N, matches: N, chanceRate: 0.14, calibration: index + 1 });
@@ -104,7 +104,7 @@ describe('after-the-fact accusation', () => {
     expect(reg).toBeLessThan(index);
     const test = await openFingerprintTest(h, PASS, index);
     const size = h.ledger.size();
-    await expect(verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test })).rejects.toMatchObject({ code: 'FINGERPRINT_AFTER_SUSPECT' });
+    await expect(verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test, signer: ownerRecordSigner(homes[homes.length - 1]!) })).rejects.toMatchObject({ code: 'FINGERPRINT_AFTER_SUSPECT' });
     expect(h.ledger.size()).toBe(size); // nothing recorded
     home.close();
     homes.splice(homes.indexOf(home), 1);
@@ -121,7 +121,7 @@ describe('after-the-fact accusation', () => {
     });
     const index = await commitCrafted(h, crafted);
     const test = await openFingerprintTest(h, PASS, index);
-    await expect(verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test })).rejects.toMatchObject({ code: 'FINGERPRINT_AFTER_SUSPECT' });
+    await expect(verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test, signer: ownerRecordSigner(homes[homes.length - 1]!) })).rejects.toMatchObject({ code: 'FINGERPRINT_AFTER_SUSPECT' });
   });
 
   it('refused when the commitment is not sealed by a signed checkpoint, or the stored set was swapped', async () => {

@@ -94,7 +94,7 @@ describe('finding 1: keys that may append cannot write the records verification 
   });
 
   it('junk and forged entries in the log: verify and export still work on the rest and name each bad entry by index', () => {
-    const h = openHome(home);
+    const h = openHome(home, { passphrase: PASS });
     const junk = h.ledger.append({ type: 'watermark.committed', actor: 'key:engineer', payload: { junk: 'yes' } }).index;
     const intruder = parseSignerKey(generateNoteKey('hallmark.local/owner/intruder').signerKey);
     const { signature: _s, ...v } = h.ledger.get(verification).entry.payload as Record<string, unknown>;
