@@ -91,7 +91,9 @@ async function openTfjsLayers(path: string): Promise<ModelRunner> {
   await tf.ready();
   const model = await loadLayersModel(path);
   const inputs = model.inputs.map((t) => ({ name: t.name, dims: t.shape.map((d) => (d === null || d < 0 ? null : d)), dtype: TF_DTYPES[t.dtype] ?? 'other' }));
-  const feedList = (feeds: Record<string, Feed>) => model.inputs.map((t) => toTf(feeds[t.name]!));
+  // Two copies of one Layers model loaded in a process get different auto-generated input names
+  // (input_1, input_1_1): feeds made for one are matched to the other by position.
+  const feedList = (feeds: Record<string, Feed>) => model.inputs.map((t, i) => toTf(feeds[t.name] ?? Object.values(feeds)[i]!));
   const collect = async (ys: tf.Tensor | tf.Tensor[], names: string[]) => {
     const list = Array.isArray(ys) ? ys : [ys];
     const out = await Promise.all(list.map(async (y, i) => ({ name: names[i] ?? `output_${i}`, data: Float32Array.from(await y.data() as Float32Array), dims: y.shape })));

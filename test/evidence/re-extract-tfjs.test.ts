@@ -30,7 +30,7 @@ describe('evidence verify --suspect with a TF.js suspect', () => {
     const h = { dir: homeDir, ledger, ownerVerifierKey: home.ownerVerifierKey };
     const seed = parseSignerKey(home.readOwnerSignerKey()).seed;
     const marked = join(dir, 'marked');
-    const s = await embedWatermark({ home: h, ownerSeed: seed, model: FIXTURE, out: marked, trainingFree: true, scheme: 'weight', passphrase: PASS });
+    const s = await embedWatermark({ home: h, ownerSeed: seed, model: FIXTURE, out: marked, trainingFree: true, scheme: 'weight', passphrase: PASS, bits: 256 });
     const trigger = { n: 100, kind: 'abstract-patterns/v1', height: 28, width: 28, channels: 1, classes: 10 };
     const t = await commitWithSecret({ home: h, ownerSeed: seed, model: s.output.id as ModelId, scheme: 'trigger', parameters: { trigger }, passphrase: PASS, actor: 'test' });
     ledger.checkpoint();

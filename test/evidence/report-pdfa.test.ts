@@ -28,6 +28,7 @@ const input = {
   committed: { schema: 'hallmark/watermark.committed/v1', model: `model:sha256:${'12'.repeat(32)}`, scheme: 'both', parameters: {}, commitment: 'ef'.repeat(32), ownerKey: OWNER },
   commitmentIndex: 3, commitmentTime: '2026-11-20T10:00:00.000Z', commitmentCheckpointSize: 4, markedTime: '2026-11-20T10:05:00.000Z',
   ownerKey: OWNER, logOrigin: 'hallmark.local/log/1234', logKey: 'hallmark.local/log/1234+deadbeef+AQ', checkpointSize: 10, timestamps: [],
+  recordSigner: { key: OWNER, as: 'owner', actor: 'hallmark-verify' },
 } as unknown as ReportInput;
 
 describe.skipIf(!haveTools)('report.pdf is PDF/A-2b', () => {
