@@ -38,6 +38,7 @@ let inside: Loopback; // the internal service an attacker wants to reach (not on
 let redirector: Loopback; // on the allow-list; answers every request with a redirect to `inside`
 let leaky: Loopback; // on the allow-list; answers with an error body that holds a secret
 const seen: string[] = [];
+let commitment: number;
 
 beforeAll(async () => {
   inside = await serve((_p, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ secret: SECRET })); });
@@ -47,7 +48,8 @@ beforeAll(async () => {
   const seed = parseSignerKey(t.home.readOwnerSignerKey()).seed;
   const trigger = { n: 100, kind: 'abstract-patterns/v1', height: 28, width: 28, channels: 1, classes: 10 };
   const home = { dir: t.dir, ledger: t.home.ledger, ownerVerifierKey: t.home.ownerVerifierKey };
-  await commitWithSecret({ home, ownerSeed: seed, model: modelIdFor('0'.repeat(63) + '3'), scheme: 'trigger', parameters: { trigger }, passphrase: PASS, actor: 'test' });
+  // No marked model is registered after it, so jobs name it (verify tests only live commitments otherwise).
+  commitment = (await commitWithSecret({ home, ownerSeed: seed, model: modelIdFor('0'.repeat(63) + '3'), scheme: 'trigger', parameters: { trigger }, passphrase: PASS, actor: 'test' })).index;
 });
 // 400 on the metadata call (not retried), so each job makes one request.
 function p_status(_path: string): number { return 400; }
@@ -58,7 +60,7 @@ afterAll(async () => {
 });
 
 async function verifyJob(url: string): Promise<JobInfo> {
-  const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { url, protocol: 'oip-v2' }, maxRequests: 5 }) });
+  const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { url, protocol: 'oip-v2' }, maxRequests: 5, commitment }) });
   seen.push(await res.clone().text());
   expect(res.status, await res.clone().text()).toBe(202);
   const { id } = (await res.json()) as JobInfo;
@@ -84,7 +86,7 @@ describe('SSRF through verification endpoints', () => {
   });
 
   it('refuses the outside host itself up front (the allow-list still holds)', async () => {
-    const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { url: `${inside.url}/v2/models/m/infer`, protocol: 'oip-v2' } }) });
+    const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { url: `${inside.url}/v2/models/m/infer`, protocol: 'oip-v2' }, commitment }) });
     expect(res.status).toBe(403);
     expect(inside.hits).toEqual([]);
   });
@@ -115,7 +117,7 @@ describe('no server path in what a client reads', () => {
     seen.push(await up.clone().text());
     expect(up.status, await up.clone().text()).toBe(201);
     const { upload, name } = (await up.json()) as { upload: string; name: string };
-    const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name } }) });
+    const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name }, commitment }) });
     expect(res.status).toBe(202);
     rmSync(join(t.dir, 'uploads', 'suspects', upload, name));
     const { id } = (await res.json()) as JobInfo;

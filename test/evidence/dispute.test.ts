@@ -33,7 +33,7 @@ function newHome(name: string): Home {
 async function embed(h: Home, model: string, out: string): Promise<EmbedSummary> {
   return embedWatermark({
     home: { dir: h.paths.dir, ledger: h.ledger, ownerVerifierKey: h.ownerVerifierKey }, ownerSeed: ownerRecordSigner(h).seed,
-    model, out, trainingFree: true, scheme: 'weight', passphrase: PASS, actor: 'test',
+    model, out, trainingFree: true, scheme: 'weight', passphrase: PASS, actor: 'test', bits: 256,
     tsa: { url: tsa.url, caCerts: readCertificates(readFileSync(tsa.pki.caCert), tsa.pki.caCert) },
   });
 }

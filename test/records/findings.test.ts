@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNoteKey, type JsonObject } from '../../ledger/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { openHome } from '../../src/home/index.js';
+import { commitWithSecret } from '../../src/embed/commit-secret.js';
+import type { ModelId } from '../../src/lineage/index.js';
 import { appendRecord, parseSignerKey, verificationRecorded } from '../../src/records/index.js';
 import { errorOf, makeTestApi, type TestApi } from '../api/helpers.js';
 import { hallmark } from '../helpers/cli.js';
@@ -142,10 +144,21 @@ describe('finding 1: keys that may append cannot write the records verification 
 });
 
 describe('finding 3: verify tests every live commitment, skips orphans, and corrects for the multiplicity', () => {
-  it('an embed killed before it wrote its model leaves an orphan that verify skips; a second live mark counts in the p-value', () => {
-    // The output path lies under a file, so the write fails after watermark.committed went in.
-    const orphan = run(['embed', onnx, '--out', join(marked, 'cannot.onnx'), '--training-free', '--scheme', 'weight']);
-    expect(orphan.status).not.toBe(0);
+  it('an embed killed before it wrote its model leaves an orphan that verify skips; a second live mark counts in the p-value', async () => {
+    // A training-free embed stages its output before it commits: one that cannot write appends nothing.
+    const size = () => { const h = openHome(home, { passphrase: PASS }); try { return h.ledger.size(); } finally { h.close(); } };
+    const before = size();
+    const refused = run(['embed', onnx, '--out', join(marked, 'cannot.onnx'), '--training-free', '--scheme', 'weight']);
+    expect(refused.status).not.toBe(0);
+    expect(size()).toBe(before);
+    // What a kill -9 between the commitment and the registration of the output leaves: a commitment alone.
+    const h = openHome(home, { passphrase: PASS });
+    try {
+      const first = h.ledger.get(committedIndex).entry.payload as { model: string; parameters: JsonObject };
+      await commitWithSecret({ home: { dir: home, ledger: h.ledger, ownerVerifierKey: h.ownerVerifierKey }, ownerSeed: parseSignerKey(h.readOwnerSignerKey()).seed, model: first.model as ModelId, scheme: 'weight', parameters: first.parameters, passphrase: PASS, actor: 'killed-embed' });
+    } finally {
+      h.close();
+    }
     const r = json<{ decision: { owned: boolean; reason: string; tests: number }; mark: { commitmentIndex: number }; orphans: number[]; tried: { index: number }[]; record: { commitment: { index: number }; family?: unknown } }>(['verify', marked]);
     expect(r.decision.owned).toBe(true);
     expect(r.mark.commitmentIndex).toBe(committedIndex);
@@ -155,7 +168,8 @@ describe('finding 3: verify tests every live commitment, skips orphans, and corr
     expect(r.record.family).toBeUndefined();
 
     // A second, live mark on another copy: both are tried, the right one is named, m = 2.
-    const second = run(['embed', onnx, '--out', join(dir, 'marked-2.onnx'), '--training-free', '--scheme', 'weight']);
+    // Other parameters (bits), so the marked bytes differ: the same ones would be the same model.
+    const second = run(['embed', onnx, '--out', join(dir, 'marked-2.onnx'), '--training-free', '--scheme', 'weight', '--bits', '72']);
     expect(second.status, second.stderr).toBe(0);
     const two = json<typeof r>(['verify', marked]);
     expect(two.tried).toHaveLength(2);
