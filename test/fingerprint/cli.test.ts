@@ -23,6 +23,8 @@ function hallmarkAsync(args: string[], o: { home: string; env: Record<string, st
   });
 }
 const env = { HALLMARK_PASSPHRASE: PASS };
+// The tests also open the sealed home in this process.
+process.env.HALLMARK_PASSPHRASE = PASS;
 const TINY = ['--n', '10', '--candidates', '30', '--steps', '25', '--train-samples', '200', '--epochs', '1', '--surrogates', '1', '--references', '1', '--backend', 'wasm'];
 
 describe('hallmark fingerprint / calibrate --fingerprint / verify --fingerprint', () => {
