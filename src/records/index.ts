@@ -16,6 +16,7 @@ export { readCommittedRecord, watermarkCommitted, COMMITTED_SCHEMA, WATERMARK_CO
 export {
   readVerificationRecord, verificationRecorded, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
+  type FingerprintResult,
 } from './types/verification-recorded.js';
 export { calibrationRecorded, readCalibrationRecord, CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, type CalibrationRecord } from './types/calibration-recorded.js';
 export { evidenceExported, readEvidenceExported, EVIDENCE_EXPORTED, EVIDENCE_EXPORTED_SCHEMA, type EvidenceExportedRecord } from './types/evidence-exported.js';

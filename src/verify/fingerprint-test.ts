@@ -2,21 +2,11 @@
 // imports that package). A fingerprint is a black-box test like the trigger set: the suspect's
 // answers to the committed inputs, an exact binomial p-value against a measured null, and one
 // more member of the Bonferroni family of decision.ts.
+import type { FingerprintResult } from '../records/index.js';
 import type { Classifier } from './classifier.js';
 
-export interface FingerprintTestResult {
-  /** The fingerprint.committed entry tested. */
-  readonly commitment: { readonly index: number; readonly commitment: string };
-  readonly n: number;
-  /** Examples the suspect answered with their target class. */
-  readonly matches: number;
-  readonly classes: number;
-  /** max(1/C, highest agreement of the fresh reference models in calibration). */
-  readonly chanceRate: number;
-  readonly nullDistribution: readonly number[];
-  /** The calibration.recorded entry the null came from. */
-  readonly calibration: number;
-  readonly pValue: number;
+/** The recorded fields (src/records owns them) plus the log10 p-value used in the decision. */
+export interface FingerprintTestResult extends FingerprintResult {
   readonly log10PValue: number;
 }
 
