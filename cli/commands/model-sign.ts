@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
+import { appendRecord, modelSigned, MODEL_SIGNED_SCHEMA } from '../../src/records/index.js';
 import {
-  appendModelSigned, BUNDLE_MEDIA_TYPE, bundleDigest, checkSignatureLogged, loadPrivateKey, loadPublicKey, PREDICATE_TYPE,
+  BUNDLE_MEDIA_TYPE, bundleDigest, checkSignatureLogged, loadPrivateKey, loadPublicKey, PREDICATE_TYPE,
   readPemCertificates, signModel, verifyModelSignature, type LogCheck, type Trust,
 } from '../../src/signing/index.js';
 import { digestModel } from '../../src/formats/index.js';
@@ -100,8 +101,9 @@ export function registerModelSign(program: Command): void {
         let logged: { index: number; checkpointSize: number } | undefined;
         if (home) {
           const modelId = await modelIdOf(path);
-          const entry = appendModelSigned(home.ledger, {
-            schema: 'hallmark/model.signed/v1',
+          // Owner-signed (src/records/types/model-signed.ts): an appender's key cannot vouch for a signature.
+          const entry = appendRecord(home.ledger, modelSigned, {
+            schema: MODEL_SIGNED_SCHEMA,
             bundle: { sha256: bundleDigest(r.bundle), mediaType: BUNDLE_MEDIA_TYPE },
             subject: { name: r.modelName, digest: { sha256: r.subjectDigest } },
             predicateType: PREDICATE_TYPE,
@@ -113,7 +115,7 @@ export function registerModelSign(program: Command): void {
               ...(certificates ? { certificateSha256: createHash('sha256').update(certificates[0]!.raw).digest('hex') } : {}),
             },
             ...(modelId ? { model: modelId } : {}),
-          });
+          }, ownerRecordSigner(home), 'cli');
           const cp = home.ledger.checkpoint();
           logged = { index: entry.index, checkpointSize: cp.size };
         }
@@ -151,7 +153,7 @@ export function registerModelSign(program: Command): void {
       if (opts.log) {
         const home = openHome(resolveHomeDir(opts.home));
         try {
-          log = checkSignatureLogged(home.ledger, bundle, r.manifest.subjectDigest);
+          log = checkSignatureLogged(home.ledger, bundle, r.manifest.subjectDigest, homeTrust(home));
         } finally {
           home.close();
         }
@@ -160,7 +162,8 @@ export function registerModelSign(program: Command): void {
         [
           `OK: ${r.manifest.modelName} matches its signature (${r.manifest.resources.length} resources, subject sha256:${r.manifest.subjectDigest})`,
           `signed by ${r.signer.kind === 'publicKey' ? 'key' : `certificate ${r.signer.subject}`} ${r.signer.curve}, hint ${r.signer.hint}${r.compatPae ? ' (model_signing v0.2 encoding)' : ''}`,
-          ...(log ? [`logged: ledger entry ${log.index}, included in checkpoint ${log.checkpointSize} of ${log.origin}`] : []),
+          ...(log ? [`logged: ledger entry ${log.index} signed by the owner, included in checkpoint ${log.checkpointSize} of ${log.origin}`] : []),
+          ...(log?.untrusted ?? []).map((p) => `warning: entry ${p.index} also claims this bundle but is not trusted (${p.code}: ${p.message})`),
         ].join('\n'));
     }));
 }

@@ -21,6 +21,7 @@ export {
 export { calibrationRecorded, readCalibrationRecord, CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, type CalibrationRecord } from './types/calibration-recorded.js';
 export { evidenceExported, readEvidenceExported, EVIDENCE_EXPORTED, EVIDENCE_EXPORTED_SCHEMA, type EvidenceExportedRecord } from './types/evidence-exported.js';
 export { modelRegistered, MODEL_REGISTERED } from './types/model-registered.js';
+export { modelSigned, readModelSigned, MODEL_SIGNED, MODEL_SIGNED_SCHEMA, type ModelSignedRecord } from './types/model-signed.js';
 export { datasetRegistered, DATASET_REGISTERED } from './types/dataset-registered.js';
 export { lineageDerived, LINEAGE_DERIVED } from './types/lineage-derived.js';
 export { apiEvidenceExported, apiJobSubmitted, apiKeyCreated, apiKeyRevoked, apiProvenanceCreated, apiSuspectUploaded, API_TYPES } from './types/api-entries.js';

@@ -8,6 +8,7 @@ import { datasetRegistered } from './types/dataset-registered.js';
 import { evidenceExported } from './types/evidence-exported.js';
 import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
+import { modelSigned } from './types/model-signed.js';
 import { verificationRecorded } from './types/verification-recorded.js';
 import { watermarkCommitted } from './types/watermark-committed.js';
 
@@ -19,6 +20,7 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   modelRegistered,
   datasetRegistered,
   lineageDerived,
+  modelSigned, // issue 15: owner-signed OpenSSF model signature log entries
   ...API_TYPES,
 ];
 

@@ -9,5 +9,5 @@ export { readPemCertificates, verifyChain } from './chain.js';
 export { GIT_PATHS, ignoredComponents, type IgnoreOptions } from './ignore.js';
 export { signModel, modelNameOf, type SignOptions, type SignResult } from './sign.js';
 export { verifyModelSignature, type Trust, type VerifyResult } from './verify.js';
-export { TYPE as MODEL_SIGNED_TYPE, SCHEMA as MODEL_SIGNED_SCHEMA, decodeModelSigned, appendModelSigned, findModelSigned, type ModelSignedRecord } from './record-model-signed.js';
+export { TYPE as MODEL_SIGNED_TYPE, SCHEMA as MODEL_SIGNED_SCHEMA, findModelSigned, type ModelSignedFound, type ModelSignedRecord } from './record-model-signed.js';
 export { checkSignatureLogged, bundleDigest, type LogCheck } from './log-check.js';

@@ -257,7 +257,7 @@ describe('signing: the ledger', () => {
     });
     const v = hallmark(['model', 'verify-signature', m, '--signature', sig, '--public-key', pubPath, '--log', '--home', home]);
     expect(v.stderr).toBe('');
-    expect(v.stdout).toContain(`logged: ledger entry ${out.ledger.index}, included in checkpoint`);
+    expect(v.stdout).toContain(`logged: ledger entry ${out.ledger.index} signed by the owner, included in checkpoint`);
     // A valid signature that was never logged: the signature verifies, --log does not.
     const sig2 = join(m, 'model2.sig');
     expect(hallmark(['model', 'sign', m, '--signature', sig2, '--key', keyPath, '--no-log', '--ignore-paths', sig]).status).toBe(0);
