@@ -5,6 +5,7 @@ import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening,
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { homeTrust, makePrivate, openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
+import { homeWitnessing } from '../../src/witness/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { readKeyArg } from './provenance.js';
 
@@ -31,13 +32,16 @@ export function registerEvidence(program: Command): void {
       try {
         const index = parseCount('--verification', opts.verification)!;
         const opening = opts.opening ? readOpening(opts.opening) : await loadStoredOpening(home.ledger, home.paths.dir, index, await resolvePassphrase());
+        const witnessing = homeWitnessing(home.paths.dir); // issue 15: the cosigned checkpoint and the policy
         const r = await exportEvidence({
           ledger: home.ledger, verificationIndex: index, ownerSignerKey: home.readOwnerSignerKey(),
           opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out, trust: homeTrust(home), actor: 'cli',
+          ...(witnessing ? { witnessing } : {}),
         });
         makePrivate(opts.out, { recursive: true }); // evidence.json reveals the watermark secret: 0600 in 0700
-        emit(opts, { files: r.files, exportedIndex: r.exportedIndex, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey }, () =>
-          [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'`].join('\n'));
+        const witnessed = r.witnessedSize === undefined ? 'not witnessed (no tlog-policy and published checkpoint in the home; see "hallmark ledger publish")' : `witnessed: carries the cosigned checkpoint of size ${r.witnessedSize} and the tlog-policy${r.witnessedSize <= index ? ` (the verification, entry ${index}, is after it: run "hallmark ledger publish" and export again to have it witnessed)` : ''}`;
+        emit(opts, { files: r.files, exportedIndex: r.exportedIndex, ownerKey: home.ownerVerifierKey, logKey: home.ledger.verifierKey, ...(r.witnessedSize !== undefined ? { witnessedSize: r.witnessedSize } : {}) }, () =>
+          [`wrote ${r.files.join(', ')}`, `report for people: ${r.files[1]}`, witnessed, `verify with: hallmark evidence verify ${opts.out} --owner-key '${home.ownerVerifierKey}' --pubkey '${home.ledger.verifierKey}'${r.witnessedSize !== undefined ? ' [--policy TLOG_POLICY]' : ''}`].join('\n'));
       } finally {
         home.close();
       }
@@ -49,14 +53,16 @@ export function registerEvidence(program: Command): void {
     .option('--owner-key <key>', "the owner's verifier key (or a file holding it); default: the one named in the bundle")
     .option('--tsa-ca <file>', 'CA certificate(s) to check RFC 3161 tokens against')
     .option('--suspect <file>', 'the suspect model file: compare its digest and re-run the extraction')
+    .option('--policy <file>', 'tlog-policy obtained independently: require a checkpoint cosigned per this policy that covers the commitment')
     .option('--json', 'print JSON')
-    .action(action(async (dir: string, opts: { pubkey?: string; ownerKey?: string; tsaCa?: string; suspect?: string; json?: boolean }) => {
+    .action(action(async (dir: string, opts: { pubkey?: string; ownerKey?: string; tsaCa?: string; suspect?: string; policy?: string; json?: boolean }) => {
       const r = await verifyEvidence(dir, {
         ...(opts.pubkey ? { logKey: readKeyArg(opts.pubkey) } : {}),
         ...(opts.ownerKey ? { ownerKey: readKeyArg(opts.ownerKey) } : {}),
         ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),
         ...(opts.suspect ? { suspect: opts.suspect } : {}),
+        ...(opts.policy ? { policy: readFileSync(opts.policy, 'utf8') } : {}),
       });
-      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, recordSigner: r.recordSigner, reChecked: r.reExtraction !== undefined, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps, ...(r.reExtraction ? { reExtraction: r.reExtraction } : {}) }, () => formatEvidenceResult(r));
+      emit(opts, { ok: true, model: r.model, ownerKey: r.ownerKey, recordSigner: r.recordSigner, reChecked: r.reExtraction !== undefined, logKey: r.logKey, pinned: r.pinned, checks: r.checks, verification: r.verification, timestamps: r.timestamps, ...(r.reExtraction ? { reExtraction: r.reExtraction } : {}), ...(r.witnessing ? { witnessing: r.witnessing } : {}) }, () => formatEvidenceResult(r));
     }));
 }

@@ -24,6 +24,7 @@ import { renderReportPdf } from './report-pdf.js';
 import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
 import { renderVerifyMd } from './verify-md.js';
+import { buildWitnessed } from './witnessed.js';
 
 export const EVIDENCE_FORMAT = 'hallmark/evidence-bundle/v1';
 export const EVIDENCE_PREDICATE = 'https://hallmark.dev/evidence/ownership/v1';
@@ -40,12 +41,22 @@ export interface ExportEvidenceInput {
   readonly trust?: TrustedKeys;
   /** Actor of the evidence.exported entry (default "hallmark-evidence"). */
   readonly actor?: string;
+  /** issue 15: the home's tlog-policy and published (cosigned) checkpoint (src/witness homeWitnessing). */
+  readonly witnessing?: { policy: string; published: string };
 }
 
 const notFound = (m: string) => new EvidenceError('EVIDENCE_NOT_FOUND', m);
 const sha = (b: Uint8Array) => toHex(sha256(b));
 
-export async function exportEvidence(input: ExportEvidenceInput): Promise<{ files: string[]; statement: JsonObject; exportedIndex: number }> {
+export interface ExportedEvidence {
+  files: string[];
+  statement: JsonObject;
+  exportedIndex: number;
+  /** The size of the witnessed checkpoint the bundle carries, when the home publishes through witnesses. */
+  witnessedSize?: number;
+}
+
+export async function exportEvidence(input: ExportEvidenceInput): Promise<ExportedEvidence> {
   const { ledger } = input;
   if (existsSync(join(input.outDir, 'evidence.json'))) throw new EvidenceError('EVIDENCE_INVALID', `${input.outDir} already holds an evidence.json; choose a new folder`);
   const owner = parseSignerKey(input.ownerSignerKey);
@@ -78,6 +89,8 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
   const model = findModel(ledger, record.model)!;
 
   const timestamps = pickTimestamps(input.timestamps ?? [], ledger, cp.size, [ce.index, ve.index]);
+  // The cosigned checkpoint and the policy ride inside the signed statement: the owner vouches for them.
+  const witnessed = buildWitnessed(ledger, input.witnessing, cp.size);
   const reportInput = {
     modelName: model.record.model.name, modelId: record.model, verification: record, verificationIndex: ve.index, verificationTime: ve.entry.time,
     committed, commitmentIndex: ce.index, commitmentTime: ce.entry.time, commitmentCheckpointSize: commitCp.size, markedTime: model.time,
@@ -86,7 +99,7 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     recordSigner: { key: verified.signer!.key, as: verified.signer!.as, actor: verified.actor },
   };
   const pdf = await renderReportPdf(reportInput);
-  const verifyMd = new TextEncoder().encode(renderVerifyMd({ logKey: ledger.verifierKey, ownerKey: owner.verifierKey, suspect: record.suspect.kind === 'file' ? record.suspect.descriptor.name : undefined }));
+  const verifyMd = new TextEncoder().encode(renderVerifyMd({ logKey: ledger.verifierKey, ownerKey: owner.verifierKey, suspect: record.suspect.kind === 'file' ? record.suspect.descriptor.name : undefined, witnessed: witnessed !== undefined }));
 
   const suspectSubject: JsonObject = record.suspect.kind === 'file'
     ? { name: record.suspect.descriptor.name, digest: { sha256: record.suspect.descriptor.digest.sha256 }, annotations: { 'hallmark.role': 'suspect' } }
@@ -109,6 +122,7 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
       verification: { index: ve.index },
       timestamps: timestamps as unknown as JsonObject[],
       files: { 'report.pdf': { sha256: sha(pdf) }, 'VERIFY.md': { sha256: sha(verifyMd) } },
+      ...(witnessed ? { witnessed: witnessed as unknown as JsonObject } : {}),
     },
   };
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(statement), [{ keyid: dsseKeyId(owner), seed: owner.seed }]);
@@ -118,7 +132,8 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<{ file
     schema: EVIDENCE_EXPORTED_SCHEMA, verification: ve.index, commitment: ce.index, checkpointSize: cp.size,
     files: { 'evidence.json': { sha256: sha(json) }, 'report.pdf': { sha256: sha(pdf) }, 'VERIFY.md': { sha256: sha(verifyMd) } },
   }, owner, input.actor ?? 'hallmark-evidence');
-  return { files: [files[2]!, files[0]!, files[1]!], statement, exportedIndex: exported.index };
+  const witnessedSize = witnessed ? Number(witnessed.checkpoint.split('\n')[1]) : undefined;
+  return { files: [files[2]!, files[0]!, files[1]!], statement, exportedIndex: exported.index, ...(witnessedSize !== undefined ? { witnessedSize } : {}) };
 }
 
 /** A record the export relies on that fails its check is the caller's problem to fix: say which. */

@@ -11,12 +11,14 @@ import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
 import { closeLineage } from './lineage-closure.js';
-import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries } from './log-proofs.js';
+import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedCheckpoint } from './log-proofs.js';
+import { parsePolicy } from '../witness/index.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
 import type { ReExtraction } from './re-extract.js';
 import { formatReExtraction } from './re-extract-format.js';
 import { readRevealedOpening } from './secret-material.js';
 import { arr, int, obj, parseBundleJson, str } from './strict-json.js';
+import { verifyWitnessed, type VerifiedWitnessing } from './witnessed.js';
 import type { VerificationRecord } from '../records/index.js';
 import type { Entry } from '../../ledger/index.js';
 import type { CommitmentOpening } from '../core/index.js';
@@ -30,6 +32,11 @@ export interface VerifyEvidenceOptions {
   readonly tsaCaCerts?: readonly pkijs.Certificate[];
   /** Path of the suspect file, to compare its digest (and re-run extraction). */
   readonly suspect?: string;
+  /**
+   * issue 15: a tlog-policy text obtained independently. The bundle must then carry a checkpoint
+   * cosigned per this policy (not the one in the bundle) that covers the commitment entry.
+   */
+  readonly policy?: string;
 }
 
 export interface EvidenceResult {
@@ -52,6 +59,8 @@ export interface EvidenceResult {
   readonly suspectDigestMatches?: boolean;
   /** Every number recomputed from the suspect file, when one was given. */
   readonly reExtraction?: ReExtraction;
+  /** issue 15: the cosigned checkpoint the bundle carries, checked against the policy. */
+  readonly witnessing?: VerifiedWitnessing & { readonly quorum: string; readonly coversCommitment: boolean; readonly coversVerification: boolean };
 }
 
 const sha = (b: Uint8Array) => toHex(sha256(b));
@@ -83,7 +92,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const stmt = obj(JSON.parse(text) as unknown, 'statement', ['_type', 'subject', 'predicateType', 'predicate']);
   if (canonicalJson(stmt as JsonValue) !== text) throw malformed('the statement is not canonical JSON');
   if (stmt._type !== 'https://in-toto.io/Statement/v1' || stmt.predicateType !== EVIDENCE_PREDICATE) throw malformed('the statement is not a Hallmark ownership evidence statement');
-  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys']);
+  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys', 'witnessed']);
   const serviceKeys = p.serviceKeys === undefined ? [] : arr(p.serviceKeys, 'predicate.serviceKeys', 4).map((k, i) => str(k, `service key ${i + 1}`, 500));
   if (p.format !== EVIDENCE_FORMAT) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `evidence format "${String(p.format).slice(0, 80)}" is not supported; this reader knows ${EVIDENCE_FORMAT}`);
   const po = obj(p.owner, 'predicate.owner', ['verifierKey', 'name']);
@@ -149,6 +158,9 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const timestamps = await verifyBundleTimestamps(p.timestamps, logKey, cp, options.tsaCaCerts);
   if (timestamps.length > 0) checks.push(`${timestamps.length} RFC 3161 timestamp(s)${options.tsaCaCerts ? ', chains to the given CA' : ' (chain not checked: pass --tsa-ca)'}`);
 
+  const witnessing = checkWitnessing(p.witnessed, cp, logKey, cIndex, vIndex, options.policy);
+  if (witnessing) checks.push(formatWitnessing(witnessing, cIndex, vIndex));
+
   let reExtraction: ReExtraction | undefined;
   if (options.suspect !== undefined) {
     // Loaded only here: it pulls in the model formats and, for trigger queries, onnxruntime / TF.js.
@@ -162,8 +174,34 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
-    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}),
+    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(witnessing ? { witnessing } : {}),
   };
+}
+
+type Witnessing = NonNullable<EvidenceResult['witnessing']>;
+
+/**
+ * The cosigned checkpoint (signed by the owner with the rest of the statement): its cosignatures
+ * against the policy's witness keys, the quorum, and consistency with the bundle's checkpoint, so
+ * every proven entry below its size is in the tree the witnesses saw. With a policy given by the
+ * verifier, the bundle must be witnessed per that policy and the commitment entry covered.
+ */
+function checkWitnessing(v: unknown, cp: VerifiedCheckpoint, logKey: string, cIndex: number, vIndex: number, policy: string | undefined): Witnessing | undefined {
+  if (v === undefined) {
+    if (policy !== undefined) throw failed('a policy was given (--policy) but the bundle carries no witnessed checkpoint');
+    return undefined;
+  }
+  const w = verifyWitnessed(v, cp, logKey, policy);
+  const quorum = parsePolicy(policy ?? (v as { policy: string }).policy).quorum;
+  const r = { ...w, quorum, coversCommitment: cIndex < w.size, coversVerification: vIndex < w.size };
+  if (policy !== undefined && !r.coversCommitment) throw failed(`the witnessed checkpoint (size ${w.size}) does not cover the commitment entry ${cIndex}; publish a newer checkpoint ("hallmark ledger publish") and export again`);
+  return r;
+}
+
+function formatWitnessing(w: Witnessing, cIndex: number, vIndex: number): string {
+  const who = w.witnesses.map((x) => x.witness).join(', ') || 'nobody';
+  const covers = w.coversVerification ? `the commitment (entry ${cIndex}) and the verification (entry ${vIndex})` : w.coversCommitment ? `the commitment (entry ${cIndex}); the verification (entry ${vIndex}) came after it` : `neither the commitment (entry ${cIndex}) nor the verification`;
+  return `witnessed: checkpoint of size ${w.size} cosigned by ${who}, quorum "${w.quorum}" met${w.policyPinned ? ' (the policy you gave)' : ' (policy from the bundle, signed by the owner; pass --policy to pin it)'}; it covers ${covers}`;
 }
 
 /** A record in a bundle: schema, signature and signer checked as a ledger reader does. */

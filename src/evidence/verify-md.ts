@@ -1,6 +1,7 @@
 // VERIFY.md: how a third party checks an evidence folder, with commands and what each check means.
-export function renderVerifyMd(o: { logKey: string; ownerKey: string; suspect?: string }): string {
+export function renderVerifyMd(o: { logKey: string; ownerKey: string; suspect?: string; witnessed?: boolean }): string {
   const suspect = o.suspect ?? 'SUSPECT_FILE';
+  const policy = o.witnessed ? ' [--policy tlog-policy]' : '';
   return `# Verifying this ownership evidence
 
 This folder holds three files:
@@ -30,7 +31,7 @@ so changing any byte of any of the three files is detected.
 hallmark evidence verify . \\
   --owner-key '${o.ownerKey}' \\
   --pubkey '${o.logKey}' \\
-  [--tsa-ca tsa-ca.pem] [--suspect ${suspect}]
+  [--tsa-ca tsa-ca.pem] [--suspect ${suspect}]${policy}
 \`\`\`
 
 It prints every check it made and exits 0 only if all of them pass; any failure exits 1 and names
@@ -86,7 +87,7 @@ that proves the bundle is internally consistent, not who made it.
     ONNX and TF.js files. Counts (bits, matches, candidates, the tensor, n) and the decision must equal
     the record exactly; BER, chance rate and p-values must agree to a relative 1e-9. Each number is
     printed beside its recorded value; any difference fails with \`EVIDENCE_MISMATCH\` naming it.
-
+${o.witnessed ? WITNESSED : ''}
 ## What the numbers mean
 
 A p-value is the probability that a model which was never marked would match at least as well by
@@ -97,3 +98,15 @@ p-value is the binomial tail at that rate. Ownership is claimed only when the p-
 a threshold fixed before the test.
 `;
 }
+
+const WITNESSED = `12. **Witnesses saw this ledger (\`predicate.witnessed\`).** \`witnessed.checkpoint\` is a checkpoint the
+    ledger published with the cosignatures of independent witnesses (https://c2sp.org/tlog-cosignature:
+    Ed25519 over \`"cosignature/v1\\ntime <T>\\n"\` and the checkpoint body), and \`witnessed.policy\` is the
+    tlog-policy (https://c2sp.org/tlog-policy) naming the witnesses' keys and the quorum. Each
+    cosignature from a listed key must verify, the quorum must be met, and \`witnessed.consistency\` must
+    prove the current tree extends the witnessed one, so every entry below its size was in the one tree
+    the witnesses saw (no fork shown only to you). The policy in the bundle is signed by the owner with
+    the rest; to rely on the witnesses rather than on the owner's word, pass \`--policy\` with a policy
+    obtained independently (from the witnesses' operators): the witnessed checkpoint must then satisfy it
+    and cover the commitment entry.
+`;

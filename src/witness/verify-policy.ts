@@ -31,7 +31,11 @@ export function verifyCheckpointPolicy(note: string, policy: Policy, origin?: st
     }
   }
   if (!quorumMet(policy, new Set(cosigners.map((c) => c.witness)))) {
-    throw new WitnessError('WITNESS_QUORUM_NOT_MET', `the checkpoint's cosignatures (${cosigners.map((c) => c.witness).join(', ') || 'none'}) do not meet the policy's quorum ${policy.quorum}`);
+    // Cosignatures by keys the policy does not list count for nothing (tlog-cosignature: ignore them); name them.
+    const listed = new Set([...policy.witnesses.values()].map((w) => `${w.name} ${w.keyId}`));
+    const unlisted = lines.map(parseCosignatureLine).filter((c) => c !== undefined && !listed.has(`${c.name} ${c.keyId}`)).map((c) => c!.name);
+    const others = unlisted.length ? `; ignored: cosignatures by keys the policy does not list (${unlisted.slice(0, 8).join(', ')}${unlisted.length > 8 ? ', ...' : ''})` : '';
+    throw new WitnessError('WITNESS_QUORUM_NOT_MET', `the checkpoint's cosignatures (${cosigners.map((c) => c.witness).join(', ') || 'none'}) do not meet the policy's quorum ${policy.quorum}${others}`);
   }
   return { checkpoint, body: opened.text, cosigners };
 }

@@ -11,6 +11,7 @@ import { homeTrust, makePrivate, openHome } from '../../home/index.js';
 import { apiEvidenceExported, appendRecord } from '../../records/index.js';
 import { SecretError } from '../../secrets/index.js';
 import { listTimestamps } from '../../tsa/index.js';
+import { homeWitnessing } from '../../witness/index.js';
 import { ensureArtifactDir } from '../artifacts.js';
 import type { JobContext } from '../jobs.js';
 
@@ -23,13 +24,15 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
     const opening = await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
     const outDir = ensureArtifactDir(ctx.homeDir, 'evidence', ctx.jobId);
-    const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor });
+    const witnessing = homeWitnessing(home.paths.dir); // issue 15: the cosigned checkpoint and the policy
+    const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor, ...(witnessing ? { witnessing } : {}) });
     makePrivate(outDir, { recursive: true }); // evidence.json reveals the watermark secret
     const files = r.files.map((f) => ({ name: basename(f), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }));
     const e = appendRecord(home.ledger, apiEvidenceExported, { schema: apiEvidenceExported.schema, jobId: ctx.jobId, verification, files: Object.fromEntries(files.map((f) => [f.name, { sha256: f.sha256 }])) }, undefined, ctx.actor);
     return {
       verification, index: e.index, ownerVerifierKey: home.ownerVerifierKey, logVerifierKey: home.ledger.verifierKey,
       files: files.map((f) => ({ ...f, download: `/v1/evidence/${ctx.jobId}/files/${f.name}` })),
+      ...(r.witnessedSize !== undefined ? { witnessedSize: r.witnessedSize } : {}),
     };
   } finally {
     home.close();

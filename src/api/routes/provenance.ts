@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { toHex } from '../../../ledger/index.js';
 import { buildProvenanceBundle, formatBundleJson } from '../../evidence/index.js';
 import { listTimestamps } from '../../tsa/index.js';
+import { homeWitnessing } from '../../witness/index.js';
 import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
 import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
@@ -36,7 +37,8 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
   }), (c) => {
     const { modelId } = c.req.valid('json');
-    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir) });
+    const witnessing = homeWitnessing(homeDir); // issue 15: the cosigned checkpoint and the policy, as the CLI's bundles
+    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir), ...(witnessing ? { witnessing } : {}) });
     const text = formatBundleJson(bundle);
     const bytes = new TextEncoder().encode(text);
     const id = toHex(sha256(bytes));
