@@ -39,7 +39,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   'provenance verify': ['hallmark provenance verify provenance.json --pubkey log.pub'],
   'evidence': ['hallmark evidence export --verification 7 --out evidence/', 'hallmark evidence verify evidence/ --suspect suspect.onnx'],
   'evidence export': ['hallmark evidence export --verification 7 --out evidence/'],
-  'evidence verify': ['hallmark evidence verify evidence/', 'hallmark evidence verify evidence/ --suspect suspect.onnx --tsa-ca tsa-ca.pem'],
+  'evidence verify': ['hallmark evidence verify evidence/', 'hallmark evidence verify evidence/ --suspect suspect.onnx --tsa-ca tsa-ca.pem', 'hallmark evidence verify evidence/ --policy tlog-policy'],
   'dispute': ['hallmark dispute evidence-alice/ evidence-bob/ --models alice-input.onnx,bob-input.onnx'],
   'home': ['hallmark home encrypt-keys --home ./old-home'],
   'home encrypt-keys': ['HALLMARK_PASSPHRASE=... hallmark home encrypt-keys --home ./old-home'],

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJsonBytes } from '../../ledger/index.js';
 import { openApi } from '../../src/api/server.js';
 import type { JobInfo } from '../../src/api/jobs.js';
-import { dsseKeyId, EvidenceError, formatBundleJson, IN_TOTO_PAYLOAD_TYPE, parseSignerKey, signEnvelope, verifyEvidence, type DsseEnvelope } from '../../src/evidence/index.js';
+import { dsseKeyId, EvidenceError, formatBundleJson, IN_TOTO_PAYLOAD_TYPE, parseSignerKey, signEnvelope, verifyEvidence, verifyProvenanceBundle, type DsseEnvelope } from '../../src/evidence/index.js';
 import { openHome } from '../../src/home/index.js';
 import { generateCosignerKey, newCosigner } from '../../src/witness/index.js';
 import { makeFixture, type Fixture } from '../evidence/fixture.js';
@@ -149,6 +149,14 @@ describe('evidence bundles carry the cosigned checkpoint and the policy', () => 
       expect(r.witnessing).toMatchObject({ size: result.witnessedSize, policyPinned: true, coversCommitment: true });
       expect(r.checkpointSize).toBeGreaterThan(result.witnessedSize); // evidence.exported came after the publish
       expect(r.witnessing!.witnesses.map((x) => x.witness).sort()).toEqual(['A', 'B']);
+      // The API's provenance bundles carry them as the CLI's do.
+      const comp = api.keys.create({ role: 'compliance', name: 'compliance' }).secret;
+      const cauth = { authorization: `Bearer ${comp}` };
+      const pr = await api.app.request('/v1/provenance', { method: 'POST', headers: { ...cauth, 'content-type': 'application/json' }, body: JSON.stringify({ modelId: fx.marked }) });
+      expect(pr.status).toBe(201);
+      const bundle = await (await api.app.request(`/v1/provenance/${((await pr.json()) as { id: string }).id}`, { headers: cauth })).text();
+      const pv = await verifyProvenanceBundle(bundle, { logKey: keys.logKey, policy: policyText });
+      expect(pv.witnessing).toMatchObject({ size: result.witnessedSize, policyPinned: true });
     } finally {
       await api.close();
     }
