@@ -1,6 +1,6 @@
 // hallmark evidence export --verification ID --out DIR; hallmark evidence verify DIR [--suspect FILE]
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening, verifyEvidence } from '../../src/evidence/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { homeTrust, makePrivate, openHome, resolveHomeDir } from '../../src/home/index.js';
@@ -8,6 +8,7 @@ import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { homeWitnessing } from '../../src/witness/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { readKeyArg } from './provenance.js';
+import { isTlogProofText, verifyTlogProofFile } from './ledger-publish.js';
 
 function readOpening(file: string): unknown {
   try {
@@ -48,7 +49,7 @@ export function registerEvidence(program: Command): void {
     }));
 
   ev.command('verify <dir>')
-    .description('check every signature, proof and the commitment opening of an evidence folder, offline')
+    .description('check every signature, proof and the commitment opening of an evidence folder (or a tlog-proof from "ledger proof"), offline')
     .option('--pubkey <key>', "the log's verifier key (or a file holding it); default: the one named in the bundle")
     .option('--owner-key <key>', "the owner's verifier key (or a file holding it); default: the one named in the bundle")
     .option('--tsa-ca <file>', 'CA certificate(s) to check RFC 3161 tokens against')
@@ -56,6 +57,12 @@ export function registerEvidence(program: Command): void {
     .option('--policy <file>', 'tlog-policy obtained independently: require a checkpoint cosigned per this policy that covers the commitment')
     .option('--json', 'print JSON')
     .action(action(async (dir: string, opts: { pubkey?: string; ownerKey?: string; tsaCa?: string; suspect?: string; policy?: string; json?: boolean }) => {
+      // issue 15: a C2SP tlog-proof file (`hallmark ledger proof`) is checked against --pubkey and/or --policy.
+      const proof = statSync(dir, { throwIfNoEntry: false })?.isFile() ? readFileSync(dir, 'utf8') : undefined;
+      if (proof !== undefined && isTlogProofText(proof)) {
+        if (!opts.pubkey && !opts.policy) throw new RangeError('a tlog-proof names no key: give --pubkey or --policy');
+        return verifyTlogProofFile(proof, { ...(opts.pubkey ? { logKey: readKeyArg(opts.pubkey) } : {}), ...(opts.policy ? { policy: readFileSync(opts.policy, 'utf8') } : {}), ...(opts.json ? { json: true } : {}) });
+      }
       const r = await verifyEvidence(dir, {
         ...(opts.pubkey ? { logKey: readKeyArg(opts.pubkey) } : {}),
         ...(opts.ownerKey ? { ownerKey: readKeyArg(opts.ownerKey) } : {}),

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../../ledger/index.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
-import { formatTlogProof, parsePolicy, proveIndex, publishCheckpoint, quorumError, readPublished, verifyTlogProof } from '../../src/witness/index.js';
+import { formatTlogProof, parsePolicy, proveIndex, publishCheckpoint, quorumError, readPublished, verifyTlogProof, TLOG_PROOF_HEADER, WitnessError } from '../../src/witness/index.js';
 import { action, emit, parseCount } from '../output.js';
 import { findOrCreate } from './ledger-tiles.js';
 
@@ -81,12 +81,24 @@ export function registerLedgerProof(program: Command): void {
     .option('--json', 'print JSON')
     .action(action((file: string, opts: { policy?: string; logKey?: string; json?: boolean }) => {
       if ((opts.policy === undefined) === (opts.logKey === undefined)) throw new RangeError('give exactly one of --policy and --log-key');
-      const policy = parsePolicy(opts.policy ? readFileSync(opts.policy, 'utf8') : `log ${opts.logKey}\nquorum none\n`);
-      const r = verifyTlogProof(readFileSync(file, 'utf8'), policy);
-      emit(opts, { verified: true, origin: r.checkpoint.origin, size: r.checkpoint.size, index: r.index, cosigners: r.cosigners, ...(r.entry ? { entry: r.entry } : {}) }, () => [
-        `OK: entry ${r.index} is in ${r.checkpoint.origin} at size ${r.checkpoint.size}`,
-        `witnessed by ${r.cosigners.map((c) => `${c.witness} (${new Date(c.timestamp * 1000).toISOString()})`).join(', ') || 'no witness (policy quorum none)'}`,
-        ...(r.entry ? [`entry: ${r.entry.type} at ${r.entry.time} by ${r.entry.actor}`] : []),
-      ].join('\n'));
+      verifyTlogProofFile(readFileSync(file, 'utf8'), { ...(opts.policy ? { policy: readFileSync(opts.policy, 'utf8') } : {}), ...(opts.logKey ? { logKey: opts.logKey } : {}), ...(opts.json ? { json: true } : {}) });
     }));
+}
+
+/** A tlog-proof file starts with this line; `provenance verify` and `evidence verify` hand such files here. */
+export const isTlogProofText = (text: string) => text.startsWith(`${TLOG_PROOF_HEADER}\n`);
+
+/**
+ * Checks a tlog-proof offline against a policy (the log key and the witness quorum) or a log key
+ * alone, and prints what it proves. With both, the policy must name that log key.
+ */
+export function verifyTlogProofFile(text: string, o: { policy?: string; logKey?: string; json?: boolean }): void {
+  const policy = parsePolicy(o.policy ?? `log ${o.logKey}\nquorum none\n`);
+  if (o.policy !== undefined && o.logKey !== undefined && !policy.logs.some((l) => l.vkey === o.logKey)) throw new WitnessError('WITNESS_BAD_POLICY', 'the policy does not name the log key given (--pubkey)');
+  const r = verifyTlogProof(text, policy);
+  emit(o, { verified: true, origin: r.checkpoint.origin, size: r.checkpoint.size, index: r.index, cosigners: r.cosigners, ...(r.entry ? { entry: r.entry } : {}) }, () => [
+    `OK: entry ${r.index} is in ${r.checkpoint.origin} at size ${r.checkpoint.size}`,
+    `witnessed by ${r.cosigners.map((c) => `${c.witness} (${new Date(c.timestamp * 1000).toISOString()})`).join(', ') || 'no witness (policy quorum none)'}`,
+    ...(r.entry ? [`entry: ${r.entry.type} at ${r.entry.time} by ${r.entry.actor}`] : []),
+  ].join('\n'));
 }

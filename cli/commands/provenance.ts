@@ -6,6 +6,7 @@ import { buildProvenanceBundle, formatBundleJson, formatProvenance, verifyProven
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { action, emit } from '../output.js';
+import { isTlogProofText, verifyTlogProofFile } from './ledger-publish.js';
 
 /** A key on the command line, or a file that holds one. */
 export function readKeyArg(v: string): string {
@@ -36,14 +37,17 @@ export function registerProvenance(program: Command): void {
 
   cmd
     .command('verify <file>')
-    .description('check a provenance bundle offline against the log key; prints the lineage it proves')
+    .description('check a provenance bundle (or a tlog-proof from "ledger proof") offline against the log key; prints the lineage it proves')
     .requiredOption('--pubkey <key>', "the log's verifier key (name+keyid+base64), or a file holding it")
     .option('--owner-key <key>', "the owner's verifier key; without it, the key named in the bundle is reported")
     .option('--tsa-ca <file>', 'CA certificate(s) (PEM or DER) to check RFC 3161 tokens against')
     .option('--policy <file>', 'tlog-policy: require the bundle\'s checkpoint to be witnessed per this policy')
     .option('--json', 'print JSON')
     .action(action(async (file: string, opts: { pubkey: string; ownerKey?: string; tsaCa?: string; policy?: string; json?: boolean }) => {
-      const r = await verifyProvenanceBundle(readFileSync(file, 'utf8'), {
+      const text = readFileSync(file, 'utf8');
+      // issue 15: a C2SP tlog-proof (`hallmark ledger proof`) is checked here too, against the log key and the policy.
+      if (isTlogProofText(text)) return verifyTlogProofFile(text, { logKey: readKeyArg(opts.pubkey), ...(opts.policy ? { policy: readFileSync(opts.policy, 'utf8') } : {}), ...(opts.json ? { json: true } : {}) });
+      const r = await verifyProvenanceBundle(text, {
         logKey: readKeyArg(opts.pubkey),
         ...(opts.ownerKey ? { ownerKey: readKeyArg(opts.ownerKey) } : {}),
         ...(opts.tsaCa ? { tsaCaCerts: readCertificates(readFileSync(opts.tsaCa), opts.tsaCa) } : {}),

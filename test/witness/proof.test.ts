@@ -128,6 +128,28 @@ describe('tlog-proof', () => {
     }
   });
 
+  it('provenance verify and evidence verify check the same tlog-proof offline, and refuse a changed one', () => {
+    const proof = join(tmp, 'e3.tlog-proof');
+    const policy = join(tmp, 'policy');
+    const p = hallmark(['provenance', 'verify', proof, '--pubkey', openVkey(), '--policy', policy]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^OK: entry 3 is in \S+ at size 7\nwitnessed by A \(.*\), B \(/);
+    const e = hallmark(['evidence', 'verify', proof, '--policy', policy, '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout)).toMatchObject({ verified: true, index: 3, size: 7 });
+    // Another log key than the policy's, and a proof missing a cosignature: exit 1 / 2 with one line.
+    const other = hallmark(['provenance', 'verify', proof, '--pubkey', 'other.example/log+01020304+AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=', '--policy', policy]);
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toMatch(/^hallmark: [A-Z_]+: /);
+    const stripped = join(tmp, 'stripped.tlog-proof');
+    writeFileSync(stripped, readFileSync(proof, 'utf8').replace(/^\u2014 w2\.example .*\n/m, ''));
+    for (const cmd of [['provenance', 'verify', stripped, '--pubkey', openVkey(), '--policy', policy], ['evidence', 'verify', stripped, '--policy', policy]]) {
+      const r = hallmark(cmd);
+      expect(r.status, cmd.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^hallmark: WITNESS_QUORUM_NOT_MET: /);
+    }
+  });
+
   it('an entry after the published checkpoint gets a signed, unwitnessed proof', () => {
     const r = hallmark(['ledger', 'proof', '--index', '7', '--home', homeDir]);
     expect(r.status, r.stderr).toBe(0);
