@@ -45,7 +45,7 @@ export async function startConsoleHome(): Promise<ConsoleHome> {
   const file = out.output.files.find((f) => f.name === 'marked.onnx')!;
   const marked = new Uint8Array(await (await t.req(file.download, { role: 'engineer' })).arrayBuffer());
   const sus = (await (await bytes('/v1/uploads/suspects/found-online.onnx', 'verifier', marked)).json()) as { upload: string; name: string };
-  const v = await finished(t, await json('/v1/verify', 'verifier', { suspect: sus }));
+  const v = await finished(t, await json('/v1/verify', 'verifier', { suspect: { upload: sus.upload, name: sus.name } }));
   if (v.status !== 'succeeded') throw new Error(`verify failed: ${JSON.stringify(v.error)}`);
   const verificationIndex = (v.result as { index: number }).index;
   t.checkpoints.signIfGrown();
