@@ -34,7 +34,9 @@ function parseNote(note) {
 }
 
 async function checkSignature(note, verifierKey) {
-  const [name, keyHex, keyB64] = verifierKey.split('+');
+  // name+keyid+base64: the base64 part may itself contain '+'.
+  const a = verifierKey.indexOf('+'), b = verifierKey.indexOf('+', a + 1);
+  const name = verifierKey.slice(0, a), keyHex = verifierKey.slice(a + 1, b), keyB64 = verifierKey.slice(b + 1);
   const pub = b64(keyB64);
   if (pub.length !== 33 || pub[0] !== 1) return { ok: false, text: 'the verifier key is not an Ed25519 note key' };
   const keyId = parseInt(keyHex, 16);

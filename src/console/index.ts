@@ -39,7 +39,8 @@ export interface ConsoleOptions {
 /** Signed-in requests only; the key is re-read so a revoked key ends its sessions. */
 function requireSession(sessions: SessionStore): MiddlewareHandler<ConsoleEnv> {
   return async (c, next) => {
-    const s = sessions.get(getCookie(c, SESSION_COOKIE));
+    const found = sessions.lookup(getCookie(c, SESSION_COOKIE));
+    const s = found === 'expired' ? undefined : found;
     let key;
     try {
       key = s ? c.var.deps.keys.get(s.keyId) : undefined;
@@ -50,7 +51,7 @@ function requireSession(sessions: SessionStore): MiddlewareHandler<ConsoleEnv> {
       if (s) sessions.end(s.id);
       if (c.req.method !== 'GET') return c.text('sign in first: your console session has ended', 401);
       const next = encodeURIComponent(new URL(c.req.url).pathname);
-      return c.redirect(`/console/sign-in?expired=${s ? 1 : 0}&next=${next}`, 303);
+      return c.redirect(`/console/sign-in?expired=${s || found === 'expired' ? 1 : 0}&next=${next}`, 303);
     }
     c.set('session', s);
     c.set('key', key);

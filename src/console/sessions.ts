@@ -27,6 +27,8 @@ export interface SessionStore {
   create(keyId: string, role: Role): Session;
   /** The live session for a cookie value, refreshed; undefined when unknown or expired. */
   get(id: string | undefined): Session | undefined;
+  /** Like get, but tells an expired session (ended just now) from an unknown one. */
+  lookup(id: string | undefined): Session | 'expired' | undefined;
   end(id: string): void;
   readonly idleMs: number;
 }
@@ -43,6 +45,18 @@ export function createSessionStore(clock: Clock, options: { idleMs?: number; max
     const t = now();
     for (const [id, s] of sessions) if (expired(s, t)) sessions.delete(id);
   };
+  const lookup = (id: string | undefined): Session | 'expired' | undefined => {
+    if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const s = sessions.get(id);
+    if (!s) return undefined;
+    const t = now();
+    if (expired(s, t)) {
+      sessions.delete(id);
+      return 'expired';
+    }
+    s.lastSeen = t;
+    return s;
+  };
   return {
     idleMs,
     create(keyId, role) {
@@ -54,17 +68,10 @@ export function createSessionStore(clock: Clock, options: { idleMs?: number; max
       return s;
     },
     get(id) {
-      if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-      const s = sessions.get(id);
-      if (!s) return undefined;
-      const t = now();
-      if (expired(s, t)) {
-        sessions.delete(id);
-        return undefined;
-      }
-      s.lastSeen = t;
-      return s;
+      const s = lookup(id);
+      return s === 'expired' ? undefined : s;
     },
+    lookup,
     end(id) {
       sessions.delete(id);
     },

@@ -93,7 +93,8 @@ ${boxes.map((b) => {
     const box = html`<rect x="${p.x}" y="${p.y}" width="${BW}" height="${BH}" rx="${b.kind === 'op' ? 20 : 4}" fill="${FILL[b.kind]}" stroke="#57606a"/>
 <text x="${p.x + 8}" y="${p.y + 19}" font-size="13" font-weight="600" fill="#1b1f24">${short(b.label, 22)}</text>
 <text x="${p.x + 8}" y="${p.y + 36}" font-size="11" fill="#4a5561">${b.kind}: ${b.sub}</text>`;
-    return b.href && b.col > 0 ? html`<a href="${b.href}">${box}</a>` : box;
+    return box;
   })}
-</svg>`;
+</svg>
+${boxes.some((b) => b.href && b.col > 0) ? html`<p>Models in this lineage: ${boxes.filter((b) => b.href && b.col > 0).map((b, i) => html`${i ? ', ' : ''}<a href="${b.href}">${b.label}</a>`)}.</p>` : ''}`;
 }
