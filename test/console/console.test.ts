@@ -164,7 +164,7 @@ describe('CSRF', () => {
 });
 
 describe('verification and evidence export', () => {
-  it('shows the decision in plain words, the numbers and both plots', async () => {
+  it('shows the decision in plain words, the numbers and the report plots the record supports', async () => {
     const page = await session('legal');
     await page.goto(`${home.url}/console/verifications/${home.verificationIndex}`);
     expect(await page.$eval('#decision', (e) => e.textContent)).toMatch(/Our watermark was found/);
