@@ -14,6 +14,8 @@ import type { Role } from '../../src/api/roles.js';
 import { homePaths } from '../../src/home/index.js';
 import { hallmark } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
+import { listen, openApi } from '../../src/api/server.js';
+import { makeFixture } from '../evidence/fixture.js';
 import { launchBrowser, navLinks, signIn, startConsoleHome, type ConsoleHome } from './harness.js';
 
 const AXE = readFileSync(join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
@@ -196,6 +198,31 @@ describe('verification and evidence export', () => {
     const legal = home.t.keys.list().find((k) => k.role === 'legal')!.id;
     const last = home.t.home.ledger.get(home.t.home.ledger.size() - 1).entry;
     expect(last).toMatchObject({ type: 'access.recorded', actor: `key:${legal}` });
+  });
+});
+
+describe('a verification with both marks', () => {
+  it('draws both of the report\'s plots: bits against Binomial(T, 1/2) and trigger agreement against calibrated models', async () => {
+    // The fixture's verification record has a weight and a trigger-set result (test/evidence/fixture.ts).
+    const fx = await makeFixture('console');
+    const api = openApi(fx.dir, { passphrase: fx.passphrase, log: () => {} });
+    const server = await listen(api.app, { port: 0, host: '127.0.0.1' });
+    try {
+      const page = await fresh();
+      await signIn(page, server.url, api.keys.create({ role: 'verifier', name: 'v' }).secret);
+      await page.goto(`${server.url}/console/verifications/${fx.verificationIndex}`);
+      expect(await page.$eval('#plot-0 title', (e) => e.textContent)).toMatch(/Binomial\(T, 1\/2\)/);
+      expect(await page.$eval('#plot-1 title', (e) => e.textContent)).toMatch(/Trigger set: the suspect against 20 independently trained unmarked models/);
+      expect(await page.$eval('#plot-1 desc', (e) => e.textContent)).toMatch(/97% agreement/);
+      expect(await page.$eval('main', (e) => e.textContent)).toContain('97 of 100 answered with our secret label');
+      expect(await axeViolations(page)).toEqual([]);
+      // A verifier reads the result but does not export evidence.
+      expect(await page.$('#export-evidence')).toBeNull();
+    } finally {
+      await server.close();
+      await api.close();
+      fx.home.close();
+    }
   });
 });
 
