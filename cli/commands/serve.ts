@@ -16,7 +16,7 @@ interface Opts {
 }
 
 export function registerServe(program: Command): void {
-  program.command('serve').description('serve the HTTP API (see /docs and /openapi.json)')
+  program.command('serve').description('serve the HTTP API (see /docs and /openapi.json) and the web console (/console)')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--port <port>', 'TCP port (0: any free port)', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -45,7 +45,7 @@ export function registerServe(program: Command): void {
         throw new HomeError('HOME_KEYS_PLAINTEXT', 'owner.key and log.key of this home are not encrypted; run "hallmark home encrypt-keys" first (a server holds keys that sign for you)');
       }
       const server = await listen(api.app, { port, host: opts.host });
-      process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs)\n`);
+      process.stdout.write(`hallmark API listening on ${server.url} (docs: ${server.url}/docs, console: ${server.url}/console)\n`);
       if (!process.env[PASSPHRASE_ENV]) process.stdout.write(`note: ${PASSPHRASE_ENV} is not set: embed, verify, calibrate and evidence requests will answer 503\n`);
       const stop = () => {
         void server.close().then(() => api.close()).then(() => process.exit(0));

@@ -10,6 +10,8 @@ import { readOwnerSignerKey } from './owner-key.js';
 import { ROUTE_GROUPS } from './routes/index.js';
 // issue 15: the ledger as a C2SP tlog-tiles log (read-only), under /tlog.
 import { tileRoutes } from './routes/tiles.js';
+// issue 16: the console at /console.
+import { CONSOLE_CSP, consoleRoutes } from '../console/index.js';
 
 function perKeyLimit(limit: number, windowMs: number, what: string): MiddlewareHandler<AppEnv> {
   return rateLimiter<AppEnv>({
@@ -50,7 +52,10 @@ export function createApp(options: AppOptions): ApiApp {
   // JSON answers need nothing from a browser; the docs page needs its inline style sheet.
   const apiHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] }, crossOriginResourcePolicy: 'same-origin' });
   const docsHeaders = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"], frameAncestors: ["'none'"] } });
-  app.use('*', (c, next) => (c.req.path === '/docs' ? docsHeaders(c, next) : apiHeaders(c, next)));
+  // issue 16: the console's pages load same-origin scripts and styles only (src/console CONSOLE_CSP).
+  const consoleHeaders = secureHeaders({ contentSecurityPolicy: CONSOLE_CSP, crossOriginResourcePolicy: 'same-origin', referrerPolicy: 'same-origin' });
+  const isConsole = (path: string) => path === '/console' || path.startsWith('/console/');
+  app.use('*', (c, next) => (c.req.path === '/docs' ? docsHeaders(c, next) : isConsole(c.req.path) ? consoleHeaders(c, next) : apiHeaders(c, next)));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
@@ -70,5 +75,6 @@ export function createApp(options: AppOptions): ApiApp {
   }
   for (const group of [...ROUTE_GROUPS, ...(options.groups ?? [])]) group(app, deps);
   tileRoutes(options.publishedCheckpoint)(app, deps); // issue 15
+  if (options.console !== false) consoleRoutes(options.console ?? {})(app, deps); // issue 16
   return app;
 }

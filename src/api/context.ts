@@ -49,6 +49,8 @@ export interface AppOptions {
   readonly ownerSignerKey?: () => string;
   /** issue 15: the checkpoint served at /tlog/checkpoint (default: the latest signed one). */
   readonly publishedCheckpoint?: import('./routes/tiles.js').PublishedCheckpoint;
+  /** issue 16: the console at /console (session limits), or false to leave it out. */
+  readonly console?: import('../console/index.js').ConsoleOptions | false;
 }
 
 /** Everything a route group may use. */

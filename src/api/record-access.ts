@@ -43,7 +43,7 @@ export function decode(payload: unknown): AccessRecord {
   return {
     schema: SCHEMA,
     resource: { kind: r.kind as AccessKind, id: text(r.id, 'resource.id', /^[0-9a-f][0-9a-f-]{7,63}$/), file: text(r.file, 'resource.file', /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/), size: r.size },
-    route: text(payload.route, 'route', /^(GET|HEAD) \/v1\/[A-Za-z0-9/{}._-]{1,200}$/),
+    route: text(payload.route, 'route', /^(GET|HEAD) \/(v1|console)\/[A-Za-z0-9/{}._-]{1,200}$/), // console downloads too
   };
 }
 

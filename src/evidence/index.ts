@@ -15,5 +15,6 @@ export { readRevealedOpening } from './secret-material.js';
 export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
 export { renderReportPdf, type ReportInput } from './report-pdf.js';
 export { binomialPmf, binomialTail } from './statistics.js';
+export { triggerPlot, weightPlot, type PlotData } from './report-plots.js'; // the report's plot data, also drawn by the console
 export { loadStoredOpening } from './stored-opening.js';
 export { formatDispute, settleDispute, type Claim, type DisputeOptions, type DisputeResult, type MarkTest, type TimeAnchor } from './dispute.js';

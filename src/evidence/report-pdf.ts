@@ -3,7 +3,8 @@
 import PDFDocument from 'pdfkit';
 import { BOLD, FONT, MONO, registerReportFonts } from './report-fonts.js';
 import type { CommittedRecord } from '../records/index.js';
-import { binomialPmf, describeOdds } from './statistics.js';
+import { describeOdds } from './statistics.js';
+import { triggerPlot, weightPlot } from './report-plots.js';
 import type { VerificationRecord } from '../records/index.js';
 
 export interface ReportInput {
@@ -128,19 +129,10 @@ export async function renderReportPdf(r: ReportInput): Promise<Uint8Array> {
   heading(doc, 'The statistics, in plain words');
   para(doc, 'Each plot shows what an innocent model would score by luck (blue bars: taller means more likely) and what the suspect scored (red line). The further the red line sits from the bars, the less plausible it is that the match is a coincidence.');
   let y = doc.y + 30;
-  if (v.weight) {
-    const pmf = binomialPmf(v.weight.bits, 0.5);
-    plotBars(doc, { x: M + 28, y, w: width - 40, h: 150, values: pmf, xMin: 0, xMax: v.weight.bits, mark: v.weight.matches + 0.5, markLabel: `suspect: ${v.weight.matches} of ${v.weight.bits}`, xLabel: `number of matching bits out of ${v.weight.bits}`, yLabel: 'chance', title: 'Weight watermark: matching bits, against coin tossing (Binomial(T, 1/2))' });
-    y += 215;
-  }
-  if (v.trigger) {
-    const bins = 20;
-    const counts = new Array<number>(bins).fill(0);
-    const dist = v.trigger.nullDistribution && v.trigger.nullDistribution.length > 0 ? v.trigger.nullDistribution : undefined;
-    if (dist) for (const d of dist) counts[Math.min(bins - 1, Math.floor(d * bins))]! += 1;
-    else binomialPmf(v.trigger.n, v.trigger.chanceRate).forEach((p, k) => (counts[Math.min(bins - 1, Math.floor((k / v.trigger!.n) * bins))]! += p));
-    const rate = v.trigger.matches / v.trigger.n;
-    plotBars(doc, { x: M + 28, y, w: width - 40, h: 150, values: counts, xMin: 0, xMax: 1, mark: rate, markLabel: `suspect: ${(rate * 100).toFixed(0)}% agreement`, xLabel: 'share of secret inputs answered with our secret label', yLabel: dist ? 'models' : 'chance', title: dist ? `Trigger set: the suspect against ${dist.length} independently trained unmarked models` : 'Trigger set: the suspect against chance agreement' });
+  // The plot data is shared with the console's SVG plots (report-plots.ts).
+  for (const plot of [weightPlot(v), triggerPlot(v)]) {
+    if (!plot) continue;
+    plotBars(doc, { x: M + 28, y, w: width - 40, h: 150, ...plot });
     y += 215;
   }
   doc.x = M;

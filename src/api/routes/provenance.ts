@@ -12,7 +12,7 @@ import { listTimestamps } from '../../tsa/index.js';
 import { homeWitnessing } from '../../witness/index.js';
 import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
 import { appendAccess } from '../record-access.js';
-import { actorOf, type RouteGroup } from '../context.js';
+import { actorOf, type AppDeps, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { COMPLIANCE, readersOf } from '../roles.js';
 import { Hex64 } from '../schemas.js';
@@ -28,6 +28,25 @@ export const ProvenanceCreated = z.object({
   checkpointSize: z.number().int(), logVerifierKey: z.string(), ownerVerifierKey: z.string(), index: z.number().int(),
 }).openapi('ProvenanceCreated');
 
+/** Builds, stores and records a model's bundle (also called by the console, src/console). */
+export function createProvenance(deps: AppDeps, modelId: string, actor: string): z.infer<typeof ProvenanceCreated> {
+  const { ledger, homeDir } = deps;
+  const witnessing = homeWitnessing(homeDir); // issue 15: the cosigned checkpoint and the policy, as the CLI's bundles
+  const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir), ...(witnessing ? { witnessing } : {}) });
+  const text = formatBundleJson(bundle);
+  const bytes = new TextEncoder().encode(text);
+  const id = toHex(sha256(bytes));
+  const dir = ensureArtifactDir(homeDir, 'provenance', id);
+  // Same bytes, same name: a repeated request for an unchanged log finds the file in place.
+  if (!existsSync(join(dir, BUNDLE))) writeFileSync(join(dir, BUNDLE), bytes, { mode: 0o600 });
+  const checkpointSize = Number(bundle.checkpoint.split('\n')[1]);
+  const e = appendRecord(ledger, apiProvenanceCreated, { schema: apiProvenanceCreated.schema, model: bundle.model, bundle: { sha256: id }, checkpointSize }, undefined, actor);
+  return {
+    id, model: bundle.model, size: bytes.length, entries: bundle.entries.length, timestamps: bundle.timestamps.length, checkpointSize,
+    logVerifierKey: bundle.log.verifierKey, ownerVerifierKey: bundle.owner.verifierKey, index: e.index,
+  };
+}
+
 export const provenanceRoutes: RouteGroup = (app, deps) => {
   const { ledger, homeDir } = deps;
 
@@ -37,20 +56,7 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
   }), (c) => {
     const { modelId } = c.req.valid('json');
-    const witnessing = homeWitnessing(homeDir); // issue 15: the cosigned checkpoint and the policy, as the CLI's bundles
-    const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir), ...(witnessing ? { witnessing } : {}) });
-    const text = formatBundleJson(bundle);
-    const bytes = new TextEncoder().encode(text);
-    const id = toHex(sha256(bytes));
-    const dir = ensureArtifactDir(homeDir, 'provenance', id);
-    // Same bytes, same name: a repeated request for an unchanged log finds the file in place.
-    if (!existsSync(join(dir, BUNDLE))) writeFileSync(join(dir, BUNDLE), bytes, { mode: 0o600 });
-    const checkpointSize = Number(bundle.checkpoint.split('\n')[1]);
-    const e = appendRecord(ledger, apiProvenanceCreated, { schema: apiProvenanceCreated.schema, model: bundle.model, bundle: { sha256: id }, checkpointSize }, undefined, actorOf(c.var.key));
-    return c.json({
-      id, model: bundle.model, size: bytes.length, entries: bundle.entries.length, timestamps: bundle.timestamps.length, checkpointSize,
-      logVerifierKey: bundle.log.verifierKey, ownerVerifierKey: bundle.owner.verifierKey, index: e.index,
-    }, 201);
+    return c.json(createProvenance(deps, modelId, actorOf(c.var.key)), 201);
   });
 
   app.openapi(defineRoute(readersOf(COMPLIANCE), {
