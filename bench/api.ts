@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHome, initHome } from '../src/home/index.js';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { startPostgres } from '../scripts/embedded-postgres.js';
 import { createDatabase, startReplica, type Replica } from '../scripts/serve-replicas.js';
 import { flag, machine, printTable, writeJson, type Row } from './util.js';
@@ -144,7 +144,7 @@ async function replicasMain(n: number): Promise<void> {
     await cluster?.destroy();
     rmSync(home, { recursive: true, force: true });
   }
-  printTable(`hallmark serve replicas on PostgreSQL: ${N} entries, ${CONNECTIONS} connections spread round-robin, ${DURATION} s each, ${machine().cpus ?? '?'} CPUs`, rows);
+  printTable(`hallmark serve replicas on PostgreSQL: ${N} entries, ${CONNECTIONS} connections spread round-robin, ${DURATION} s each, ${cpus().length} CPUs`, rows);
   process.stdout.write('(3 replicas can only outrun one when the machine has cores to spare: each replica, PostgreSQL and this load generator compete for them; read the load average.)\n');
   writeJson(out);
 }
