@@ -3,6 +3,12 @@
 // its event loop) over a ledger of N entries, and drives public reads with autocannon:
 // checkpoint, inclusion proofs at random indices, consistency proofs, single entries.
 // Prints requests/s and p50/p99 latency; --json writes the figures.
+//
+// npm run bench:api -- --replicas 1|3 [--database postgres://...]: PostgreSQL (a throw-away
+// embedded cluster unless --database), N `hallmark serve` replicas over one database, the same
+// reads (a mix of checkpoint, inclusion and consistency proofs, entries) spread round-robin by
+// the client over the replicas; with 3 it measures 1 replica first in the same run and prints
+// the ratio (target >= 2x) with the load average.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,6 +16,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openHome, initHome } from '../src/home/index.js';
+import { cpus, loadavg } from 'node:os';
+import { startPostgres } from '../scripts/embedded-postgres.js';
+import { createDatabase, startReplica, type Replica } from '../scripts/serve-replicas.js';
 import { flag, machine, printTable, writeJson, type Row } from './util.js';
 
 interface Histogram { average: number; p50: number; p99: number }
@@ -86,4 +95,60 @@ async function main(): Promise<void> {
   writeJson(out);
 }
 
-await main();
+/** Every replica gets CONNECTIONS / n of the connections (client-side round robin), all at once. */
+async function readMix(replicas: readonly Replica[]): Promise<{ rps: number; p50: number; p99: number; failed: number }> {
+  let turn = 0;
+  const mix = () => SCENARIOS[turn++ % SCENARIOS.length]!.path();
+  const per = Math.max(1, Math.round(CONNECTIONS / replicas.length));
+  const results = await Promise.all(replicas.map((r) => autocannon({ url: r.url, connections: per, duration: DURATION, requests: [{ setupRequest: (req) => ({ ...req, method: 'GET', path: mix() }) }] })));
+  const rps = results.reduce((a, r) => a + r.requests.average, 0);
+  return { rps, p50: Math.max(...results.map((r) => r.latency.p50)), p99: Math.max(...results.map((r) => r.latency.p99)), failed: results.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0) };
+}
+
+async function replicasMain(n: number): Promise<void> {
+  if (n !== 1 && n !== 3) throw new RangeError('--replicas must be 1 or 3');
+  const given = flag('database');
+  const cluster = given ? undefined : await startPostgres();
+  const home = mkdtempSync(join(tmpdir(), 'hm-bench-api-'));
+  const replicas: Replica[] = [];
+  const rows: Row[] = [];
+  const out: Record<string, unknown> = { entries: N, durationSec: DURATION, connections: CONNECTIONS, machine: machine(), store: 'postgres', runs: {} };
+  try {
+    const db = await createDatabase(given ?? cluster!.url, `hm_bench_api_${process.pid}`);
+    process.stderr.write(`filling a PostgreSQL ledger with ${N} entries...\n`);
+    initHome(home, { passphrase: BENCH_PASSPHRASE, database: db });
+    const h = openHome(home, { passphrase: BENCH_PASSPHRASE, database: db });
+    for (let i = 0; i < N; i += 1000) h.ledger.appendBatch(Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({ type: 'note.added', actor: 'bench', payload: { n: i + k } })));
+    h.ledger.checkpoint();
+    h.close();
+    const start = async (k: number) => { while (replicas.length < k) replicas.push(await startReplica({ home, database: db, passphrase: BENCH_PASSPHRASE, name: `bench-${replicas.length}` })); };
+    const figures: Record<number, { rps: number; load: number }> = {};
+    for (const k of n === 3 ? [1, 3] : [1]) {
+      await start(k);
+      process.stderr.write(`${k} replica(s): ${DURATION} s, ${CONNECTIONS} connections, mixed reads...\n`);
+      const r = await readMix(replicas.slice(0, k));
+      const load = loadavg()[0]!;
+      figures[k] = { rps: r.rps, load };
+      (out.runs as Record<string, unknown>)[k] = { requestsPerSec: r.rps, latencyP50Ms: r.p50, latencyP99Ms: r.p99, failed: r.failed, loadAverage1m: load };
+      rows.push({ metric: `${k} replica(s): reads/s`, value: r.rps.toFixed(0), ...(r.failed ? { target: `${r.failed} failed`, met: false } : {}) });
+      rows.push({ metric: `${k} replica(s): p50 / p99 ms (worst replica)`, value: `${r.p50} / ${r.p99}` });
+      rows.push({ metric: `${k} replica(s): load average (1 min) after`, value: load.toFixed(2) });
+    }
+    if (figures[3]) {
+      const ratio = figures[3].rps / figures[1]!.rps;
+      out.ratio = ratio;
+      rows.push({ metric: '3 replicas / 1 replica', value: `${ratio.toFixed(2)}x`, target: '>= 2x', met: ratio >= 2 });
+    }
+  } finally {
+    for (const r of replicas) await r.stop();
+    await cluster?.destroy();
+    rmSync(home, { recursive: true, force: true });
+  }
+  printTable(`hallmark serve replicas on PostgreSQL: ${N} entries, ${CONNECTIONS} connections spread round-robin, ${DURATION} s each, ${cpus().length} CPUs`, rows);
+  process.stdout.write('(3 replicas can only outrun one when the machine has cores to spare: each replica, PostgreSQL and this load generator compete for them; read the load average.)\n');
+  writeJson(out);
+}
+
+const replicaCount = flag('replicas');
+if (replicaCount !== undefined) await replicasMain(Number(replicaCount));
+else await main();

@@ -55,10 +55,7 @@ const LOG_TABLE = `CREATE TABLE IF NOT EXISTS hallmark_migrations (
 
 /** The ledger schema version recorded in the database (0 when none). */
 export async function schemaVersion(client: pg.ClientBase): Promise<number> {
-  const exists = await client.query(`SELECT to_regclass('hallmark_migrations') AS t`);
-  if (exists.rows[0].t === null) return 0;
-  const r = await client.query('SELECT coalesce(max(version), 0) AS v FROM hallmark_migrations WHERE component = $1', [COMPONENT]);
-  return Number(r.rows[0].v);
+  return componentVersion(client, COMPONENT);
 }
 
 function tooNew(found: number): LedgerError {
@@ -73,26 +70,56 @@ function tooNew(found: number): LedgerError {
  * the version found before migrating.
  */
 export async function migrate(client: pg.ClientBase, schema: string, create: boolean): Promise<number> {
-  const before = await schemaVersion(client);
-  if (before > PG_SCHEMA_VERSION) throw tooNew(before);
-  if (before === PG_SCHEMA_VERSION) return before;
-  if (!create) {
-    throw new LedgerError(
-      before === 0 ? 'LEDGER_NOT_FOUND' : 'LEDGER_UNSUPPORTED_VERSION',
-      before === 0 ? `no ledger in schema "${schema}" of this database; run "hallmark init --database ..." first` : `the ledger schema is version ${before}; run "hallmark init --database ..." to migrate it to ${PG_SCHEMA_VERSION}`,
-    );
-  }
+  return migrateComponent(client, schema, create, {
+    component: COMPONENT,
+    migrations: MIGRATIONS,
+    fail: (code, message) => new LedgerError(code, message),
+    tooNew: (found) => tooNew(found),
+    missing: (before) => (before === 0 ? `no ledger in schema "${schema}" of this database; run "hallmark init --database ..." first` : `the ledger schema is version ${before}; run "hallmark init --database ..." to migrate it to ${PG_SCHEMA_VERSION}`),
+  });
+}
+
+/** One component's migrations (the ledger's, the API's): versions 1..n, each SQL run once. */
+export interface ComponentMigrations {
+  readonly component: string;
+  readonly migrations: readonly { version: number; sql: string }[];
+  /** The error for a missing or older schema opened without `create`. */
+  readonly fail: (code: 'LEDGER_NOT_FOUND' | 'LEDGER_UNSUPPORTED_VERSION', message: string) => Error;
+  /** The error for a schema newer than this code. */
+  readonly tooNew: (found: number) => Error;
+  readonly missing: (before: number) => string;
+}
+
+/** The version a component's schema is at in the database (0: none). */
+export async function componentVersion(client: pg.ClientBase, component: string): Promise<number> {
+  const exists = await client.query(`SELECT to_regclass('hallmark_migrations') AS t`);
+  if (exists.rows[0].t === null) return 0;
+  const r = await client.query('SELECT coalesce(max(version), 0) AS v FROM hallmark_migrations WHERE component = $1', [component]);
+  return Number(r.rows[0].v);
+}
+
+/**
+ * The versioned scheme every component shares: hallmark_migrations (component, version); each
+ * migration once, in one transaction, under one advisory lock (replicas starting together do not
+ * race); a schema newer than the code refuses.
+ */
+export async function migrateComponent(client: pg.ClientBase, schema: string, create: boolean, c: ComponentMigrations): Promise<number> {
+  const latest = c.migrations[c.migrations.length - 1]!.version;
+  const before = await componentVersion(client, c.component);
+  if (before > latest) throw c.tooNew(before);
+  if (before === latest) return before;
+  if (!create) throw c.fail(before === 0 ? 'LEDGER_NOT_FOUND' : 'LEDGER_UNSUPPORTED_VERSION', c.missing(before));
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(LOG_TABLE);
-    const now = await schemaVersion(client);
-    if (now > PG_SCHEMA_VERSION) throw tooNew(now);
-    for (const m of MIGRATIONS) {
+    const now = await componentVersion(client, c.component);
+    if (now > latest) throw c.tooNew(now);
+    for (const m of c.migrations) {
       if (m.version <= now) continue;
       await client.query(m.sql);
-      await client.query('INSERT INTO hallmark_migrations (component, version) VALUES ($1, $2)', [COMPONENT, m.version]);
+      await client.query('INSERT INTO hallmark_migrations (component, version) VALUES ($1, $2)', [c.component, m.version]);
     }
     await client.query('COMMIT');
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { initHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeDatabaseUrl, initHome, resolveHomeDir } from '../../src/home/index.js';
+import { openPgApiStore } from '../../src/api/store/index.js';
 import { newHomePassphrase } from '../home-passphrase.js';
 import { action, emit } from '../output.js';
 
@@ -13,6 +14,9 @@ export function registerInit(program: Command): void {
     .action(action(async (opts: { home?: string; database?: string; json?: boolean }) => {
       const passphrase = await newHomePassphrase();
       const r = initHome(resolveHomeDir(opts.home), { passphrase, ...(opts.database ? { database: opts.database } : {}) });
+      // In PostgreSQL the API's tables (keys, jobs) are created beside the ledger's, in the same versioned scheme.
+      const url = homeDatabaseUrl(r.paths.dir, opts.database);
+      if (url) openPgApiStore({ url, create: true }).close();
       emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey, keysEncrypted: r.keysEncrypted }, () =>
         [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '',
           'log.key and owner.key are encrypted with your passphrase (HALLMARK_PASSPHRASE); keep it safe: without it they sign nothing.',

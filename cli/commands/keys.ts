@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { openApiDb } from '../../src/api/api-db.js';
 import { createRecordedKey, revokeRecordedKey } from '../../src/api/key-admin.js';
 import { checkKeyName, checkRole, openKeyStore, type KeyStore } from '../../src/api/keys.js';
 import { ROLES } from '../../src/api/roles.js';
+import { openApiStore } from '../../src/api/store/index.js';
 import { openHome, resolveHomeDir, type Home } from '../../src/home/index.js';
 import { action, emit } from '../output.js';
 
@@ -13,11 +13,18 @@ interface Opts {
 
 function withKeys<T>(opts: Opts, fn: (keys: KeyStore, home: Home) => T): T {
   const home = openHome(resolveHomeDir(opts.home));
-  const db = openApiDb(home.paths.dir);
+  let store;
   try {
-    return fn(openKeyStore(db), home);
+    // api.db in the home, or the PostgreSQL tables when the home's ledger is there.
+    store = openApiStore(home.paths.dir);
+  } catch (err) {
+    home.close();
+    throw err;
+  }
+  try {
+    return fn(openKeyStore(store.keys), home);
   } finally {
-    db.close();
+    store.close();
     home.close();
   }
 }

@@ -13,6 +13,8 @@ interface Opts {
   endpointHosts?: string;
   checkpointInterval?: string;
   database?: string;
+  jobLease?: string;
+  replicaId?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -23,6 +25,8 @@ export function registerServe(program: Command): void {
     .option('--max-upload-mb <n>', 'largest model or dataset upload, in MiB')
     .option('--uploads-per-minute <n>', 'uploads per API key per minute')
     .option('--database <url>', 'the PostgreSQL ledger (postgres://...; default: $HALLMARK_DATABASE_URL)')
+    .option('--job-lease <seconds>', 'PostgreSQL: a running job is taken over by another replica when its replica has not renewed its lease for this long', '30')
+    .option('--replica-id <name>', 'PostgreSQL: this replica\'s name in the job queue (default: host-pid-random)')
     .option('--endpoint-hosts <list>', 'comma-separated host[:port] list that verification endpoint URLs may name (default: any http/https host)')
     .option('--checkpoint-interval <seconds>', 'sign a checkpoint this often when the log grew (0: only after writes)', '30')
     .action(action(async (opts: Opts) => {
@@ -33,11 +37,15 @@ export function registerServe(program: Command): void {
       const maxMb = parseCount('--max-upload-mb', opts.maxUploadMb);
       const perMinute = parseCount('--uploads-per-minute', opts.uploadsPerMinute);
       const interval = parseCount('--checkpoint-interval', opts.checkpointInterval ?? '30')!;
+      const lease = parseCount('--job-lease', opts.jobLease ?? '30')!;
+      if (lease < 1) throw new RangeError('--job-lease must be at least 1 second');
+      if (opts.replicaId !== undefined && !/^[\x21-\x7e]{1,100}$/.test(opts.replicaId)) throw new RangeError('--replica-id must be 1-100 printable ASCII characters without spaces');
       const endpointHosts = opts.endpointHosts?.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
       // HALLMARK_PASSPHRASE is read once, by openApi; only whether it is set is printed.
       const api = openApi(resolveHomeDir(opts.home), {
         ...(endpointHosts ? { endpointHosts } : {}),
         checkpoints: { intervalMs: interval * 1000 },
+        jobs: { leaseMs: lease * 1000, ...(opts.replicaId ? { replica: opts.replicaId } : {}) },
         limits: { ...(maxMb !== undefined ? { uploadBytes: maxMb * 1024 * 1024 } : {}), ...(perMinute !== undefined ? { uploadsPerWindow: perMinute, windowMs: 60_000 } : {}) },
       });
       if (!api.home.keysEncrypted) {

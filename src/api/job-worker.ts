@@ -15,6 +15,7 @@ interface Data {
   homeDir: string;
   jobId: string;
   actor: string;
+  attempt?: number;
   passphrase?: string;
 }
 
@@ -24,7 +25,7 @@ async function main(port: NonNullable<typeof parentPort>, data: Data): Promise<v
     const mod = (await import(data.module)) as { run?: JobFunction };
     if (typeof mod.run !== 'function') throw new TypeError(`job module ${data.module} exports no run()`);
     const result = await mod.run(data.params, {
-      homeDir: data.homeDir, jobId: data.jobId, actor: data.actor,
+      homeDir: data.homeDir, jobId: data.jobId, actor: data.actor, ...(data.attempt ? { attempt: data.attempt } : {}),
       ...(data.passphrase ? { passphrase: data.passphrase } : {}),
       progress: (progress) => post({ t: 'progress', progress }),
     });

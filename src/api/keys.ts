@@ -1,4 +1,5 @@
-// API keys: 32 random bytes shown once at creation, stored only as a SHA-256 hash in api.db and
+// API keys: 32 random bytes shown once at creation, stored only as a SHA-256 hash (api.db or
+// PostgreSQL: store/) and
 // compared in constant time. A key reads `hm_<id>_<secret>`: the id (public, 12 hex digits) finds
 // the row, the hash of the whole key must then match.
 import type Database from 'better-sqlite3';
@@ -6,6 +7,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../ledger/index.js';
 import { ApiError } from './errors.js';
 import { isRole, ROLES, type Role } from './roles.js';
+import { sqliteKeyRows } from './store/sqlite.js';
+import type { KeyRow, KeyRows } from './store/rows.js';
 
 export interface ApiKeyInfo {
   readonly id: string;
@@ -35,25 +38,7 @@ const NAME_RE = /^[\x20-\x7e]{1,100}$/;
 // Compared against when the id is unknown, so that both paths hash and compare.
 const DUMMY_HASH = Buffer.alloc(32);
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS api_keys (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL,
-  role TEXT NOT NULL,
-  hash BLOB NOT NULL,
-  created_at TEXT NOT NULL,
-  revoked_at TEXT
-);
-`;
-
-interface Row {
-  id: string;
-  name: string;
-  role: string;
-  hash: Buffer;
-  created_at: string;
-  revoked_at: string | null;
-}
+type Row = KeyRow;
 
 function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
@@ -75,15 +60,11 @@ export function checkRole(role: unknown): Role {
   return role;
 }
 
-/** Key storage on an open api.db (see openApiDb). */
-export function openKeyStore(db: Database.Database, options: { clock?: Clock } = {}): KeyStore {
+/** Key storage on an open api.db (see openApiDb), or on the rows of another store (PostgreSQL: store/). */
+export function openKeyStore(db: Database.Database | KeyRows, options: { clock?: Clock } = {}): KeyStore {
   const clock = options.clock ?? (() => new Date());
-  db.exec(SCHEMA);
-  const byId = db.prepare<[string], Row>('SELECT * FROM api_keys WHERE id = ?');
-  const all = db.prepare<[], Row>('SELECT * FROM api_keys ORDER BY created_at, id');
-  const insert = db.prepare('INSERT INTO api_keys (id, name, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)');
-  const revoke = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
-  const del = db.prepare('DELETE FROM api_keys WHERE id = ?');
+  const rows = 'prepare' in db ? sqliteKeyRows(db) : db;
+  const byId = { get: (id: string) => rows.byId(id) };
 
   const get = (id: string): ApiKeyInfo => {
     const row = ID_RE.test(id) ? byId.get(id) : undefined;
@@ -97,18 +78,18 @@ export function openKeyStore(db: Database.Database, options: { clock?: Clock } =
       checkKeyName(name);
       const id = randomBytes(6).toString('hex');
       const secret = `${PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
-      insert.run(id, name, role, hashToken(secret), clock().toISOString());
+      rows.insert({ id, name, role, hash: hashToken(secret), created_at: clock().toISOString() });
       return { key: get(id), secret };
     },
-    list: () => all.all().map(toInfo),
+    list: () => rows.all().map(toInfo),
     get,
     revoke(id) {
       get(id);
-      revoke.run(clock().toISOString(), id);
+      rows.revoke(id, clock().toISOString());
       return get(id);
     },
     remove(id) {
-      del.run(id);
+      rows.remove(id);
     },
     authenticate(token) {
       const m = TOKEN_RE.exec(token);

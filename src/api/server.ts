@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../ledger/index.js';
 import { openHome, type Home } from '../home/index.js';
 import { checkPassphraseSync, PASSPHRASE_ENV } from '../secrets/index.js';
-import { openApiDb } from './api-db.js';
 import { createApp } from './app.js';
 import { startCheckpointPolicy, type CheckpointPolicy, type CheckpointPolicyOptions } from './checkpoint-policy.js';
 import type { ApiApp, ApiLimits, RouteGroup } from './context.js';
@@ -14,6 +13,7 @@ import { JOB_KINDS } from './job-kinds/index.js';
 import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
 import { removeStaleParts } from './upload.js';
+import { openApiStore } from './store/index.js';
 
 export interface ApiServices {
   readonly app: ApiApp;
@@ -36,15 +36,19 @@ export interface OpenApiOptions {
   readonly endpointHosts?: readonly string[];
   /** Checkpoint signing: every `intervalMs` when the log grew, and after writes (checkpoint-policy.ts). */
   readonly checkpoints?: CheckpointPolicyOptions;
+  /** The PostgreSQL database of the ledger, keys and jobs (default $HALLMARK_DATABASE_URL; else the home's SQLite files). */
+  readonly database?: string;
+  /** PostgreSQL: this replica's name in the job queue, the lease on a running job (ms), and how often to poll the queue (ms). */
+  readonly jobs?: { readonly replica?: string; readonly leaseMs?: number; readonly pollMs?: number; readonly maxAttempts?: number };
 }
 
-/** Opens the home's ledger, api.db (keys, jobs) and the app over them. */
+/** Opens the home's ledger, its keys and jobs (api.db, or PostgreSQL) and the app over them. */
 export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServices {
   // Read once at startup, never from a request; it goes to job workers in memory only.
   const passphrase = options.passphrase ?? (process.env[PASSPHRASE_ENV] || undefined);
   // A passphrase that does not open the home's keys or its watermark secrets stops the server
   // here, with a typed error, instead of failing every job later.
-  const home = openHome(homeDir, { ...(options.clock ? { clock: options.clock } : {}), ...(passphrase ? { passphrase } : {}) });
+  const home = openHome(homeDir, { ...(options.clock ? { clock: options.clock } : {}), ...(passphrase ? { passphrase } : {}), ...(options.database ? { database: options.database } : {}) });
   try {
     if (passphrase) checkPassphraseSync(homeDir, passphrase);
   } catch (err) {
@@ -53,10 +57,16 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
   }
   // Before any request: no upload can be in flight, so every .part file is a leftover.
   removeStaleParts(homeDir);
-  const db = openApiDb(homeDir);
-  const keys = openKeyStore(db, { clock: options.clock });
+  let store;
+  try {
+    store = openApiStore(homeDir, { ...(options.database ? { database: options.database } : {}) });
+  } catch (err) {
+    home.close();
+    throw err;
+  }
+  const keys = openKeyStore(store.keys, { clock: options.clock });
   const checkpoints = startCheckpointPolicy(home.ledger, { ...options.checkpoints, ...(options.log ? { log: options.log } : {}) });
-  const jobs = createJobRunner({ db, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase, onFinish: () => checkpoints.signIfGrown() });
+  const jobs = createJobRunner({ store: store.jobs, ...options.jobs, homeDir, clock: options.clock, concurrency: options.concurrency, log: options.log, passphrase, onFinish: () => checkpoints.signIfGrown() });
   for (const k of JOB_KINDS) jobs.register(k);
   const app = createApp({ ledger: home.ledger, keys, jobs, homeDir, clock: options.clock, limits: options.limits, log: options.log, groups: options.groups, hasPassphrase: passphrase !== undefined, endpointHosts: options.endpointHosts, checkpoints, ownerSignerKey: () => home.readOwnerSignerKey() });
   return {
@@ -64,7 +74,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
     async close() {
       checkpoints.close();
       await jobs.close();
-      db.close();
+      store.close();
       home.close();
     },
   };

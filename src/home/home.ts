@@ -122,6 +122,16 @@ export function openHomeLedger(dir: string, options: { signerKey?: string; clock
   return openLedger(paths.db, opts);
 }
 
+/**
+ * The PostgreSQL URL a home's state lives at (flag, else $HALLMARK_DATABASE_URL), or undefined
+ * for a home kept in SQLite files; a PostgreSQL home opened without a URL is an error.
+ */
+export function homeDatabaseUrl(dir: string, flag?: string): string | undefined {
+  const url = databaseUrl(flag);
+  if (!url && usesPostgres(homePaths(dir))) throw new HomeError('HOME_NOT_FOUND', `the ledger of ${dir} is in PostgreSQL; set ${DATABASE_ENV} (or pass --database)`);
+  return url;
+}
+
 /** Creates a home: refuses to touch one that already holds a key or a ledger. */
 export function initHome(dir: string, options: InitOptions = {}): InitResult {
   const paths = homePaths(dir);

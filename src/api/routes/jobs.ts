@@ -14,6 +14,8 @@ export const JobSchema = z.object({
   id: z.string(), kind: z.string(), status: z.enum(JOB_STATUSES as [string, ...string[]]), actor: z.string(),
   params: JsonObjectSchema, progress: JsonObjectSchema.nullable(), result: JsonObjectSchema.nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(), createdAt: z.string(), updatedAt: z.string(),
+  // PostgreSQL replicas: how many runs, who runs it now, whose lease expired (docs/postgres.md).
+  attempts: z.number().int(), replica: z.string().nullable(), takenOverFrom: z.array(z.string()),
 }).openapi('Job');
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
