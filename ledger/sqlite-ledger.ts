@@ -70,10 +70,6 @@ export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledge
     db.pragma('busy_timeout = 30000');
     // A 64 MiB page cache keeps the upper B-tree levels and the right border hot during appends.
     db.pragma('cache_size = -65536');
-    // Copy the WAL back into the database every 10,000 pages (about 40 MiB) rather than every
-    // 1,000: the right-border, index and tree pages that every batch rewrites are copied and
-    // fsynced ten times less often. Durability is unchanged (each commit still fsyncs the WAL).
-    db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     return new SqliteLedger(db, path, options);
   } catch (err) {
