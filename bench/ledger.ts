@@ -5,7 +5,7 @@
 // --database postgres://... names one; --lock advisory measures the advisory-lock variant.
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateNoteKey, newVerifier, openCheckpoint, openLedger, openPostgresLedger, type EntryInput, type Ledger } from '../ledger/index.js';
@@ -108,6 +108,29 @@ for (const sync of PG ? (['FULL'] as const) : (['FULL', 'NORMAL'] as const)) {
       : { metric: 'single appends/s (synchronous=NORMAL, not power-safe)', value: rate.toFixed(0) },
   );
   l.close();
+  if (sync === 'FULL' && !PG) {
+    // The disk's ceiling for the figure above: a durable single append acknowledges only after
+    // one fsync of the WAL, so it cannot beat a bare 4 KiB write + fsync loop in the same folder.
+    const probe = fsyncRate(join(dir, 'fsync-probe'), count);
+    out.fsyncPerSec = probe;
+    rows.push({ metric: 'disk ceiling: 4 KiB write + fsync per second (same folder)', value: probe.toFixed(0), target: probe < 3000 ? '< 3,000: durable target out of reach here' : '' });
+  }
+}
+
+function fsyncRate(path: string, count: number): number {
+  const fd = openSync(path, 'w');
+  const page = Buffer.alloc(4096, 0xa5);
+  try {
+    const t0 = now();
+    for (let i = 0; i < count; i++) {
+      writeSync(fd, page, 0, page.length, (i % 16) * page.length);
+      fsyncSync(fd);
+    }
+    return count / ((now() - t0) / 1000);
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
 }
 
 // 3. Proofs at N entries: random indices, tree size N.

@@ -4,7 +4,7 @@
 // PostgreSQL store (which feeds it pages of rows).
 import type Database from 'better-sqlite3';
 import { decodeEntry } from './entry.js';
-import { equalBytes, hashLeaf, toHex } from './hash.js';
+import { hashLeafHex } from './hash.js';
 
 export interface EntryProblem {
   readonly kind: 'entry';
@@ -21,8 +21,12 @@ export interface EntryRangeResult {
   readonly found: number;
 }
 
-/** One stored entry row: index, stored leaf hash, type column, canonical bytes. */
-export type EntryRowTuple = readonly [idx: number, leafHash: Uint8Array, type: string, data: Uint8Array];
+/**
+ * One stored entry row: index, stored leaf hash (bytes, or lower-case hex as SQLite's
+ * lower(hex(...)) gives it: a string costs less to hand to JavaScript than a Buffer), type
+ * column, canonical bytes.
+ */
+export type EntryRowTuple = readonly [idx: number, leafHash: Uint8Array | string, type: string, data: Uint8Array];
 
 const MAX_PROBLEMS = 1000;
 
@@ -30,13 +34,14 @@ const MAX_PROBLEMS = 1000;
 export class EntryRangeChecker {
   private readonly problems: EntryProblem[] = [];
   private found = 0;
-  private readonly leaves: Uint8Array;
+  private readonly leaves: Buffer;
   private expected: number;
-  private prevLeaf: Uint8Array | null = null;
+  /** The previous entry's leaf hash in hex, null when that entry is missing. */
+  private prevLeaf: string | null = null;
   private firstPrev: string | null | undefined;
 
   constructor(private readonly from: number, private readonly to: number) {
-    this.leaves = new Uint8Array((to - from) * 32);
+    this.leaves = Buffer.alloc((to - from) * 32);
     this.expected = from;
   }
 
@@ -52,16 +57,18 @@ export class EntryRangeChecker {
       this.prevLeaf = null;
     }
     this.expected = idx + 1;
-    const leaf = hashLeaf(data);
-    this.leaves.set(leaf, (idx - this.from) * 32);
-    if (!equalBytes(leaf, leafHash)) this.report(idx, `entry ${idx}: stored leaf hash does not match the entry bytes`);
+    const off = (idx - this.from) * 32;
+    const leaf = hashLeafHex(data);
+    this.leaves.write(leaf, off, 32, 'hex');
+    const same = typeof leafHash === 'string' ? leafHash === leaf : this.leaves.compare(leafHash, 0, leafHash.length, off, off + 32) === 0;
+    if (!same) this.report(idx, `entry ${idx}: stored leaf hash does not match the entry bytes`);
     try {
       const e = decodeEntry(data);
       if (idx === this.from) this.firstPrev = e.prev;
       if (e.index !== idx) this.report(idx, `entry ${idx}: the entry says it is index ${e.index} (rows moved or reordered)`);
       if (e.type !== type) this.report(idx, `entry ${idx}: type column "${type}" differs from the entry's type "${e.type}"`);
       if (idx === 0 && e.prev !== null) this.report(0, 'entry 0: prev must be null');
-      if (idx > this.from && this.prevLeaf && e.prev !== toHex(this.prevLeaf)) this.report(idx, `entry ${idx}: chain broken, prev does not match the leaf hash of entry ${idx - 1}`);
+      if (idx > this.from && this.prevLeaf !== null && e.prev !== this.prevLeaf) this.report(idx, `entry ${idx}: chain broken, prev does not match the leaf hash of entry ${idx - 1}`);
     } catch (err) {
       this.report(idx, `entry ${idx}: ${(err as Error).message}`);
     }
@@ -77,7 +84,7 @@ export class EntryRangeChecker {
 export function auditEntryRange(db: Database.Database, from: number, to: number): EntryRangeResult {
   const checker = new EntryRangeChecker(from, to);
   // Raw rows (arrays, not objects) and pages of rows: the row loop is the audit's hot path.
-  const page = db.prepare('SELECT idx, leaf_hash, type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT 4096').raw();
+  const page = db.prepare('SELECT idx, lower(hex(leaf_hash)), type, data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT 4096').raw();
   for (let next = from; next < to; ) {
     const rows = page.all(next, to) as unknown as EntryRowTuple[];
     if (rows.length === 0) break;

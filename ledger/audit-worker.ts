@@ -6,6 +6,9 @@ import { auditEntryRange } from './audit-entries.js';
 const { path, from, to } = workerData as { path: string; from: number; to: number };
 const db = new Database(path, { readonly: true, fileMustExist: true });
 try {
+  // Read the pages through a memory map instead of one read() copy each: the pass reads the whole
+  // file once. Safe here because a ledger's file never shrinks (no deletes, no VACUUM).
+  db.pragma('mmap_size = 2147418112');
   const r = auditEntryRange(db, from, to);
   parentPort!.postMessage(r, [r.leaves.buffer as ArrayBuffer]);
 } finally {

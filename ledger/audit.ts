@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { auditEntryRange, type EntryRangeResult } from './audit-entries.js';
 import { openCheckpoint } from './checkpoint.js';
-import { equalBytes, hashChildren, toHex } from './hash.js';
+import { equalBytes, hashChildren, hashChildrenInto, toHex } from './hash.js';
 import { rootNodes } from './nodes.js';
 import type { NoteVerifier } from './note.js';
 
@@ -89,8 +89,8 @@ export interface AuditSource {
   entryStats(): Promise<{ max: number | null; count: number }>;
   /** Pass 1 over [0, size), in one or more contiguous ranges, in order. */
   entryPass(size: number): Promise<EntryRangeResult[]>;
-  /** The stored perfect-subtree rows of one level, in index order. */
-  nodeLevel(level: number): Promise<Iterable<{ idx: number; hash: Uint8Array }>>;
+  /** The stored perfect-subtree rows of one level, in index order; hash as bytes or lower-case hex. */
+  nodeLevel(level: number): Promise<Iterable<{ idx: number; hash: Uint8Array | string }>>;
   /** Up to 100 node rows outside levels [1, levels) and, for each level l >= 1, rows with idx >= counts[l]. */
   strayNodes(levels: number, counts: number[]): Promise<{ level: number; idx: number }[]>;
   checkpointRows(): Promise<Iterable<{ size: number; root: Uint8Array; note: string }>>;
@@ -104,7 +104,7 @@ function sqliteSource(db: Database.Database, options: AuditOptions): AuditSource
       return { max: r.m, count: r.c };
     },
     entryPass: (size) => auditEntries(db, size, options),
-    nodeLevel: async (level) => db.prepare('SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx').iterate(level) as Iterable<{ idx: number; hash: Buffer }>,
+    nodeLevel: async (level) => nodePages(db, level),
     strayNodes: async (levels, counts) => {
       const out = db.prepare('SELECT level, idx FROM nodes WHERE level < 1 OR level >= ? LIMIT 100').all(levels) as { level: number; idx: number }[];
       const extra = db.prepare('SELECT idx FROM nodes WHERE level = ? AND idx >= ? LIMIT 100').pluck();
@@ -113,6 +113,17 @@ function sqliteSource(db: Database.Database, options: AuditOptions): AuditSource
     },
     checkpointRows: async () => db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').iterate() as Iterable<{ size: number; root: Buffer; note: string }>,
   };
+}
+
+/** One level's node rows in pages of raw rows, the hash as hex text (cheaper to read than a Buffer). */
+function* nodePages(db: Database.Database, level: number): Generator<{ idx: number; hash: string }> {
+  const page = db.prepare('SELECT idx, lower(hex(hash)) FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 4096').raw();
+  for (let next = 0; ; ) {
+    const rows = page.all(level, next) as [number, string][];
+    if (rows.length === 0) return;
+    for (const [idx, hash] of rows) yield { idx, hash };
+    next = rows[rows.length - 1]![0] + 1;
+  }
 }
 
 export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
@@ -132,7 +143,7 @@ export async function auditSource(source: AuditSource, verifier: NoteVerifier, o
   const size = stats.max === null ? 0 : stats.max + 1;
   if (stats.count !== size) report({ kind: 'entry', index: size, message: `${size - stats.count} entries are missing (indices are not contiguous)` });
   const parts = await source.entryPass(size);
-  let level = new Uint8Array(size * 32);
+  let level = Buffer.alloc(size * 32);
   let offset = 0;
   for (const part of parts) {
     // The chain across a boundary between two ranges.
@@ -146,18 +157,19 @@ export async function auditSource(source: AuditSource, verifier: NoteVerifier, o
   }
 
   // Pass 2: every level of perfect subtrees, recomputed from the level below.
-  const levels: Uint8Array[] = [level];
+  const levels: Buffer[] = [level];
   let lv = 1;
   for (let count = Math.floor(size / 2); count > 0; count = Math.floor(count / 2), lv++) {
     const below = level;
-    const cur = new Uint8Array(count * 32);
-    for (let i = 0; i < count; i++) cur.set(hashChildren(below.subarray(64 * i, 64 * i + 32), below.subarray(64 * i + 32, 64 * i + 64)), 32 * i);
+    const cur = Buffer.alloc(count * 32);
+    for (let i = 0; i < count; i++) hashChildrenInto(below, 64 * i, cur, 32 * i);
     let next = 0;
     for (const r of await source.nodeLevel(lv)) {
       if (r.idx >= count) break;
       for (; next < r.idx; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
       next = r.idx + 1;
-      if (!equalBytes(cur.subarray(32 * r.idx, 32 * r.idx + 32), r.hash)) {
+      const same = typeof r.hash === 'string' ? cur.toString('hex', 32 * r.idx, 32 * r.idx + 32) === r.hash : equalBytes(cur.subarray(32 * r.idx, 32 * r.idx + 32), r.hash);
+      if (!same) {
         report({ kind: 'node', level: lv, index: r.idx, message: `tree node (level ${lv}, index ${r.idx}) does not match its children (covers entries ${r.idx * 2 ** lv}..${(r.idx + 1) * 2 ** lv - 1})` });
       }
     }
@@ -175,7 +187,7 @@ export async function auditSource(source: AuditSource, verifier: NoteVerifier, o
   // Pass 3: checkpoints, each against the root recomputed at its size.
   const rootAt = (n: number): Uint8Array => {
     const ids = rootNodes(n);
-    const hs = ids.map((id) => levels[id.level]!.subarray(32 * id.index, 32 * id.index + 32));
+    const hs: Uint8Array[] = ids.map((id) => levels[id.level]!.subarray(32 * id.index, 32 * id.index + 32));
     let h = hs[hs.length - 1]!;
     for (let i = hs.length - 2; i >= 0; i--) h = hashChildren(hs[i]!, h);
     return h;

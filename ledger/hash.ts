@@ -6,11 +6,15 @@ import { createHash, hash as oneShot } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
-// crypto.hash arrived in Node 20.12; older 20.x releases fall back to createHash.
-const digest: (data: Uint8Array) => Uint8Array =
-  typeof oneShot === 'function'
-    ? (data) => asBytes(oneShot('sha256', data, 'buffer') as unknown as Buffer)
-    : (data) => asBytes(createHash('sha256').update(data).digest());
+// crypto.hash arrived in Node 20.12; older 20.x releases fall back to createHash. The digest is
+// taken as a latin1 string and copied into pooled Buffer memory: asking crypto.hash for a Buffer
+// allocates a fresh ArrayBuffer per call, which costs several times the hash of a 65-byte node.
+// ('binary' is Node's name for latin1 in these typings.)
+const hasOneShot = typeof oneShot === 'function';
+const digestLatin1: (data: Uint8Array) => string = hasOneShot
+  ? (data) => oneShot('sha256', data, 'binary')
+  : (data) => createHash('sha256').update(data).digest('binary');
+const digest = (data: Uint8Array): Uint8Array => asBytes(Buffer.from(digestLatin1(data), 'latin1'));
 
 /** A plain Uint8Array view (callers compare and store hashes as Uint8Array, never as Buffer). */
 function asBytes(b: Buffer): Uint8Array {
@@ -77,4 +81,22 @@ export function toHex(b: Uint8Array): string {
 export function fromBase64(s: string): Uint8Array | undefined {
   if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return undefined;
   return new Uint8Array(Buffer.from(s, 'base64'));
+}
+
+/**
+ * The audit's forms: hashLeaf(data) as lower-case hex (entries chain by the hex leaf hash), and
+ * the node over the 64 bytes src[from..from+64) (two adjacent child hashes) written to
+ * out[offset..offset+32) without allocating. Same hashes as hashLeaf and hashChildren (tested).
+ */
+export function hashLeafHex(data: Uint8Array): string {
+  if (data.length + 1 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(data.length + 1, scratch.length * 2));
+  scratch[0] = 0x00;
+  scratch.set(data, 1);
+  return hasOneShot ? oneShot('sha256', scratch.subarray(0, data.length + 1), 'hex') : createHash('sha256').update(scratch.subarray(0, data.length + 1)).digest('hex');
+}
+
+export function hashChildrenInto(src: Buffer, from: number, out: Buffer, offset: number): void {
+  pair[0] = 0x01;
+  src.copy(pair, 1, from, from + 2 * HASH_SIZE);
+  out.write(digestLatin1(pair), offset, HASH_SIZE, 'latin1');
 }

@@ -402,7 +402,7 @@ function pgAuditSource(c: Q): AuditSource {
     entryPass: async (size) => {
       const checker = new EntryRangeChecker(0, size);
       for (let next = 0; next < size; ) {
-        const r = await c.query({ text: 'SELECT idx, leaf_hash, type, data FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3', values: [next, size, PAGE], rowMode: 'array' });
+        const r = await c.query({ text: 'SELECT idx, encode(leaf_hash, \'hex\'), type, data FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3', values: [next, size, PAGE], rowMode: 'array' });
         if (r.rows.length === 0) break;
         for (const row of r.rows) checker.add([Number(row[0]), row[1], row[2], row[3]] as EntryRowTuple);
         next = Number(r.rows[r.rows.length - 1]![0]) + 1;
@@ -410,8 +410,8 @@ function pgAuditSource(c: Q): AuditSource {
       return [checker.finish()];
     },
     nodeLevel: async (level) => {
-      const r = await c.query({ text: 'SELECT idx, hash FROM ledger_nodes WHERE level = $1 ORDER BY idx', values: [level], rowMode: 'array' });
-      return r.rows.map((row) => ({ idx: Number(row[0]), hash: row[1] as Buffer }));
+      const r = await c.query({ text: "SELECT idx, encode(hash, 'hex') FROM ledger_nodes WHERE level = $1 ORDER BY idx", values: [level], rowMode: 'array' });
+      return r.rows.map((row) => ({ idx: Number(row[0]), hash: row[1] as string }));
     },
     strayNodes: async (levels, counts) => {
       const r = await c.query('SELECT level, idx FROM ledger_nodes WHERE level < 1 OR level >= $1 LIMIT 100', [levels]);
