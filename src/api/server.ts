@@ -14,6 +14,8 @@ import { JOB_KINDS } from './job-kinds/index.js';
 import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
 import { removeStaleParts } from './upload.js';
+// issue 14: uploads and job outputs in the blob store (a folder or PostgreSQL, encrypted).
+import { openApiBlobs } from './blob-files.js';
 
 export interface ApiServices {
   readonly app: ApiApp;
@@ -53,6 +55,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
   }
   // Before any request: no upload can be in flight, so every .part file is a leftover.
   removeStaleParts(homeDir);
+  const blobs = openApiBlobs(homeDir, passphrase);
   const db = openApiDb(homeDir);
   const keys = openKeyStore(db, { clock: options.clock });
   const checkpoints = startCheckpointPolicy(home.ledger, { ...options.checkpoints, ...(options.log ? { log: options.log } : {}) });
@@ -65,6 +68,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
       checkpoints.close();
       await jobs.close();
       db.close();
+      await blobs.close();
       home.close();
     },
   };
