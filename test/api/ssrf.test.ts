@@ -4,7 +4,8 @@
 // error body carries a secret never gets that body into the job record, a response or a log line;
 // no job error or API error names a path on the server's disk. The honest path (an endpoint that
 // answers) is covered by endpoint.slow.test.ts; here a plain 404 is reported with our words only.
-import { rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { blobsFor } from '../../src/api/blob-files.js';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -119,7 +120,11 @@ describe('no server path in what a client reads', () => {
     const { upload, name } = (await up.json()) as { upload: string; name: string };
     const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name }, commitment }) });
     expect(res.status).toBe(202);
-    rmSync(join(t.dir, 'uploads', 'suspects', upload, name));
+    // Gone from the blob store, and in its place the file an older home kept under uploads/,
+    // unreadable as a model: the job fails on a file inside the home folder.
+    await (await blobsFor(t.dir)).unlink(`uploads/suspects/${upload}/${name}`);
+    mkdirSync(join(t.dir, 'uploads', 'suspects', upload), { recursive: true });
+    writeFileSync(join(t.dir, 'uploads', 'suspects', upload, name), 'not a model');
     const { id } = (await res.json()) as JobInfo;
     await t.jobs.wait(id);
     const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
