@@ -10,6 +10,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Ledger } from '../../ledger/index.js';
 import { blobConfigFor, openBlobStore, type BlobRef, type BlobStore } from '../blobs/index.js';
+import { HomeError } from '../home/index.js';
 import { findModel, LineageError } from '../lineage/index.js';
 import { artifactFile, attachmentHeaders, fileResponse, type ArtifactArea } from './artifacts.js';
 import { ApiError } from './errors.js';
@@ -117,7 +118,11 @@ export async function requireStoredModel(ledger: Ledger, homeDir: string, modelI
 /** A job's private work folder on its replica, removed by the job when it ends. */
 export function jobWorkDir(homeDir: string, jobId: string): string {
   const dir = join(homeDir, 'work', /^[0-9a-f-]{8,64}$/.test(jobId) ? jobId : randomUUID());
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new HomeError('HOME_CORRUPT', `cannot create the job's work folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? 'failed'}`);
+  }
   return dir;
 }
 
