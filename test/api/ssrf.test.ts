@@ -78,7 +78,6 @@ describe('SSRF through verification endpoints', () => {
   it('does not follow a redirect from an allowed host to a host outside the allow-list', async () => {
     const j = await verifyJob(`${redirector.url}/v2/models/m/infer`);
     expect(j.status).toBe('failed');
-    rmSync(join(t.dir, 'work'));
     expect(j.error?.code).toBe('VERIFY_REMOTE_REDIRECT');
     expect(j.error?.message).toMatch(/HTTP 302/);
     expect(redirector.hits.length).toBeGreaterThan(0);
@@ -95,7 +94,6 @@ describe('SSRF through verification endpoints', () => {
   it("keeps a remote error body out of the job record, every response and the log", async () => {
     const j = await verifyJob(`${leaky.url}/v2/models/m/infer`);
     expect(j.status).toBe('failed');
-    rmSync(join(t.dir, 'work'));
     expect(j.error?.code).toBe('VERIFY_REMOTE_HTTP');
     expect(j.error?.message).toMatch(/answered HTTP 400$/);
     expect(leaky.hits.length).toBeGreaterThan(0);
@@ -119,6 +117,7 @@ describe('no server path in what a client reads', () => {
     seen.push(await up.clone().text());
     expect(up.status, await up.clone().text()).toBe(201);
     const { upload, name } = (await up.json()) as { upload: string; name: string };
+    rmSync(join(t.dir, 'work'), { recursive: true, force: true });
     writeFileSync(join(t.dir, 'work'), 'not a folder');
     const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name }, commitment }) });
     expect(res.status).toBe(202);
@@ -127,7 +126,7 @@ describe('no server path in what a client reads', () => {
     const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
     seen.push(JSON.stringify(j));
     expect(j.status).toBe('failed');
-    rmSync(join(t.dir, 'work'));
+    rmSync(join(t.dir, 'work'), { force: true });
     // The server log keeps the real path (so the test has something to hide); the job record does not.
     expect(t.logs.join('\n')).toContain(t.dir);
     expect(j.error?.message).toContain('<home>');
