@@ -202,8 +202,14 @@ export async function blobResponse(blobs: BlobStore, ref: BlobRef, name: string)
  * and a private work folder on this replica that is removed when the job ends, however it ends.
  */
 export async function withJobBlobs<T>(ctx: { readonly homeDir: string; readonly jobId: string; readonly passphrase?: string }, fn: (blobs: BlobStore, workDir: string) => Promise<T>): Promise<T> {
-  const blobs = await openBlobStore(blobConfigFor(ctx.homeDir, ctx.passphrase ? { passphrase: ctx.passphrase } : {}));
   const work = jobWorkDir(ctx.homeDir, ctx.jobId);
+  let blobs: BlobStore;
+  try {
+    blobs = await openBlobStore(blobConfigFor(ctx.homeDir, ctx.passphrase ? { passphrase: ctx.passphrase } : {}));
+  } catch (err) {
+    await rm(work, { recursive: true, force: true });
+    throw err;
+  }
   try {
     return await fn(blobs, work);
   } finally {
