@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { initHome, resolveHomeDir } from '../../src/home/index.js';
+import { DATABASE_ENV, initHome, resolveHomeDir } from '../../src/home/index.js';
+import { PgBackend } from '../../src/blobs/index.js';
 import { newHomePassphrase } from '../home-passphrase.js';
 import { action, emit } from '../output.js';
 
@@ -13,6 +14,9 @@ export function registerInit(program: Command): void {
     .action(action(async (opts: { home?: string; database?: string; json?: boolean }) => {
       const passphrase = await newHomePassphrase();
       const r = initHome(resolveHomeDir(opts.home), { passphrase, ...(opts.database ? { database: opts.database } : {}) });
+      // issue 14: with a database, the blob tables (stored files) are created beside the ledger's.
+      const url = opts.database ?? (process.env[DATABASE_ENV] || undefined);
+      if (url) await (await PgBackend.open({ url, create: true })).close();
       emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey, keysEncrypted: r.keysEncrypted }, () =>
         [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '',
           'log.key and owner.key are encrypted with your passphrase (HALLMARK_PASSPHRASE); keep it safe: without it they sign nothing.',
