@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { homeDatabaseUrl, initHome, resolveHomeDir } from '../../src/home/index.js';
 import { openPgApiStore } from '../../src/api/store/index.js';
+import { PgBackend } from '../../src/blobs/index.js';
 import { newHomePassphrase } from '../home-passphrase.js';
 import { action, emit } from '../output.js';
 
@@ -17,6 +18,8 @@ export function registerInit(program: Command): void {
       // In PostgreSQL the API's tables (keys, jobs) are created beside the ledger's, in the same versioned scheme.
       const url = homeDatabaseUrl(r.paths.dir, opts.database);
       if (url) openPgApiStore({ url, create: true }).close();
+      // issue 14: the blob tables (stored files) too.
+      if (url) await (await PgBackend.open({ url, create: true })).close();
       emit(opts, { home: r.paths.dir, origin: r.origin, logVerifierKey: r.logVerifierKey, ownerVerifierKey: r.ownerVerifierKey, keysEncrypted: r.keysEncrypted }, () =>
         [`Initialised ${r.paths.dir}`, `  log origin:    ${r.origin}`, `  log key:       ${r.logVerifierKey}`, `  owner key:     ${r.ownerVerifierKey}`, '',
           'log.key and owner.key are encrypted with your passphrase (HALLMARK_PASSPHRASE); keep it safe: without it they sign nothing.',

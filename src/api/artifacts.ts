@@ -55,17 +55,19 @@ export function listArtifactFiles(homeDir: string, area: ArtifactArea, id: strin
 
 const MEDIA: Record<string, string> = { json: 'application/json', pdf: 'application/pdf', md: 'text/markdown; charset=utf-8', onnx: 'application/onnx', bin: 'application/octet-stream', safetensors: 'application/octet-stream' };
 
+/** Headers of a file sent as an attachment. */
+export function attachmentHeaders(name: string, size: number): Record<string, string> {
+  const ext = name.toLowerCase().split('.').pop() ?? '';
+  return {
+    'content-type': MEDIA[ext] ?? 'application/octet-stream',
+    'content-length': String(size),
+    'content-disposition': `attachment; filename="${name}"`,
+    'x-content-type-options': 'nosniff',
+  };
+}
+
 /** Streams a checked file as an attachment. */
 export function fileResponse(file: { path: string; size: number }, name: string): Response {
-  const ext = name.toLowerCase().split('.').pop() ?? '';
   const body = Readable.toWeb(createReadStream(file.path)) as unknown as ReadableStream<Uint8Array>;
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'content-type': MEDIA[ext] ?? 'application/octet-stream',
-      'content-length': String(file.size),
-      'content-disposition': `attachment; filename="${name}"`,
-      'x-content-type-options': 'nosniff',
-    },
-  });
+  return new Response(body, { status: 200, headers: attachmentHeaders(name, file.size) });
 }

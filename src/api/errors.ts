@@ -50,6 +50,13 @@ const FIXED: Record<string, ContentfulStatusCode> = {
   LEDGER_TAMPERED: 500,
   HOME_CORRUPT: 500,
   HOME_NOT_FOUND: 500,
+  // issue 14: the blob store (src/blobs). Damage, a wrong key or an old server are the server's
+  // faults, not the caller's; an unreachable database may pass.
+  BLOB_TRUNCATED: 500,
+  BLOB_BAD_KEY: 500,
+  BLOB_UNSUPPORTED_VERSION: 500,
+  BLOB_NO_KEY: 503,
+  BLOB_UNAVAILABLE: 503,
 };
 
 /** HTTP status for a HallmarkError code. */

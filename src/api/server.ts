@@ -14,6 +14,8 @@ import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
 import { removeStaleParts } from './upload.js';
 import { openApiStore } from './store/index.js';
+// issue 14: uploads and job outputs in the blob store (a folder or PostgreSQL, encrypted).
+import { openApiBlobs } from './blob-files.js';
 
 export interface ApiServices {
   readonly app: ApiApp;
@@ -57,6 +59,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
   }
   // Before any request: no upload can be in flight, so every .part file is a leftover.
   removeStaleParts(homeDir);
+  const blobs = openApiBlobs(homeDir, passphrase);
   let store;
   try {
     store = openApiStore(homeDir, { ...(options.database ? { database: options.database } : {}) });
@@ -75,6 +78,7 @@ export function openApi(homeDir: string, options: OpenApiOptions = {}): ApiServi
       checkpoints.close();
       await jobs.close();
       store.close();
+      await blobs.close();
       home.close();
     },
   };

@@ -1,14 +1,16 @@
 // Uploads: the request body is streamed to a temporary file under the home folder while it is
 // hashed, bounded by a size limit and checked against Content-Length. Any failure (too large,
 // client gone, body shorter than announced) removes the partial file, so a failed upload leaves
-// nothing behind. Stored files are content addressed: uploads/<area>/<sha256>/<file name>.
+// nothing behind. Stored files are content addressed, in the blob store (blob-files.ts), named
+// uploads/<area>/<sha256>/<file name>.
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { removeStoredUpload, storeUpload } from './blob-files.js';
 import { ApiError } from './errors.js';
 
 /** Letters, digits, dot, dash, underscore; no leading dot; at most 128 characters. */
@@ -26,7 +28,7 @@ export interface ReceivedUpload {
   readonly size: number;
   /** The temporary file, for checks before commit (never shown to a client). */
   readonly tempPath: string;
-  /** Moves the file to uploads/<area>/<sha256>/<name>; returns its path relative to the home folder. */
+  /** Seals the file into the blob store as uploads/<area>/<sha256>/<name>; returns that name. */
   commit(): Promise<{ path: string; created: boolean }>;
   discard(): Promise<void>;
 }
@@ -74,22 +76,18 @@ export async function receiveUpload(req: Request, options: { homeDir: string; ar
     throw new ApiError('API_TRUNCATED_UPLOAD', `upload was cut off after ${state.size} bytes`, { cause: err });
   }
   const sha256 = hash.digest('hex');
-  const dir = join(root, options.area, sha256);
-  const final = resolve(dir, fileName);
-  if (!final.startsWith(resolve(root) + sep)) throw new ApiError('API_BAD_NAME', 'file name escapes the upload folder');
   return {
     sha256,
     size: state.size,
     tempPath: tmp,
+    // Sealed into the blob store (blob-files.ts), shared by every replica; the plaintext
+    // temporary file is removed either way.
     async commit() {
-      const path = relative(options.homeDir, final);
-      if (existsSync(final)) {
-        await unlink(tmp);
-        return { path, created: false };
+      try {
+        return await storeUpload(options.homeDir, tmp, sha256, options.area, fileName);
+      } finally {
+        await rm(tmp, { force: true });
       }
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      await rename(tmp, final);
-      return { path, created: true };
     },
     discard: () => rm(tmp, { force: true }),
   };
@@ -113,8 +111,5 @@ export function removeStaleParts(homeDir: string): number {
 
 /** Removes a committed file again (registration refused after the move). */
 export async function removeStored(homeDir: string, path: string): Promise<void> {
-  const abs = resolve(homeDir, path);
-  await rm(abs, { force: true });
-  // The digest folder goes too when this was its only file.
-  await rmdir(resolve(abs, '..')).catch(() => undefined);
+  await removeStoredUpload(homeDir, path);
 }

@@ -3,7 +3,7 @@
 // download exactly the stored bytes, which `hallmark provenance verify` checks offline.
 import type { Hono } from 'hono';
 import { html, raw } from 'hono/html';
-import { artifactFile, fileResponse } from '../api/artifacts.js';
+import { artifactDownload } from '../api/blob-files.js';
 import { actorOf } from '../api/context.js';
 import { appendAccess } from '../api/record-access.js';
 import { createProvenance } from '../api/routes/provenance.js';
@@ -51,7 +51,7 @@ ${extra}`, 'provenance', status);
     if (!MODEL_ID.test(modelId)) return show(c, html`<p role="alert" class="error">Choose a registered model.</p>`, 400);
     let made;
     try {
-      made = createProvenance(c.var.deps, modelId, actorOf(c.var.key));
+      made = await createProvenance(c.var.deps, modelId, actorOf(c.var.key));
     } catch (err) {
       return show(c, html`<p role="alert" class="error">The bundle could not be built: ${(err as Error).message}</p>`, 400, modelId);
     }
@@ -60,17 +60,17 @@ ${extra}`, 'provenance', status);
 <p><a id="download-bundle" href="/console/provenance/${made.id}/bundle.json" download="provenance-${made.id.slice(0, 12)}.json">Download the bundle</a></p></section>`, 200, modelId);
   });
 
-  ui.get('/provenance/:id/bundle.json', (c) => {
+  ui.get('/provenance/:id/bundle.json', async (c) => {
     if (!allowed(c, ACTIONS.downloadProvenance)) return forbidden(c, 'download provenance bundles');
     const id = c.req.param('id');
     let file;
     try {
       if (!HEX64.test(id)) throw new Error('bad id');
-      file = artifactFile(c.var.deps.homeDir, 'provenance', id, 'bundle.json');
+      file = await artifactDownload(c.var.deps.homeDir, 'provenance', id, 'bundle.json');
     } catch {
       return respond(c, 'Not found', html`<p>No such bundle.</p>`, 'provenance', 404);
     }
     appendAccess(c.var.deps.ledger, actorOf(c.var.key), { resource: { kind: 'provenance', id, file: 'bundle.json', size: file.size }, route: 'GET /console/provenance/{id}/bundle.json' });
-    return fileResponse(file, `provenance-${id.slice(0, 12)}.json`);
+    return file.response(`provenance-${id.slice(0, 12)}.json`);
   });
 }

@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { EVIDENCE_FILES, requirePassphrase } from '../api/routes/evidence.js';
 import { submitRecordedJob } from '../api/routes/jobs.js';
-import { artifactFile, fileResponse } from '../api/artifacts.js';
+import { artifactDownload } from '../api/blob-files.js';
 import { appendAccess } from '../api/record-access.js';
 import { actorOf } from '../api/context.js';
 import { triggerPlot, weightPlot } from '../evidence/index.js';
@@ -108,13 +108,13 @@ ${problems.length ? html`<div role="alert" class="error"><p>Entries that failed 
     return c.redirect(`/console/verifications/${r.index}#ev-h`, 303);
   });
 
-  ui.get('/evidence/:jobId/:name', (c) => {
+  ui.get('/evidence/:jobId/:name', async (c) => {
     if (!allowed(c, ACTIONS.downloadEvidence)) return forbidden(c, 'download evidence');
     const job = readableJob(c, c.req.param('jobId'), 'evidence.export');
     const name = c.req.param('name');
     if (!job || job.status !== 'succeeded' || !(EVIDENCE_FILES as readonly string[]).includes(name)) return respond(c, 'Not found', html`<p>No such evidence file.</p>`, 'verifications', 404);
-    const file = artifactFile(c.var.deps.homeDir, 'evidence', job.id, name);
+    const file = await artifactDownload(c.var.deps.homeDir, 'evidence', job.id, name);
     appendAccess(c.var.deps.ledger, actorOf(c.var.key), { resource: { kind: 'evidence', id: job.id, file: name, size: file.size }, route: 'GET /console/evidence/{jobId}/{name}' });
-    return fileResponse(file, name);
+    return file.response(name);
   });
 }

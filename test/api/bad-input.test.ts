@@ -2,7 +2,7 @@
 // (no file under uploads/, no new ledger entry).
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listFiles } from './files.js';
+import { listFiles, storedFiles } from './files.js';
 import { errorOf, makeTestApi, type TestApi } from './helpers.js';
 
 let t: TestApi;
@@ -17,7 +17,7 @@ beforeAll(() => {
 afterAll(() => t.dispose());
 beforeEach(() => { size0 = t.home.ledger.size(); });
 afterEach(() => {
-  expect(listFiles(join(t.dir, 'uploads'))).toEqual([]);
+  expect(storedFiles(t.dir)).toEqual([]);
   expect(t.home.ledger.size()).toBe(size0);
 });
 

@@ -2,6 +2,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { onnx } from '../../src/formats/onnx-tensor.js';
 import { join, relative } from 'node:path';
 
+/** What the server stored: the upload folder (only temporary files now) and the blob store's blobs and names. */
+export function storedFiles(home: string): string[] {
+  return [...listFiles(join(home, 'uploads')), ...listFiles(join(home, 'blobs', 'objects')), ...listFiles(join(home, 'blobs', 'refs'))];
+}
+
 /** Every regular file under a folder, as sorted relative paths ([] when the folder is absent). */
 export function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];

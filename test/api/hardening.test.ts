@@ -9,7 +9,7 @@ import { newVerifier, openCheckpoint, proofFromJson, verifyInclusion } from '../
 import { decode as decodeAccess, TYPE as ACCESS } from '../../src/api/record-access.js';
 import { openApi } from '../../src/api/server.js';
 import { errorOf, makeTestApi, type TestApi } from './helpers.js';
-import { listFiles, onnxModelBytes } from './files.js';
+import { listFiles, onnxModelBytes, storedFiles } from './files.js';
 
 let t: TestApi;
 beforeAll(() => { t = makeTestApi({ limits: { uploadsPerWindow: 1000 }, checkpoints: { intervalMs: 0 } }); });
@@ -18,7 +18,7 @@ afterAll(() => t.dispose());
 const keyOf = (role: string) => `key:${t.keys.list().find((k) => k.role === role)!.id}`;
 const post = (path: string, body: string, role: 'engineer' | 'compliance' = 'engineer') => t.req(path, { method: 'POST', role, headers: { 'content-type': 'application/json' }, body });
 const put = (path: string, body: Uint8Array, role: 'engineer' | 'verifier' = 'engineer') => t.req(path, { method: 'PUT', role, headers: { 'content-type': 'application/octet-stream' }, body });
-const stored = () => listFiles(join(t.dir, 'uploads'));
+const stored = () => storedFiles(t.dir);
 
 describe('payloads that are hashed or signed are parsed strictly', () => {
   it('refuses duplicate keys, __proto__ and integers past 2^53 in an appended payload, and appends nothing', async () => {

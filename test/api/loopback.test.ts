@@ -9,7 +9,7 @@ import { newVerifier, openCheckpoint, proofFromJson, verifyInclusion } from '../
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
-import { listFiles } from './files.js';
+import { listFiles, storedFiles } from './files.js';
 import { makeTestApi, type TestApi } from './helpers.js';
 
 // `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
@@ -83,8 +83,8 @@ describe('real server on loopback', () => {
     for (let i = 0; i < 200 && !(existsSync(tmp) && readdirSync(tmp).length > 0); i++) await new Promise((r) => setTimeout(r, 10));
     expect(readdirSync(tmp).length).toBe(1);
     sock.destroy();
-    for (let i = 0; i < 200 && listFiles(join(t.dir, 'uploads')).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(listFiles(join(t.dir, 'uploads'))).toEqual([]);
+    for (let i = 0; i < 200 && storedFiles(t.dir).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(storedFiles(t.dir)).toEqual([]);
     expect(t.home.ledger.size()).toBe(size);
     // The server is still fine.
     expect((await fetch(`${srv.url}/v1/ledger/checkpoint`)).status).toBe(200);

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, makeTestApi, type TestApi } from './helpers.js';
-import { listFiles, onnxModelBytes } from './files.js';
+import { listFiles, onnxModelBytes, storedFiles } from './files.js';
+import { blobsFor } from '../../src/api/blob-files.js';
 
 let t: TestApi;
 beforeAll(() => { t = makeTestApi({ limits: { uploadsPerWindow: 4 } }); });
@@ -23,8 +24,13 @@ describe('models and datasets', () => {
     expect(out.id).toBe(`model:sha256:${sha(bytes)}`);
     expect(out.record.format).toBe('onnx');
     expect(out.record.model.name).toBe('mnist-cnn');
-    expect(out.stored).toEqual({ path: join('uploads', 'models', sha(bytes), 'net.onnx'), size: bytes.length });
-    expect(readFileSync(join(t.dir, out.stored.path)).equals(bytes)).toBe(true);
+    expect(out.stored).toEqual({ path: `uploads/models/${sha(bytes)}/net.onnx`, size: bytes.length });
+    // In the blob store, sealed: the same bytes come back, none of them are on the disk.
+    const blobs = await blobsFor(t.dir);
+    expect(await blobs.resolve(out.stored.path)).toEqual({ sha256: sha(bytes), size: bytes.length });
+    expect(Buffer.from(await blobs.get(sha(bytes))).equals(Buffer.from(bytes))).toBe(true);
+    const rest = Buffer.concat(listFiles(t.dir).map((f) => readFileSync(join(t.dir, f))));
+    expect(rest.includes(Buffer.from(bytes).subarray(0, 4096))).toBe(false);
     const e = t.home.ledger.get(out.index).entry;
     expect(e.type).toBe('model.registered');
     expect(e.actor).toBe(`key:${t.keys.list().find((k) => k.role === 'engineer')!.id}`);
@@ -34,12 +40,12 @@ describe('models and datasets', () => {
     expect(((await got.json()) as { index: number }).index).toBe(out.index);
 
     // The same bytes again: refused, and nothing more is written.
-    const files = listFiles(join(t.dir, 'uploads'));
+    const files = storedFiles(t.dir);
     const size = t.home.ledger.size();
     const again = await upload('/v1/uploads/models/copy.onnx', bytes);
     expect(again.status).toBe(409);
     expect((await errorOf(again)).code).toBe('LINEAGE_EXISTS');
-    expect(listFiles(join(t.dir, 'uploads'))).toEqual(files);
+    expect(storedFiles(t.dir)).toEqual(files);
     expect(t.home.ledger.size()).toBe(size);
   });
 

@@ -4,7 +4,7 @@
 // error body carries a secret never gets that body into the job record, a response or a log line;
 // no job error or API error names a path on the server's disk. The honest path (an endpoint that
 // answers) is covered by endpoint.slow.test.ts; here a plain 404 is reported with our words only.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -111,20 +111,22 @@ describe('SSRF through verification endpoints', () => {
 
 describe('no server path in what a client reads', () => {
   it('job errors and API errors name files relative to the home, never by absolute path', async () => {
-    // A real suspect, accepted, then gone from the server's disk before its job runs (as after a
-    // disk clean-up): the job fails opening a file inside the home folder.
+    // A real suspect, accepted; its job copies it out of the blob store into <home>/work/<job>,
+    // and a damaged home where "work" is a file makes the job fail on a path inside the home.
     const up = await t.req('/v1/uploads/suspects/gone.onnx', { role: 'verifier', method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: onnxModelBytes() });
     seen.push(await up.clone().text());
     expect(up.status, await up.clone().text()).toBe(201);
     const { upload, name } = (await up.json()) as { upload: string; name: string };
+    rmSync(join(t.dir, 'work'), { recursive: true, force: true });
+    writeFileSync(join(t.dir, 'work'), 'not a folder');
     const res = await t.req('/v1/verify', { role: 'verifier', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ suspect: { upload, name }, commitment }) });
     expect(res.status).toBe(202);
-    rmSync(join(t.dir, 'uploads', 'suspects', upload, name));
     const { id } = (await res.json()) as JobInfo;
     await t.jobs.wait(id);
     const j = (await (await t.req(`/v1/jobs/${id}`, { role: 'auditor' })).json()) as JobInfo;
     seen.push(JSON.stringify(j));
     expect(j.status).toBe('failed');
+    rmSync(join(t.dir, 'work'), { force: true });
     // The server log keeps the real path (so the test has something to hide); the job record does not.
     expect(t.logs.join('\n')).toContain(t.dir);
     expect(j.error?.message).toContain('<home>');

@@ -2,7 +2,7 @@
 // result into the job's artifact folder. Progress events go to the job record at most every
 // 250 ms (and at every phase change); the ledger entries embed appends carry the submitter's key.
 // The result holds the summary's numbers and download links, never a server path or a secret.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, Ledger } from '../../../ledger/index.js';
 import { embedWatermark, resolveEmbedTsa, type EmbedEvent, type EmbedOptions, type WatermarkScheme } from '../../embed/index.js';
@@ -14,9 +14,9 @@ import { findModel, registerModel } from '../../lineage/index.js';
 import { makePrivate, openHome } from '../../home/index.js';
 import { SecretError } from '../../secrets/index.js';
 import type { BackendChoice } from '../../train/backend.js';
-import { artifactDir, ensureArtifactDir, listArtifactFiles } from '../artifacts.js';
+import { materialize, storedModelName, storeArtifactFolder, withJobBlobs } from '../blob-files.js';
 import type { JobContext } from '../jobs.js';
-import { storedModelPath } from '../stored-model.js';
+import type { BlobStore } from '../../blobs/index.js';
 import { uploadsDir } from '../upload.js';
 
 export interface EmbedParams {
@@ -70,50 +70,58 @@ export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject>
   if (!ctx.passphrase) throw new SecretError('SECRET_NO_PASSPHRASE', 'the server was started without HALLMARK_PASSPHRASE, so it cannot store watermark secrets');
   const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
-    let model = storedModelPath(home.ledger, ctx.homeDir, p.modelId);
-    let convertedFrom: string | undefined;
-    if (!p.trainingFree && model.toLowerCase().endsWith('.onnx')) {
-      model = (await convertForFineTuning(home.ledger, ctx, model, p.modelId)).path;
-      convertedFrom = p.modelId;
-    }
-    const ext = Object.entries(EXT).find(([, e]) => model.toLowerCase().endsWith(e))?.[1];
-    // ONNX and safetensors outputs are one file; a TF.js output is a folder, the artifact folder itself.
-    const out = ext ? `${ensureArtifactDir(ctx.homeDir, 'embed', ctx.jobId)}/marked${ext}` : artifactDir(ctx.homeDir, 'embed', ctx.jobId);
-    const options: EmbedOptions = {
-      home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
-      ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
-      model, out, passphrase: ctx.passphrase, actor: ctx.actor, onProgress: throttled(ctx),
-      ...tsaOf(ctx.homeDir),
-      ...(p.scheme ? { scheme: p.scheme } : {}),
-      ...(p.trainingFree ? { trainingFree: true } : {}),
-      ...(p.dataset ? { dataset: p.dataset } : {}),
-      ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),
-      ...(p.backend ? { backend: p.backend } : {}),
-      ...(p.bits !== undefined ? { bits: p.bits } : {}),
-      ...(p.triggers !== undefined ? { triggers: p.triggers } : {}),
-      ...(p.layer ? { layer: p.layer } : {}),
-      ...(p.tensor ? { tensor: p.tensor } : {}),
-      ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),
-      ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
-    };
-    // Commit, then seal: embedWatermark signs (and, with a TSA in config.json, stamps) a
-    // checkpoint covering watermark.committed before it writes the marked model.
-    const s = await embedWatermark(options);
-    makePrivate(artifactDir(ctx.homeDir, 'embed', ctx.jobId), { recursive: true });
-    const files = listArtifactFiles(ctx.homeDir, 'embed', ctx.jobId).map((name) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
-    const { input, output, secret: _secret, ...numbers } = s;
-    return JSON.parse(JSON.stringify({
-      ...numbers,
-      // Uploads are registered under the file's SHA-256, embed names a model by its OpenSSF-style
-      // digest (file names and digests): both ids are given so a client can follow either.
-      input: { id: input.id, format: input.format, uploadedAs: p.modelId, ...(convertedFrom ? { convertedFrom } : {}) },
-      output: { id: output.id, format: output.format, files },
-      checkpointSize: s.seal.checkpointSize,
-      ...(s.seal.timestamp ? { timestamp: s.seal.timestamp } : {}),
-    })) as JsonObject;
+    // The uploaded model comes out of the shared blob store into this job's work folder; the
+    // marked model goes back into it (artifacts/embed/<job>/...), so any replica serves it.
+    return await withJobBlobs(ctx, (blobs, work) => embedIn(home, p, ctx, blobs, work));
   } finally {
     home.close();
   }
+}
+
+async function embedIn(home: ReturnType<typeof openHome>, p: EmbedParams, ctx: JobContext, blobs: BlobStore, work: string): Promise<JsonObject> {
+  let model = await materialize(blobs, ctx.homeDir, storedModelName(home.ledger, p.modelId), work);
+  let convertedFrom: string | undefined;
+  if (!p.trainingFree && model.toLowerCase().endsWith('.onnx')) {
+    model = (await convertForFineTuning(home.ledger, ctx, model, p.modelId)).path;
+    convertedFrom = p.modelId;
+  }
+  const ext = Object.entries(EXT).find(([, e]) => model.toLowerCase().endsWith(e))?.[1];
+  // ONNX and safetensors outputs are one file; a TF.js output is a folder, the artifact folder itself.
+  const outDir = join(work, 'out');
+  if (ext) mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const out = ext ? join(outDir, `marked${ext}`) : outDir;
+  const options: EmbedOptions = {
+    home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
+    ownerSeed: parseSignerKey(home.readOwnerSignerKey()).seed,
+    model, out, passphrase: ctx.passphrase!, actor: ctx.actor, onProgress: throttled(ctx),
+    ...tsaOf(ctx.homeDir),
+    ...(p.scheme ? { scheme: p.scheme } : {}),
+    ...(p.trainingFree ? { trainingFree: true } : {}),
+    ...(p.dataset ? { dataset: p.dataset } : {}),
+    ...(p.epochs !== undefined ? { epochs: p.epochs } : {}),
+    ...(p.backend ? { backend: p.backend } : {}),
+    ...(p.bits !== undefined ? { bits: p.bits } : {}),
+    ...(p.triggers !== undefined ? { triggers: p.triggers } : {}),
+    ...(p.layer ? { layer: p.layer } : {}),
+    ...(p.tensor ? { tensor: p.tensor } : {}),
+    ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),
+    ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
+  };
+  // Commit, then seal: embedWatermark signs (and, with a TSA in config.json, stamps) a
+  // checkpoint covering watermark.committed before it writes the marked model.
+  const s = await embedWatermark(options);
+  makePrivate(outDir, { recursive: true });
+  const files = (await storeArtifactFolder(blobs, 'embed', ctx.jobId, outDir)).map(({ name }) => ({ name, download: `/v1/embed/${ctx.jobId}/files/${name}` }));
+  const { input, output, secret: _secret, ...numbers } = s;
+  return JSON.parse(JSON.stringify({
+    ...numbers,
+    // Uploads are registered under the file's SHA-256, embed names a model by its OpenSSF-style
+    // digest (file names and digests): both ids are given so a client can follow either.
+    input: { id: input.id, format: input.format, uploadedAs: p.modelId, ...(convertedFrom ? { convertedFrom } : {}) },
+    output: { id: output.id, format: output.format, files },
+    checkpointSize: s.seal.checkpointSize,
+    ...(s.seal.timestamp ? { timestamp: s.seal.timestamp } : {}),
+  })) as JsonObject;
 }
 
 function tsaOf(homeDir: string): Pick<EmbedOptions, 'tsa'> {

@@ -12,7 +12,7 @@ import { latestLiveCommitment, loadMark } from '../../verify/mark-secrets.js';
 import { verifySuspect, type SuspectInput, type VerifyMethod } from '../../verify/verify-suspect.js';
 import { ApiError } from '../errors.js';
 import type { JobContext } from '../jobs.js';
-import { suspectPath } from '../stored-model.js';
+import { materialize, uploadName, withJobBlobs } from '../blob-files.js';
 
 
 export type SuspectParam =
@@ -34,10 +34,19 @@ export function passphraseOf(ctx: JobContext): string {
 }
 
 export async function run(raw: JsonObject, ctx: JobContext): Promise<JsonObject> {
-  const p = raw as unknown as VerifyParams;
+  passphraseOf(ctx);
+  // An uploaded suspect is copied out of the shared blob store into this job's work folder.
+  return withJobBlobs(ctx, async (blobs, work) => {
+    const p = raw as unknown as VerifyParams;
+    const path = 'upload' in p.suspect ? await materialize(blobs, ctx.homeDir, uploadName('suspects', p.suspect.upload, p.suspect.name), work) : undefined;
+    return verifyWith(p, ctx, path);
+  });
+}
+
+async function verifyWith(p: VerifyParams, ctx: JobContext, suspectFile: string | undefined): Promise<JsonObject> {
   const passphrase = passphraseOf(ctx);
   const suspect: SuspectInput = 'upload' in p.suspect
-    ? { path: suspectPath(ctx.homeDir, p.suspect.upload, p.suspect.name) }
+    ? { path: suspectFile! }
     : { url: p.suspect.url, protocol: p.suspect.protocol, ...(p.suspect.model ? { modelName: p.suspect.model } : {}), ...(p.suspect.inputName ? { inputName: p.suspect.inputName } : {}), ...(p.suspect.layout ? { layout: p.suspect.layout } : {}) };
   const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {

@@ -3,13 +3,12 @@
 // the marked model's files (marked.onnx, or a TF.js model.json + weights) from the job.
 import { z } from '@hono/zod-openapi';
 import type { JsonObject } from '../../../ledger/index.js';
-import { artifactFile, fileResponse } from '../artifacts.js';
+import { artifactDownload, requireStoredModel } from '../blob-files.js';
 import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { ApiError } from '../errors.js';
 import { readersOf, WRITERS } from '../roles.js';
-import { storedModelPath } from '../stored-model.js';
 import { requirePassphrase } from './evidence.js';
 import { JobSchema, submitRecordedJob } from './jobs.js';
 
@@ -40,9 +39,9 @@ export const embedRoutes: RouteGroup = (app, deps) => {
     method: 'post', path: '/v1/embed', tags: ['embed', 'jobs'], summary: 'Embed the owner\'s watermarks in an uploaded model, as a job with progress',
     request: { body: { required: true, content: { 'application/json': { schema: EmbedRequest } } } },
     responses: { 202: json(JobSchema, 'the queued job; poll /v1/jobs/{id}'), 404: json(z.unknown(), 'model not registered'), 503: json(z.unknown(), 'no passphrase on the server') },
-  }), (c) => {
+  }), async (c) => {
     const body = c.req.valid('json');
-    storedModelPath(ledger, homeDir, body.modelId);
+    await requireStoredModel(ledger, homeDir, body.modelId);
     requirePassphrase(deps.hasPassphrase);
     return c.json(submitRecordedJob(deps, 'embed', body as unknown as JsonObject, actorOf(c.var.key)) as z.infer<typeof JobSchema>, 202);
   });
@@ -51,13 +50,13 @@ export const embedRoutes: RouteGroup = (app, deps) => {
     method: 'get', path: '/v1/embed/{jobId}/files/{name}', tags: ['embed'], summary: 'Download one file of the marked model (names are in the job result)',
     request: { params: z.object({ jobId: z.string().uuid('expected a job id (UUID)'), name: z.string().max(200) }) },
     responses: { 200: { description: 'the file', content: { 'application/octet-stream': { schema: z.unknown() } } }, 404: json(z.unknown(), 'no such job or file') },
-  }), (c) => {
+  }), async (c) => {
     const { jobId, name } = c.req.valid('param');
     const job = jobs.get(jobId);
     if (job.kind !== 'embed') throw new ApiError('API_NOT_FOUND', `job ${jobId} is a ${job.kind} job, not an embedding`);
     if (job.status !== 'succeeded') throw new ApiError('API_NOT_FOUND', `job ${jobId} has ${job.status === 'failed' ? 'failed' : 'not finished yet'}; see /v1/jobs/${jobId}`);
-    const file = artifactFile(homeDir, 'embed', jobId, name);
+    const file = await artifactDownload(homeDir, 'embed', jobId, name);
     appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'model', id: jobId, file: name, size: file.size }, route: 'GET /v1/embed/{jobId}/files/{name}' });
-    return fileResponse(file, name) as never;
+    return (await file.response(name)) as never;
   });
 };

@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { VERIFICATION_RECORDED } from '../../evidence/index.js';
 import { EvidenceError } from '../../evidence/index.js';
-import { artifactFile, fileResponse } from '../artifacts.js';
+import { artifactDownload } from '../blob-files.js';
 import { appendAccess } from '../record-access.js';
 import { actorOf, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
@@ -46,13 +46,13 @@ export const evidenceRoutes: RouteGroup = (app, deps) => {
       200: { description: 'the file', content: { 'application/json': { schema: z.unknown() }, 'application/pdf': { schema: z.unknown() }, 'text/markdown': { schema: z.unknown() } } },
       404: json(z.unknown(), 'no such job or file'),
     },
-  }), (c) => {
+  }), async (c) => {
     const { jobId, name } = c.req.valid('param');
     const job = jobs.get(jobId);
     if (job.kind !== 'evidence.export') throw new ApiError('API_NOT_FOUND', `job ${jobId} is a ${job.kind} job, not an evidence export`);
     if (job.status !== 'succeeded') throw new ApiError('API_NOT_FOUND', `job ${jobId} has ${job.status === 'failed' ? 'failed' : 'not finished yet'}; see /v1/jobs/${jobId}`);
-    const file = artifactFile(homeDir, 'evidence', jobId, name);
+    const file = await artifactDownload(homeDir, 'evidence', jobId, name);
     appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'evidence', id: jobId, file: name, size: file.size }, route: 'GET /v1/evidence/{jobId}/files/{name}' });
-    return fileResponse(file, name) as never;
+    return (await file.response(name)) as never;
   });
 };

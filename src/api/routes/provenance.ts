@@ -4,13 +4,11 @@
 // checks offline. Building is a scan of lineage entries plus one signature, so it runs inline.
 import { z } from '@hono/zod-openapi';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { toHex } from '../../../ledger/index.js';
 import { buildProvenanceBundle, formatBundleJson } from '../../evidence/index.js';
 import { listTimestamps } from '../../tsa/index.js';
 import { homeWitnessing } from '../../witness/index.js';
-import { artifactFile, ensureArtifactDir, fileResponse } from '../artifacts.js';
+import { artifactDownload, storeArtifactBytes } from '../blob-files.js';
 import { appendAccess } from '../record-access.js';
 import { actorOf, type AppDeps, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
@@ -29,16 +27,15 @@ export const ProvenanceCreated = z.object({
 }).openapi('ProvenanceCreated');
 
 /** Builds, stores and records a model's bundle (also called by the console, src/console). */
-export function createProvenance(deps: AppDeps, modelId: string, actor: string): z.infer<typeof ProvenanceCreated> {
+export async function createProvenance(deps: AppDeps, modelId: string, actor: string): Promise<z.infer<typeof ProvenanceCreated>> {
   const { ledger, homeDir } = deps;
   const witnessing = homeWitnessing(homeDir); // issue 15: the cosigned checkpoint and the policy, as the CLI's bundles
   const bundle = buildProvenanceBundle({ ledger, modelId, ownerSignerKey: deps.ownerSignerKey(), timestamps: listTimestamps(homeDir), ...(witnessing ? { witnessing } : {}) });
   const text = formatBundleJson(bundle);
   const bytes = new TextEncoder().encode(text);
   const id = toHex(sha256(bytes));
-  const dir = ensureArtifactDir(homeDir, 'provenance', id);
-  // Same bytes, same name: a repeated request for an unchanged log finds the file in place.
-  if (!existsSync(join(dir, BUNDLE))) writeFileSync(join(dir, BUNDLE), bytes, { mode: 0o600 });
+  // Into the shared blob store: any replica serves it. Same bytes, same name and blob.
+  await storeArtifactBytes(homeDir, 'provenance', id, BUNDLE, bytes);
   const checkpointSize = Number(bundle.checkpoint.split('\n')[1]);
   const e = appendRecord(ledger, apiProvenanceCreated, { schema: apiProvenanceCreated.schema, model: bundle.model, bundle: { sha256: id }, checkpointSize }, undefined, actor);
   return {
@@ -54,19 +51,19 @@ export const provenanceRoutes: RouteGroup = (app, deps) => {
     method: 'post', path: '/v1/provenance', tags: ['provenance'], summary: "Build a model's provenance bundle (verifiable offline with `hallmark provenance verify`)",
     request: { body: { required: true, content: { 'application/json': { schema: z.object({ modelId: ModelId }).strict() } } } },
     responses: { 201: json(ProvenanceCreated, 'the stored bundle'), 404: json(z.unknown(), 'model not registered') },
-  }), (c) => {
+  }), async (c) => {
     const { modelId } = c.req.valid('json');
-    return c.json(createProvenance(deps, modelId, actorOf(c.var.key)), 201);
+    return c.json(await createProvenance(deps, modelId, actorOf(c.var.key)), 201);
   });
 
   app.openapi(defineRoute(readersOf(COMPLIANCE), {
     method: 'get', path: '/v1/provenance/{id}', tags: ['provenance'], summary: 'Download a provenance bundle (the exact bytes hallmark wrote)',
     request: { params: z.object({ id: Hex64 }) },
     responses: { 200: { description: 'the bundle', content: { 'application/json': { schema: z.unknown() } } }, 404: json(z.unknown(), 'no such bundle') },
-  }), (c) => {
+  }), async (c) => {
     const { id } = c.req.valid('param');
-    const file = artifactFile(homeDir, 'provenance', id, BUNDLE);
+    const file = await artifactDownload(homeDir, 'provenance', id, BUNDLE);
     appendAccess(ledger, actorOf(c.var.key), { resource: { kind: 'provenance', id, file: BUNDLE, size: file.size }, route: 'GET /v1/provenance/{id}' });
-    return fileResponse(file, `provenance-${id.slice(0, 12)}.json`) as never;
+    return (await file.response(`provenance-${id.slice(0, 12)}.json`)) as never;
   });
 };

@@ -9,7 +9,6 @@ import type { JsonObject } from '../../../ledger/index.js';
 import { actorOf, type AppDeps, type RouteGroup } from '../context.js';
 import { defineRoute } from '../define-route.js';
 import { ApiError } from '../errors.js';
-import { suspectPath } from '../stored-model.js';
 import { VERIFIERS } from '../roles.js';
 import { Hex64 } from '../schemas.js';
 import { receiveUpload } from '../upload.js';
@@ -17,7 +16,7 @@ import { checkUploadedModel, claimedFormat } from '../upload-format.js';
 import { BACKENDS } from './embed.js';
 import { requirePassphrase } from './evidence.js';
 import { JobSchema, submitRecordedJob } from './jobs.js';
-import { existsSync } from 'node:fs';
+import { uploadExists } from '../blob-files.js';
 import { apiSuspectUploaded, appendRecord } from '../../records/index.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -85,10 +84,10 @@ export const verifyRoutes: RouteGroup = (app, deps) => {
     method: 'post', path: '/v1/verify', tags: ['verify', 'jobs'], summary: 'Verify an uploaded suspect or an inference endpoint, as a job; the result is the verification record',
     request: { body: { required: true, content: { 'application/json': { schema: VerifyRequest } } } },
     responses: { 202: json(JobSchema, 'the queued job; poll /v1/jobs/{id}'), 404: json(z.unknown(), 'no such upload'), 429: json(z.unknown(), 'rate limited'), 503: json(z.unknown(), 'no passphrase on the server') },
-  }, [deps.rateLimit.verify]), (c) => {
+  }, [deps.rateLimit.verify]), async (c) => {
     const body = c.req.valid('json');
     if ('upload' in body.suspect) {
-      if (!existsSync(suspectPath(homeDir, body.suspect.upload, body.suspect.name))) throw new ApiError('API_NOT_FOUND', `no uploaded suspect ${body.suspect.upload.slice(0, 12)}.../${body.suspect.name}; upload it with PUT /v1/uploads/suspects/{fileName}`);
+      if (!(await uploadExists(homeDir, 'suspects', body.suspect.upload, body.suspect.name))) throw new ApiError('API_NOT_FOUND', `no uploaded suspect ${body.suspect.upload.slice(0, 12)}.../${body.suspect.name}; upload it with PUT /v1/uploads/suspects/{fileName}`);
     } else {
       checkEndpoint(body.suspect.url, deps);
     }
