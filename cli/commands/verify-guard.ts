@@ -1,7 +1,7 @@
 // `hallmark verify SUSPECT|--endpoint URL --guard-client ID[,ID] | --guard-all`: the guard-mark
 // branch of verify (src/guard/verify-guard.ts does the work).
 import { loadCommittedSets, verifyGuardMarks, type GuardVerification } from '../../src/guard/index.js';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
 import { openLocalClassifier, openRemoteClassifier, type RemoteProtocol } from '../../src/verify/index.js';
@@ -41,7 +41,7 @@ export async function runGuardVerify(suspectPath: string | undefined, opts: Guar
   const home = openHome(resolveHomeDir(opts.home));
   try {
     const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the guard key: ') } : {});
-    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
+    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
     const total = sets.reduce((s, x) => s + x.marks.length, 0);
     if (suspectPath) await selectBackend((opts.backend ?? 'auto') as BackendChoice);
     const batchSize = parseCount('--batch-size', opts.batchSize) ?? 25;
@@ -57,7 +57,7 @@ export async function runGuardVerify(suspectPath: string | undefined, opts: Guar
         },
       );
     try {
-      const r = await verifyGuardMarks({ sets, classifier, ledger: home.ledger, alpha });
+      const r = await verifyGuardMarks({ sets, classifier, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha });
       emit(opts, r, () => formatGuardReport(r));
       return r.owned ? EXIT.ok : EXIT.failed;
     } finally {

@@ -24,3 +24,7 @@ export { modelRegistered, MODEL_REGISTERED } from './types/model-registered.js';
 export { datasetRegistered, DATASET_REGISTERED } from './types/dataset-registered.js';
 export { lineageDerived, LINEAGE_DERIVED } from './types/lineage-derived.js';
 export { apiEvidenceExported, apiJobSubmitted, apiKeyCreated, apiKeyRevoked, apiProvenanceCreated, apiSuspectUploaded, API_TYPES } from './types/api-entries.js';
+export { guardCommitted, readGuardCommitted, GUARD_COMMITTED, GUARD_COMMITTED_SCHEMA, type GuardCommittedRecord } from './types/guard-committed.js';
+export { extractionSuspected, readExtractionSuspected, EXTRACTION_SUSPECTED, EXTRACTION_SUSPECTED_SCHEMA, SUSPECT_ACTIONS, type ExtractionSuspectedRecord, type SuspectAction } from './types/extraction-suspected.js';
+export { guardCalibrated, readGuardCalibrated, GUARD_CALIBRATED, GUARD_CALIBRATED_SCHEMA, GUARD_CALIBRATION_RULE, type GuardCalibratedRecord } from './types/guard-calibrated.js';
+export { accessRecorded, readAccessRecord, ACCESS_RECORDED, ACCESS_RECORDED_SCHEMA, type AccessKind, type AccessRecord } from './types/access-recorded.js';

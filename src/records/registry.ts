@@ -10,6 +10,11 @@ import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
 import { verificationRecorded } from './types/verification-recorded.js';
 import { watermarkCommitted } from './types/watermark-committed.js';
+// The guard's records (issue 12) and the API's download log.
+import { accessRecorded } from './types/access-recorded.js';
+import { extractionSuspected } from './types/extraction-suspected.js';
+import { guardCalibrated } from './types/guard-calibrated.js';
+import { guardCommitted } from './types/guard-committed.js';
 
 export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   watermarkCommitted,
@@ -20,6 +25,10 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   datasetRegistered,
   lineageDerived,
   ...API_TYPES,
+  guardCommitted,
+  extractionSuspected,
+  guardCalibrated,
+  accessRecorded,
 ];
 
 /** Namespaces reserved whole: a type in them that is not (yet) registered is still refused. */

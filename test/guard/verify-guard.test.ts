@@ -41,7 +41,7 @@ describe('verify --guard-client', () => {
       await infer(g.app, other.secret, img(200, 100), 100, g.runner.inputName);
       await g.service.flush();
       await infer(g.app, thief.secret, img(300, 40), 40, g.runner.inputName); // after the commitment
-      const sets = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger }, PASS, [thief.id]);
+      const sets = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger, trust: g.trust }, PASS, [thief.id]);
       expect(sets[0]!.marks.length).toBe(sets[0]!.commitment.count);
       expect(sets[0]!.marks.length).toBeGreaterThan(25);
       expect(sets[0]!.marks.length).toBeLessThan(80);
@@ -52,7 +52,7 @@ describe('verify --guard-client', () => {
       expect(owned.owned).toBe(true);
 
       const clean = await openLocalClassifier(await fixtureOnnx());
-      const all = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger }, PASS, 'all');
+      const all = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger, trust: g.trust }, PASS, 'all');
       expect(all.map((s) => s.client).sort()).toEqual([thief.id, other.id].sort());
       const innocent = await verifyGuardMarks({ sets: all, classifier: clean });
       await clean.close();
@@ -89,7 +89,7 @@ describe('verify --guard-client', () => {
     const ok = { schema: SCHEMA, models: 2, seeds: [1, 2], cleanAccuracy: [0.9, 0.95], task: { dataset: 'mnist', architecture: 'mnist-cnn', epochs: 1, trainSamples: 2000 }, backend: 'wasm', clients: [{ client: '0123456789ab', commitment: 3, count: 20, agreement: [0, 0.05] }], rule: RULE };
     expect(decodeGuardCalibrated(ok).clients[0]!.agreement).toEqual([0, 0.05]);
     for (const bad of [{ ...ok, models: 3 }, { ...ok, extra: 1 }, { ...ok, clients: [{ ...ok.clients[0], agreement: [0, 2] }] }, { ...ok, rule: 'chance = 0' }]) {
-      expect(() => decodeGuardCalibrated(bad)).toThrow(expect.objectContaining({ code: 'GUARD_RECORD_INVALID' }));
+      expect(() => decodeGuardCalibrated(bad)).toThrow(expect.objectContaining({ code: 'RECORD_INVALID' }));
     }
   });
 });
