@@ -100,6 +100,9 @@ for (let s = 1; s <= seeds; s++) {
     seed: s, studentAccuracy: nat.studentAccuracy, queries: nat.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
     chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
     pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
+    // What a perfect copy (every mark reproduced) would get with this set: chance^n. Below alpha is
+    // needed for any claim at all, whatever the student learnt.
+    bestPossibleP: r.chance ** set!.marks.length, bestPossiblePBound: (1 / 9) ** set!.marks.length,
     honestAltered, honestAlteredRate: honestAltered / 2000, honestAlerts,
     syntheticQueries: syn.queries, syntheticStudentAccuracy: syn.studentAccuracy, syntheticFlaggedAt: synFlag?.queries ?? null, syntheticW: synFlag?.test.w ?? null,
   };
@@ -107,15 +110,16 @@ for (let s = 1; s <= seeds; s++) {
   console.log(JSON.stringify(row));
 }
 const fmtP = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
-const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | p of a perfect copy (calibrated / bound) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 for (const r of rows as any[]) {
-  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
+  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
 }
 console.log(`\n${table.join('\n')}`);
 const owned = rows.filter((r) => r.owned).length;
 printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'natural student claimed at alpha 1e-6', value: `${owned}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: owned === rows.length },
+  { metric: 'sets large enough for a claim (a perfect copy, calibrated chance, below alpha)', value: `${rows.filter((r) => (r.bestPossibleP as number) < ALPHA).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => (r.bestPossibleP as number) < ALPHA) },
   { metric: 'honest altered answers (max)', value: `${Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
   { metric: 'honest alerts', value: String(rows.reduce((s, r) => s + (r.honestAlerts as number), 0)), target: '0', met: rows.every((r) => r.honestAlerts === 0) },
   { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) },

@@ -29,3 +29,4 @@ export { loadCommittedSets, marksAsImages, type CommittedSet } from './committed
 export { findGuardCalibration, guardChance, verifyGuardMarks, type GuardMarkResult, type GuardNull, type GuardVerification } from './verify-guard.js';
 export { appendGuardCalibration, measureGuardNull, type GuardCalibrationOptions } from './calibrate-guard.js';
 export * as guardCalibrated from './record-guard-calibrated.js';
+export { appendGuardVerification, guardVerificationPayload, type GuardSuspect } from './record-guard-verification.js';

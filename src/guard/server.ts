@@ -49,6 +49,8 @@ export interface RunningGuard {
   readonly port: number;
   readonly service: GuardService;
   readonly runner: ModelRunner;
+  /** The guard's routes without a socket (bench:guard's in-process figures). */
+  fetch(req: Request): Promise<Response>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     let closed = false;
     return {
       url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, service, runner,
+      fetch: async (req) => app.fetch(req),
       flush: () => service.flush(),
       async close() {
         if (closed) return;

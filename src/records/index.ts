@@ -15,6 +15,8 @@ export { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js';
 export { readCommittedRecord, watermarkCommitted, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type WatermarkScheme } from './types/watermark-committed.js';
 export {
   readVerificationRecord, verificationRecorded, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
+  anyVerificationRecorded, guardVerificationRecorded, isGuardVerification, readAnyVerificationRecord,
+  type GuardClientResult, type GuardResult, type GuardVerificationRecord,
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
   type FingerprintResult,
 } from './types/verification-recorded.js';

@@ -8,7 +8,7 @@ import { datasetRegistered } from './types/dataset-registered.js';
 import { evidenceExported } from './types/evidence-exported.js';
 import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
-import { verificationRecorded } from './types/verification-recorded.js';
+import { anyVerificationRecorded } from './types/verification-recorded.js';
 import { watermarkCommitted } from './types/watermark-committed.js';
 // The guard's records (issue 12) and the API's download log.
 import { accessRecorded } from './types/access-recorded.js';
@@ -18,7 +18,7 @@ import { guardCommitted } from './types/guard-committed.js';
 
 export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   watermarkCommitted,
-  verificationRecorded,
+  anyVerificationRecorded,
   calibrationRecorded,
   evidenceExported,
   modelRegistered,
