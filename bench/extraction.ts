@@ -122,7 +122,9 @@ printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epoc
   { metric: 'sets large enough for a claim (a perfect copy, calibrated chance, below alpha)', value: `${rows.filter((r) => (r.bestPossibleP as number) < ALPHA).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => (r.bestPossibleP as number) < ALPHA) },
   { metric: 'honest altered answers (max)', value: `${Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
   { metric: 'honest alerts', value: String(rows.reduce((s, r) => s + (r.honestAlerts as number), 0)), target: '0', met: rows.every((r) => r.honestAlerts === 0) },
-  { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) },
+  syntheticQueries > 0
+    ? { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) }
+    : { metric: 'synthetic flagged before 2,000 queries', value: 'not run (--synthetic 0)' },
 ]);
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
 writeJson({ machine: machine(), loadavg: loadavg(), markRate, seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });
