@@ -19,7 +19,7 @@ import { extractModel } from '../src/attacks/index.js';
 import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
 import { loadMnist } from '../src/formats/mnist.js';
 import { appendGuardCalibration, loadCommittedSets, measureGuardNull, startGuard, verifyGuardMarks } from '../src/guard/index.js';
-import { initHome, openHome } from '../src/home/index.js';
+import { homeTrust, initHome, openHome, ownerRecordSigner } from '../src/home/index.js';
 import { selectBackend } from '../src/train/backend.js';
 import { openOnnxClassifier, openTfjsClassifier } from '../src/verify/index.js';
 import { flag, machine, printTable, writeJson } from './util.js';
@@ -87,11 +87,11 @@ for (let s = 1; s <= seeds; s++) {
   const home = openHome(dir);
   const suspected = home.ledger.list({ type: 'extraction.suspected' }).map((e) => e.entry.payload as { client: string; queries: number; test: { w: number } });
   const synFlag = suspected.find((p) => p.client === synth.key.id);
-  const [set] = await loadCommittedSets({ dir, ledger: home.ledger }, PASS, [thief.key.id]);
+  const [set] = await loadCommittedSets({ dir, ledger: home.ledger, trust: homeTrust(home) }, PASS, [thief.key.id]);
   const cal = await measureGuardNull({ sets: [set!], models, seed: 2000 + 10 * s });
-  appendGuardCalibration(home.ledger, cal);
+  appendGuardCalibration(home.ledger, cal, ownerRecordSigner(home));
   const student = await openTfjsClassifier(studentPath);
-  const v = await verifyGuardMarks({ sets: [set!], classifier: student, ledger: home.ledger, alpha: ALPHA });
+  const v = await verifyGuardMarks({ sets: [set!], classifier: student, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha: ALPHA });
   const vBound = await verifyGuardMarks({ sets: [set!], classifier: student, alpha: ALPHA });
   await student.close();
   home.close();
@@ -100,6 +100,9 @@ for (let s = 1; s <= seeds; s++) {
     seed: s, studentAccuracy: nat.studentAccuracy, queries: nat.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
     chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
     pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
+    // What a perfect copy (every mark reproduced) would get with this set: chance^n. Below alpha is
+    // needed for any claim at all, whatever the student learnt.
+    bestPossibleP: r.chance ** set!.marks.length, bestPossiblePBound: (1 / 9) ** set!.marks.length,
     honestAltered, honestAlteredRate: honestAltered / 2000, honestAlerts,
     syntheticQueries: syn.queries, syntheticStudentAccuracy: syn.studentAccuracy, syntheticFlaggedAt: synFlag?.queries ?? null, syntheticW: synFlag?.test.w ?? null,
   };
@@ -107,18 +110,21 @@ for (let s = 1; s <= seeds; s++) {
   console.log(JSON.stringify(row));
 }
 const fmtP = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
-const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | p of a perfect copy (calibrated / bound) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 for (const r of rows as any[]) {
-  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
+  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
 }
 console.log(`\n${table.join('\n')}`);
 const owned = rows.filter((r) => r.owned).length;
 printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'natural student claimed at alpha 1e-6', value: `${owned}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: owned === rows.length },
+  { metric: 'sets large enough for a claim (a perfect copy, calibrated chance, below alpha)', value: `${rows.filter((r) => (r.bestPossibleP as number) < ALPHA).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => (r.bestPossibleP as number) < ALPHA) },
   { metric: 'honest altered answers (max)', value: `${Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
   { metric: 'honest alerts', value: String(rows.reduce((s, r) => s + (r.honestAlerts as number), 0)), target: '0', met: rows.every((r) => r.honestAlerts === 0) },
-  { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) },
+  syntheticQueries > 0
+    ? { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) }
+    : { metric: 'synthetic flagged before 2,000 queries', value: 'not run (--synthetic 0)' },
 ]);
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
 writeJson({ machine: machine(), loadavg: loadavg(), markRate, seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });

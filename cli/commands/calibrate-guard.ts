@@ -1,6 +1,6 @@
 // `hallmark calibrate --guard-client ID[,ID] | --guard-all`: the guard-mark null (guard.calibrated).
 import { appendGuardCalibration, loadCommittedSets, measureGuardNull } from '../../src/guard/index.js';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import type { BackendChoice } from '../../src/train/backend.js';
 import { emit, parseCount } from '../output.js';
@@ -11,7 +11,7 @@ export async function runGuardCalibrate(opts: { guardClient?: string; guardAll?:
   const home = openHome(resolveHomeDir(opts.home));
   try {
     const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the guard key: ') } : {});
-    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
+    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
     const progress = !opts.json && process.stderr.isTTY;
     const payload = await measureGuardNull({
       sets, models: parseCount('--models', opts.models)!, epochs: parseCount('--epochs', opts.epochs)!, trainSamples: parseCount('--train-samples', opts.trainSamples)!,
@@ -20,7 +20,7 @@ export async function runGuardCalibrate(opts: { guardClient?: string; guardAll?:
         if (progress) process.stderr.write(`model ${e.k}/${e.models}: accuracy ${(e.accuracy * 100).toFixed(1)}%, guard-label agreement ${e.agreement.map((a) => a.toFixed(3)).join(' ')}\n`);
       },
     });
-    const index = appendGuardCalibration(home.ledger, payload);
+    const index = appendGuardCalibration(home.ledger, payload, ownerRecordSigner(home));
     const clients = payload.clients as { client: string; count: number; agreement: number[] }[];
     emit(opts, { index, ...payload }, () => [
       `guard.calibrated #${index}: ${payload.models as number} independently trained models (${payload.backend as string})`,

@@ -1,9 +1,10 @@
 // `hallmark verify SUSPECT|--endpoint URL --guard-client ID[,ID] | --guard-all`: the guard-mark
 // branch of verify (src/guard/verify-guard.ts does the work).
-import { loadCommittedSets, verifyGuardMarks, type GuardVerification } from '../../src/guard/index.js';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { appendGuardVerification, guardVerificationPayload, loadCommittedSets, verifyGuardMarks, type GuardVerification } from '../../src/guard/index.js';
+import { homeTrust, openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { selectBackend, type BackendChoice } from '../../src/train/backend.js';
+import { getBackend } from '@tensorflow/tfjs';
 import { openLocalClassifier, openRemoteClassifier, type RemoteProtocol } from '../../src/verify/index.js';
 import { emit, EXIT, parseCount } from '../output.js';
 import { promptPassphrase } from './prompt-passphrase.js';
@@ -28,11 +29,12 @@ export interface GuardVerifyOpts {
 }
 
 
-export function formatGuardReport(r: GuardVerification): string {
+export function formatGuardReport(r: GuardVerification & { index?: number }): string {
   return [
     `suspect: ${r.source}`,
     ...r.results.map((x) => `  client ${x.client}: ${x.matches}/${x.n} watermark labels reproduced (${(x.agreement * 100).toFixed(1)}%; true-label agreement ${(x.trueLabelAgreement * 100).toFixed(1)}%), chance ${x.chance.toPrecision(3)} (${x.nullSource === 'calibrated' ? `calibrated, entry ${x.calibrationIndex}` : 'bound 1/(C-1), no calibration'}), p = ${x.pValue.toPrecision(3)}; commitment entry ${x.commitment.index}`),
     `${r.owned ? 'OWNED' : 'not shown'}: ${r.tests} test(s) x min p (Bonferroni) = ${r.familyPValue.toPrecision(3)} ${r.owned ? '<' : '>='} alpha ${r.alpha}`,
+    ...(r.index !== undefined ? [`recorded: verification.recorded entry ${r.index} (guard marks, signed by the owner's key)`] : []),
   ].join('\n');
 }
 
@@ -41,7 +43,7 @@ export async function runGuardVerify(suspectPath: string | undefined, opts: Guar
   const home = openHome(resolveHomeDir(opts.home));
   try {
     const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the guard key: ') } : {});
-    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
+    const sets = await loadCommittedSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, passphrase, opts.guardAll ? 'all' : opts.guardClient!.split(',').map((s) => s.trim()));
     const total = sets.reduce((s, x) => s + x.marks.length, 0);
     if (suspectPath) await selectBackend((opts.backend ?? 'auto') as BackendChoice);
     const batchSize = parseCount('--batch-size', opts.batchSize) ?? 25;
@@ -57,7 +59,10 @@ export async function runGuardVerify(suspectPath: string | undefined, opts: Guar
         },
       );
     try {
-      const r = await verifyGuardMarks({ sets, classifier, ledger: home.ledger, alpha });
+      const v = await verifyGuardMarks({ sets, classifier, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha });
+      // Recorded like every verification: a signed verification.recorded entry (its guard form).
+      const payload = await guardVerificationPayload(v, suspectPath ? { path: suspectPath } : { url: opts.endpoint!, protocol: (opts.protocol ?? 'oip-v2') as RemoteProtocol }, home.ownerVerifierKey, suspectPath ? `tfjs-${getBackend()}` : undefined);
+      const r = { ...v, index: appendGuardVerification(home.ledger, payload, ownerRecordSigner(home)).index };
       emit(opts, r, () => formatGuardReport(r));
       return r.owned ? EXIT.ok : EXIT.failed;
     } finally {

@@ -9,7 +9,8 @@ import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
 import { fitModel } from '../train/fit.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 import { marksAsImages, type CommittedSet } from './committed-sets.js';
-import { decodeGuardCalibrated, RULE, SCHEMA, TYPE } from './record-guard-calibrated.js';
+import { appendRecord, type RecordSigner } from '../records/index.js';
+import { guardCalibrated, RULE, SCHEMA } from './record-guard-calibrated.js';
 
 export interface GuardCalibrationOptions {
   readonly sets: readonly CommittedSet[];
@@ -61,8 +62,7 @@ export async function measureGuardNull(o: GuardCalibrationOptions): Promise<Json
   };
 }
 
-/** THE writer of guard.calibrated. */
-export function appendGuardCalibration(ledger: Ledger, payload: JsonObject, actor = 'hallmark-calibrate'): number {
-  decodeGuardCalibrated(payload);
-  return ledger.append({ type: TYPE, actor, payload }).index;
+/** THE writer of guard.calibrated, signed like calibration.recorded (the owner's key or a service key). */
+export function appendGuardCalibration(ledger: Ledger, payload: JsonObject, signer: RecordSigner, actor = 'hallmark-calibrate'): number {
+  return appendRecord(ledger, guardCalibrated, payload, signer, actor).index;
 }

@@ -1,13 +1,17 @@
-// Per-client commitments to the watermark sets (record-guard-committed.ts): which clients have
-// marks not yet committed, the Merkle root over a client's set, and the one function that
-// appends the records. The ledger is the truth about what was committed and the journal about
-// what exists, so after a crash or restart the next flush commits whatever is missing: nothing
-// is lost and nothing is committed twice.
-import type { JsonObject, Ledger } from '../../ledger/index.js';
+// Per-client commitments to the watermark sets (src/records/types/guard-committed.ts): which
+// clients have marks not yet committed, the Merkle root over a client's set, and the one function
+// that appends the records, signed by the guard's service key (guard-signer.ts). The ledger is the
+// truth about what was committed and the journal about what exists, so after a crash or restart
+// the next flush commits whatever is missing: nothing is lost and nothing is committed twice.
+// Only entries signed by a key the home trusts count: a forged or unsigned guard.committed is
+// reported as a problem and changes neither what the guard commits next nor any verification.
+import type { EntryInput, JsonObject, Ledger } from '../../ledger/index.js';
 import { EMPTY_ROOT, hashChildren, hashLeaf, toHex } from '../../ledger/index.js';
-import { scanEntries } from '../lineage/index.js';
+import { readRecords, recordEntry, type RecordProblem, type RecordSigner, type TrustedKeys } from '../records/index.js';
 import { markLeafBytes, type Mark } from './mark-journal.js';
-import { decodeGuardCommitted, SCHEMA, TYPE, type GuardCommitted } from './record-guard-committed.js';
+import { guardCommitted, SCHEMA, type GuardCommitted } from './record-guard-committed.js';
+
+export const GUARD_ACTOR = 'hallmark-guard';
 
 /** RFC 6962 §2.1 Merkle Tree Hash over the leaf bytes. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
@@ -26,19 +30,16 @@ export function setRoot(marks: readonly Mark[], count = marks.length): string {
   return toHex(merkleRoot(marks.slice(0, count).map(markLeafBytes)));
 }
 
-/** The latest commitment of each client, read from the ledger (malformed entries are skipped and reported). */
-export function readCommitments(ledger: Ledger): { latest: Map<string, GuardCommitted & { index: number }>; problems: { index: number; message: string }[] } {
-  const latest = new Map<string, GuardCommitted & { index: number }>();
-  const problems: { index: number; message: string }[] = [];
-  scanEntries(ledger, TYPE, (e) => {
-    try {
-      const c = decodeGuardCommitted(e.entry.payload);
-      const prev = latest.get(c.client);
-      if (!prev || c.count >= prev.count) latest.set(c.client, { ...c, index: e.index });
-    } catch (err) {
-      problems.push({ index: e.index, message: (err as Error).message });
-    }
-  });
+export type TrustedCommitment = GuardCommitted & { readonly index: number; readonly signer: string };
+
+/** The latest trusted commitment of each client; untrusted or malformed entries are problems. */
+export function readCommitments(ledger: Ledger, trust: TrustedKeys): { latest: Map<string, TrustedCommitment>; problems: RecordProblem[] } {
+  const latest = new Map<string, TrustedCommitment>();
+  const { records, problems } = readRecords(ledger, guardCommitted, { trust });
+  for (const r of records) {
+    const prev = latest.get(r.record.client);
+    if (!prev || r.record.count >= prev.count) latest.set(r.record.client, { ...r.record, index: r.index, signer: r.signer!.key });
+  }
   return { latest, problems };
 }
 
@@ -57,8 +58,12 @@ export function pendingCommitments(marks: ReadonlyMap<string, readonly Mark[]>, 
   return out;
 }
 
+/** The signed entries for guard.committed payloads (checked by the strict decoder first). */
+export function guardCommitmentEntries(payloads: readonly JsonObject[], signer: RecordSigner, actor = GUARD_ACTOR): EntryInput[] {
+  return payloads.map((p) => recordEntry(guardCommitted, p, actor, signer));
+}
+
 /** THE writer of guard.committed: all pending commitments in one transaction. */
-export function appendGuardCommitments(ledger: Ledger, payloads: readonly JsonObject[], actor = 'hallmark-guard'): number[] {
-  for (const p of payloads) decodeGuardCommitted(p);
-  return ledger.appendBatch(payloads.map((payload) => ({ type: TYPE, actor, payload }))).map((e) => e.index);
+export function appendGuardCommitments(ledger: Ledger, payloads: readonly JsonObject[], signer: RecordSigner, actor = GUARD_ACTOR): number[] {
+  return ledger.appendBatch(guardCommitmentEntries(payloads, signer, actor)).map((e) => e.index);
 }

@@ -1,6 +1,8 @@
 // The watermark sets as verification may use them: only the marks a guard.committed entry
 // covers (so the set provably predates the examination), checked against the committed root.
+// Only commitments signed by a key the home trusts (the guard's service key or the owner's) count.
 import type { Ledger } from '../../ledger/index.js';
+import type { TrustedKeys } from '../records/index.js';
 import { readCommitments, setRoot } from './commitments.js';
 import { GuardError } from './errors.js';
 import { openGuardKeys } from './guard-key.js';
@@ -13,15 +15,15 @@ export interface CommittedSet {
 }
 
 /** Sets of the named clients (or all with a commitment), decrypted from the home. */
-export async function loadCommittedSets(home: { dir: string; ledger: Ledger }, passphrase: string, clients: readonly string[] | 'all'): Promise<CommittedSet[]> {
-  const { latest } = readCommitments(home.ledger);
+export async function loadCommittedSets(home: { dir: string; ledger: Ledger; trust: TrustedKeys }, passphrase: string, clients: readonly string[] | 'all'): Promise<CommittedSet[]> {
+  const { latest } = readCommitments(home.ledger, home.trust);
   const keys = await openGuardKeys(home.dir, passphrase);
   const { marks } = readJournal(home.dir, keys.journal);
   const wanted = clients === 'all' ? [...latest.keys()].sort() : [...clients];
-  if (wanted.length === 0) throw new GuardError('GUARD_NOT_FOUND_SET', 'no guard.committed entry in this ledger: the guard has committed no watermark set yet');
+  if (wanted.length === 0) throw new GuardError('GUARD_NOT_FOUND_SET', 'no trusted guard.committed entry in this ledger: the guard has committed no watermark set yet');
   return wanted.map((client) => {
     const c = latest.get(client);
-    if (!c) throw new GuardError('GUARD_NOT_FOUND_SET', `no guard.committed entry for client ${client.slice(0, 40)}; "hallmark keys list" shows client ids`);
+    if (!c) throw new GuardError('GUARD_NOT_FOUND_SET', `no trusted guard.committed entry for client ${client.slice(0, 40)}; "hallmark keys list" shows client ids`);
     const list = marks.get(client) ?? [];
     if (list.length < c.count) throw new GuardError('GUARD_TAMPERED', `the journal holds ${list.length} marks for client ${client} but entry ${c.index} committed ${c.count}`);
     const set = list.slice(0, c.count);

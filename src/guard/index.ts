@@ -14,9 +14,10 @@ export { startGuard, stderrLog, type GuardOptions, type RunningGuard } from './s
 export { alterScores, argmax, decideMark, deriveClientKey, quantiseInput, DEFAULT_MARK_RATE, type MarkDecision } from './watermark.js';
 export { ExtractionMonitor, MONITOR_DEFAULTS, monitorFeatures, type MonitorOptions, type Suspicion } from './monitor.js';
 export { journalPath, markLeafBytes, MarkJournal, readJournal, type Mark } from './mark-journal.js';
-export { appendGuardCommitments, merkleRoot, pendingCommitments, readCommitments, setRoot } from './commitments.js';
-export { appendExtractionSuspected } from './monitor-record.js';
+export { appendGuardCommitments, guardCommitmentEntries, merkleRoot, pendingCommitments, readCommitments, setRoot, GUARD_ACTOR, type TrustedCommitment } from './commitments.js';
+export { appendExtractionSuspected, extractionSuspectedEntry } from './monitor-record.js';
 export { openGuardKeys, deriveGuardKeys, GUARD_SECRET_ID, type GuardKeys } from './guard-key.js';
+export { deriveGuardSigner, enrolGuardSigner, GUARD_SIGNER_NAME } from './guard-signer.js';
 export { directLedgerWriter, workerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 export { openLocalRunner, openOnnxRunner, openTfjsRunner, type ModelRunner } from './model-runner.js';
 export { openUpstreamRunner, type UpstreamOptions } from './upstream-runner.js';
@@ -28,3 +29,4 @@ export { loadCommittedSets, marksAsImages, type CommittedSet } from './committed
 export { findGuardCalibration, guardChance, verifyGuardMarks, type GuardMarkResult, type GuardNull, type GuardVerification } from './verify-guard.js';
 export { appendGuardCalibration, measureGuardNull, type GuardCalibrationOptions } from './calibrate-guard.js';
 export * as guardCalibrated from './record-guard-calibrated.js';
+export { appendGuardVerification, guardVerificationPayload, type GuardSuspect } from './record-guard-verification.js';

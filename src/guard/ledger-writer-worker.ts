@@ -1,15 +1,14 @@
-// Worker thread of ledger-writer.ts: appends guard records on its own ledger connection.
+// Worker thread of ledger-writer.ts: appends the guard's records, built and signed by the main
+// thread (so the signing key never crosses into the worker), on its own ledger connection.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JsonObject } from '../../ledger/index.js';
+import type { EntryInput } from '../../ledger/index.js';
 import { openLedger } from '../../ledger/index.js';
-import { appendGuardCommitments } from './commitments.js';
-import { appendExtractionSuspected } from './monitor-record.js';
 
 const { dbPath } = workerData as { dbPath: string };
 const ledger = openLedger(dbPath);
-parentPort!.on('message', (m: { id: number; kind: 'commit' | 'suspect'; payloads: JsonObject[] }) => {
+parentPort!.on('message', (m: { id: number; entries: EntryInput[] }) => {
   try {
-    const indices = m.kind === 'commit' ? appendGuardCommitments(ledger, m.payloads) : [appendExtractionSuspected(ledger, m.payloads[0]!)];
+    const indices = ledger.appendBatch(m.entries).map((e) => e.index);
     parentPort!.postMessage({ id: m.id, indices });
   } catch (err) {
     parentPort!.postMessage({ id: m.id, error: `${(err as { code?: string }).code ?? 'ERROR'}: ${(err as Error).message}` });

@@ -3,10 +3,11 @@
 // 30 s busy timeout) delays a commitment, never an answer. A failed batch stays pending and is
 // tried again at the next flush.
 import type { Worker } from 'node:worker_threads';
-import type { JsonObject, Ledger } from '../../ledger/index.js';
+import type { EntryInput, JsonObject, Ledger } from '../../ledger/index.js';
 import { spawnWorker } from '../api/spawn-worker.js';
-import { appendGuardCommitments } from './commitments.js';
-import { appendExtractionSuspected } from './monitor-record.js';
+import type { RecordSigner } from '../records/index.js';
+import { guardCommitmentEntries } from './commitments.js';
+import { extractionSuspectedEntry } from './monitor-record.js';
 
 export interface LedgerWriter {
   commit(payloads: readonly JsonObject[]): Promise<number[]>;
@@ -14,17 +15,17 @@ export interface LedgerWriter {
   close(): Promise<void>;
 }
 
-/** In-process writer (tests, one-shot commands). */
-export function directLedgerWriter(ledger: Ledger): LedgerWriter {
+/** In-process writer (tests, one-shot commands); records signed by `signer` (the guard's key). */
+export function directLedgerWriter(ledger: Ledger, signer: RecordSigner): LedgerWriter {
   return {
-    commit: async (p) => appendGuardCommitments(ledger, p),
-    suspect: async (p) => appendExtractionSuspected(ledger, p),
+    commit: async (p) => ledger.appendBatch(guardCommitmentEntries(p, signer)).map((e) => e.index),
+    suspect: async (p) => ledger.append(extractionSuspectedEntry(p, signer)).index,
     close: async () => undefined,
   };
 }
 
-/** A worker-thread writer over the ledger file at `dbPath`. */
-export function workerLedgerWriter(dbPath: string): LedgerWriter {
+/** A worker-thread writer over the ledger file at `dbPath`; entries are signed here, appended there. */
+export function workerLedgerWriter(dbPath: string, signer: RecordSigner): LedgerWriter {
   const worker: Worker = spawnWorker(new URL('./ledger-writer-worker.js', import.meta.url), { dbPath });
   worker.unref();
   let next = 0;
@@ -42,18 +43,19 @@ export function workerLedgerWriter(dbPath: string): LedgerWriter {
   };
   worker.on('error', failAll);
   worker.on('exit', () => failAll(new Error('the ledger writer stopped')));
-  const send = (kind: 'commit' | 'suspect', payloads: readonly JsonObject[]) =>
+  const send = (entries: () => EntryInput[]) =>
     new Promise<number[]>((resolve, reject) => {
+      const built = entries(); // decoded and signed before anything is sent; throws on a bad payload
       const id = next++;
       waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, kind, payloads });
+      worker.postMessage({ id, entries: built });
     }).finally(() => {
       if (waiting.size === 0) worker.unref();
     });
   return {
-    commit: (p) => send('commit', p),
-    suspect: async (p) => (await send('suspect', [p]))[0]!,
+    commit: (p) => send(() => guardCommitmentEntries(p, signer)),
+    suspect: async (p) => (await send(() => [extractionSuspectedEntry(p, signer)]))[0]!,
     close: async () => {
       await worker.terminate();
     },

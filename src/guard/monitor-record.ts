@@ -1,8 +1,14 @@
-// THE writer of extraction.suspected (record-extraction-suspected.ts has the schema).
-import type { JsonObject, Ledger } from '../../ledger/index.js';
-import { decodeExtractionSuspected, TYPE } from './record-extraction-suspected.js';
+// THE writer of extraction.suspected (src/records/types/extraction-suspected.ts has the schema),
+// signed by the guard's service key (guard-signer.ts).
+import type { EntryInput, JsonObject, Ledger } from '../../ledger/index.js';
+import { recordEntry, type RecordSigner } from '../records/index.js';
+import { GUARD_ACTOR } from './commitments.js';
+import { extractionSuspected } from './record-extraction-suspected.js';
 
-export function appendExtractionSuspected(ledger: Ledger, payload: JsonObject, actor = 'hallmark-guard'): number {
-  decodeExtractionSuspected(payload);
-  return ledger.append({ type: TYPE, actor, payload }).index;
+export function extractionSuspectedEntry(payload: JsonObject, signer: RecordSigner, actor = GUARD_ACTOR): EntryInput {
+  return recordEntry(extractionSuspected, payload, actor, signer);
+}
+
+export function appendExtractionSuspected(ledger: Ledger, payload: JsonObject, signer: RecordSigner, actor = GUARD_ACTOR): number {
+  return ledger.append(extractionSuspectedEntry(payload, signer, actor)).index;
 }

@@ -6,12 +6,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { openApiDb } from '../api/api-db.js';
 import { openKeyStore } from '../api/keys.js';
-import { openHome } from '../home/index.js';
+import { homeTrust, openHome } from '../home/index.js';
 import type { KdfParams } from '../secrets/index.js';
 import type { RemoteOptions, RemoteProtocol } from '../verify/index.js';
 import { createGuardApp, type GuardLimits } from './app.js';
 import { readCommitments } from './commitments.js';
 import { openGuardKeys } from './guard-key.js';
+import { enrolGuardSigner } from './guard-signer.js';
 import { GuardService, type GuardLog } from './guard-service.js';
 import { workerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { MarkJournal, readJournal } from './mark-journal.js';
@@ -48,6 +49,8 @@ export interface RunningGuard {
   readonly port: number;
   readonly service: GuardService;
   readonly runner: ModelRunner;
+  /** The guard's routes without a socket (bench:guard's in-process figures). */
+  fetch(req: Request): Promise<Response>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,8 +69,9 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     const keys = await openGuardKeys(home.paths.dir, o.passphrase, o.kdf ? { kdf: o.kdf } : {});
     const { marks, torn } = readJournal(home.paths.dir, keys.journal);
     if (torn > 0) log('warn', 'journal: skipped a torn line from an earlier crash (its answer was never sent)', { lines: torn });
-    const { latest, problems } = readCommitments(home.ledger);
-    for (const p of problems) log('warn', 'ledger: malformed guard.committed entry skipped', { index: p.index });
+    if (enrolGuardSigner(home.paths.dir, keys.signer)) log('info', 'guard: its record-signing key was added to config.json serviceKeys', { key: keys.signer.verifierKey.split('+').slice(0, 2).join('+') });
+    const { latest, problems } = readCommitments(home.ledger, homeTrust(home));
+    for (const p of problems) log('warn', 'ledger: guard.committed entry not trusted, skipped', { index: p.index, code: p.code });
     const committed = new Map([...latest].map(([c, v]) => [c, v.count]));
     const runner = o.model ? await openLocalRunner(o.model) : await openUpstreamRunner(o.upstream!);
     cleanup.push(() => runner.close());
@@ -77,7 +81,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     });
     const journal = new MarkJournal(home.paths.dir, keys.journal);
     cleanup.push(() => journal.close());
-    const writer = o.writer ?? workerLedgerWriter(home.paths.db);
+    const writer = o.writer ?? workerLedgerWriter(home.paths.db, keys.signer);
     cleanup.push(() => writer.close());
     const metrics = new GuardMetrics();
     const service = new GuardService({
@@ -100,6 +104,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     let closed = false;
     return {
       url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, service, runner,
+      fetch: async (req) => app.fetch(req),
       flush: () => service.flush(),
       async close() {
         if (closed) return;

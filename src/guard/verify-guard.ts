@@ -13,10 +13,10 @@
 // decision is Bonferroni: owned iff m * min p < alpha.
 import type { Ledger } from '../../ledger/index.js';
 import { assessMatches, DEFAULT_ALPHA } from '../core/index.js';
-import { scanEntries } from '../lineage/index.js';
+import { readRecords, type TrustedKeys } from '../records/index.js';
 import type { Classifier } from '../verify/index.js';
 import { marksAsImages, type CommittedSet } from './committed-sets.js';
-import { decodeGuardCalibrated, TYPE as CALIBRATED } from './record-guard-calibrated.js';
+import { guardCalibrated } from './record-guard-calibrated.js';
 
 export interface GuardNull {
   readonly index: number;
@@ -51,19 +51,13 @@ export interface GuardVerification {
   readonly decidedBy: string;
 }
 
-/** The latest guard.calibrated figures for a client's committed set (same commitment and count). */
-export function findGuardCalibration(ledger: Ledger, set: CommittedSet): GuardNull | undefined {
+/** The latest trusted guard.calibrated figures for a client's committed set (same commitment and count). */
+export function findGuardCalibration(ledger: Ledger, trust: TrustedKeys, set: CommittedSet): GuardNull | undefined {
   let found: GuardNull | undefined;
-  scanEntries(ledger, CALIBRATED, (e) => {
-    let p;
-    try {
-      p = decodeGuardCalibrated(e.entry.payload);
-    } catch {
-      return;
-    }
+  for (const { index, record: p } of readRecords(ledger, guardCalibrated, { trust }).records) {
     const c = p.clients.find((x) => x.client === set.client && x.commitment === set.commitment.index && x.count === set.commitment.count);
-    if (c) found = { index: e.index, maxAgreement: Math.max(...c.agreement), minAccuracy: Math.min(...p.cleanAccuracy) };
-  });
+    if (c) found = { index, maxAgreement: Math.max(...c.agreement), minAccuracy: Math.min(...p.cleanAccuracy) };
+  }
   return found;
 }
 
@@ -73,7 +67,8 @@ export function guardChance(classes: number, cal?: GuardNull): number {
   return Math.min(bound, Math.max(cal.maxAgreement, (1 - cal.minAccuracy) / (classes - 1)));
 }
 
-export async function verifyGuardMarks(o: { sets: readonly CommittedSet[]; classifier: Classifier; ledger?: Ledger; alpha?: number }): Promise<GuardVerification> {
+/** `calibration`: where to look for guard.calibrated (trusted entries only); without it the 1/(C-1) bound. */
+export async function verifyGuardMarks(o: { sets: readonly CommittedSet[]; classifier: Classifier; calibration?: { ledger: Ledger; trust: TrustedKeys }; alpha?: number }): Promise<GuardVerification> {
   const alpha = o.alpha ?? DEFAULT_ALPHA;
   const results: GuardMarkResult[] = [];
   for (const set of o.sets) {
@@ -85,7 +80,7 @@ export async function verifyGuardMarks(o: { sets: readonly CommittedSet[]; class
       if (pred[i] === labels[i]) matches++;
       if (pred[i] === answers[i]) same++;
     }
-    const cal = o.ledger ? findGuardCalibration(o.ledger, set) : undefined;
+    const cal = o.calibration ? findGuardCalibration(o.calibration.ledger, o.calibration.trust, set) : undefined;
     const chance = guardChance(classes, cal);
     const a = assessMatches({ matches, trials: labels.length, chance });
     results.push({

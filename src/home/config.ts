@@ -1,7 +1,7 @@
 // The home's config.json beyond what init writes: service keys entitled to sign records
 // ("serviceKeys": [verifier key strings]) and the time-stamping authority embed seals with
 // ("tsa": { "url", "ca"? }). Read-only here; the owner edits the file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homePaths, HomeError } from './home.js';
 
 export interface HomeConfig {
@@ -29,4 +29,21 @@ export function readHomeConfig(dir: string): HomeConfig {
     tsa = { url: tt.url, ...(typeof tt.ca === 'string' ? { ca: tt.ca } : {}) };
   }
   return { serviceKeys: sk as string[], ...(tsa ? { tsa } : {}) };
+}
+
+/**
+ * Adds a verifier key to config.json "serviceKeys" (the guard enrols its own key this way at its
+ * first start); keeps every other field. Written to a temporary file and renamed, 0600. True when
+ * it was added, false when it was already listed.
+ */
+export function addServiceKey(dir: string, verifierKey: string): boolean {
+  const path = homePaths(dir).config;
+  const current = readHomeConfig(dir);
+  if (current.serviceKeys.includes(verifierKey)) return false;
+  const raw = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+  const next = { ...raw, serviceKeys: [...current.serviceKeys, verifierKey] };
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+  return true;
 }

@@ -3,5 +3,5 @@ export {
   type Home, type HomePaths, type InitResult, type InitOptions, type OpenHomeOptions, type HomeErrorCode,
 } from './home.js';
 export { makeHomePrivate, makePrivate, PRIVATE_DIR, PRIVATE_FILE } from './private-files.js';
-export { readHomeConfig, type HomeConfig } from './config.js';
+export { addServiceKey, readHomeConfig, type HomeConfig } from './config.js';
 export { homeTrust, ownerRecordSigner } from './signer.js';

@@ -15,6 +15,8 @@ export { ed25519PublicKey, ed25519Sign, ed25519Verify } from './ed25519.js';
 export { readCommittedRecord, watermarkCommitted, COMMITTED_SCHEMA, WATERMARK_COMMITTED, type CommittedRecord, type WatermarkScheme } from './types/watermark-committed.js';
 export {
   readVerificationRecord, verificationRecorded, VERIFICATION_RECORDED, VERIFICATION_SCHEMA,
+  anyVerificationRecorded, guardVerificationRecorded, isGuardVerification, readAnyVerificationRecord,
+  type GuardClientResult, type GuardResult, type GuardVerificationRecord,
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
   type FingerprintResult,
 } from './types/verification-recorded.js';
@@ -25,3 +27,7 @@ export { modelSigned, readModelSigned, MODEL_SIGNED, MODEL_SIGNED_SCHEMA, type M
 export { datasetRegistered, DATASET_REGISTERED } from './types/dataset-registered.js';
 export { lineageDerived, LINEAGE_DERIVED } from './types/lineage-derived.js';
 export { apiEvidenceExported, apiJobSubmitted, apiKeyCreated, apiKeyRevoked, apiProvenanceCreated, apiSuspectUploaded, API_TYPES } from './types/api-entries.js';
+export { guardCommitted, readGuardCommitted, GUARD_COMMITTED, GUARD_COMMITTED_SCHEMA, type GuardCommittedRecord } from './types/guard-committed.js';
+export { extractionSuspected, readExtractionSuspected, EXTRACTION_SUSPECTED, EXTRACTION_SUSPECTED_SCHEMA, SUSPECT_ACTIONS, type ExtractionSuspectedRecord, type SuspectAction } from './types/extraction-suspected.js';
+export { guardCalibrated, readGuardCalibrated, GUARD_CALIBRATED, GUARD_CALIBRATED_SCHEMA, GUARD_CALIBRATION_RULE, type GuardCalibratedRecord } from './types/guard-calibrated.js';
+export { accessRecorded, readAccessRecord, ACCESS_RECORDED, ACCESS_RECORDED_SCHEMA, type AccessKind, type AccessRecord } from './types/access-recorded.js';

@@ -9,12 +9,17 @@ import { evidenceExported } from './types/evidence-exported.js';
 import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
 import { modelSigned } from './types/model-signed.js';
-import { verificationRecorded } from './types/verification-recorded.js';
+import { anyVerificationRecorded } from './types/verification-recorded.js';
 import { watermarkCommitted } from './types/watermark-committed.js';
+// The guard's records (issue 12) and the API's download log.
+import { accessRecorded } from './types/access-recorded.js';
+import { extractionSuspected } from './types/extraction-suspected.js';
+import { guardCalibrated } from './types/guard-calibrated.js';
+import { guardCommitted } from './types/guard-committed.js';
 
 export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   watermarkCommitted,
-  verificationRecorded,
+  anyVerificationRecorded,
   calibrationRecorded,
   evidenceExported,
   modelRegistered,
@@ -22,6 +27,10 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   lineageDerived,
   modelSigned, // issue 15: owner-signed OpenSSF model signature log entries
   ...API_TYPES,
+  guardCommitted,
+  extractionSuspected,
+  guardCalibrated,
+  accessRecorded,
 ];
 
 /** Namespaces reserved whole: a type in them that is not (yet) registered is still refused. */

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { appendGuardCalibration, loadCommittedSets, measureGuardNull, verifyGuardMarks } from '../../src/guard/index.js';
+import { ownerRecordSigner } from '../../src/home/index.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { predictClasses } from '../../src/train/evaluate.js';
 import { fitModel } from '../../src/train/fit.js';
@@ -25,9 +26,9 @@ describe('guard marks: false positives', () => {
       const c = g.client('customer');
       for (let i = 0; i < 2000; i += 200) await infer(g.app, c.secret, mnist.test.images.slice(i * 784, (i + 200) * 784), 200, g.runner.inputName);
       await g.service.flush();
-      const sets = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger }, PASS, [c.id]);
+      const sets = await loadCommittedSets({ dir: g.dir, ledger: g.home.ledger, trust: g.trust }, PASS, [c.id]);
       expect(sets[0]!.marks.length).toBeGreaterThan(50);
-      appendGuardCalibration(g.home.ledger, await measureGuardNull({ sets, models: 5, seed: 4000, backend: 'wasm' }));
+      appendGuardCalibration(g.home.ledger, await measureGuardNull({ sets, models: 5, seed: 4000, backend: 'wasm' }), ownerRecordSigner(g.home));
       const train = { images: mnist.train.images.subarray(0, 2000 * 784), labels: mnist.train.labels.subarray(0, 2000), count: 2000, shape: [2000, 28, 28, 1] as const };
       const pBound: number[] = [];
       const pCal: number[] = [];
@@ -40,7 +41,7 @@ describe('guard marks: false positives', () => {
           close: async () => undefined,
         };
         const bound = await verifyGuardMarks({ sets, classifier: clf });
-        const cal = await verifyGuardMarks({ sets, classifier: clf, ledger: g.home.ledger });
+        const cal = await verifyGuardMarks({ sets, classifier: clf, calibration: { ledger: g.home.ledger, trust: g.trust } });
         expect(bound.owned).toBe(false);
         expect(cal.owned).toBe(false);
         expect(cal.results[0]!.nullSource).toBe('calibrated');

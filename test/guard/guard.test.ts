@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { readJournal, journalPath, quantiseInput, decideMark, deriveClientKey, markLeafBytes, setRoot } from '../../src/guard/index.js';
-import { decodeGuardCommitted } from '../../src/guard/record-guard-committed.js';
-import { decodeExtractionSuspected } from '../../src/guard/record-extraction-suspected.js';
+import { extractionSuspected, guardCommitted, readRecordAt, readRecords } from '../../src/records/index.js';
 import { expectNoSecret, secretForms } from '../api/secret-scan.js';
 import { refMth } from '../helpers/reference-tree.js';
 import { argmaxRows, infer, openTestGuard, type TestGuard } from './helpers.js';
@@ -106,7 +105,11 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
       await h.service.flush();
       const e = h.home.ledger.get(before);
       expect(e.entry.type).toBe('guard.committed');
-      const p = decodeGuardCommitted(e.entry.payload);
+      // A signed record, by the guard's own service key (listed in config.json), not the owner's.
+      const rec = readRecordAt(h.home.ledger, before, guardCommitted, h.trust);
+      expect(rec.signer).toEqual({ key: h.guardKeys.signer.verifierKey, as: 'service' });
+      expect(rec.signer!.key).toMatch(/^hallmark-guard\+/);
+      const p = rec.record;
       expect(p).toMatchObject({ client: c.id, count: set.length, added: set.length });
       expect(p.root).toBe(toHex(refMth(set.map(markLeafBytes))));
       expect(setRoot(set)).toBe(p.root);
@@ -115,7 +118,7 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
       expect(h.home.ledger.size()).toBe(before + 1); // nothing new, nothing appended
       await infer(h.app, c.secret, img(200, 100), 100, h.runner.inputName);
       await h.service.flush();
-      const p2 = decodeGuardCommitted(h.home.ledger.get(before + 1).entry.payload);
+      const p2 = readRecordAt(h.home.ledger, before + 1, guardCommitted, h.trust).record;
       expect(p2.count).toBe(readJournal(h.dir, h.guardKeys.journal).marks.get(c.id)!.length);
       expect(p2.added).toBe(p2.count - p.count);
     } finally {
@@ -281,7 +284,10 @@ describe('guard: extraction monitor', () => {
       expect(alerts[0]).toContain(thief.id);
       const e = h.home.ledger.list({ type: 'extraction.suspected' });
       expect(e).toHaveLength(1);
-      expect(decodeExtractionSuspected(e[0]!.entry.payload)).toMatchObject({ client: thief.id, action: 'block' });
+      const suspected = readRecords(h.home.ledger, extractionSuspected, { trust: h.trust });
+      expect(suspected.problems).toEqual([]);
+      expect(suspected.records[0]!.record).toMatchObject({ client: thief.id, action: 'block' });
+      expect(suspected.records[0]!.signer).toEqual({ key: h.guardKeys.signer.verifierKey, as: 'service' });
       const admin = h.keys.create({ role: 'auditor', name: 'mon' }).secret;
       const metrics = await (await h.app.request('/metrics', { headers: { authorization: `Bearer ${admin}` } })).text();
       expect(metrics).toContain(`hallmark_guard_extraction_suspected{client="${thief.id}"} 1`);

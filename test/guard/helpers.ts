@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore, type KeyStore } from '../../src/api/keys.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
-import { createGuardApp, directLedgerWriter, ExtractionMonitor, GuardMetrics, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
+import { createGuardApp, directLedgerWriter, enrolGuardSigner, ExtractionMonitor, GuardMetrics, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
 import type { SuspectAction } from '../../src/guard/record-extraction-suspected.js';
-import { initHome, openHome, type Home } from '../../src/home/index.js';
+import { homeTrust, initHome, openHome, type Home } from '../../src/home/index.js';
+import type { TrustedKeys } from '../../src/records/index.js';
 
 export const PASS = 'guard test passphrase';
 export const FAST_KDF = { N: 2 ** 12, r: 8, p: 1 };
@@ -28,6 +29,8 @@ export async function fixtureOnnx(): Promise<string> {
 export interface TestGuard {
   readonly dir: string;
   readonly home: Home;
+  /** The keys the home trusts (owner + config.json serviceKeys, the guard's included). */
+  readonly trust: TrustedKeys;
   readonly keys: KeyStore;
   readonly guardKeys: GuardKeys;
   readonly service: GuardService;
@@ -54,6 +57,8 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   if (!o.dir) initHome(dir);
   const home = openHome(dir);
   const guardKeys = await openGuardKeys(dir, PASS, { kdf: FAST_KDF });
+  enrolGuardSigner(dir, guardKeys.signer); // as startGuard does at its first start
+  const trust = homeTrust(home);
   const inner = await openOnnxRunner(await fixtureOnnx());
   const runner = Object.assign(Object.create(inner) as ModelRunner, { calls: 0 }) as ModelRunner & { calls: number };
   runner.run = (x, n) => {
@@ -66,9 +71,9 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   const log = (level: string, event: string, fields: Record<string, unknown> = {}) => logs.push(JSON.stringify({ level, event, ...fields }));
   const metrics = new GuardMetrics();
   const { marks } = readJournal(dir, guardKeys.journal);
-  const committed = new Map([...readCommitments(home.ledger).latest].map(([c, v]) => [c, v.count]));
+  const committed = new Map([...readCommitments(home.ledger, trust).latest].map(([c, v]) => [c, v.count]));
   const journal = new MarkJournal(dir, guardKeys.journal);
-  const writer = o.writer ? o.writer(home) : directLedgerWriter(home.ledger);
+  const writer = o.writer ? o.writer(home) : directLedgerWriter(home.ledger, guardKeys.signer);
   const service = new GuardService({
     runner, watermarkKey: guardKeys.watermark, journal, marks, committed, writer, metrics, log,
     monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit ?? { perSecond: 1e6, burst: 1e6 }),
@@ -76,7 +81,7 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   });
   const app = createGuardApp({ service, keys, metrics, log, modelName: 'mnist', ...(o.limits ? { limits: o.limits } : {}) });
   return {
-    dir, home, keys, guardKeys, service, app, metrics, logs, runner,
+    dir, home, trust, keys, guardKeys, service, app, metrics, logs, runner,
     client: (name) => {
       const { key, secret } = keys.create({ role: 'client', name });
       return { id: key.id, secret };

@@ -11,7 +11,7 @@ import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { openGuardKeys, quantiseInput, readCommitments, readJournal, startGuard } from '../../src/guard/index.js';
-import { initHome, openHome } from '../../src/home/index.js';
+import { homeTrust, initHome, openHome } from '../../src/home/index.js';
 import { startInferenceServer } from '../helpers/inference-server.js';
 import { REPO } from '../helpers/paths.js';
 import { argmaxRows, FAST_KDF, fixtureOnnx, PASS } from './helpers.js';
@@ -74,14 +74,14 @@ describe('guard process', () => {
     g1.child.kill('SIGKILL');
     await new Promise((r) => g1.child.once('exit', r));
     const home = openHome(h.dir);
-    expect(readCommitments(home.ledger).latest.size).toBe(0); // the schedule never fired
+    expect(readCommitments(home.ledger, homeTrust(home)).latest.size).toBe(0); // the schedule never fired
     home.close();
     const g2 = await spawnGuard(h.dir, onnx, ['--mark-rate', '0.3', '--commit-every', '3600']);
     // The restart commits at once what the killed guard left.
     let c;
     for (let t = 0; t < 50; t++) {
       const hm = openHome(h.dir);
-      c = readCommitments(hm.ledger).latest.get(h.id);
+      c = readCommitments(hm.ledger, homeTrust(hm)).latest.get(h.id);
       hm.close();
       if (c) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -122,7 +122,7 @@ describe('guard process', () => {
         await flushing;
         await g.flush();
         const hm = openHome(h.dir);
-        const c = readCommitments(hm.ledger).latest.get(h.id)!;
+        const c = readCommitments(hm.ledger, homeTrust(hm)).latest.get(h.id)!;
         hm.close();
         expect(c.count).toBe(readJournal(h.dir, (await openGuardKeys(h.dir, PASS)).journal).marks.get(h.id)!.length);
       } finally {

@@ -58,6 +58,45 @@ export interface FingerprintResult {
   readonly pValue: number;
 }
 
+/**
+ * Guard marks (src/guard, `verify --guard-client|--guard-all`): per client, the suspect's answers
+ * on the committed watermark set against the wrong labels the guard gave. p is the exact binomial
+ * tail P[X >= matches], X ~ Binomial(n, chance); the decision is Bonferroni over `tests` clients.
+ */
+export interface GuardClientResult {
+  readonly client: string;
+  /** The guard.committed entry the set was checked against (its root and count). */
+  readonly commitment: { readonly index: number; readonly root: string; readonly count: number };
+  readonly n: number;
+  readonly matches: number;
+  readonly classes: number;
+  readonly chanceRate: number;
+  /** 'bound': 1/(C-1), no calibration; 'calibrated': a guard.calibrated entry. */
+  readonly nullSource: 'calibrated' | 'bound';
+  readonly calibration?: number;
+  readonly pValue: number;
+}
+
+export interface GuardResult {
+  readonly clients: readonly GuardClientResult[];
+  /** The Bonferroni m: clients tested. */
+  readonly tests: number;
+  /** min(1, tests * min p). */
+  readonly familyPValue: number;
+}
+
+/** A verification with guard marks only (no watermark.committed, no marked model named). */
+export interface GuardVerificationRecord {
+  readonly schema: typeof VERIFICATION_SCHEMA;
+  readonly suspect: FileSuspect | EndpointSuspect;
+  readonly method: 'guard';
+  readonly ownerKey: string;
+  readonly guard: GuardResult;
+  readonly alpha: number;
+  readonly owned: boolean;
+  readonly backend?: string;
+}
+
 export interface VerificationRecord {
   readonly schema: typeof VERIFICATION_SCHEMA;
   /** The id of our marked model. */
@@ -135,6 +174,54 @@ function readTrigger(v: unknown, where: string): TriggerResult {
   return v as unknown as TriggerResult;
 }
 
+const CLIENT = /^[0-9a-f]{12}$/;
+const MAX_CLIENTS = 10_000;
+
+function readGuard(v: unknown, where: string): GuardResult {
+  if (!isObj(v)) throw malformed(`${where} is not an object`);
+  only(v, ['clients', 'tests', 'familyPValue'], where);
+  if (!Array.isArray(v.clients) || v.clients.length === 0 || v.clients.length > MAX_CLIENTS) throw malformed(`${where}.clients must hold 1 to ${MAX_CLIENTS} results`);
+  v.clients.forEach((c, i) => {
+    const w = `${where}.clients[${i}]`;
+    if (!isObj(c)) throw malformed(`${w} is not an object`);
+    only(c, ['client', 'commitment', 'n', 'matches', 'classes', 'chanceRate', 'nullSource', 'calibration', 'pValue'], w);
+    if (typeof c.client !== 'string' || !CLIENT.test(c.client)) throw malformed(`${w}.client must be an API key id`);
+    const k = c.commitment;
+    if (!isObj(k) || Object.keys(k).sort().join() !== 'count,index,root' || !count(k.index) || !count(k.count) || typeof k.root !== 'string' || !HEX64.test(k.root)) throw malformed(`${w}.commitment must be { index, root: <64 hex>, count }`);
+    if (!count(c.n) || (c.n as number) === 0 || c.n !== k.count || !count(c.matches) || (c.matches as number) > (c.n as number)) throw malformed(`${w}: n must be the committed count and matches <= n`);
+    if (!count(c.classes) || (c.classes as number) < 2) throw malformed(`${w}.classes must be at least 2`);
+    if (!prob(c.chanceRate) || !prob(c.pValue)) throw malformed(`${w}: chanceRate and pValue must be numbers in [0, 1]`);
+    if (c.nullSource !== 'calibrated' && c.nullSource !== 'bound') throw malformed(`${w}.nullSource must be calibrated or bound`);
+    if ((c.nullSource === 'calibrated') !== (c.calibration !== undefined) || (c.calibration !== undefined && !count(c.calibration))) throw malformed(`${w}.calibration must be a ledger index exactly when the null is calibrated`);
+  });
+  if (v.tests !== v.clients.length) throw malformed(`${where}.tests must be the number of clients tested`);
+  if (!prob(v.familyPValue)) throw malformed(`${where}.familyPValue must be a number in [0, 1]`);
+  return v as unknown as GuardResult;
+}
+
+/** The guard-only form of verification.recorded (method "guard"). */
+function readGuardVerification(p: O, where: string): GuardVerificationRecord {
+  only(p, ['schema', 'suspect', 'method', 'ownerKey', 'guard', 'alpha', 'owned', 'backend'], where);
+  readSuspect(p.suspect, `${where}.suspect`);
+  if (typeof p.ownerKey !== 'string' || p.ownerKey.length > 500) throw malformed(`${where}.ownerKey is not a verifier key string`);
+  readGuard(p.guard, `${where}.guard`);
+  if (typeof p.alpha !== 'number' || !(p.alpha > 0 && p.alpha < 1)) throw malformed(`${where}.alpha must be in (0, 1)`);
+  if (typeof p.owned !== 'boolean') throw malformed(`${where}.owned must be true or false`);
+  if (p.backend !== undefined && (typeof p.backend !== 'string' || p.backend.length > 100)) throw malformed(`${where}.backend must be a short string`);
+  return p as unknown as GuardVerificationRecord;
+}
+
+/** True for the guard-only form. */
+export function isGuardVerification(r: VerificationRecord | GuardVerificationRecord): r is GuardVerificationRecord {
+  return r.method === 'guard';
+}
+
+/** Reads either form: a mark verification (readVerificationRecord) or a guard-only one. */
+export function readAnyVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord | GuardVerificationRecord {
+  const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
+  return p.method === 'guard' ? readGuardVerification(p, where) : readVerificationRecord(p, where);
+}
+
 function readFingerprint(v: unknown, where: string): FingerprintResult {
   if (!isObj(v)) throw malformed(`${where} is not an object`);
   only(v, ['commitment', 'n', 'matches', 'classes', 'chanceRate', 'nullDistribution', 'calibration', 'pValue'], where);
@@ -150,6 +237,7 @@ function readFingerprint(v: unknown, where: string): FingerprintResult {
 /** Reads a verification.recorded payload; rejects unknown versions and every malformed field. */
 export function readVerificationRecord(payload: unknown, where = 'verification.recorded'): VerificationRecord {
   const p = checkSchema(payload, VERIFICATION_RECORDED, VERIFICATION_SCHEMA, where) as O;
+  if (p.method === 'guard') throw malformed(`${where} is a guard-mark verification (method "guard"), which has no marked model or watermark commitment`);
   only(p, ['schema', 'model', 'suspect', 'method', 'commitment', 'ownerKey', 'weight', 'trigger', 'fingerprint', 'alpha', 'owned', 'backend', 'family'], where);
   if (!isModelId(p.model)) throw malformed(`${where}.model is not a model id`);
   readSuspect(p.suspect, `${where}.suspect`);
@@ -172,9 +260,34 @@ export function readVerificationRecord(payload: unknown, where = 'verification.r
   return p as unknown as VerificationRecord;
 }
 
+/**
+ * Mark verifications (watermark.committed, marked model): what evidence export, dispute and
+ * re-extraction read. A guard-only entry is RECORD_INVALID here ("a guard-mark verification"):
+ * read those with guardVerificationRecorded (or anyVerificationRecorded).
+ */
 export const verificationRecorded: RecordType<VerificationRecord> = {
   type: VERIFICATION_RECORDED,
   schema: VERIFICATION_SCHEMA,
   writer: 'service',
   decode: (p) => readVerificationRecord(p),
+};
+
+/** The same entry type read in either form (the registry's entry: every valid entry decodes). */
+export const anyVerificationRecorded: RecordType<VerificationRecord | GuardVerificationRecord> = {
+  type: VERIFICATION_RECORDED,
+  schema: VERIFICATION_SCHEMA,
+  writer: 'service',
+  decode: (p) => readAnyVerificationRecord(p),
+};
+
+/** Guard-only verifications (method "guard"), written by `verify --guard-client|--guard-all`. */
+export const guardVerificationRecorded: RecordType<GuardVerificationRecord> = {
+  type: VERIFICATION_RECORDED,
+  schema: VERIFICATION_SCHEMA,
+  writer: 'service',
+  decode: (p) => {
+    const r = readAnyVerificationRecord(p);
+    if (!isGuardVerification(r)) throw malformed('verification.recorded is a mark verification, not a guard-mark one');
+    return r;
+  },
 };
