@@ -137,7 +137,7 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       let fc: FingerprintCheck | undefined;
       if (withFingerprint) {
         const t2 = performance.now();
-        const made = await createFingerprint({ home: h, passphrase: PASS, model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
+        const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
         const loaded = await loadFingerprint(h, PASS, made.index);
         const cal = await runFingerprintCalibration(home.ledger, { fingerprint: loaded, backend, seed: 1000 + 100 * i, signer: ownerRecordSigner(home) });
         const rates = (cal.payload.fingerprint as { agreement: number[] }).agreement;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createFingerprint, type FingerprintSummary } from '../../src/fingerprint/index.js';
-import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { openHome, ownerRecordSigner, resolveHomeDir } from '../../src/home/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { action, parseCount } from '../output.js';
@@ -65,7 +65,7 @@ export function registerFingerprint(program: Command): void {
       try {
         const summary = await createFingerprint({
           home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
-          passphrase, model: modelPath, dataset: opts.dataset!,
+          passphrase, signer: ownerRecordSigner(home), model: modelPath, dataset: opts.dataset!,
           surrogates: parseCount('--surrogates', opts.surrogates)!, references: parseCount('--references', opts.references)!,
           n: parseCount('--n', opts.n)!, epsilon, steps: parseCount('--steps', opts.steps)!,
           ...(candidates === undefined ? {} : { candidates }),

@@ -6,6 +6,7 @@ import { API_TYPES } from './types/api-entries.js';
 import { calibrationRecorded } from './types/calibration-recorded.js';
 import { datasetRegistered } from './types/dataset-registered.js';
 import { evidenceExported } from './types/evidence-exported.js';
+import { fingerprintCommitted } from './types/fingerprint-committed.js';
 import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
 import { verificationRecorded } from './types/verification-recorded.js';
@@ -19,6 +20,7 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   modelRegistered,
   datasetRegistered,
   lineageDerived,
+  fingerprintCommitted,
   ...API_TYPES,
 ];
 
