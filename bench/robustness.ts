@@ -50,7 +50,7 @@ const seeds = Number(flag('seeds', '3'));
 const backend = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench';
 const withFingerprint = flag('fingerprint', '1') !== '0';
-const fp = { n: Number(flag('fp-n', '100')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
+const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
 type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
 type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };

@@ -10,6 +10,7 @@ import { RecordError, verificationRecorded, verifyRecordEntry, watermarkCommitte
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
+import { checkFingerprintSection, type FingerprintEvidence } from './fingerprint-check.js';
 import { closeLineage } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries } from './log-proofs.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
@@ -52,6 +53,8 @@ export interface EvidenceResult {
   readonly suspectDigestMatches?: boolean;
   /** Every number recomputed from the suspect file, when one was given. */
   readonly reExtraction?: ReExtraction;
+  /** The fingerprint result, proven and recomputed (fingerprint-check.ts). */
+  readonly fingerprint?: FingerprintEvidence;
 }
 
 const sha = (b: Uint8Array) => toHex(sha256(b));
@@ -83,7 +86,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const stmt = obj(JSON.parse(text) as unknown, 'statement', ['_type', 'subject', 'predicateType', 'predicate']);
   if (canonicalJson(stmt as JsonValue) !== text) throw malformed('the statement is not canonical JSON');
   if (stmt._type !== 'https://in-toto.io/Statement/v1' || stmt.predicateType !== EVIDENCE_PREDICATE) throw malformed('the statement is not a Hallmark ownership evidence statement');
-  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys']);
+  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys', 'fingerprint']);
   const serviceKeys = p.serviceKeys === undefined ? [] : arr(p.serviceKeys, 'predicate.serviceKeys', 4).map((k, i) => str(k, `service key ${i + 1}`, 500));
   if (p.format !== EVIDENCE_FORMAT) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `evidence format "${String(p.format).slice(0, 80)}" is not supported; this reader knows ${EVIDENCE_FORMAT}`);
   const po = obj(p.owner, 'predicate.owner', ['verifierKey', 'name']);
@@ -146,6 +149,9 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   ];
   if (canonicalJson(subjects as unknown as JsonValue) !== canonicalJson(wantSubjects as unknown as JsonValue)) throw failed('the statement subject does not match the verified suspect and model');
 
+  const fingerprint = await checkFingerprintSection(p.fingerprint, { entries, cp, logKey, ownerKey: owner.verifierKey, trust, record, verificationIndex: vIndex, ...(options.suspect === undefined ? {} : { suspectPath: options.suspect }) });
+  if (fingerprint) checks.push(...fingerprint.checks);
+
   const timestamps = await verifyBundleTimestamps(p.timestamps, logKey, cp, options.tsaCaCerts);
   if (timestamps.length > 0) checks.push(`${timestamps.length} RFC 3161 timestamp(s)${options.tsaCaCerts ? ', chains to the given CA' : ' (chain not checked: pass --tsa-ca)'}`);
 
@@ -162,7 +168,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
-    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}),
+    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(fingerprint ? { fingerprint: fingerprint.result } : {}),
   };
 }
 
@@ -184,6 +190,10 @@ export function formatEvidenceResult(r: EvidenceResult): string {
   if (!r.pinned.log) lines.push('  note: log key taken from the bundle; pass --pubkey with a key obtained independently');
   lines.push(`suspect: ${v.suspect.kind === 'file' ? `${v.suspect.descriptor.name} sha256:${v.suspect.descriptor.digest.sha256}` : v.suspect.url}`);
   if (v.weight) lines.push(`weight mark: ${v.weight.matches}/${v.weight.bits} bits, BER ${v.weight.ber.toFixed(4)}, p = ${v.weight.pValue.toExponential(3)}`);
+  if (r.fingerprint) {
+    const f = r.fingerprint;
+    lines.push(`fingerprint: ${f.matches}/${f.n}, chance rate ${f.chanceRate} (calibration entry ${f.calibrationIndex}), p = ${f.pValue.toExponential(3)} (recomputed ${f.recomputedPValue.toExponential(3)}); committed at entry ${f.commitmentIndex}, sealed by checkpoint ${f.sealedBy}${f.revealed ? '; set revealed' : '; set kept secret (not revealed in this bundle)'}${f.requeried ? `; re-queried: ${f.requeried.matches}/${f.n}` : ''}`);
+  }
   if (v.trigger) lines.push(`trigger set: ${v.trigger.matches}/${v.trigger.n}, chance rate ${v.trigger.chanceRate} (${v.trigger.nullSource}), p = ${v.trigger.pValue.toExponential(3)}`);
   if (r.reExtraction) {
     lines.push(`re-extraction on the suspect file (${r.reExtraction.format}):`);

@@ -131,6 +131,9 @@ export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtract
     }
   }
 
+  // A fingerprint test is checked from its counts (fingerprint-check.ts, and re-queried there when the
+  // set is revealed); its p-value joins the family as recorded.
+  if (record.fingerprint) outcomes.push({ name: 'fingerprint', log10PValue: Math.log10(record.fingerprint.pValue) });
   // The decision is re-made only when every recorded test was re-run.
   if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha, record.family).owned));
 

@@ -81,7 +81,7 @@ export async function createFingerprint(o: FingerprintOptions): Promise<Fingerpr
   const started = performance.now();
   const K = count('surrogates', o.surrogates ?? 3, 1, 20);
   const R = count('references', o.references ?? 3, 1, 20);
-  const n = count('n', o.n ?? 100, 10, 2000);
+  const n = count('n', o.n ?? 300, 10, 2000);
   const steps = count('steps', o.steps ?? 30, 1, 1000);
   const candidates = count('candidates', o.candidates ?? 3 * n, n, 20_000);
   const epochs = count('epochs', o.epochs ?? 2, 1, 50);
