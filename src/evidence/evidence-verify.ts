@@ -10,8 +10,8 @@ import { RecordError, verificationRecorded, verifyRecordEntry, watermarkCommitte
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
-import { checkFingerprintSection, type FingerprintEvidence } from './fingerprint-check.js';
-import { closeLineage } from './lineage-closure.js';
+import { checkFingerprintSection, fingerprintSectionIndices, type FingerprintEvidence } from './fingerprint-check.js';
+import { closeLineage, LINEAGE_TYPES } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries } from './log-proofs.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
 import type { ReExtraction } from './re-extract.js';
@@ -134,7 +134,9 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   if (canonicalJson(opening.parameters) !== canonicalJson(committed.parameters)) throw failed('the opening names other parameters than the commitment entry');
   checks.push('commitment opening and revealed secret (owner signature over the model id) check out');
 
-  const lineage = entries.filter((e) => e.index !== vIndex);
+  // The fingerprint section's own entries (its commitment, calibration, the suspect's appearances) are checked by fingerprint-check.ts.
+  const fpOnly = new Set(fingerprintSectionIndices(p.fingerprint));
+  const lineage = entries.filter((e) => e.index !== vIndex && !(fpOnly.has(e.index) && !(LINEAGE_TYPES as readonly string[]).includes(e.entry.type)));
   const closure = closeLineage(lineage, record.model, true);
   if (!closure.models.has(committed.model)) throw failed(`the marked model ${record.model} does not descend from ${committed.model}, the committed model`);
   checks.push(`lineage: ${record.model} descends from the committed model through ${closure.derivations.length} derivation(s)`);
@@ -149,9 +151,6 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   ];
   if (canonicalJson(subjects as unknown as JsonValue) !== canonicalJson(wantSubjects as unknown as JsonValue)) throw failed('the statement subject does not match the verified suspect and model');
 
-  const fingerprint = await checkFingerprintSection(p.fingerprint, { entries, cp, logKey, ownerKey: owner.verifierKey, trust, record, verificationIndex: vIndex, ...(options.suspect === undefined ? {} : { suspectPath: options.suspect }) });
-  if (fingerprint) checks.push(...fingerprint.checks);
-
   const timestamps = await verifyBundleTimestamps(p.timestamps, logKey, cp, options.tsaCaCerts);
   if (timestamps.length > 0) checks.push(`${timestamps.length} RFC 3161 timestamp(s)${options.tsaCaCerts ? ', chains to the given CA' : ' (chain not checked: pass --tsa-ca)'}`);
 
@@ -164,6 +163,9 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
     const n = reExtraction.compared.length;
     checks.push(`re-extraction with the revealed secret${reExtraction.classifier ? ` (trigger queries by ${reExtraction.classifier})` : ''}: ${n} recorded number(s) recomputed and equal${reExtraction.skipped.length ? `; ${reExtraction.skipped.length} test(s) not re-run` : ''}`);
   }
+  // After re-extraction: the suspect file's digest has been checked against the record by then.
+  const fingerprint = await checkFingerprintSection(p.fingerprint, { entries, cp, logKey, ownerKey: owner.verifierKey, trust, record, verificationIndex: vIndex, ...(options.suspect === undefined ? {} : { suspectPath: options.suspect }) });
+  if (fingerprint) checks.push(...fingerprint.checks);
   return {
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,

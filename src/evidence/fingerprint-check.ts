@@ -68,6 +68,14 @@ function signed<T>(entry: Entry, rt: Parameters<typeof verifyRecordEntry<T>>[1],
 
 const close = (a: number, b: number) => a === b || Math.abs(a - b) <= FINGERPRINT_P_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 
+/** The entry indices a fingerprint section names (read leniently; checkFingerprintSection checks them). */
+export function fingerprintSectionIndices(section: unknown): number[] {
+  if (typeof section !== 'object' || section === null) return [];
+  const s = section as { commitment?: { index?: unknown }; calibration?: { index?: unknown }; appearances?: unknown };
+  const all = [s.commitment?.index, s.calibration?.index, ...(Array.isArray(s.appearances) ? s.appearances.slice(0, MAX_APPEARANCES) : [])];
+  return all.filter((i): i is number => typeof i === 'number' && Number.isSafeInteger(i));
+}
+
 export interface FingerprintCheckContext {
   readonly entries: readonly VerifiedEntry[];
   readonly cp: VerifiedCheckpoint;

@@ -83,7 +83,8 @@ async function suspectDigest(path: string, record: VerificationRecord): Promise<
 export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtraction> {
   const { record } = input;
   const suspect = await suspectDigest(input.suspect, record);
-  const keys = keysFrom(input.opening, input.ownerPublicKey);
+  // Only a weight or trigger result needs the watermark keys (a fingerprint-only record is re-checked by fingerprint-check.ts).
+  const keys = record.weight || record.trigger ? keysFrom(input.opening, input.ownerPublicKey) : {};
   const compared: ComparedNumber[] = [];
   const skipped: string[] = [];
   const outcomes: TestOutcome[] = [];

@@ -17,3 +17,4 @@ export { appendFingerprintCommitted, decodeFingerprintCommitted, readFingerprint
 export { findFingerprintCalibration, measureFingerprintNull, runFingerprintCalibration, type FingerprintCalibrationOptions } from './calibrate-fingerprint.js';
 export { admitSuspect, assessFingerprint, classifyFingerprint, findFingerprintCommitted, fingerprintTrust, firstAppearance, loadFingerprint, openFingerprintTest, type FingerprintHome, type LoadedFingerprint } from './verify-fingerprint.js';
 export { checkFingerprintPassphrase, fingerprintSecretId } from './secret-file.js';
+export { revealFingerprintOpening } from './reveal.js';
