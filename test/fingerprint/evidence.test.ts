@@ -115,7 +115,7 @@ describe('fingerprint evidence', () => {
     const owner = parseSignerKey(f.home.readOwnerSignerKey());
     writeFileSync(join(revealed, 'evidence.json'), JSON.stringify(signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(body as unknown as JsonObject), [{ keyid: dsseKeyId(owner), seed: owner.seed }])));
     await expect(verifyEvidence(revealed)).rejects.toMatchObject({ code: 'EVIDENCE_VERIFY_FAILED', message: expect.stringMatching(/revealed fingerprint set does not open the commitment/) });
-  }, 300_000);
+  }, 900_000);
 
   it('after the fact: export refuses a fingerprint committed after the suspect appeared', async () => {
     const { f, fIndex, vIndex } = await setUp('fp2', { registerSuspectFirst: true });
@@ -123,5 +123,5 @@ describe('fingerprint evidence', () => {
     const h = { ledger: f.home.ledger, ownerVerifierKey: f.home.ownerVerifierKey };
     await expect(exportEvidence({ ledger: h.ledger, verificationIndex: vIndex, ownerSignerKey: f.home.readOwnerSignerKey(), opening: f.opening, outDir: join(dir, 'late'), trust: { owner: h.ownerVerifierKey } }))
       .rejects.toMatchObject({ code: 'EVIDENCE_INVALID', message: expect.stringMatching(new RegExp(`the suspect appears at entry \\d+, before fingerprint entry ${fIndex}`)) });
-  }, 300_000);
+  }, 900_000);
 });
