@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJsonBytes, type JsonObject } from '../../ledger/index.js';
-import { exportEvidence, IN_TOTO_PAYLOAD_TYPE, parseSignerKey, readEnvelope, signEnvelope, dsseKeyId, verifyEvidence } from '../../src/evidence/index.js';
+import { exportEvidence, formatBundleJson, IN_TOTO_PAYLOAD_TYPE, parseSignerKey, readEnvelope, signEnvelope, dsseKeyId, verifyEvidence } from '../../src/evidence/index.js';
 import { binomialTail } from '../../src/evidence/statistics.js';
 import { revealFingerprintOpening } from '../../src/fingerprint/index.js';
 import { saveLayersModel } from '../../src/formats/index.js';
@@ -113,7 +113,7 @@ describe('fingerprint evidence', () => {
     const body = JSON.parse(Buffer.from(env.payload, 'base64').toString('utf8')) as { predicate: { fingerprint: { opening: { targets: number[] } } } };
     body.predicate.fingerprint.opening.targets = body.predicate.fingerprint.opening.targets.map((t) => (t + 1) % 10);
     const owner = parseSignerKey(f.home.readOwnerSignerKey());
-    writeFileSync(join(revealed, 'evidence.json'), JSON.stringify(signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(body as unknown as JsonObject), [{ keyid: dsseKeyId(owner), seed: owner.seed }])));
+    writeFileSync(join(revealed, 'evidence.json'), formatBundleJson(signEnvelope(IN_TOTO_PAYLOAD_TYPE, canonicalJsonBytes(body as unknown as JsonObject), [{ keyid: dsseKeyId(owner), seed: owner.seed }])));
     await expect(verifyEvidence(revealed)).rejects.toMatchObject({ code: 'EVIDENCE_VERIFY_FAILED', message: expect.stringMatching(/revealed fingerprint set does not open the commitment/) });
   }, 900_000);
 
