@@ -50,7 +50,7 @@ const seeds = Number(flag('seeds', '3'));
 const backend = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench';
 const withFingerprint = flag('fingerprint', '1') !== '0';
-const fp = { n: Number(flag('fp-n', '100')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
+const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
 type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
 type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };
@@ -137,7 +137,7 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       let fc: FingerprintCheck | undefined;
       if (withFingerprint) {
         const t2 = performance.now();
-        const made = await createFingerprint({ home: h, passphrase: PASS, model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
+        const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
         const loaded = await loadFingerprint(h, PASS, made.index);
         const cal = await runFingerprintCalibration(home.ledger, { fingerprint: loaded, backend, seed: 1000 + 100 * i, signer: ownerRecordSigner(home) });
         const rates = (cal.payload.fingerprint as { agreement: number[] }).agreement;

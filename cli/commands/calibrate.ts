@@ -25,7 +25,7 @@ interface Opts {
 }
 
 async function calibrateFingerprint(home: Home, passphrase: string, opts: Opts): Promise<void> {
-  const fp = await loadFingerprint({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
+  const fp = await loadFingerprint({ dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
   const progress = !opts.json && process.stderr.isTTY;
   const r = await runFingerprintCalibration(home.ledger, {
     signer: ownerRecordSigner(home),

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { EvidenceError, exportEvidence, formatEvidenceResult, loadStoredOpening, verifyEvidence } from '../../src/evidence/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
-import { homeTrust, makePrivate, openHome, resolveHomeDir } from '../../src/home/index.js';
+import { homeTrust, makePrivate, openHome, resolveHomeDir, type Home } from '../../src/home/index.js';
 import { listTimestamps, readCertificates } from '../../src/tsa/index.js';
 import { homeWitnessing } from '../../src/witness/index.js';
 import { action, emit, parseCount } from '../output.js';
@@ -18,6 +18,15 @@ function readOpening(file: string): unknown {
   }
 }
 
+/** The fingerprint set the verification at `index` tested, decrypted from the home. */
+async function revealFingerprint(home: Home, index: number): Promise<unknown> {
+  const { readRecordAt, verificationRecorded } = await import('../../src/records/index.js');
+  const f = readRecordAt(home.ledger, index, verificationRecorded, homeTrust(home)).record.fingerprint;
+  if (!f) throw new EvidenceError('EVIDENCE_INVALID', `verification entry ${index} tested no fingerprint; there is nothing to reveal`);
+  const { revealFingerprintOpening } = await import('../../src/fingerprint/index.js');
+  return revealFingerprintOpening({ dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, await resolvePassphrase(), f.commitment.index);
+}
+
 export function registerEvidence(program: Command): void {
   const ev = program.command('evidence').description('ownership evidence for legal teams: export a signed bundle with a report, verify one offline');
 
@@ -26,15 +35,18 @@ export function registerEvidence(program: Command): void {
     .requiredOption('--verification <index>', 'ledger index of the verification.recorded entry')
     .requiredOption('--out <dir>', 'output folder (must not hold an evidence.json yet)')
     .option('--opening <file>', 'the commitment opening document as JSON (default: decrypt it from the home with $HALLMARK_PASSPHRASE or a prompt)')
+    .option('--reveal-fingerprint', 'put the fingerprint set the verification tested into the bundle (a dispute: a third party can query the suspect with it; the set is public from then on)')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--json', 'print JSON')
-    .action(action(async (opts: { verification: string; out: string; opening?: string; home?: string; json?: boolean }) => {
+    .action(action(async (opts: { verification: string; out: string; opening?: string; revealFingerprint?: boolean; home?: string; json?: boolean }) => {
       const home = openHome(resolveHomeDir(opts.home));
       try {
         const index = parseCount('--verification', opts.verification)!;
         const opening = opts.opening ? readOpening(opts.opening) : await loadStoredOpening(home.ledger, home.paths.dir, index, await resolvePassphrase());
         const witnessing = homeWitnessing(home.paths.dir); // issue 15: the cosigned checkpoint and the policy
+        const fingerprintOpening = opts.revealFingerprint ? await revealFingerprint(home, index) : undefined;
         const r = await exportEvidence({
+          ...(fingerprintOpening === undefined ? {} : { fingerprintOpening }),
           ledger: home.ledger, verificationIndex: index, ownerSignerKey: home.readOwnerSignerKey(),
           opening, timestamps: listTimestamps(home.paths.dir), outDir: opts.out, trust: homeTrust(home), actor: 'cli',
           ...(witnessing ? { witnessing } : {}),

@@ -75,7 +75,7 @@ export function registerVerify(program: Command): void {
         const commitment = parseCount('--commitment', opts.commitment);
         const batchSize = parseCount('--batch-size', opts.batchSize)!;
         const fingerprint = opts.fingerprint === undefined ? undefined
-          : await openFingerprintTest({ dir: home.paths.dir, ledger: home.ledger }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
+          : await openFingerprintTest({ dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, opts.fingerprint === true ? undefined : parseCount('--fingerprint', opts.fingerprint as string));
         const report = await verifySuspect({
           home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey },
           passphrase, signer: ownerRecordSigner(home), trust: homeTrust(home),

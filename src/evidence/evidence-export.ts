@@ -20,6 +20,7 @@ import { EvidenceError } from './errors.js';
 import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closure.js';
 import { proveConsistency, proveEntries } from './log-proofs.js';
 import { dsseKeyId, parseSignerKey } from './owner-key.js';
+import { buildFingerprintSection } from './fingerprint-section.js';
 import { renderReportPdf } from './report-pdf.js';
 import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
@@ -39,6 +40,9 @@ export interface ExportEvidenceInput {
   readonly outDir: string;
   /** Keys entitled to sign records (default: the owner's key only). */
   readonly trust?: TrustedKeys;
+  /** A verification that tested a fingerprint: its decrypted opening, to reveal the set in the bundle
+   *  (a dispute: a third party can query the suspect with it). Omitted: the set stays secret. */
+  readonly fingerprintOpening?: unknown;
   /** Actor of the evidence.exported entry (default "hallmark-evidence"). */
   readonly actor?: string;
   /** issue 15: the home's tlog-policy and published (cosigned) checkpoint (src/witness homeWitnessing). */
@@ -85,7 +89,9 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<Export
   all.push(ce);
   const closure = closeLineage(all, record.model, false);
   if (!closure.models.has(committed.model)) throw new EvidenceError('EVIDENCE_INVALID', `the commitment of entry ${ce.index} is for ${committed.model}, which is not in the lineage of ${record.model}`);
-  const indices = [...closure.indices, ve.index];
+  const fp = record.fingerprint ? await buildFingerprintSection({ ledger, record, verificationIndex: ve.index, cp, trust, opening: input.fingerprintOpening }) : undefined;
+  if (!fp && input.fingerprintOpening !== undefined) throw new EvidenceError('EVIDENCE_INVALID', `verification entry ${ve.index} tested no fingerprint; there is no fingerprint set to reveal`);
+  const indices = [...closure.indices, ve.index, ...(fp?.indices ?? [])];
   const model = findModel(ledger, record.model)!;
 
   const timestamps = pickTimestamps(input.timestamps ?? [], ledger, cp.size, [ce.index, ve.index]);
@@ -121,6 +127,7 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<Export
       commitment: { index: ce.index, opening: encodeOpening(opening) },
       verification: { index: ve.index },
       timestamps: timestamps as unknown as JsonObject[],
+      ...(fp ? { fingerprint: fp.section } : {}),
       files: { 'report.pdf': { sha256: sha(pdf) }, 'VERIFY.md': { sha256: sha(verifyMd) } },
       ...(witnessed ? { witnessed: witnessed as unknown as JsonObject } : {}),
     },

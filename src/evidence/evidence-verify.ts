@@ -10,7 +10,8 @@ import { RecordError, verificationRecorded, verifyRecordEntry, watermarkCommitte
 import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
-import { closeLineage } from './lineage-closure.js';
+import { checkFingerprintSection, fingerprintSectionIndices, type FingerprintEvidence } from './fingerprint-check.js';
+import { closeLineage, LINEAGE_TYPES } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedCheckpoint } from './log-proofs.js';
 import { parsePolicy } from '../witness/index.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
@@ -61,6 +62,8 @@ export interface EvidenceResult {
   readonly reExtraction?: ReExtraction;
   /** issue 15: the cosigned checkpoint the bundle carries, checked against the policy. */
   readonly witnessing?: VerifiedWitnessing & { readonly quorum: string; readonly coversCommitment: boolean; readonly coversVerification: boolean };
+  /** The fingerprint result, proven and recomputed (fingerprint-check.ts). */
+  readonly fingerprint?: FingerprintEvidence;
 }
 
 const sha = (b: Uint8Array) => toHex(sha256(b));
@@ -92,7 +95,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const stmt = obj(JSON.parse(text) as unknown, 'statement', ['_type', 'subject', 'predicateType', 'predicate']);
   if (canonicalJson(stmt as JsonValue) !== text) throw malformed('the statement is not canonical JSON');
   if (stmt._type !== 'https://in-toto.io/Statement/v1' || stmt.predicateType !== EVIDENCE_PREDICATE) throw malformed('the statement is not a Hallmark ownership evidence statement');
-  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys', 'witnessed']);
+  const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys', 'witnessed', 'fingerprint']);
   const serviceKeys = p.serviceKeys === undefined ? [] : arr(p.serviceKeys, 'predicate.serviceKeys', 4).map((k, i) => str(k, `service key ${i + 1}`, 500));
   if (p.format !== EVIDENCE_FORMAT) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `evidence format "${String(p.format).slice(0, 80)}" is not supported; this reader knows ${EVIDENCE_FORMAT}`);
   const po = obj(p.owner, 'predicate.owner', ['verifierKey', 'name']);
@@ -140,7 +143,9 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   if (canonicalJson(opening.parameters) !== canonicalJson(committed.parameters)) throw failed('the opening names other parameters than the commitment entry');
   checks.push('commitment opening and revealed secret (owner signature over the model id) check out');
 
-  const lineage = entries.filter((e) => e.index !== vIndex);
+  // The fingerprint section's own entries (its commitment, calibration, the suspect's appearances) are checked by fingerprint-check.ts.
+  const fpOnly = new Set(fingerprintSectionIndices(p.fingerprint));
+  const lineage = entries.filter((e) => e.index !== vIndex && !(fpOnly.has(e.index) && !(LINEAGE_TYPES as readonly string[]).includes(e.entry.type)));
   const closure = closeLineage(lineage, record.model, true);
   if (!closure.models.has(committed.model)) throw failed(`the marked model ${record.model} does not descend from ${committed.model}, the committed model`);
   checks.push(`lineage: ${record.model} descends from the committed model through ${closure.derivations.length} derivation(s)`);
@@ -170,11 +175,14 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
     const n = reExtraction.compared.length;
     checks.push(`re-extraction with the revealed secret${reExtraction.classifier ? ` (trigger queries by ${reExtraction.classifier})` : ''}: ${n} recorded number(s) recomputed and equal${reExtraction.skipped.length ? `; ${reExtraction.skipped.length} test(s) not re-run` : ''}`);
   }
+  // After re-extraction: the suspect file's digest has been checked against the record by then.
+  const fingerprint = await checkFingerprintSection(p.fingerprint, { entries, cp, logKey, ownerKey: owner.verifierKey, trust, record, verificationIndex: vIndex, ...(options.suspect === undefined ? {} : { suspectPath: options.suspect }) });
+  if (fingerprint) checks.push(...fingerprint.checks);
   return {
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
-    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(witnessing ? { witnessing } : {}),
+    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(witnessing ? { witnessing } : {}), ...(fingerprint ? { fingerprint: fingerprint.result } : {}),
   };
 }
 
@@ -222,6 +230,10 @@ export function formatEvidenceResult(r: EvidenceResult): string {
   if (!r.pinned.log) lines.push('  note: log key taken from the bundle; pass --pubkey with a key obtained independently');
   lines.push(`suspect: ${v.suspect.kind === 'file' ? `${v.suspect.descriptor.name} sha256:${v.suspect.descriptor.digest.sha256}` : v.suspect.url}`);
   if (v.weight) lines.push(`weight mark: ${v.weight.matches}/${v.weight.bits} bits, BER ${v.weight.ber.toFixed(4)}, p = ${v.weight.pValue.toExponential(3)}`);
+  if (r.fingerprint) {
+    const f = r.fingerprint;
+    lines.push(`fingerprint: ${f.matches}/${f.n}, chance rate ${f.chanceRate} (calibration entry ${f.calibrationIndex}), p = ${f.pValue.toExponential(3)} (recomputed ${f.recomputedPValue.toExponential(3)}); committed at entry ${f.commitmentIndex}, sealed by checkpoint ${f.sealedBy}${f.revealed ? '; set revealed' : '; set kept secret (not revealed in this bundle)'}${f.requeried ? `; re-queried: ${f.requeried.matches}/${f.n}` : ''}`);
+  }
   if (v.trigger) lines.push(`trigger set: ${v.trigger.matches}/${v.trigger.n}, chance rate ${v.trigger.chanceRate} (${v.trigger.nullSource}), p = ${v.trigger.pValue.toExponential(3)}`);
   if (r.reExtraction) {
     lines.push(`re-extraction on the suspect file (${r.reExtraction.format}):`);

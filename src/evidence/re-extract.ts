@@ -83,7 +83,8 @@ async function suspectDigest(path: string, record: VerificationRecord): Promise<
 export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtraction> {
   const { record } = input;
   const suspect = await suspectDigest(input.suspect, record);
-  const keys = keysFrom(input.opening, input.ownerPublicKey);
+  // Only a weight or trigger result needs the watermark keys (a fingerprint-only record is re-checked by fingerprint-check.ts).
+  const keys = record.weight || record.trigger ? keysFrom(input.opening, input.ownerPublicKey) : {};
   const compared: ComparedNumber[] = [];
   const skipped: string[] = [];
   const outcomes: TestOutcome[] = [];
@@ -131,6 +132,9 @@ export async function reExtractSuspect(input: ReExtractInput): Promise<ReExtract
     }
   }
 
+  // A fingerprint test is checked from its counts (fingerprint-check.ts, and re-queried there when the
+  // set is revealed); its p-value joins the family as recorded.
+  if (record.fingerprint) outcomes.push({ name: 'fingerprint', log10PValue: Math.log10(record.fingerprint.pValue) });
   // The decision is re-made only when every recorded test was re-run.
   if (skipped.length === 0 && outcomes.length > 0) compared.push(exact('decision', 'owned', record.owned, decideOwnership(outcomes, record.alpha, record.family).owned));
 

@@ -9,7 +9,7 @@
 import type { JsonObject, Ledger } from '../../ledger/index.js';
 import type { RecordSigner } from '../records/index.js';
 import { loadDatasetSource } from '../embed/index.js';
-import { scanEntries } from '../lineage/index.js';
+import { calibrationRecorded, readRecords, type TrustedKeys } from '../records/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
 import { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, recordCalibration } from '../verify/calibration.js';
@@ -93,20 +93,13 @@ export async function runFingerprintCalibration(ledger: Ledger, o: FingerprintCa
   return { index: recordCalibration(ledger, payload, o.signer, o.actor ?? 'hallmark-calibrate'), payload };
 }
 
-/** The latest calibration of this fingerprint, read defensively. */
-export function findFingerprintCalibration(ledger: Ledger, fingerprintIndex: number, n: number): { index: number; rates: number[] } | undefined {
+/** The latest owner- or service-signed calibration of this fingerprint (unsigned or forged entries are skipped). */
+export function findFingerprintCalibration(ledger: Ledger, fingerprintIndex: number, n: number, trust: TrustedKeys): { index: number; rates: number[] } | undefined {
   let found: { index: number; rates: number[] } | undefined;
-  scanEntries(ledger, CALIBRATION_RECORDED, (e) => {
-    const p = e.entry.payload;
-    if (p.schema !== CALIBRATION_SCHEMA) return;
-    const c = p.commitment as Record<string, unknown> | undefined;
-    const f = p.fingerprint as Record<string, unknown> | undefined;
-    if (!c || c.index !== fingerprintIndex || !f || f.n !== n || !Array.isArray(f.agreement)) return;
-    const rates = f.agreement;
-    if (rates.length === 0 || rates.length > 10_000 || !rates.every((r) => typeof r === 'number' && r >= 0 && r <= 1)) {
-      throw new FingerprintError('FINGERPRINT_BAD_INPUT', `calibration.recorded entry ${e.index} has a malformed fingerprint agreement list`);
-    }
-    found = { index: e.index, rates: rates as number[] };
-  });
+  for (const v of readRecords(ledger, calibrationRecorded, { trust }).records) {
+    const f = v.record.fingerprint;
+    if (v.record.commitment.index !== fingerprintIndex || !f || f.n !== n) continue;
+    found = { index: v.index, rates: [...f.agreement] };
+  }
   return found;
 }

@@ -6,6 +6,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from 'node:crypto';
 import type { Ledger } from '../../ledger/index.js';
+import type { RecordSigner } from '../records/index.js';
 import { loadDatasetSource } from '../embed/index.js';
 import { loadLayersModel } from '../formats/index.js';
 import { findModel, identifyModel, registerModel, type ModelId } from '../lineage/index.js';
@@ -23,6 +24,8 @@ import { architectureFor, RECIPE_KIND, trainFromRecipe, type Recipe } from './re
 export interface FingerprintOptions {
   readonly home: { readonly dir: string; readonly ledger: Ledger; readonly ownerVerifierKey: string };
   readonly passphrase: string;
+  /** Signs fingerprint.committed: the owner's key (ownerRecordSigner(home)). */
+  readonly signer: RecordSigner;
   readonly model: string;
   /** "mnist" or a folder of PNG class folders (default mnist). */
   readonly dataset?: string;
@@ -78,7 +81,7 @@ export async function createFingerprint(o: FingerprintOptions): Promise<Fingerpr
   const started = performance.now();
   const K = count('surrogates', o.surrogates ?? 3, 1, 20);
   const R = count('references', o.references ?? 3, 1, 20);
-  const n = count('n', o.n ?? 100, 10, 2000);
+  const n = count('n', o.n ?? 300, 10, 2000);
   const steps = count('steps', o.steps ?? 30, 1, 1000);
   const candidates = count('candidates', o.candidates ?? 3 * n, n, 20_000);
   const epochs = count('epochs', o.epochs ?? 2, 1, 50);
@@ -139,7 +142,7 @@ export async function createFingerprint(o: FingerprintOptions): Promise<Fingerpr
     if (!findModel(o.home.ledger, info.id)) registerModel(o.home.ledger, { model: info.descriptor, format: info.format, tensors: info.tensors, actor: o.actor ?? 'hallmark-fingerprint' });
     const secretPath = await saveSecret(o.home.dir, fingerprintSecretId(commitment), encodeFingerprintOpening(opening), o.passphrase);
     const digests = recipeDigests(recipes);
-    const index = appendFingerprintCommitted(o.home.ledger, { model: info.id, commitment, parameters, recipes: digests, ownerKey: o.home.ownerVerifierKey }, o.actor);
+    const index = appendFingerprintCommitted(o.home.ledger, { model: info.id, commitment, parameters, recipes: digests, ownerKey: o.home.ownerVerifierKey }, o.signer, o.actor);
     const cp = o.home.ledger.checkpoint();
     return {
       index, commitment, model: info.id, parameters, recipes: digests, checkpointSize: cp.size, secretPath,

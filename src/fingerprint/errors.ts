@@ -1,5 +1,5 @@
 // Typed errors of fingerprinting. _BAD_INPUT, _NOT_FOUND and _UNSUPPORTED are the caller's to fix
-// (exit status 2); _AFTER_SUSPECT, _UNSEALED and _TAMPERED mean the fingerprint cannot be used as
+// (exit status 2); _AFTER_SUSPECT, _UNSEALED, _TAMPERED and _FORGED mean the fingerprint cannot be used as
 // evidence against this suspect (exit status 1 via _VERIFY_FAILED-like handling in the CLI).
 import { HallmarkError } from '../../ledger/index.js';
 
@@ -17,6 +17,8 @@ export type FingerprintErrorCode =
   /** No signed checkpoint covers the commitment. */
   | 'FINGERPRINT_UNSEALED'
   /** The stored fingerprint set does not hash to the committed digest. */
-  | 'FINGERPRINT_TAMPERED';
+  | 'FINGERPRINT_TAMPERED'
+  /** A fingerprint.committed entry that the home's owner did not sign (injected or altered). */
+  | 'FINGERPRINT_FORGED';
 
 export class FingerprintError extends HallmarkError<FingerprintErrorCode> {}

@@ -13,7 +13,8 @@ export { createFingerprint, type FingerprintOptions, type FingerprintSummary } f
 export { generateConferrable, type GeneratedSet, type GenerateOptions } from './generate.js';
 export { architectureFor, buildModel, decodeRecipe, digestRecipe, RECIPE_KIND, trainFromRecipe, type Recipe } from './recipes.js';
 export { commitFingerprint, decodeFingerprintOpening, encodeFingerprintOpening, setDigest, setImages, type FingerprintOpening, type FingerprintSet } from './fingerprint-set.js';
-export { appendFingerprintCommitted, decodeFingerprintCommitted, SCHEMA as FINGERPRINT_SCHEMA, TYPE as FINGERPRINT_COMMITTED, type FingerprintCommitted, type FingerprintParameters } from './record-committed.js';
+export { appendFingerprintCommitted, decodeFingerprintCommitted, readFingerprintCommitments, readFingerprintCommittedAt, SCHEMA as FINGERPRINT_SCHEMA, TYPE as FINGERPRINT_COMMITTED, type FingerprintCommitted, type FingerprintParameters } from './record-committed.js';
 export { findFingerprintCalibration, measureFingerprintNull, runFingerprintCalibration, type FingerprintCalibrationOptions } from './calibrate-fingerprint.js';
-export { admitSuspect, assessFingerprint, classifyFingerprint, findFingerprintCommitted, firstAppearance, loadFingerprint, openFingerprintTest, type LoadedFingerprint } from './verify-fingerprint.js';
+export { admitSuspect, assessFingerprint, classifyFingerprint, findFingerprintCommitted, fingerprintTrust, firstAppearance, loadFingerprint, openFingerprintTest, type FingerprintHome, type LoadedFingerprint } from './verify-fingerprint.js';
 export { checkFingerprintPassphrase, fingerprintSecretId } from './secret-file.js';
+export { revealFingerprintOpening } from './reveal.js';

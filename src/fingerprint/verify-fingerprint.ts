@@ -22,34 +22,43 @@ import type { FingerprintTest, FingerprintTestResult } from '../verify/fingerpri
 import { findFingerprintCalibration } from './calibrate-fingerprint.js';
 import { FingerprintError } from './errors.js';
 import { commitFingerprint, decodeFingerprintOpening, setImages, type FingerprintOpening } from './fingerprint-set.js';
-import { decodeFingerprintCommitted, TYPE, type FingerprintCommitted } from './record-committed.js';
+import { readFingerprintCommitments, readFingerprintCommittedAt, TYPE, type FingerprintCommitted } from './record-committed.js';
+import { homeTrust } from '../home/signer.js';
+import type { RecordProblem, TrustedKeys } from '../records/index.js';
 import { fingerprintSecretId } from './secret-file.js';
 
 export interface LoadedFingerprint {
   readonly index: number;
   readonly record: FingerprintCommitted;
   readonly opening: FingerprintOpening;
+  /** fingerprint.committed entries that are not valid owner-signed records (forged, malformed): ignored, reported. */
+  readonly problems: RecordProblem[];
 }
 
-/** The latest fingerprint.committed entry, or the one at `index`. */
-export function findFingerprintCommitted(ledger: Ledger, index?: number): { index: number; record: FingerprintCommitted } {
-  if (index !== undefined) {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= ledger.size()) throw new FingerprintError('FINGERPRINT_NOT_FOUND', `the ledger has no entry ${index}`);
-    const e = ledger.get(index);
-    if (e.entry.type !== TYPE) throw new FingerprintError('FINGERPRINT_BAD_INPUT', `entry ${index} is a ${e.entry.type}, not a ${TYPE}`);
-    return { index, record: decodeFingerprintCommitted(e.entry.payload) };
+/** What loading a fingerprint needs of a home: its folder, ledger and owner key (service keys from config.json). */
+export interface FingerprintHome {
+  readonly dir: string;
+  readonly ledger: Ledger;
+  readonly ownerVerifierKey: string;
+}
+
+export const fingerprintTrust = (home: FingerprintHome): TrustedKeys => homeTrust({ paths: { dir: home.dir }, ownerVerifierKey: home.ownerVerifierKey });
+
+/** The latest owner-signed fingerprint.committed entry, or the one at `index` (verified). */
+export function findFingerprintCommitted(ledger: Ledger, trust: TrustedKeys, index?: number): { index: number; record: FingerprintCommitted; problems: RecordProblem[] } {
+  if (index !== undefined) return { index, record: readFingerprintCommittedAt(ledger, index, trust), problems: [] };
+  const { records, problems } = readFingerprintCommitments(ledger, trust);
+  const last = records.at(-1);
+  if (!last) {
+    const forged = problems.length ? ` (${problems.length} entr${problems.length === 1 ? 'y is' : 'ies are'} not valid owner-signed commitments: ${problems.map((p) => p.index).join(', ')})` : '';
+    throw new FingerprintError('FINGERPRINT_NOT_FOUND', `the ledger has no ${TYPE} entry of this owner${forged}: run hallmark fingerprint MODEL before release`);
   }
-  let last: { index: number; record: FingerprintCommitted } | undefined;
-  scanEntries(ledger, TYPE, (e) => {
-    last = { index: e.index, record: decodeFingerprintCommitted(e.entry.payload) };
-  });
-  if (!last) throw new FingerprintError('FINGERPRINT_NOT_FOUND', `the ledger has no ${TYPE} entry: run hallmark fingerprint MODEL before release`);
-  return last;
+  return { ...last, problems };
 }
 
 /** Entry, sealing checkpoint, decrypted set, and the set's match with the commitment. */
-export async function loadFingerprint(home: { dir: string; ledger: Ledger }, passphrase: string, index?: number): Promise<LoadedFingerprint> {
-  const found = findFingerprintCommitted(home.ledger, index);
+export async function loadFingerprint(home: FingerprintHome, passphrase: string, index?: number): Promise<LoadedFingerprint> {
+  const found = findFingerprintCommitted(home.ledger, fingerprintTrust(home), index);
   if (!home.ledger.checkpointCovering(found.index)) throw new FingerprintError('FINGERPRINT_UNSEALED', `no signed checkpoint covers ${TYPE} #${found.index}; a commitment that was never sealed proves nothing about when it was made`);
   const bytes = await loadSecret(home.dir, fingerprintSecretId(found.record.commitment), passphrase);
   const opening = decodeFingerprintOpening(parseJsonBytes(bytes, 'fingerprint secret', 1 << 20));
@@ -109,12 +118,13 @@ export async function classifyFingerprint(fp: LoadedFingerprint, classifier: Cla
 }
 
 /** The FingerprintTest verify runs: loads, checks the calibration exists, admits, tests. */
-export async function openFingerprintTest(home: { dir: string; ledger: Ledger }, passphrase: string, index?: number): Promise<FingerprintTest> {
+export async function openFingerprintTest(home: FingerprintHome, passphrase: string, index?: number): Promise<FingerprintTest> {
   const fp = await loadFingerprint(home, passphrase, index);
-  const calibration = findFingerprintCalibration(home.ledger, fp.index, fp.record.parameters.n);
+  const calibration = findFingerprintCalibration(home.ledger, fp.index, fp.record.parameters.n, fingerprintTrust(home));
   if (!calibration) throw new FingerprintError('FINGERPRINT_NOT_FOUND', `no calibration for ${TYPE} #${fp.index}: run hallmark calibrate --fingerprint ${fp.index} (fresh reference models measure how often independent models answer the fingerprint's targets)`);
   return {
     committed: { index: fp.index, commitment: fp.record.commitment, model: fp.record.model, ownerKey: fp.record.ownerKey },
+    problems: fp.problems,
     admit: (suspect) => admitSuspect(home.ledger, fp, suspect),
     run: async (classifier) => assessFingerprint(fp, await classifyFingerprint(fp, classifier), calibration),
   };

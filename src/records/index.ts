@@ -22,6 +22,10 @@ export {
 } from './types/verification-recorded.js';
 export { calibrationRecorded, readCalibrationRecord, CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA, type CalibrationRecord } from './types/calibration-recorded.js';
 export { evidenceExported, readEvidenceExported, EVIDENCE_EXPORTED, EVIDENCE_EXPORTED_SCHEMA, type EvidenceExportedRecord } from './types/evidence-exported.js';
+export {
+  fingerprintCommitted, readFingerprintCommitted, readFingerprintParameters, FINGERPRINT_COMMITTED, FINGERPRINT_COMMITTED_SCHEMA,
+  type FingerprintCommitted, type FingerprintParameters,
+} from './types/fingerprint-committed.js';
 export { modelRegistered, MODEL_REGISTERED } from './types/model-registered.js';
 export { modelSigned, readModelSigned, MODEL_SIGNED, MODEL_SIGNED_SCHEMA, type ModelSignedRecord } from './types/model-signed.js';
 export { datasetRegistered, DATASET_REGISTERED } from './types/dataset-registered.js';

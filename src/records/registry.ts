@@ -6,6 +6,7 @@ import { API_TYPES } from './types/api-entries.js';
 import { calibrationRecorded } from './types/calibration-recorded.js';
 import { datasetRegistered } from './types/dataset-registered.js';
 import { evidenceExported } from './types/evidence-exported.js';
+import { fingerprintCommitted } from './types/fingerprint-committed.js';
 import { lineageDerived } from './types/lineage-derived.js';
 import { modelRegistered } from './types/model-registered.js';
 import { modelSigned } from './types/model-signed.js';
@@ -26,6 +27,7 @@ export const RECORD_TYPES: readonly RecordType<unknown>[] = [
   datasetRegistered,
   lineageDerived,
   modelSigned, // issue 15: owner-signed OpenSSF model signature log entries
+  fingerprintCommitted,
   ...API_TYPES,
   guardCommitted,
   extractionSuspected,

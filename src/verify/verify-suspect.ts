@@ -107,7 +107,8 @@ async function marksToTest(o: VerifyOptions, trust: TrustedKeys): Promise<{ mark
 export async function verifySuspect(o: VerifyOptions): Promise<VerificationReport> {
   const alpha = checkAlpha(o.alpha ?? DEFAULT_ALPHA);
   const trust = o.trust ?? { owner: o.home.ownerVerifierKey };
-  const { marks, orphans, problems } = await marksToTest(o, trust);
+  const { marks, orphans, problems: markProblems } = await marksToTest(o, trust);
+  const problems = [...markProblems, ...(o.fingerprint?.problems ?? [])];
   const local = o.suspect.path !== undefined ? await detectModelFormat(o.suspect.path) : undefined;
   const suspectDigest = local ? (await digestModel(o.suspect.path!)).sha256 : undefined;
   // A fingerprint committed after the suspect first appeared in the ledger proves nothing: refused here.

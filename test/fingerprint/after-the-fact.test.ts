@@ -12,10 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERIFICATION_SCHEMA } from '../../src/evidence/verification-record.js';
-import {
-  appendFingerprintCommitted, commitFingerprint, encodeFingerprintOpening, fingerprintSecretId, openFingerprintTest, RECIPE_KIND, recipeDigestsFor,
-  type FingerprintOpening,
-} from './crafted.js';
+import { commitCrafted, commitFingerprint, encodeFingerprintOpening, fingerprintSecretId, openFingerprintTest, RECIPE_KIND, type FingerprintOpening } from './crafted.js';
 import { loadLayersModel, saveLayersModel } from '../../src/formats/index.js';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { initHome, openHome, ownerRecordSigner, type Home } from '../../src/home/index.js';
@@ -24,7 +21,6 @@ import { saveSecret } from '../../src/secrets/index.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { predictClasses } from '../../src/train/evaluate.js';
 import { buildMnistCnn } from '../../src/train/mnist-cnn.js';
-import { CALIBRATION_RECORDED, CALIBRATION_RULE, CALIBRATION_SCHEMA } from '../../src/verify/calibration.js';
 import { verifySuspect } from '../../src/verify/verify-suspect.js';
 import { hallmark } from '../helpers/cli.js';
 
@@ -47,16 +43,9 @@ describe('after-the-fact accusation', () => {
   }
 
   /** What an accuser can always do: commit (and seal, and calibrate) a set after the fact. */
-  async function commitCrafted(h: { dir: string; ledger: Home['ledger']; ownerVerifierKey: string }, opening: FingerprintOpening, seal = true): Promise<number> {
-    const commitment = commitFingerprint(opening);
-    await saveSecret(h.dir, fingerprintSecretId(commitment), encodeFingerprintOpening(opening), PASS);
-    const index = appendFingerprintCommitted(h.ledger, { model: `model:sha256:${'aa'.repeat(32)}`, commitment, parameters: opening.parameters, recipes: recipeDigestsFor(opening), ownerKey: h.ownerVerifierKey });
-    h.ledger.append({
-      type: CALIBRATION_RECORDED, actor: 'test',
-      payload: { schema: CALIBRATION_SCHEMA, commitment: { index, commitment }, models: 5, fingerprint: { n: N, classes: 10, agreement: [0.1, 0.12, 0.08, 0.1, 0.14], max: 0.14, mean: 0.108, recipes: [] }, rule: CALIBRATION_RULE },
-    });
-    if (seal) h.ledger.checkpoint();
-    return index;
+  async function commitCraftedIn(h: { dir: string; ledger: Home['ledger']; ownerVerifierKey: string }, opening: FingerprintOpening, seal = true): Promise<number> {
+    const home = homes.find((x) => x.ledger === h.ledger)!;
+    return commitCrafted(h, ownerRecordSigner(home), opening, PASS, { seal });
   }
 
   beforeAll(async () => {
@@ -88,7 +77,7 @@ describe('after-the-fact accusation', () => {
 
   it('control: a set committed BEFORE the suspect appears is tested, and this crafted one would claim it', async () => {
     const { h, home } = newHome('control');
-    const index = await commitCrafted(h, crafted);
+    const index = await commitCraftedIn(h, crafted);
     const test = await openFingerprintTest(h, PASS, index);
     const r = await verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test, signer: ownerRecordSigner(home) });
     expect(r.fingerprint!.matches).toBe(N);
@@ -100,7 +89,7 @@ describe('after-the-fact accusation', () => {
   it('refused when the suspect was registered before the commitment (library and CLI, exit 1)', async () => {
     const { h, home } = newHome('registered');
     const reg = registerModel(h.ledger, { model: suspectInfo.descriptor, format: suspectInfo.format, tensors: suspectInfo.tensors }).index;
-    const index = await commitCrafted(h, crafted);
+    const index = await commitCraftedIn(h, crafted);
     expect(reg).toBeLessThan(index);
     const test = await openFingerprintTest(h, PASS, index);
     const size = h.ledger.size();
@@ -119,14 +108,14 @@ describe('after-the-fact accusation', () => {
       type: 'verification.recorded', actor: 'test',
       payload: { schema: VERIFICATION_SCHEMA, model: `model:sha256:${'aa'.repeat(32)}`, suspect: { kind: 'file', descriptor: { name: 'renamed', digest: { sha256: suspectInfo.descriptor.digest.sha256 } } }, method: 'black-box', commitment: { index: 0, commitment: '00'.repeat(32) }, ownerKey: 'k', trigger: { n: 1, matches: 0, classes: 10, chanceRate: 0.1, nullSource: 'uniform', pValue: 1 }, alpha: 1e-6, owned: false },
     });
-    const index = await commitCrafted(h, crafted);
+    const index = await commitCraftedIn(h, crafted);
     const test = await openFingerprintTest(h, PASS, index);
     await expect(verifySuspect({ home: h, passphrase: PASS, suspect: { path: suspect }, fingerprint: test, signer: ownerRecordSigner(homes[homes.length - 1]!) })).rejects.toMatchObject({ code: 'FINGERPRINT_AFTER_SUSPECT' });
   });
 
   it('refused when the commitment is not sealed by a signed checkpoint, or the stored set was swapped', async () => {
     const { h } = newHome('unsealed');
-    const index = await commitCrafted(h, crafted, false);
+    const index = await commitCraftedIn(h, crafted, false);
     await expect(openFingerprintTest(h, PASS, index)).rejects.toMatchObject({ code: 'FINGERPRINT_UNSEALED' });
     h.ledger.checkpoint();
     const swapped = { ...crafted, set: { ...crafted.set, targets: crafted.set.targets.map((t) => (t + 1) % 10) } };

@@ -52,7 +52,7 @@ describe('fingerprint false positives', () => {
     initHome(homeDir);
     home = openHome(homeDir);
     const h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
-    const made = await createFingerprint({ home: h, passphrase: PASS, model: FIXTURE, backend: 'wasm' });
+    const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: 'wasm' });
     console.log(`fingerprint: ${made.seconds.total.toFixed(0)} s, ${made.qualified}/${made.tried} strict, surrogates ${made.surrogateAgreement.join(' ')}, references ${made.referenceAgreement.join(' ')}`);
     fp = await loadFingerprint(h, PASS, made.index);
     const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: 'wasm', signer: ownerRecordSigner(home) });

@@ -10,5 +10,6 @@ export const EVIDENCE_EXPORT = kind('evidence.export', './evidence-export.js');
 export const EMBED = kind('embed', './embed.js');
 export const VERIFY = kind('verify', './verify.js');
 export const CALIBRATE = kind('calibrate', './calibrate.js');
+export const FINGERPRINT = kind('fingerprint', './fingerprint.js');
 
-export const JOB_KINDS: readonly JobKind[] = [LEDGER_AUDIT, EVIDENCE_EXPORT, EMBED, VERIFY, CALIBRATE];
+export const JOB_KINDS: readonly JobKind[] = [LEDGER_AUDIT, EVIDENCE_EXPORT, EMBED, VERIFY, CALIBRATE, FINGERPRINT];

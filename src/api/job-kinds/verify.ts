@@ -22,6 +22,8 @@ export type SuspectParam =
 export interface VerifyParams {
   suspect: SuspectParam;
   commitment?: number;
+  /** true: the latest fingerprint.committed; a number: that entry. */
+  fingerprint?: true | number;
   method?: VerifyMethod;
   alpha?: number;
   timeoutMs?: number;
@@ -51,14 +53,17 @@ async function verifyWith(p: VerifyParams, ctx: JobContext, suspectFile: string 
   const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     ctx.progress({ phase: 'verifying', suspect: 'upload' in p.suspect ? 'file' : 'endpoint' });
+    const fingerprint = p.fingerprint === undefined ? undefined
+      : await (await import('../../fingerprint/index.js')).openFingerprintTest({ dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, p.fingerprint === true ? undefined : p.fingerprint);
     const r = await verifySuspect({
+      ...(fingerprint ? { fingerprint } : {}),
       home: { dir: home.paths.dir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey }, passphrase, suspect, actor: ctx.actor, signer: ownerRecordSigner(home), trust: homeTrust(home),
       ...(p.commitment !== undefined ? { commitment: p.commitment } : {}),
       ...(p.method ? { method: p.method } : {}),
       ...(p.alpha !== undefined ? { alpha: p.alpha } : {}),
       remote: { ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.maxRequests !== undefined ? { maxRequests: p.maxRequests } : {}) },
     });
-    return JSON.parse(JSON.stringify({ index: r.index, record: r.record, decision: r.decision, mark: r.mark, tried: r.tried, orphans: r.orphans, problems: r.problems, ...(r.calibration ? { calibration: r.calibration } : {}), ...(r.requests !== undefined ? { requests: r.requests } : {}) })) as JsonObject;
+    return JSON.parse(JSON.stringify({ index: r.index, record: r.record, decision: r.decision, mark: r.mark, ...(r.fingerprint ? { fingerprint: r.fingerprint } : {}), tried: r.tried, orphans: r.orphans, problems: r.problems, ...(r.calibration ? { calibration: r.calibration } : {}), ...(r.requests !== undefined ? { requests: r.requests } : {}) })) as JsonObject;
   } finally {
     home.close();
   }

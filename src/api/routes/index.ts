@@ -4,6 +4,7 @@ import type { RouteGroup } from '../context.js';
 import { docRoutes } from './docs.js';
 import { embedRoutes } from './embed.js';
 import { evidenceRoutes } from './evidence.js';
+import { fingerprintRoutes } from './fingerprint.js';
 import { jobRoutes } from './jobs.js';
 import { keyRoutes } from './keys.js';
 import { ledgerRoutes } from './ledger.js';
@@ -11,4 +12,4 @@ import { provenanceRoutes } from './provenance.js';
 import { registryRoutes } from './registry.js';
 import { verifyRoutes } from './verify.js';
 
-export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, provenanceRoutes, evidenceRoutes, embedRoutes, verifyRoutes, docRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [ledgerRoutes, registryRoutes, keyRoutes, jobRoutes, provenanceRoutes, evidenceRoutes, embedRoutes, fingerprintRoutes, verifyRoutes, docRoutes];

@@ -35,6 +35,7 @@ const EndpointSuspect = z.object({
 export const VerifyRequest = z.object({
   suspect: z.union([UploadedSuspect, EndpointSuspect]),
   commitment: int(0, Number.MAX_SAFE_INTEGER).optional().openapi({ description: 'watermark.committed entry index (default: the latest)' }),
+  fingerprint: z.union([z.literal(true), int(0, Number.MAX_SAFE_INTEGER)]).optional().openapi({ description: 'also test a committed fingerprint: true for the latest fingerprint.committed entry, or its index (hallmark verify --fingerprint)' }),
   method: z.enum(['auto', 'white-box', 'black-box', 'both']).optional(),
   alpha: z.number().gt(0).lt(1).optional(),
   timeoutMs: int(100, 60_000).optional(),

@@ -1,0 +1,162 @@
+// npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --fp 20 --fp-distilled 5 --backend wasm --json out.json]
+// The figures of the fingerprint issue, each through the code `hallmark` runs:
+//  1. Generation time: per fingerprint j (--fingerprints, default 1), `hallmark fingerprint
+//     fixtures/mnist-cnn` (createFingerprint, the command's defaults: 3 surrogates, 3 references,
+//     n = 300, 900 candidates, 30 steps; recipe seed 7000 + 100 (j - 1)) in a fresh home. Target:
+//     under 10 minutes on this 2-core machine.
+//  2. Distillation: `hallmark calibrate --fingerprint` (5 fresh reference models), then per seed i
+//     (--seeds) the robustness bench's distillation attack (runAttack distill: 4,000 queries,
+//     3 epochs, student seed i) and `hallmark verify STUDENT --fingerprint` (verifySuspect) against
+//     every fingerprint. Target: claimed at alpha 1e-6 for every seed.
+//  3. False positives, every model verified against every seed's fingerprint as `verify --fingerprint`
+//     does: --fp k independently trained models (mnist-cnn, seed 5000 + 10k, 3000 images from a
+//     different slice, 2 epochs: as well trained as the references); k models fine-tuned (800
+//     images, 1 epoch, FTAL) from ONE base trained independently of ours (seed 9100); and
+//     --fp-distilled k' students distilled from that other base with the same attack as (2).
+//     Target: no claim at all.
+// Prints the load average before and after; run it with `nice` on a quiet machine for the README.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { runAttack } from '../src/attacks/index.js';
+import { DEFAULT_ALPHA } from '../src/core/index.js';
+import { createFingerprint, loadFingerprint, openFingerprintTest, runFingerprintCalibration, type FingerprintHome } from '../src/fingerprint/index.js';
+import { saveLayersModel } from '../src/formats/index.js';
+import { loadMnist } from '../src/formats/mnist.js';
+import { initHome, openHome, ownerRecordSigner, type Home } from '../src/home/index.js';
+import { selectBackend, type BackendChoice } from '../src/train/backend.js';
+import { fitModel } from '../src/train/fit.js';
+import { buildMnistCnn } from '../src/train/mnist-cnn.js';
+import { distill } from '../src/attacks/index.js';
+import { verifySuspect } from '../src/verify/verify-suspect.js';
+import { flag, machine, printTable, writeJson, type Row } from './util.js';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
+const FIXTURE = join(REPO, 'fixtures', 'mnist-cnn');
+const seeds = Number(flag('seeds', '3'));
+const FINGERPRINTS = Number(flag('fingerprints', '1'));
+const FP = Number(flag('fp', '20'));
+const FP_DISTILLED = Number(flag('fp-distilled', '5'));
+const backendChoice = flag('backend', 'wasm') as BackendChoice;
+const PASS = 'bench-fingerprint';
+const GENERATION_TARGET_S = 600;
+process.env.HALLMARK_PASSPHRASE = PASS;
+
+interface Seed {
+  home: Home;
+  h: FingerprintHome;
+  index: number;
+  n: number;
+  seconds: { training: number; generation: number; total: number };
+  qualified: number;
+  tried: number;
+  surrogates: readonly number[];
+  references: readonly number[];
+  calibration: number[];
+  students: { seed: number; matches: number; p: number; owned: boolean; accuracy: number }[];
+}
+
+async function verifyAgainst(s: Seed, path: string): Promise<{ matches: number; p: number; owned: boolean }> {
+  const fingerprint = await openFingerprintTest(s.h, PASS, s.index);
+  const r = await verifySuspect({ home: s.h, passphrase: PASS, suspect: { path }, fingerprint, signer: ownerRecordSigner(s.home), alpha: DEFAULT_ALPHA, backend: backendChoice });
+  return { matches: r.fingerprint!.matches, p: r.fingerprint!.pValue, owned: r.decision.owned };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const load = { before: loadavg(), after: [] as number[] };
+  const backend = await selectBackend(backendChoice);
+  console.log(`bench:fingerprint: ${FINGERPRINTS} fingerprint(s), ${seeds} student seeds, ${FP} independent + ${FP} fine-tuned + ${FP_DISTILLED} distilled-from-another-teacher models; backend ${backend.detail}; load ${load.before.map((x) => x.toFixed(2)).join(' ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-fp-'));
+  const mnist = await loadMnist({ seed: 0 });
+  const slice = (from: number, n: number) => ({ images: mnist.train.images.subarray(from * 784, (from + n) * 784), labels: mnist.train.labels.subarray(from, from + n), count: n, shape: [n, 28, 28, 1] as const });
+  const runs: Seed[] = [];
+  try {
+    for (let i = 1; i <= FINGERPRINTS; i++) {
+      const homeDir = join(dir, `home-${i}`);
+      initHome(homeDir, { passphrase: PASS });
+      const home = openHome(homeDir, { passphrase: PASS });
+      const h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
+      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1) });
+      const fp = await loadFingerprint(h, PASS, made.index);
+      const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home) });
+      const s: Seed = {
+        home, h, index: made.index, n: made.parameters.n, seconds: made.seconds, qualified: made.qualified, tried: made.tried,
+        surrogates: made.surrogateAgreement, references: made.referenceAgreement, calibration: (cal.payload.fingerprint as { agreement: number[] }).agreement, students: [],
+      };
+      runs.push(s);
+      console.log(`fingerprint ${i}: generated in ${made.seconds.total.toFixed(0)} s (training ${made.seconds.training.toFixed(0)} s, generation ${made.seconds.generation.toFixed(0)} s), ${made.qualified}/${made.tried} strict; surrogates ${s.surrogates.join(' ')}, references ${s.references.join(' ')}; fresh references ${s.calibration.join(' ')}`);
+    }
+    for (let i = 1; i <= seeds; i++) {
+      const out = join(dir, `student-${i}`);
+      const a = await runAttack({ kind: 'distill', model: FIXTURE, out, queries: 4000, epochs: 3, seed: i, backend: backendChoice });
+      for (const [j, s] of runs.entries()) {
+        const st = { seed: i, ...(await verifyAgainst(s, out)), accuracy: a.cleanAccuracy ?? Number.NaN };
+        s.students.push(st);
+        console.log(`seed ${i}: distilled student (4000 queries, 3 ep, acc ${(st.accuracy * 100).toFixed(1)}%) against fingerprint ${j + 1}: ${st.matches}/${s.n}, p ${st.p.toExponential(2)}, claimed ${st.owned}`);
+      }
+    }
+
+    type Innocent = { family: string; k: number; results: { matches: number; p: number; owned: boolean }[] };
+    const innocents: Innocent[] = [];
+    const check = async (family: string, k: number, model: tf.LayersModel) => {
+      const path = join(dir, `${family}-${k}`);
+      await saveLayersModel(model, path);
+      model.dispose();
+      const results = [];
+      for (const s of runs) results.push(await verifyAgainst(s, path));
+      innocents.push({ family, k, results });
+      console.log(`  ${family} ${k + 1}: matches ${results.map((r) => r.matches).join(' ')}, p ${results.map((r) => r.p.toExponential(1)).join(' ')}, claimed ${results.some((r) => r.owned)}`);
+      rmSync(path, { recursive: true, force: true });
+    };
+    for (let k = 0; k < FP; k++) {
+      const m = buildMnistCnn(5000 + 10 * k);
+      await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice((k * 353) % 5000, 3000), numClasses: 10, epochs: 2, batchSize: 64, seed: 5000 + k });
+      await check('independent', k, m);
+    }
+    const base = buildMnistCnn(9100);
+    await fitModel({ model: base, optimizer: tf.train.adam(1e-3), data: slice(0, 3000), numClasses: 10, epochs: 2, batchSize: 64, seed: 9100 });
+    for (let k = 0; k < FP; k++) {
+      const m = buildMnistCnn(9100);
+      m.setWeights(base.getWeights());
+      await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice((k * 359) % 7200, 800), numClasses: 10, epochs: 1, batchSize: 64, seed: 9200 + k });
+      await check('fine-tuned-other-base', k, m);
+    }
+    const q = slice(0, 4000);
+    for (let k = 0; k < FP_DISTILLED; k++) await check('distilled-other-teacher', k, await distill(base, q, { epochs: 3, seed: 9300 + k }));
+    base.dispose();
+
+    const seconds = (performance.now() - started) / 1000;
+    load.after = loadavg();
+    const families = [...new Set(innocents.map((x) => x.family))];
+    console.log('\nper-family false-positive checks (each model against each seed\'s fingerprint):');
+    for (const f of families) {
+      const rs = innocents.filter((x) => x.family === f).flatMap((x) => x.results);
+      const ps = rs.map((r) => r.p).sort((a, b) => a - b);
+      console.log(`  ${f}: ${rs.length} checks, claims ${rs.filter((r) => r.owned).length}, smallest p ${ps[0]?.toExponential(2) ?? 'n/a'}, matches ${Math.min(...rs.map((r) => r.matches))}..${Math.max(...rs.map((r) => r.matches))}`);
+    }
+    const maxGen = Math.max(...runs.map((r) => r.seconds.total));
+    const students = runs.flatMap((r) => r.students);
+    const claimed = students.filter((r) => r.owned).length;
+    const falseClaims = (f: string) => innocents.filter((x) => x.family === f && x.results.some((r) => r.owned)).length;
+    const rows: Row[] = [
+      { metric: 'generation, slowest seed (s)', value: maxGen.toFixed(0), target: `< ${GENERATION_TARGET_S}`, met: maxGen < GENERATION_TARGET_S },
+      { metric: 'distilled students claimed (alpha 1e-6)', value: `${claimed}/${students.length} (p ${students.map((r) => r.p.toExponential(1)).join(', ')})`, target: 'all, 3 seeds', met: claimed === students.length && seeds >= 3 },
+      { metric: `independent models claimed (of ${FP})`, value: String(falseClaims('independent')), target: '0 of 20', met: falseClaims('independent') === 0 && FP >= 20 },
+      { metric: `fine-tuned from another base claimed (of ${FP})`, value: String(falseClaims('fine-tuned-other-base')), target: '0 of 20', met: falseClaims('fine-tuned-other-base') === 0 && FP >= 20 },
+      { metric: `distilled from another teacher claimed (of ${FP_DISTILLED})`, value: String(falseClaims('distilled-other-teacher')), target: '0' },
+    ];
+    printTable(`Fingerprints (${seeds} seeds, ${backend.detail}, ${seconds.toFixed(0)} s; load before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${load.after.map((x) => x.toFixed(2)).join(' ')})`, rows);
+    writeJson({
+      seeds, fingerprints: FINGERPRINTS, fp: FP, fpDistilled: FP_DISTILLED, backend: backend.detail, alpha: DEFAULT_ALPHA, machine: machine(), load, seconds, rows,
+      runs: runs.map(({ home: _h, h: _x, ...r }) => r), innocents,
+    });
+  } finally {
+    for (const r of runs) r.home.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
