@@ -24,7 +24,7 @@ import { isTfjsFormat, loadLayersModel, readModelJson, readModelTensors, tensorF
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { LabelledImages } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
-import { limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
+import { imageInputOf, limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
 import { checkOutputFree, identifyModelOrThrow } from './embed-finetune.js';
 import { EmbedError } from './errors.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
@@ -163,7 +163,8 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   let data: DatasetSource | undefined;
   let test: LabelledImages | undefined;
   if (o.dataset !== undefined) {
-    data = await loadDatasetSource(o.dataset);
+    const hwc = onnx ? imageInputOf(onnx.input.dims, o.preprocess?.layout) : undefined;
+    data = await loadDatasetSource(o.dataset, { ...(o.preprocess ? { preprocess: o.preprocess } : {}), ...(hwc ? { input: hwc } : {}) });
     test = limitImages(data.test, o.testLimit);
   }
   const runnable = RUNNABLE.includes(input.format);
