@@ -12,6 +12,7 @@ import { FormatError } from '../../src/formats/errors.js';
 import { decodeOnnxModel } from '../../src/formats/onnx.js';
 import { onnx } from '../../src/formats/onnx-tensor.js';
 import { loadImageFolder } from '../../src/images/index.js';
+import { buildFaceApiMobileNet } from '../helpers/faceapi-mobilenet.js';
 import { maxAbsDiff, predictOnnx, tf, tfReady } from './convert-helpers.js';
 
 const SAMPLES = join(import.meta.dirname, '../../fixtures/real/faceapi-samples');
@@ -162,6 +163,29 @@ describe('TF.js -> ONNX: MobileNet layers', () => {
     const again = tf.tidy(() => (back.predict(tf.tensor4d(nhwc, [3, 32, 32, 3])) as tf.Tensor).dataSync() as Float32Array);
     expect(maxAbsDiff(again, ref)).toBeLessThan(1e-4);
     expect(top1(again, 4)).toEqual(top1(ref, 4));
+    model.dispose();
+    back.dispose();
+  });
+});
+
+describe('the real MobileNetV1 (face-api weights) through both converters', () => {
+  it('TF.js -> ONNX runs the same in onnxruntime on real photos, and ONNX -> TF.js comes back the same', async () => {
+    const { model } = await buildFaceApiMobileNet({ size: 32, classes: 5 });
+    // Photos in -1..1, as face-api feeds it.
+    const x = nhwc.map((v, i) => ((v * [0.229, 0.224, 0.225][i % 3]! + [0.485, 0.456, 0.406][i % 3]!) * 2 - 1));
+    const tensors = model.weights.map((w) => ({ name: w.originalName, dtype: 'F32' as const, shape: w.shape as number[], data: new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer) }));
+    const bytes = tfjsArtifactsToOnnx(JSON.parse(JSON.stringify(model.toJSON(null, false))), tensors);
+    const ref = tf.tidy(() => (model.predict(tf.tensor4d(x, [3, 32, 32, 3])) as tf.Tensor).dataSync() as Float32Array);
+    const viaOrt = await predictOnnx(bytes, Float32Array.from(x), [3, 32, 32, 3]);
+    const back = await tf.loadLayersModel(tf.io.fromMemory(convertOnnxToTfjs(bytes)));
+    const again = tf.tidy(() => (back.predict(tf.tensor4d(x, [3, 32, 32, 3])) as tf.Tensor).dataSync() as Float32Array);
+    const d1 = maxAbsDiff(viaOrt, ref);
+    const d2 = maxAbsDiff(again, viaOrt);
+    console.log(`face-api MobileNetV1: tfjs vs onnxruntime max |diff| ${d1.toExponential(2)}, onnx->tfjs vs onnxruntime ${d2.toExponential(2)}`);
+    expect(d1).toBeLessThan(1e-4);
+    expect(d2).toBeLessThan(1e-4);
+    expect(top1(again, 5)).toEqual(top1(viaOrt, 5));
+    expect(top1(viaOrt, 5)).toEqual(top1(ref, 5));
     model.dispose();
     back.dispose();
   });
