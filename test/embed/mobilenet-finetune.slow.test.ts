@@ -35,8 +35,9 @@ beforeAll(async () => {
   s = await embedWatermark({
     ...t.base, passphrase: PASS, model: join(t.dir, 'mobilenet'), out: join(t.dir, 'marked'), dataset: photos, backend: 'wasm',
     bits: 64, triggers: 12, triggersPerBatch: 12, batchSize: 6, epochs: 300, learningRate: 1e-3, minSteps: 10, settleSteps: 10,
+    onProgress: (e) => { if (e.step !== undefined && e.step % 10 === 0) console.log(`step ${e.step}: loss ${e.loss?.toFixed(3)}, triggers ${e.triggerAccuracy}, BER ${e.ber}, ${e.samplesPerSecond?.toFixed(1)} samples/s`); },
   });
-});
+}, 2_400_000); // a 3.2M-parameter network on CPU: minutes on a quiet machine, far more under load
 afterAll(() => {
   t.home.close();
   rmSync(t.dir, { recursive: true, force: true });
