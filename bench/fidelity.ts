@@ -112,6 +112,7 @@ async function main() {
         const m = Math.max(...probs.map((o) => o.maxAbsChange));
         rows.push({ metric: `${c.name}: max abs probability change`, value: m.toExponential(2), target: '<= 0.01', met: m <= 0.01 });
       }
+      rows.push({ metric: `${c.name}: bits lost on its own write (${r.s.weight!.margin !== undefined ? `margin ${r.s.weight!.margin.toExponential(2)}` : ''})`, value: `${r.s.weight!.bitErrors} of ${r.s.weight!.bits}`, target: '0', met: r.s.weight!.bitErrors === 0 });
       const worst = Math.max(r.clean.log10p, ...Object.values(r.attacked).map((a) => a.log10p));
       rows.push({ metric: `${c.name}: worst log10 p (clean, int8, F16, noise)`, value: worst.toFixed(1), target: '< -6', met: worst < -6 });
       results.push({ name: c.name, kind: c.kind, weight: r.s.weight, fidelity: f, clean: r.clean, attacked: r.attacked, seconds: r.seconds });

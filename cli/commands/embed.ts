@@ -3,6 +3,7 @@ import { promptPassphrase } from './prompt-passphrase.js';
 import { embedWatermark, resolveEmbedTsa, type EmbedEvent, type EmbedSummary, type EmbedTsa, type WatermarkScheme } from '../../src/embed/index.js';
 import { parseSignerKey } from '../../src/evidence/owner-key.js';
 import { openHome, resolveHomeDir } from '../../src/home/index.js';
+import { parsePreprocess, type ImagePreprocess } from '../../src/images/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
 import { action, EXIT, parseCount } from '../output.js';
@@ -11,6 +12,12 @@ interface Opts {
   out: string;
   scheme?: string;
   dataset?: string;
+  imageSize?: string;
+  pixelRange?: string;
+  mean?: string;
+  std?: string;
+  channels?: string;
+  layout?: string;
   epochs?: string;
   backend?: string;
   layer?: string;
@@ -85,7 +92,13 @@ export function registerEmbed(program: Command): void {
     .description('embed the owner\'s watermarks in a model (fine-tuning with TensorFlow.js, or --training-free) and record them in the ledger')
     .requiredOption('--out <path>', 'where to write the marked model (must not exist)')
     .option('--scheme <scheme>', 'weight, trigger or both', 'both')
-    .option('--dataset <mnist|dir>', 'training data: the built-in "mnist" or a folder of class subfolders of PNGs (fine-tuning default: mnist)')
+    .option('--dataset <mnist|dir>', 'training data: the built-in "mnist" or a folder of class subfolders of PNG/JPEG images (fine-tuning default: mnist)')
+    .option('--image-size <HxW>', "resize dataset images to this (bilinear; default: the model's input size)")
+    .option('--pixel-range <lo,hi>', 'values pixel 0 and 255 map to before mean/std (default 0,1; Keras MobileNet: -1,1)')
+    .option('--mean <m|r,g,b>', 'subtract per channel after the range (ImageNet: 0.485,0.456,0.406)')
+    .option('--std <s|r,g,b>', 'divide per channel after the mean (ImageNet: 0.229,0.224,0.225)')
+    .option('--channels <1|3>', "grayscale or RGB (default: the model's input channels)")
+    .option('--layout <nhwc|nchw>', "the model's image layout (default: read from its input shape)")
     .option('--epochs <n>', 'at most this many epochs; stops early once the marks read back', '4')
     .option('--backend <name>', `training backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--layer <name>', 'layer to carry the weight mark (default: first conv/dense with >= 2x bits features)')
@@ -132,6 +145,7 @@ export function registerEmbed(program: Command): void {
           scheme,
           ...(opts.trainingFree ? { trainingFree: true } : {}),
           ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+          ...preprocessFlags(opts),
           ...(opts.layer !== undefined ? { layer: opts.layer } : {}),
           ...(opts.tensor !== undefined ? { tensor: opts.tensor } : {}),
           ...(epochs !== undefined ? { epochs } : {}),
@@ -156,6 +170,19 @@ export function registerEmbed(program: Command): void {
         home.close();
       }
     }));
+}
+
+/** --image-size, --pixel-range, --mean, --std, --channels, --layout; a bad value is the caller's mistake. */
+function preprocessFlags(opts: Opts): { preprocess?: ImagePreprocess } {
+  const raw: Record<string, unknown> = {};
+  const flags = [['size', opts.imageSize], ['range', opts.pixelRange], ['mean', opts.mean], ['std', opts.std], ['channels', opts.channels], ['layout', opts.layout]] as const;
+  for (const [k, v] of flags) if (v !== undefined) raw[k] = v;
+  if (Object.keys(raw).length === 0) return {};
+  try {
+    return { preprocess: parsePreprocess(raw) };
+  } catch (err) {
+    throw new RangeError((err as Error).message.replace(/^preprocess: (\w+)/, (_, k: string) => `--${({ size: 'image-size', range: 'pixel-range' } as Record<string, string>)[k] ?? k}`));
+  }
 }
 
 function sealWith(homeDir: string, opts: { tsa?: string; tsaCa?: string }): { tsa?: EmbedTsa } {

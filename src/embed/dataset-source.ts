@@ -1,10 +1,11 @@
-// The data a mark is fine-tuned on: the built-in mnist split or a PNG class-folder, with the
-// descriptor the ledger records for it (a dataset manifest root over the files it came from).
+// The data a mark is fine-tuned on: the built-in mnist split or a PNG/JPEG class-folder resized
+// and normalised for the model (src/images), with the descriptor the ledger records for it (a
+// dataset manifest root over the files it came from, preprocess.json included).
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildDatasetManifest, FormatError } from '../formats/index.js';
 import { loadMnist } from '../formats/mnist.js';
-import { loadPngFolder } from '../formats/png-folder.js';
+import { describePreprocess, loadImageFolder, type ImagePreprocess } from '../images/index.js';
 import type { LabelledImages } from '../train/fit.js';
 import { EmbedError } from './errors.js';
 
@@ -19,10 +20,18 @@ export interface DatasetSource {
   readonly items: number;
   /** Says where clean accuracy comes from, for people. */
   readonly testNote: string;
+  /** For image folders: what was applied (size, channels, range, mean/std, layout). */
+  readonly preprocess?: ImagePreprocess & { size: readonly [number, number]; channels: 1 | 3 };
 }
 
-/** Built-in mnist (its seeded 8,000 / 2,000 split), else a PNG class-folder: every 10th image held out. */
-export async function loadDatasetSource(spec: string): Promise<DatasetSource> {
+export interface DatasetLoadOptions {
+  readonly preprocess?: ImagePreprocess;
+  /** The model's input [h, w, c]: images are resized to it unless the preprocess names a size. */
+  readonly input?: readonly number[];
+}
+
+/** Built-in mnist (its seeded 8,000 / 2,000 split), else a PNG/JPEG class-folder: every 10th image held out. */
+export async function loadDatasetSource(spec: string, o: DatasetLoadOptions = {}): Promise<DatasetSource> {
   if (spec === 'mnist') {
     const m = await loadMnist();
     const digits = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
@@ -38,9 +47,14 @@ export async function loadDatasetSource(spec: string): Promise<DatasetSource> {
   }
   let d;
   try {
-    d = await loadPngFolder(spec);
+    const [h, w, c] = o.input ?? [];
+    d = await loadImageFolder(spec, {
+      ...(o.preprocess ? { preprocess: o.preprocess } : {}),
+      ...(h && w ? { defaultSize: [h, w] as const } : {}),
+      ...(c === 1 || c === 3 ? { defaultChannels: c } : {}),
+    });
   } catch (err) {
-    if (err instanceof FormatError) throw new EmbedError('EMBED_DATASET_INVALID', `dataset ${spec}: ${err.message}; give "mnist" or a folder with one subfolder of PNG files per class`, { cause: err });
+    if (err instanceof FormatError) throw new EmbedError('EMBED_DATASET_INVALID', `dataset ${spec}: ${err.message}; give "mnist" or a folder with one subfolder of PNG/JPEG files per class`, { cause: err });
     throw err;
   }
   const manifest = await buildDatasetManifest(spec);
@@ -51,7 +65,8 @@ export async function loadDatasetSource(spec: string): Promise<DatasetSource> {
     test,
     descriptor: { name: basename(resolve(spec)).slice(0, 200) || 'dataset', digest: { sha256: manifest.root } },
     items: d.count,
-    testNote: test === train ? `all ${d.count} images (too few to hold any out)` : `every 10th image held out (${test.count} images)`,
+    testNote: `${test === train ? `all ${d.count} images (too few to hold any out)` : `every 10th image held out (${test.count} images)`}; ${describePreprocess(d.preprocess, d.preprocess.size, d.preprocess.channels)}`,
+    preprocess: d.preprocess,
   };
 }
 
@@ -87,4 +102,15 @@ export function checkDatasetFits(d: DatasetSource, input: readonly number[], cla
       if (set.labels[i]! >= classes) throw new EmbedError('EMBED_DATASET_INVALID', `dataset ${d.name} has label ${set.labels[i]} but the model has ${classes} classes`);
     }
   }
+}
+
+/**
+ * The [h, w, c] an image model's rank-4 input takes, from its dims (batch first) and the declared
+ * layout, else guessed: a channel axis of 1 or 3 in position 1 and not in position 3 means NCHW.
+ */
+export function imageInputOf(dims: readonly (number | null)[], layout?: 'nhwc' | 'nchw'): [number, number, number] | undefined {
+  if (dims.length !== 4 || dims.slice(1).some((d) => d === null || d < 1)) return undefined;
+  const [, a, b, c] = dims as number[];
+  const nchw = layout ? layout === 'nchw' : (a === 1 || a === 3) && c !== 1 && c !== 3;
+  return nchw ? [b!, c!, a!] : [a!, b!, c!];
 }

@@ -71,7 +71,7 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   if (inputShape.length !== 3 || !inputShape.every((d) => Number.isSafeInteger(d) && d > 0) || !(classes >= 2)) {
     throw new EmbedError('EMBED_UNSUPPORTED', `the model takes ${JSON.stringify(inputShape)} and gives ${classes} classes; embedding needs an image classifier [h, w, c] -> classes`);
   }
-  const data = await loadDatasetSource(o.dataset ?? 'mnist');
+  const data = await loadDatasetSource(o.dataset ?? 'mnist', { input: inputShape, ...(o.preprocess ? { preprocess: o.preprocess } : {}) });
   checkDatasetFits(data, inputShape, classes);
   const train = limitImages(data.train, o.trainLimit);
   const test = limitImages(data.test, o.testLimit);

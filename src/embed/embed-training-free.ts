@@ -24,8 +24,9 @@ import { isTfjsFormat, loadLayersModel, readModelJson, readModelTensors, tensorF
 import { evaluateAccuracy } from '../train/evaluate.js';
 import type { LabelledImages } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
-import { limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
+import { imageInputOf, limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
 import { checkOutputFree, identifyModelOrThrow } from './embed-finetune.js';
+import { marginThatSurvivesStorage, storedRoundTrip } from './stored-margin.js';
 import { EmbedError } from './errors.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
 import { inspectOnnx, onnxAccuracy, type OnnxModelInfo } from './onnx-model.js';
@@ -157,13 +158,14 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   const T = o.bits ?? bitsForTarget(target, tryable);
   const chosen = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format));
   const kernel = tensorToFloat32(chosen.tensor);
-  const margin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
+  const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
   emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
 
   let data: DatasetSource | undefined;
   let test: LabelledImages | undefined;
   if (o.dataset !== undefined) {
-    data = await loadDatasetSource(o.dataset);
+    const hwc = onnx ? imageInputOf(onnx.input.dims, o.preprocess?.layout) : undefined;
+    data = await loadDatasetSource(o.dataset, { ...(o.preprocess ? { preprocess: o.preprocess } : {}), ...(hwc ? { input: hwc } : {}) });
     test = limitImages(data.test, o.testLimit);
   }
   const runnable = RUNNABLE.includes(input.format);
@@ -186,11 +188,19 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   const moment = runnable
     ? await layerInputMoment(o.model, input.format, chosen.tensor.name, channels, { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
     : undefined;
-  const result = embedWeightMarkTrainingFree({
-    kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin,
-    channelWeights: channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout),
-    ...(moment ? { applyInverseMetric: inverseChannelMetric(moment, channels, chosen.features) } : {}),
+  const channelWeights = channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
+  const applyInverseMetric = moment ? inverseChannelMetric(moment, channels, chosen.features) : undefined;
+  const plan = (m: number) => embedWeightMarkTrainingFree({
+    kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin: m, channelWeights,
+    ...(applyInverseMetric ? { applyInverseMetric } : {}),
   });
+  // The margin must also survive the file's own storage (uint8/uint16 quantization, F16/BF16).
+  const stored = await storedRoundTrip(o.model, isTfjsFormat(input.format), chosen.tensor);
+  const storedErrors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(stored.roundTrip(k), chosen.tensor.shape, chosen.layout))).errors;
+  const planned = marginThatSurvivesStorage(targetMargin, plan, storedErrors);
+  const margin = planned.margin;
+  const result = planned.result;
+  if (planned.steps > 0) emit({ phase: 'load', message: `margin raised ${(margin / targetMargin).toFixed(2)}x so the mark survives the file's own ${stored.form} storage (${planned.initialErrors} of ${T} bits were lost when written at the target's margin, ${planned.errors} now)` });
   const dtype = chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
   const staged = await stageOutput(o.out);
   let fidelity: FidelityReport | undefined;

@@ -4,6 +4,7 @@ import type * as pkijs from 'pkijs';
 import type { Ledger } from '../../ledger/index.js';
 import type { WatermarkScheme } from '../records/index.js';
 import type { BackendChoice } from '../train/backend.js';
+import type { ImagePreprocess } from '../images/index.js';
 
 export type { WatermarkScheme };
 
@@ -36,6 +37,8 @@ export interface EmbedOptions {
   readonly out: string;
   /** "mnist" or a PNG class-folder. Required to fine-tune; optional (accuracy only) training-free. */
   readonly dataset?: string;
+  /** How the dataset's images become inputs (size, channels, range, mean/std, layout); overrides the folder's preprocess.json. */
+  readonly preprocess?: ImagePreprocess;
   readonly scheme?: WatermarkScheme;
   /** Weight mark by a minimum-norm change to one tensor, no training (scheme must be weight). */
   readonly trainingFree?: boolean;

@@ -28,7 +28,7 @@ export interface OnnxGraphView {
   readonly name: string;
   readonly opset: number;
   /** Graph inputs that are not initializers; dims[0] is the batch, null where symbolic. */
-  readonly inputs: readonly { name: string; dims: (number | null)[] }[];
+  readonly inputs: readonly { name: string; dims: (number | null)[]; problem?: string }[];
   readonly outputs: readonly string[];
   readonly nodes: readonly OnnxNodeView[];
   readonly consts: ReadonlyMap<string, ConstTensor>;
@@ -55,7 +55,7 @@ function constOf(t: TensorProto, name: string): ConstTensor {
   return { shape, values: tensorToFloat32({ name, dtype, shape, data }), integer };
 }
 
-function attrOf(a: InstanceType<typeof onnx.AttributeProto>, node: string): AttrValue {
+function attrOf(a: InstanceType<typeof onnx.AttributeProto>, node: string): AttrValue | undefined {
   const where = `node ${node} attribute ${a.name}`;
   switch (a.type) {
     case 1: return a.f;
@@ -64,7 +64,9 @@ function attrOf(a: InstanceType<typeof onnx.AttributeProto>, node: string): Attr
     case 4: if (!a.t) throw corrupt(`${where} has no tensor`); return constOf(a.t as TensorProto, where);
     case 6: return [...a.floats];
     case 7: if (a.ints.length > 64) throw corrupt(`${where} has ${a.ints.length} ints`); return (a.ints as Long[]).map(num);
-    default: throw new FormatError('FORMAT_UNSUPPORTED', `onnx: ${where} has attribute type ${a.type}, which the converter does not read`);
+    // Graphs (If/Loop/Scan bodies), strings and sparse tensors: no supported op reads them, and
+    // the op that does is listed with the other unsupported ops.
+    default: return undefined;
   }
 }
 
@@ -81,22 +83,26 @@ export function readOnnxGraph(bytes: Uint8Array): OnnxGraphView {
   const nodes: OnnxNodeView[] = [];
   for (const [i, n] of (g.node as InstanceType<typeof onnx.NodeProto>[]).entries()) {
     const name = n.name || `#${i}`;
-    if (n.domain && n.domain !== 'ai.onnx') throw new FormatError('FORMAT_UNSUPPORTED', `onnx: node ${name} is op ${n.domain}.${n.opType}, outside the default domain; the converter does not support it`);
     const attrs = new Map<string, AttrValue>();
-    for (const a of n.attribute as InstanceType<typeof onnx.AttributeProto>[]) attrs.set(a.name, attrOf(a, name));
-    if (n.opType === 'Constant') {
+    for (const a of n.attribute as InstanceType<typeof onnx.AttributeProto>[]) {
+      const v = attrOf(a, name);
+      if (v !== undefined) attrs.set(a.name, v);
+    }
+    // An op outside the default domain keeps its domain in its type, so it is never taken for a default op.
+    const opType = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType;
+    if (opType === 'Constant') {
       const v = attrs.get('value');
       if (typeof v !== 'object' || Array.isArray(v) || n.output.length !== 1) throw new FormatError('FORMAT_UNSUPPORTED', `onnx: Constant node ${name} has no tensor value (only value= is supported)`);
       consts.set(n.output[0]!, v);
       continue;
     }
-    nodes.push({ opType: n.opType, name, inputs: [...n.input], outputs: [...n.output], attrs });
+    nodes.push({ opType, name, inputs: [...n.input], outputs: [...n.output], attrs });
   }
   const inputs = (g.input as InstanceType<typeof onnx.ValueInfoProto>[]).filter((v) => !consts.has(v.name)).map((v) => {
     const dims = v.type?.tensorType?.shape?.dim;
-    if (!dims) throw new FormatError('FORMAT_UNSUPPORTED', `onnx: input ${v.name} has no tensor shape`);
-    if (v.type?.tensorType?.elemType !== 1) throw new FormatError('FORMAT_UNSUPPORTED', `onnx: input ${v.name} is not float32`);
-    return { name: v.name, dims: dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue as Long) > 0 ? num(d.dimValue as Long) : null)) };
+    // Checked by the converter after the op list, so a model with unsupported ops hears about all of them first.
+    const problem = !dims ? `onnx: input ${v.name} has no tensor shape` : v.type?.tensorType?.elemType !== 1 ? `onnx: input ${v.name} is not float32` : undefined;
+    return { name: v.name, dims: (dims ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && num(d.dimValue as Long) > 0 ? num(d.dimValue as Long) : null)), ...(problem ? { problem } : {}) };
   });
   return { name: g.name || 'onnx', opset, inputs, outputs: (g.output as InstanceType<typeof onnx.ValueInfoProto>[]).map((o) => o.name), nodes, consts };
 }

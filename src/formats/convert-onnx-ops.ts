@@ -6,29 +6,31 @@ import {
   corrupt, identity, int, ints, isSame, NHWC_VIEW, outDim, same, unsupported, window, windowPads,
   type Importer, type Val,
 } from './convert-onnx-import.js';
+import { affineConst, convGrouped, importMobileOp, MOBILE_OPS } from './convert-onnx-ops-mobile.js';
 
 export const ONNX_OPS_SUPPORTED = [
   'Conv', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Gemm', 'MatMul', 'Add', 'Relu', 'Sigmoid', 'Tanh', 'Softmax',
   'Flatten', 'Reshape', 'Transpose', 'BatchNormalization', 'Dropout', 'Identity', 'Constant',
+  ...MOBILE_OPS,
 ] as const;
 
 const ACTIVATION: Record<string, string> = { Relu: 'relu', Sigmoid: 'sigmoid', Tanh: 'tanh' };
 
-function one(im: Importer, n: OnnxNodeView): Val {
+export function one(im: Importer, n: OnnxNodeView): Val {
   if (!n.inputs[0]) throw corrupt(`node ${n.name} (${n.opType}) has no input`);
   return im.val(n.inputs[0], n);
 }
 
-function out(im: Importer, n: OnnxNodeView, v: Val): void {
+export function out(im: Importer, n: OnnxNodeView, v: Val): void {
   if (!n.outputs[0]) throw corrupt(`node ${n.name} (${n.opType}) has no output`);
   for (const extra of n.outputs.slice(1)) if (extra && im.uses.has(extra)) throw unsupported(`node ${n.name} (${n.opType}) output ${extra} is used; only the first output is supported`);
   im.set(n.outputs[0], v);
 }
 
 /** The layer of `v` if it is a linear Dense/Conv2D read only by this node, so it can absorb an activation or bias. */
-function fusable(im: Importer, v: Val): ReturnType<Importer['byName']['get']> {
+export function fusable(im: Importer, v: Val): ReturnType<Importer['byName']['get']> {
   const rec = im.byName.get(v.layer);
-  if (!rec || (rec.className !== 'Dense' && rec.className !== 'Conv2D') || rec.config.activation !== 'linear') return undefined;
+  if (!rec || !['Dense', 'Conv2D', 'DepthwiseConv2D'].includes(rec.className) || rec.config.activation !== 'linear') return undefined;
   if (!im.soleReader(rec.name)) return undefined;
   return rec;
 }
@@ -79,6 +81,7 @@ export function importNode(im: Importer, n: OnnxNodeView): void {
     }
     case 'BatchNormalization': return batchNorm(im, n);
     default:
+      if (importMobileOp(im, n)) return;
       throw unsupported(`op ${n.opType} (node ${n.name}) is not supported by the converter (supported: ${ONNX_OPS_SUPPORTED.join(', ')})`);
   }
 }
@@ -178,7 +181,7 @@ function add(im: Importer, n: OnnxNodeView): void {
     const okShape = x.dims.length === 4 ? c.shape.length >= 3 && c.shape.slice(-2).every((d) => d === 1) : true;
     const v = okShape ? vector({ ...c, shape: x.dims.length === 4 ? c.shape.slice(0, -2) : c.shape }, units) : undefined;
     if (!rec || !onlyReader || !v || rec.config.use_bias !== false || rec.config.activation !== 'linear' || !(rec.className === 'Dense' || (rec.className === 'Conv2D' && same(x.perm, NHWC_VIEW)))) {
-      throw unsupported(`node ${n.name} (Add) adds a constant to something other than a bias-free MatMul/Conv output; only that pattern is supported`);
+      return out(im, n, affineConst(im, n, x, c, 'add'));
     }
     rec.config.use_bias = true;
     im.addWeight(rec.name, 'bias', [units], Float32Array.from(v));
@@ -186,7 +189,7 @@ function add(im: Importer, n: OnnxNodeView): void {
   }
   const x = im.val(a, n);
   const y = im.val(b, n);
-  if (!same(x.dims, y.dims)) throw unsupported(`node ${n.name} (Add) broadcasts [${x.dims.join(',')}] with [${y.dims.join(',')}]; only equal shapes are supported`);
+  if (x.dims.length !== y.dims.length || x.dims.some((d, i) => d !== y.dims[i] && y.dims[i] !== 1)) throw unsupported(`node ${n.name} (Add) broadcasts [${x.dims.join(',')}] with [${y.dims.join(',')}]; only equal shapes (or 1s in the second) are supported`);
   const layer = im.addLayer('Add', n.outputs[0]!, {}, [x.layer, im.view(y, x.perm, n)]);
   out(im, n, { ...x, layer });
 }
@@ -196,7 +199,7 @@ function conv(im: Importer, n: OnnxNodeView): void {
   const w = im.konst(n.inputs[1], n, 'the weight');
   if (w.shape.length !== 4) throw unsupported(`node ${n.name} (Conv) with a rank-${w.shape.length} kernel; only 2-D convolutions are supported`);
   const [cout, cin, kh, kw] = w.shape as [number, number, number, number];
-  if (int(n.attrs, 'group', 1) !== 1) throw unsupported(`node ${n.name} (Conv) with group ${String(n.attrs.get('group'))}; grouped and depthwise convolutions are not supported`);
+  if (int(n.attrs, 'group', 1) !== 1) return convGrouped(im, n, x, w);
   if (cin !== x.dims[1]) throw corrupt(`node ${n.name} (Conv) kernel takes ${cin} channels, input has ${x.dims[1]}`);
   const { k, s, d } = window(n, x, ints(n.attrs, 'kernel_shape', [kh, kw]));
   if (k[0] !== kh || k[1] !== kw) throw corrupt(`node ${n.name} (Conv) kernel_shape disagrees with its weight`);

@@ -8,7 +8,9 @@
  */
 import { readOnnxGraph } from './convert-onnx-graph.js';
 import { corrupt, identity, Importer, unsupported } from './convert-onnx-import.js';
-import { importNode } from './convert-onnx-ops.js';
+import { importNode, ONNX_OPS_SUPPORTED } from './convert-onnx-ops.js';
+import type { OnnxGraphView } from './convert-onnx-graph.js';
+import { FormatError } from './errors.js';
 
 export { ONNX_OPS_SUPPORTED } from './convert-onnx-ops.js';
 
@@ -28,9 +30,11 @@ export function convertOnnxToTfjs(onnxBytes: Uint8Array): TfjsArtifacts {
   const g = readOnnxGraph(onnxBytes);
   if (g.inputs.length === 0) throw corrupt('the graph has no inputs');
   if (g.outputs.length === 0) throw corrupt('the graph has no outputs');
+  refuseUnsupportedOps(g);
   const im = new Importer(g);
   const inputLayers: string[] = [];
   for (const i of g.inputs) {
+    if (i.problem) throw unsupported(i.problem.replace(/^onnx: /, ''));
     if (i.dims.length < 2 || i.dims.length > 6) throw unsupported(`input ${i.name} has rank ${i.dims.length}; ranks 2 to 6 are supported`);
     const rest = i.dims.slice(1);
     if (rest.some((d) => d === null)) throw unsupported(`input ${i.name} has shape [${i.dims.map((d) => d ?? '?').join(',')}]; every dim but the batch must be fixed`);
@@ -74,4 +78,18 @@ function toArtifacts(im: Importer, name: string, inputs: string[], outputs: stri
     weightSpecs: im.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const })),
     weightData: data.buffer,
   };
+}
+
+/**
+ * Refuses a graph with ops the converter lacks, naming every one with its count in one line,
+ * most frequent first, before any is converted:
+ *   FORMAT_UNSUPPORTED onnx: 3 op types the converter does not support: If x2, LSTM x1, com.microsoft.FusedConv x1
+ */
+export function refuseUnsupportedOps(g: OnnxGraphView): void {
+  const known = new Set<string>(ONNX_OPS_SUPPORTED);
+  const counts = new Map<string, number>();
+  for (const n of g.nodes) if (!known.has(n.opType)) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
+  if (counts.size === 0) return;
+  const list = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([op, k]) => `${op} x${k}`);
+  throw new FormatError('FORMAT_UNSUPPORTED', `onnx: ${counts.size} op type${counts.size > 1 ? 's' : ''} the converter does not support: ${list.join(', ')}`);
 }

@@ -23,8 +23,9 @@ export interface FloatWeight {
 export const TFJS_LAYERS_SUPPORTED = [
   'InputLayer', 'Dense', 'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Reshape',
   'Dropout', 'BatchNormalization', 'Activation', 'ReLU', 'Softmax', 'Add',
+  'DepthwiseConv2D', 'SeparableConv2D', 'ZeroPadding2D', 'Concatenate',
 ] as const;
-export const ACTIVATIONS_SUPPORTED = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'] as const;
+export const ACTIVATIONS_SUPPORTED = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax'] as const;
 
 /** A value in the graph: its TF.js shape (without batch) and its ONNX names per layout. */
 interface Val {
@@ -105,12 +106,18 @@ class Exporter {
     let out: string;
     switch (a) {
       case 'relu': out = this.b.add('Relu', [input], `${layer}/relu`); break;
+      case 'relu6': out = this.clip(input, 6, `${layer}/relu6`); break;
       case 'sigmoid': out = this.b.add('Sigmoid', [input], `${layer}/sigmoid`); break;
       case 'tanh': out = this.b.add('Tanh', [input], `${layer}/tanh`); break;
       case 'softmax': out = this.b.add('Softmax', [input], `${layer}/softmax`, [attr.int('axis', layout === 'nchw' ? 1 : -1)]); break;
       default: throw unsupported(`tfjs: layer "${layer}" uses activation ${JSON.stringify(a)}, which the converter does not support (supported: ${ACTIVATIONS_SUPPORTED.join(', ')})`);
     }
     return { shape: v.shape, names: { [layout]: out } };
+  }
+
+  /** Clip(x, 0, max): min and max are inputs from opset 11 on. */
+  clip(input: string, max: number, name: string): string {
+    return this.b.add('Clip', [input, this.b.addFloat(`${name}/min`, [], new Float32Array([0])), this.b.addFloat(`${name}/max`, [], new Float32Array([max]))], name);
   }
 
   layer(l: TfjsLayerNode): Val {
@@ -139,7 +146,13 @@ class Exporter {
       case 'Dropout': return one();
       case 'Activation': return this.activate(one(), c.activation, l.name);
       case 'ReLU':
-        if (c.max_value !== null && c.max_value !== undefined) throw unsupported(`tfjs: ReLU layer "${l.name}" has max_value ${String(c.max_value)}, which the converter does not support`);
+        if (c.max_value !== null && c.max_value !== undefined) {
+          if (typeof c.max_value !== 'number' || !(c.max_value > 0)) throw corrupt(`tfjs: ReLU layer "${l.name}" has max_value ${String(c.max_value)}`);
+          if (c.negative_slope || c.threshold) throw unsupported(`tfjs: ReLU layer "${l.name}" with negative_slope or threshold`);
+          const x = one();
+          const [layout, input] = x.names.nchw !== undefined ? (['nchw', x.names.nchw] as const) : (['nhwc', x.names.nhwc!] as const);
+          return { shape: x.shape, names: { [layout]: this.clip(input, c.max_value, l.name) } };
+        }
         return this.activate(one(), 'relu', l.name);
       case 'Softmax': {
         const x = one();
@@ -148,6 +161,10 @@ class Exporter {
       }
       case 'BatchNormalization': return this.batchNorm(l, one());
       case 'Add': return this.addLayer(l);
+      case 'DepthwiseConv2D': return this.depthwise(l, one());
+      case 'SeparableConv2D': return this.separable(l, one());
+      case 'ZeroPadding2D': return this.zeroPad(l, one());
+      case 'Concatenate': return this.concat(l);
       default:
         throw unsupported(`tfjs: layer "${l.name}" is a ${l.className}, which the converter does not support (supported: ${TFJS_LAYERS_SUPPORTED.join(', ')})`);
     }
@@ -203,6 +220,86 @@ class Exporter {
     ]);
     const shape = [outSize(h, kh, sh, dh, padding, l.name), outSize(w, kw, sw, dw, padding, l.name), cout];
     return this.activate({ shape, names: { nchw: out } }, c.activation, l.name);
+  }
+
+  /** A depthwise conv (group = input channels) on NCHW; kernel [kh,kw,cin,m] -> [cin*m,1,kh,kw]. */
+  depthwiseConv(l: TfjsLayerNode, x: Val, weightName: string, bias: boolean, name: string): { out: string; shape: number[] } {
+    const c = l.config;
+    this.channelsLast(l);
+    const [kh, kw] = pair(c.kernel_size, 'kernel_size', l.name);
+    const [sh, sw] = pair(c.strides ?? 1, 'strides', l.name);
+    const [dh, dw] = pair(c.dilation_rate ?? 1, 'dilation_rate', l.name);
+    const m = c.depth_multiplier ?? 1;
+    if (!Number.isSafeInteger(m) || (m as number) < 1) throw corrupt(`tfjs: layer "${l.name}" has depth_multiplier ${String(m)}`);
+    const padding = this.padding(l);
+    const [h, w, cin] = x.shape as [number, number, number];
+    const k = this.weight(l.name, weightName, [kh, kw, cin, m as number]);
+    const t = new Float32Array(k.length);
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let ci = 0; ci < cin; ci++) for (let q = 0; q < (m as number); q++) {
+      t[((ci * (m as number) + q) * kh + i) * kw + j] = k[((i * kw + j) * cin + ci) * (m as number) + q]!;
+    }
+    const cout = cin * (m as number);
+    const inputs = [this.nchw(x, l.name), this.b.addFloat(`${l.name}/${weightName}`, [cout, 1, kh, kw], t)];
+    if (bias) inputs.push(this.b.addFloat(`${l.name}/bias`, [cout], this.weight(l.name, 'bias', [cout])));
+    const [pt, pb] = padding === 'same' ? samePads(h, kh, sh, dh) : [0, 0];
+    const [pl, pr] = padding === 'same' ? samePads(w, kw, sw, dw) : [0, 0];
+    const out = this.b.add('Conv', inputs, name, [
+      attr.ints('kernel_shape', [kh, kw]), attr.ints('strides', [sh, sw]), attr.ints('dilations', [dh, dw]), attr.ints('pads', [pt, pl, pb, pr]), attr.int('group', cin),
+    ]);
+    return { out, shape: [outSize(h, kh, sh, dh, padding, l.name), outSize(w, kw, sw, dw, padding, l.name), cout] };
+  }
+
+  depthwise(l: TfjsLayerNode, x: Val): Val {
+    const { out, shape } = this.depthwiseConv(l, x, 'depthwise_kernel', l.config.use_bias !== false, l.name);
+    return this.activate({ shape, names: { nchw: out } }, l.config.activation, l.name);
+  }
+
+  /** Depthwise (no bias) then a 1x1 pointwise Conv with the bias. */
+  separable(l: TfjsLayerNode, x: Val): Val {
+    const filters = l.config.filters;
+    if (!Number.isSafeInteger(filters) || (filters as number) < 1) throw corrupt(`tfjs: SeparableConv2D layer "${l.name}" has filters ${String(filters)}`);
+    const d = this.depthwiseConv(l, x, 'depthwise_kernel', false, `${l.name}/depthwise`);
+    const mid = d.shape[2]!;
+    const cout = filters as number;
+    const k = this.weight(l.name, 'pointwise_kernel', [1, 1, mid, cout]);
+    const t = new Float32Array(k.length);
+    for (let ci = 0; ci < mid; ci++) for (let co = 0; co < cout; co++) t[co * mid + ci] = k[ci * cout + co]!;
+    const inputs = [d.out, this.b.addFloat(`${l.name}/pointwise_kernel`, [cout, mid, 1, 1], t)];
+    if (l.config.use_bias !== false) inputs.push(this.b.addFloat(`${l.name}/bias`, [cout], this.weight(l.name, 'bias', [cout])));
+    const out = this.b.add('Conv', inputs, l.name, [attr.ints('kernel_shape', [1, 1]), attr.ints('strides', [1, 1]), attr.ints('pads', [0, 0, 0, 0]), attr.int('group', 1)]);
+    return this.activate({ shape: [d.shape[0]!, d.shape[1]!, cout], names: { nchw: out } }, l.config.activation, l.name);
+  }
+
+  zeroPad(l: TfjsLayerNode, x: Val): Val {
+    this.channelsLast(l);
+    const p = l.config.padding ?? 1;
+    const two = (v: unknown): [number, number] => (typeof v === 'number' ? [v, v] : (v as [number, number]));
+    const rows = Array.isArray(p) ? two(p[0]) : two(p);
+    const cols = Array.isArray(p) ? two(p[1]) : two(p);
+    const all = [...rows, ...cols];
+    if (!Array.isArray(rows) || !Array.isArray(cols) || all.length !== 4 || !all.every((v) => Number.isSafeInteger(v) && v >= 0 && v <= 4096)) throw corrupt(`tfjs: ZeroPadding2D layer "${l.name}" has padding ${JSON.stringify(p)}`);
+    const pads = this.b.addInt64(`${l.name}/pads`, [0, 0, rows[0], cols[0], 0, 0, rows[1], cols[1]]);
+    const out = this.b.add('Pad', [this.nchw(x, l.name), pads], l.name);
+    const [h, w, ch] = x.shape as [number, number, number];
+    return { shape: [h + rows[0] + rows[1], w + cols[0] + cols[1], ch], names: { nchw: out } };
+  }
+
+  concat(l: TfjsLayerNode): Val {
+    if (l.inputs.length < 2) throw corrupt(`tfjs: Concatenate layer "${l.name}" has ${l.inputs.length} inputs`);
+    const xs = l.inputs.map((n) => this.val(n));
+    const rank = xs[0]!.shape.length + 1;
+    const raw = l.config.axis ?? -1;
+    if (!Number.isSafeInteger(raw)) throw corrupt(`tfjs: Concatenate layer "${l.name}" has axis ${JSON.stringify(raw)}`);
+    const a = (raw as number) < 0 ? (raw as number) + rank : (raw as number);
+    if (a < 1 || a >= rank) throw unsupported(`tfjs: Concatenate layer "${l.name}" on axis ${String(raw)}`);
+    for (const [i, x] of xs.entries()) if (x.shape.length !== rank - 1 || x.shape.some((d, j) => j !== a - 1 && d !== xs[0]!.shape[j])) throw new FormatError('FORMAT_SHAPE_MISMATCH', `tfjs: Concatenate layer "${l.name}" input ${i} is [${x.shape.join(',')}], input 0 is [${xs[0]!.shape.join(',')}]`);
+    const shape = [...xs[0]!.shape];
+    shape[a - 1] = xs.reduce((s, x) => s + x.shape[a - 1]!, 0);
+    // Images concatenate in NCHW when any input already is (channel axis 3 -> 1).
+    const useNchw = rank === 4 && xs.some((x) => x.names.nchw !== undefined);
+    const names = xs.map((x) => (useNchw ? this.nchw(x, l.name) : this.nhwc(x)));
+    const out = this.b.add('Concat', names, l.name, [attr.int('axis', useNchw ? [0, 2, 3, 1][a]! : a)]);
+    return { shape, names: useNchw ? { nchw: out } : { nhwc: out } };
   }
 
   padding(l: TfjsLayerNode): 'valid' | 'same' {

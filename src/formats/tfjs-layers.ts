@@ -69,8 +69,9 @@ export function storageOfSpec(w: TfjsWeightSpec): WeightStorage {
       if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min) || scale < 0) {
         return fail('FORMAT_CORRUPT', `weight ${w.name} has ${q.dtype} quantization without a finite scale >= 0 and min`);
       }
-      if (w.dtype !== 'float32') return fail('FORMAT_UNSUPPORTED', `weight ${w.name} is ${String(w.dtype).slice(0, 20)} with ${q.dtype} quantization; we read quantized float32 weights`);
-      return { read: 'F32', stored: q.dtype === 'uint8' ? 'U8' : 'U16', affine: { scale, min, max: q.dtype === 'uint8' ? 255 : 65535 } };
+      // tfjs-converter quantizes int32 constants too (SSD's shape constants); they read back rounded.
+      if (w.dtype !== 'float32' && w.dtype !== 'int32') return fail('FORMAT_UNSUPPORTED', `weight ${w.name} is ${String(w.dtype).slice(0, 20)} with ${q.dtype} quantization; we read quantized float32 and int32 weights`);
+      return { read: w.dtype === 'int32' ? 'I32' : 'F32', stored: q.dtype === 'uint8' ? 'U8' : 'U16', affine: { scale, min, max: q.dtype === 'uint8' ? 255 : 65535 } };
     }
     return fail('FORMAT_UNSUPPORTED', `weight ${w.name} uses ${String(q.dtype).slice(0, 20)} quantization, which we do not read`);
   }
@@ -85,8 +86,8 @@ export function dtypeOfSpec(w: TfjsWeightSpec): DType {
 
 function dequantizeAffine(bytes: Uint8Array, s: WeightStorage): Uint8Array {
   const q = s.stored === 'U8' ? bytes : new Uint16Array(bytes.slice().buffer);
-  const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = q[i]! * s.affine!.scale + s.affine!.min;
+  const out = s.read === 'I32' ? new Int32Array(q.length) : new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = s.read === 'I32' ? Math.round(q[i]! * s.affine!.scale + s.affine!.min) : q[i]! * s.affine!.scale + s.affine!.min;
   return new Uint8Array(out.buffer);
 }
 

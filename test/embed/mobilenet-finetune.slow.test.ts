@@ -1,0 +1,64 @@
+// Fine-tuning a real MobileNet end to end: face-api's MobileNetV1 backbone (real weights, see
+// test/helpers/faceapi-mobilenet.ts) with a new two-class head, marked by fine-tuning on real RGB
+// photos (face-api's demo JPEGs, resized to the model's input, pixels in -1..1 as declared in
+// the folder's preprocess.json), then verified from the written folder.
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embedWatermark, type EmbedSummary } from '../../src/embed/index.js';
+import { saveLayersModel } from '../../src/formats/index.js';
+import { ownerRecordSigner } from '../../src/home/index.js';
+import { selectBackend } from '../../src/train/backend.js';
+import { verifySuspect } from '../../src/verify/verify-suspect.js';
+import { buildFaceApiMobileNet } from '../helpers/faceapi-mobilenet.js';
+import { REPO } from '../helpers/paths.js';
+import { makeHome, type TestHome } from './helpers.js';
+
+const PASS = 'pw-mobilenet';
+let t: TestHome;
+let s: EmbedSummary;
+let used: string[];
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  t = makeHome();
+  const built = await buildFaceApiMobileNet({ size: 32, classes: 2 });
+  used = built.used;
+  await saveLayersModel(built.model, join(t.dir, 'mobilenet'));
+  built.model.dispose();
+  const photos = join(t.dir, 'photos');
+  for (let i = 1; i <= 6; i++) {
+    mkdirSync(join(photos, i <= 3 ? 'a' : 'b'), { recursive: true });
+    copyFileSync(join(REPO, 'fixtures/real/faceapi-samples', `sample${i}.jpg`), join(photos, i <= 3 ? 'a' : 'b', `sample${i}.jpg`));
+  }
+  writeFileSync(join(photos, 'preprocess.json'), JSON.stringify({ range: [-1, 1] }));
+  s = await embedWatermark({
+    ...t.base, passphrase: PASS, model: join(t.dir, 'mobilenet'), out: join(t.dir, 'marked'), dataset: photos, backend: 'wasm',
+    bits: 64, triggers: 12, triggersPerBatch: 12, batchSize: 6, epochs: 300, learningRate: 1e-3, minSteps: 10, settleSteps: 10,
+    onProgress: (e) => { if (e.step !== undefined && e.step % 10 === 0) console.log(`step ${e.step}: loss ${e.loss?.toFixed(3)}, triggers ${e.triggerAccuracy}, BER ${e.ber}, ${e.samplesPerSecond?.toFixed(1)} samples/s`); },
+  });
+}, 2_400_000); // a 3.2M-parameter network on CPU: minutes on a quiet machine, far more under load
+afterAll(() => {
+  t.home.close();
+  rmSync(t.dir, { recursive: true, force: true });
+});
+
+describe('fine-tuning a real MobileNetV1 (face-api) on real RGB photos', () => {
+  it('uses every backbone weight of the real file', () => {
+    expect(used.length).toBe(2 + 13 * 7);
+  });
+
+  it('embeds both marks, on a pointwise conv (never a depthwise kernel), from 32x32 RGB photos in -1..1', () => {
+    expect(s.ok).toBe(true);
+    expect(s.weight).toMatchObject({ bits: 64, ber: 0 });
+    expect(s.weight!.layer).toMatch(/pointwise|head/);
+    expect(s.trigger!.accuracy).toBeGreaterThanOrEqual(0.99);
+    expect(s.dataset!.accuracyOn).toContain('32x32x3, range -1..1');
+    console.log(`mobilenet fine-tune: ${s.training.steps} steps, ${s.training.seconds.toFixed(1)} s, layer ${s.weight!.layer}, trigger ${s.trigger!.matches}/${s.trigger!.n}, clean ${s.cleanAccuracyBefore} -> ${s.cleanAccuracyAfter}`);
+  });
+
+  it('verifies from the written model', async () => {
+    const r = await verifySuspect({ home: t.base.home, signer: ownerRecordSigner(t.home), passphrase: PASS, suspect: { path: join(t.dir, 'marked') }, backend: 'wasm' });
+    expect(r.decision.owned).toBe(true);
+  });
+});
