@@ -57,7 +57,13 @@ describe('embedWatermark refuses bad input', () => {
   it('a wrong passphrase, training-free too', () => refused({ model: st, scheme: 'weight', trainingFree: true, passphrase: 'nope' }, 'SECRET_BAD_PASSPHRASE'));
   it('a missing model', () => refused({ model: join(t.dir, 'no-such-model') }, 'EMBED_MODEL_NOT_FOUND'));
   it('a missing dataset folder', () => refused({ dataset: join(t.dir, 'no-such-data') }, 'EMBED_DATASET_INVALID'));
-  it('images of the wrong size', () => refused({ dataset: pngFolder(join(t.dir, 'png8'), 8) }, 'EMBED_DATASET_INVALID'));
+  // Images of another size are resized to the model's input (issue 11); a preprocessing file that
+  // cannot be followed is refused before anything is trained or written.
+  it('a preprocess.json with an unknown setting', () => {
+    const dir = pngFolder(join(t.dir, 'png8'), 8);
+    writeFileSync(join(dir, 'preprocess.json'), JSON.stringify({ sharpen: true }));
+    return refused({ dataset: dir }, 'EMBED_DATASET_INVALID');
+  });
   it('a dataset folder with a non-PNG file', () => refused({ dataset: pngFolder(join(t.dir, 'pngx'), 28, 'notes.txt') }, 'EMBED_DATASET_INVALID'));
   it('an output path that exists', () => refused({ out: st }, 'EMBED_OUTPUT_EXISTS'));
   it('fine-tuning a safetensors file', () => refused({ model: st }, 'EMBED_UNSUPPORTED'));
