@@ -8,7 +8,7 @@ export {
   computeKeyId, encodeVerifierKey, generateNoteKey, newSigner, newVerifier, openNote, signNote, verifierKeyFor,
   type Note, type NoteSigner, type NoteVerifier, type NoteSignature,
 } from './note.js';
-export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, type Checkpoint, type SignedCheckpoint } from './checkpoint.js';
+export { formatCheckpoint, parseCheckpoint, signCheckpoint, openCheckpoint, CheckpointOpener, type Checkpoint, type SignedCheckpoint } from './checkpoint.js';
 export { openLedger, rootFromBorder, type OpenLedgerOptions } from './sqlite-ledger.js';
 export type { Ledger, StoredEntry, InclusionProof, ConsistencyProof, ListOptions, Clock } from './ledger.js';
 export type { AuditReport, AuditProblem, AuditOptions, AuditProgress } from './audit.js';

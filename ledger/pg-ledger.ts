@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditOptions, AuditReport } from './audit.js';
-import { openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
+import { CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import type { EntryInput } from './entry.js';
 import type { Clock, ConsistencyProof, InclusionProof, Ledger, ListOptions, StoredEntry } from './ledger.js';
-import { newVerifier, type NoteVerifier } from './note.js';
+import { newVerifier } from './note.js';
 import type { PgStoreOptions } from './pg-store.js';
 import { callAsync, SyncBridge } from './sync-bridge.js';
 
@@ -60,10 +60,10 @@ export function openPostgresLedger(url: string, options: OpenPostgresLedgerOptio
 }
 
 class PostgresLedger implements Ledger {
-  private readonly verifier: NoteVerifier;
+  private readonly opener: CheckpointOpener;
 
   constructor(private readonly bridge: SyncBridge, readonly origin: string, readonly verifierKey: string, private readonly clock: Clock) {
-    this.verifier = newVerifier(verifierKey);
+    this.opener = new CheckpointOpener(newVerifier(verifierKey), origin);
   }
 
   size(): number {
@@ -104,7 +104,7 @@ class PostgresLedger implements Ledger {
   }
 
   private open(note: string): SignedCheckpoint {
-    return openCheckpoint(note, this.verifier, this.origin);
+    return this.opener.open(note);
   }
 
   checkpoint(): SignedCheckpoint {

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
-import { signCheckpoint, openCheckpoint, type SignedCheckpoint } from './checkpoint.js';
+import { signCheckpoint, CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
 import { checkEntryInput, decodeEntry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
@@ -82,6 +82,7 @@ class SqliteLedger implements Ledger {
   readonly origin: string;
   readonly verifierKey: string;
   private readonly verifier: NoteVerifier;
+  private readonly opener: CheckpointOpener;
   private readonly signer: NoteSigner | undefined;
   private readonly clock: Clock;
   private readonly st;
@@ -109,6 +110,7 @@ class SqliteLedger implements Ledger {
     this.origin = meta.get('origin')!;
     this.verifierKey = meta.get('verifier_key')!;
     this.verifier = newVerifier(this.verifierKey);
+    this.opener = new CheckpointOpener(this.verifier, this.origin);
     if (options.signerKey) {
       if (verifierKeyFor(options.signerKey) !== this.verifierKey) {
         throw new LedgerError('LEDGER_BAD_KEY', 'the signer key does not belong to this ledger');
@@ -300,16 +302,16 @@ class SqliteLedger implements Ledger {
 
   latestCheckpoint(): SignedCheckpoint | undefined {
     const note = this.st.latestCheckpoint.get() as string | undefined;
-    return note === undefined ? undefined : openCheckpoint(note, this.verifier, this.origin);
+    return note === undefined ? undefined : this.opener.open(note);
   }
 
   checkpointCovering(index: number): SignedCheckpoint | undefined {
     const note = this.st.covering.get(index) as string | undefined;
-    return note === undefined ? undefined : openCheckpoint(note, this.verifier, this.origin);
+    return note === undefined ? undefined : this.opener.open(note);
   }
 
   checkpoints(): SignedCheckpoint[] {
-    return (this.st.allCheckpoints.all() as string[]).map((n) => openCheckpoint(n, this.verifier, this.origin));
+    return (this.st.allCheckpoints.all() as string[]).map((n) => this.opener.open(n));
   }
 
   subtreeHashes(level: number, from: number, count: number): Uint8Array[] {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  computeKeyId, formatCheckpoint, generateNoteKey, newSigner, newVerifier, openCheckpoint, openNote, parseCheckpoint, signCheckpoint, signNote, verifierKeyFor,
+  computeKeyId, formatCheckpoint, generateNoteKey, newSigner, newVerifier, openCheckpoint, CheckpointOpener, openNote, parseCheckpoint, signCheckpoint, signNote, verifierKeyFor,
 } from '../../ledger/index.js';
 import { VECTORS } from '../helpers/paths.js';
 
@@ -65,6 +65,21 @@ describe('C2SP checkpoints', () => {
     const cp = signCheckpoint({ origin: 'example.com/log', size: 5, root, extensions: [] }, newSigner(key.signerKey));
     expect(openCheckpoint(cp.note, newVerifier(key.verifierKey), 'example.com/log').size).toBe(5);
     expect(() => openCheckpoint(cp.note, newVerifier(key.verifierKey), 'other.org/log')).toThrow(/origin/);
+  });
+  it('remembers only notes that verified: a changed note is verified afresh, a caller cannot poison the memory', () => {
+    const opener = new CheckpointOpener(newVerifier(key.verifierKey), 'example.com/log', 2);
+    const cp = signCheckpoint({ origin: 'example.com/log', size: 5, root, extensions: [] }, newSigner(key.signerKey));
+    const first = opener.open(cp.note);
+    first.root.fill(0);
+    first.extensions.push('injected');
+    expect(opener.open(cp.note)).toEqual({ ...cp, root, extensions: [] });
+    // The same body under another key, and a one-character edit of the signed body: both refused.
+    const intruder = signCheckpoint({ origin: 'example.com/log', size: 5, root, extensions: [] }, newSigner(generateNoteKey('example.com/log').signerKey));
+    expect(() => opener.open(intruder.note)).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_SIGNATURE' }));
+    expect(() => opener.open(cp.note.replace('\n5\n', '\n6\n'))).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_SIGNATURE' }));
+    // Past its capacity it forgets the oldest and still verifies what comes back.
+    for (let size = 6; size < 9; size++) opener.open(signCheckpoint({ origin: 'example.com/log', size, root, extensions: [] }, newSigner(key.signerKey)).note);
+    expect(opener.open(cp.note).size).toBe(5);
   });
   it('rejects malformed bodies', () => {
     for (const t of ['o\n01\nAAAA\n', 'o\n-1\n' + Buffer.from(root).toString('base64') + '\n', 'o\n1\nnotbase64\n', 'o\n1\n']) {
