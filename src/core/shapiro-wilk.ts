@@ -60,13 +60,25 @@ export function shapiroWilkCoefficients(n: number): Float64Array {
   return a;
 }
 
+// A monitor tests the same n (its window) over and over: n normal quantiles each time was most of a test.
+const coefficientCache = new Map<number, Float64Array>();
+function cachedCoefficients(n: number): Float64Array {
+  let a = coefficientCache.get(n);
+  if (!a) {
+    a = shapiroWilkCoefficients(n);
+    if (coefficientCache.size >= 16) coefficientCache.delete(coefficientCache.keys().next().value!);
+    coefficientCache.set(n, a);
+  }
+  return a;
+}
+
 /** W and its p-value for a sample (any order; NaN and infinities are an error). */
 export function shapiroWilk(sample: ArrayLike<number>): ShapiroWilkResult {
   const n = sample.length;
   const x = Float64Array.from(sample);
   if (x.some((v) => !Number.isFinite(v))) throw new RangeError('Shapiro-Wilk needs finite values');
   x.sort();
-  const a = shapiroWilkCoefficients(n);
+  const a = cachedCoefficients(n);
   const mean = x.reduce((s, v) => s + v, 0) / n;
   let ss = 0;
   let num = 0;

@@ -53,7 +53,21 @@ interface ClientState {
   sinceTest: number;
   lastW?: number;
   suspected: boolean;
-  recent: number[];
+  /** Queries per second over the last 60 s, a ring of (second, count): O(1) per query. */
+  rate: { second: Float64Array; count: Uint32Array };
+}
+
+function countRate(r: ClientState['rate'], t: number, add: number): number {
+  const sec = Math.floor(t / 1000);
+  const i = sec % 60;
+  if (r.second[i] !== sec) {
+    r.second[i] = sec;
+    r.count[i] = 0;
+  }
+  r.count[i]! += add;
+  let total = 0;
+  for (let k = 0; k < 60; k++) if (r.second[k]! > sec - 60) total += r.count[k]!;
+  return total;
 }
 
 export const MONITOR_DEFAULTS = { threshold: 0.95, minQueries: 100, testEvery: 20, maxPerClass: 1000 } as const;
@@ -95,7 +109,7 @@ export class ExtractionMonitor {
   private state(client: string): ClientState {
     let s = this.clients.get(client);
     if (!s) {
-      s = { queries: 0, groups: new Map(), distances: [], sinceTest: 0, suspected: false, recent: [] };
+      s = { queries: 0, groups: new Map(), distances: [], sinceTest: 0, suspected: false, rate: { second: new Float64Array(60).fill(-1), count: new Uint32Array(60) } };
       this.clients.set(client, s);
     }
     return s;
@@ -105,10 +119,7 @@ export class ExtractionMonitor {
   observe(client: string, x: Float32Array, dims: readonly number[], predicted: number): Suspicion | undefined {
     const s = this.state(client);
     s.queries++;
-    const t = this.now();
-    s.recent.push(t);
-    while (s.recent.length > 0 && s.recent[0]! < t - 60_000) s.recent.shift();
-    if (s.recent.length > 100_000) s.recent.splice(0, s.recent.length - 100_000);
+    countRate(s.rate, this.now(), 1);
     const f = monitorFeatures(x, dims);
     let g = s.groups.get(predicted);
     if (!g) {
@@ -119,7 +130,8 @@ export class ExtractionMonitor {
     else {
       const d = minDistance(f, g.feats);
       s.distances.push(d);
-      if (s.distances.length > SHAPIRO_MAX_N) s.distances.shift();
+      // Keep the last SHAPIRO_MAX_N, trimmed in chunks (shift() on every query was O(n)).
+      if (s.distances.length >= 2 * SHAPIRO_MAX_N) s.distances.splice(0, s.distances.length - SHAPIRO_MAX_N);
       g.sum += d;
       g.sumSq += d * d;
       g.n++;
@@ -132,7 +144,7 @@ export class ExtractionMonitor {
     if (this.o.volumeAlert !== undefined && s.queries >= this.o.volumeAlert) return this.raise(client, s, 'volume', s.lastW ?? 1);
     if (s.distances.length >= this.o.minQueries && s.sinceTest >= this.o.testEvery) {
       s.sinceTest = 0;
-      const { w } = shapiroWilk(s.distances);
+      const { w } = shapiroWilk(s.distances.length > SHAPIRO_MAX_N ? s.distances.slice(-SHAPIRO_MAX_N) : s.distances);
       s.lastW = w;
       if (w < this.o.threshold) return this.raise(client, s, 'shapiro-wilk', w);
     }
@@ -141,14 +153,13 @@ export class ExtractionMonitor {
 
   private raise(client: string, s: ClientState, reason: Suspicion['reason'], w: number): Suspicion {
     s.suspected = true;
-    return { client, queries: s.queries, reason, n: s.distances.length, w, threshold: this.o.threshold, ratePerMinute: s.recent.length };
+    return { client, queries: s.queries, reason, n: Math.min(s.distances.length, SHAPIRO_MAX_N), w, threshold: this.o.threshold, ratePerMinute: countRate(s.rate, this.now(), 0) };
   }
 
   stats(client: string): ClientStats | undefined {
     const s = this.clients.get(client);
     if (!s) return undefined;
-    const t = this.now();
-    return { queries: s.queries, ratePerMinute: s.recent.filter((r) => r >= t - 60_000).length, distances: s.distances.length, suspected: s.suspected, ...(s.lastW === undefined ? {} : { lastW: s.lastW }) };
+    return { queries: s.queries, ratePerMinute: countRate(s.rate, this.now(), 0), distances: Math.min(s.distances.length, SHAPIRO_MAX_N), suspected: s.suspected, ...(s.lastW === undefined ? {} : { lastW: s.lastW }) };
   }
 
   clientIds(): string[] {
