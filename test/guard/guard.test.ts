@@ -183,6 +183,49 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
     expect((await g.app.request('/metrics', { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
   });
 
+  it('over a real socket: a declared Content-Length over the bound is refused before the body is read, a chunked one while it streams', async () => {
+    const { serve } = await import('@hono/node-server');
+    const http = await import('node:http');
+    const c = g.client('socket');
+    const server = await new Promise<ReturnType<typeof serve>>((r) => { const s = serve({ fetch: g.app.fetch, port: 0, hostname: '127.0.0.1' }, () => r(s)); });
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const send = (headers: Record<string, string>, write: (req: import('node:http').ClientRequest) => void) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      let answered = false;
+      const req = http.request({ host: '127.0.0.1', port, agent: false, method: 'POST', path: '/v2/models/mnist/infer', headers: { authorization: `Bearer ${c.secret}`, ...headers } }, (res) => {
+        answered = true;
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      // The server may close the socket after refusing while the client is still writing: only an
+      // error before any answer counts.
+      req.on('error', (err) => { if (!answered) reject(new Error(`${JSON.stringify(headers)}: ${err.message}`)); });
+      write(req);
+    });
+    try {
+      const calls = g.runner.calls;
+      // 9 MiB declared, nothing sent: the answer comes without the body ever arriving.
+      const declared = await send({ 'content-length': String(9 * 1024 * 1024) }, (req) => req.flushHeaders());
+      expect(declared.status).toBe(413);
+      expect(Object.keys(JSON.parse(declared.body) as object)).toEqual(['error']);
+      // No length, chunks past the bound: counted while streaming.
+      const chunked = await send({ 'transfer-encoding': 'chunked' }, (req) => {
+        const chunk = 'x'.repeat(1024 * 1024);
+        for (let i = 0; i < 9; i++) req.write(chunk);
+        req.end();
+      });
+      expect(chunked.status).toBe(413);
+      expect(g.runner.calls).toBe(calls);
+      // A good request with its length declared is answered.
+      const body = JSON.stringify({ inputs: [{ name: g.runner.inputName, shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from(img(0)) }] });
+      const ok = await send({ 'content-length': String(Buffer.byteLength(body)), 'content-type': 'application/json' }, (req) => req.end(body));
+      expect(ok.status).toBe(200);
+      expect(g.runner.calls).toBe(calls + 1);
+    } finally {
+      server.close();
+    }
+  });
+
   it('metadata, readiness and the echoed request id', async () => {
     const c = g.client('frank');
     const auth = { authorization: `Bearer ${c.secret}` };
