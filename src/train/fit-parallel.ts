@@ -15,6 +15,7 @@ import { copyValuesInto, tensorOfShared } from './kernel-util.js';
 import { allocateShared, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
 import { discardTeam, returnTeam, takeTeam, type Team } from './worker-pool.js';
+import { trainingFlag } from './training-mode.js';
 
 type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -217,7 +218,7 @@ function ownGradient(setup: ParallelSetup, vars: tf.Variable[], size: number, ct
     const { grads: g } = tf.variableGrads(() => {
       let loss = tf.scalar(0);
       if (extra) {
-        const predictions = model.apply(extra.x, { training: true }) as tf.Tensor;
+        const predictions = model.apply(extra.x, { training: trainingFlag(model) }) as tf.Tensor;
         const summed = tf.sum(tf.metrics.categoricalCrossentropy(tf.cast(extra.y, 'float32'), predictions)) as tf.Scalar;
         extraLossSum = summed.dataSync()[0]!;
         loss = tf.div(summed, size + extraCount);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { tensorOfShared } from './kernel-util.js';
+import { trainingFlag } from './training-mode.js';
 
 export interface StepContext {
   readonly epoch: number;
@@ -48,6 +49,7 @@ export function localRunner(s: LocalSetup): StepRunner {
   const images = new Float32Array(s.batchSize * h * w * c);
   const labels = new Int32Array(s.batchSize);
   const vars = s.model.trainableWeights.map((v) => v.read() as tf.Variable);
+  const training = trainingFlag(s.model);
   return {
     images,
     labels,
@@ -65,7 +67,7 @@ export function localRunner(s: LocalSetup): StepRunner {
         }
         const cost = s.optimizer.minimize(
           () => {
-            const predictions = s.model.apply(x, { training: true }) as tf.Tensor;
+            const predictions = s.model.apply(x, { training }) as tf.Tensor;
             const dataLoss = tf.mean(tf.metrics.categoricalCrossentropy(y, predictions)) as tf.Scalar;
             if (!s.hooks.extraLoss) return dataLoss;
             const term = s.hooks.extraLoss(ctx);

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
 import { CMD_RELEASE, CTL, sliceOf, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import { trainingFlag } from './training-mode.js';
 
 export interface LoadMessage {
   readonly type: 'load';
@@ -95,7 +96,7 @@ function sliceGradient(
     const x = tensorOfShared<tf.Rank.R4>(xsShared, shape);
     const y = tf.oneHot(tensorOfShared<tf.Rank.R1>(ysShared, [ysShared.length], 'int32'), numClasses);
     const { value, grads: g } = tf.variableGrads(() => {
-      const predictions = model.apply(x, { training: true }) as tf.Tensor;
+      const predictions = model.apply(x, { training: trainingFlag(model) }) as tf.Tensor;
       return tf.sum(tf.metrics.categoricalCrossentropy(y, predictions)) as tf.Scalar;
     }, vars);
     off = 0;
