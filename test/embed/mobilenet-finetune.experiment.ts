@@ -1,7 +1,7 @@
 // NOT RUN BY CI: the MobileNet fine-tuning target of issue 11 is not met yet. With BatchNormalization
 // kept in inference mode (src/train/training-mode.ts) the weight mark reaches BER 0 and the written
-// model verifies as owned, but the trigger set stays at 7/12 after 310 steps (the model answers one
-// class for every trigger: key-derived patterns in 0..1 fed to a backbone that expects -1..1 photos).
+// model verifies as owned, but the trigger set stays at 7/12 from step 20 to step 310 (as if one class were answered for every trigger; the
+// key-derived patterns are in 0..1 while the backbone expects -1..1 photos: not yet investigated).
 // Run it by hand with `npx vitest run --config vitest.slow.config.ts` after renaming it to
 // *.slow.test.ts, to work on it; it becomes a slow test again when it passes.
 // Fine-tuning a real MobileNet end to end: face-api's MobileNetV1 backbone (real weights, see
