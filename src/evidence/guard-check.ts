@@ -77,7 +77,8 @@ export function isGuardPredicate(p: unknown): boolean {
 }
 
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
-const close = (a: number, b: number) => a === b || Math.abs(a - b) <= GUARD_P_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
+export const guardClose = (a: number, b: number) => a === b || Math.abs(a - b) <= GUARD_P_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
+const close = guardClose;
 
 function signed<T>(entry: Entry, rt: Parameters<typeof verifyRecordEntry<T>>[1], trust: TrustedKeys): Verified<T> {
   try {

@@ -22,6 +22,8 @@ import { pickTimestamps } from './bundle-timestamps.js';
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from './dsse.js';
 import { EvidenceError } from './errors.js';
 import { namesSuspect } from './fingerprint-check.js';
+import { guardClose, guardNullRate } from './guard-check.js';
+import { binomialTail } from './statistics.js';
 import { proveConsistency, proveEntries } from './log-proofs.js';
 import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { formatBundleJson } from './strict-json.js';
@@ -114,12 +116,19 @@ export function buildGuardSection(i: GuardSectionInput): { section: JsonObject; 
     const { root, paths } = markAuditPaths(marks.map(leafBytes));
     if (toHex(root) !== c.record.root) throw invalid(`the stored set of client ${client} does not hash to the root committed in entry ${cIndex}`);
     let calibration: JsonObject | undefined;
+    let null_: { agreement: readonly number[]; cleanAccuracy: readonly number[] } | undefined;
     if (rc.calibration !== undefined) {
       const cal = read(() => readRecordAt(i.ledger, rc.calibration!, guardCalibrated, i.trust), `guard calibration of client ${client}`).record;
-      if (!cal.clients.some((x) => x.client === client && x.commitment === cIndex && x.count === c.record.count)) throw invalid(`guard.calibrated entry ${rc.calibration} does not calibrate client ${client}'s set of entry ${cIndex}`);
+      const cc = cal.clients.find((x) => x.client === client && x.commitment === cIndex && x.count === c.record.count);
+      if (!cc) throw invalid(`guard.calibrated entry ${rc.calibration} does not calibrate client ${client}'s set of entry ${cIndex}`);
+      null_ = { agreement: cc.agreement, cleanAccuracy: cal.cleanAccuracy };
       calibration = { index: rc.calibration };
       indices.push(rc.calibration);
     }
+    // Refused here, before the report is drawn, what evidence verify would refuse (guard-check.ts).
+    const chance = guardNullRate(rc.classes, null_);
+    const p = binomialTail(rc.n, chance, rc.matches);
+    if (!guardClose(chance, rc.chanceRate) || !guardClose(p, rc.pValue)) throw invalid(`client ${client}: recorded chance ${rc.chanceRate} and p-value ${rc.pValue} differ from chance ${chance}, P[Binomial(${rc.n}, ${chance}) >= ${rc.matches}] = ${p}`);
     if (c.signer!.as === 'service') signers.add(c.signer!.key);
     indices.push(cIndex);
     commitments.push(cIndex);

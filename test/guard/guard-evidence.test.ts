@@ -7,13 +7,16 @@
 // guard key, a p-value edited in the record (in the proven bytes, and signed by an owner who lies),
 // and a bundle for client A holding none of client B's inputs. The owned direction (a student
 // trained on the answers) and the CLI: guard-evidence.slow.test.ts.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAnyEvidence, verifyEvidence, type GuardEvidenceResult } from '../../src/evidence/index.js';
 import { readJournal } from '../../src/guard/index.js';
 import { ownerRecordSigner } from '../../src/home/index.js';
 import { buildGuardSection } from '../../src/evidence/guard-section.js';
+import { proveConsistency, proveEntries } from '../../src/evidence/log-proofs.js';
+import { guardClaimText } from '../../src/evidence/guard-report-pdf.js';
 import { appendRecord, guardVerificationRecorded, readRecordAt } from '../../src/records/index.js';
 import { REPO } from '../helpers/paths.js';
 import { img, setUpGuardEvidence, type GuardEvidenceSetup } from './evidence-setup.js';
@@ -43,6 +46,20 @@ describe('guard-mark evidence', () => {
     await expect(verifyEvidence(s.out, s.pinned())).rejects.toThrow(/guard-mark claim/);
     // Another file than the one examined is refused by digest, before any query.
     await s.rejects(s.out, /not the model the verification examined/, { suspect: join(REPO, 'fixtures/mnist-cnn') });
+  });
+
+  it('report.pdf states the guard claim: client, set size, agreement, chance rate, p-value', () => {
+    const record = readRecordAt(s.g.home.ledger, s.vIndex, guardVerificationRecorded, s.g.trust).record;
+    const c = record.guard.clients.find((x) => x.client === s.thief.id)!;
+    const want = [s.thief.id, `${c.n} of this client's queries`, `on ${c.matches} of ${c.n}`, `agreement ${((c.matches / c.n) * 100).toFixed(1)}%`, '11.1% of the time', `p = ${c.pValue.toExponential(2)}`];
+    const text = guardClaimText(record, s.thief.id);
+    for (const w of want) expect(text).toContain(w);
+    // The PDF itself, read back by poppler's pdftotext (a tool we did not write), where installed.
+    if (existsSync('/usr/bin/pdftotext')) {
+      const pdf = execFileSync('/usr/bin/pdftotext', [join(s.out, 'report.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+      for (const w of want) expect(pdf).toContain(w);
+      expect(pdf).not.toContain(s.other.id + "'s watermark set");
+    }
   });
 
   it("a bundle for client A holds none of client B's inputs or salts, and no guard key", () => {
@@ -94,7 +111,17 @@ describe('guard-mark evidence', () => {
     rec.guard.clients[0].pValue = rec.guard.clients[0].pValue / 1000;
     rec.guard.familyPValue = rec.guard.familyPValue / 1000;
     const lying = appendRecord(s.g.home.ledger, guardVerificationRecorded, rec, ownerRecordSigner(s.g.home), 'liar').index;
-    await expect(s.exportTo(join(s.root, 'lying'), lying, [rec.guard.clients[0].client])).rejects.toThrow(/differs from P\[Binomial/);
+    await expect(s.exportTo(join(s.root, 'lying'), lying, [rec.guard.clients[0].client])).rejects.toThrow(/differ from chance .*P\[Binomial/);
+    // The same lie put into a bundle by hand (proofs to a fresh checkpoint, re-signed): verify recomputes the tail.
+    const ledger = s.g.home.ledger;
+    const cp = ledger.checkpoint();
+    await s.rejects(s.resigned((p) => {
+      const c = p.guard.clients[0];
+      p.checkpoint = cp.note;
+      p.verification.index = lying;
+      p.entries = proveEntries(ledger, [lying, c.commitment.index, ...p.guard.appearances], cp.size);
+      c.consistency = proveConsistency(ledger, ledger.checkpointCovering(c.commitment.index)!, cp);
+    }), /recorded p-value .* differs from P\[Binomial/);
   });
 
   it('a set committed after the verification, or a guard.committed row injected unsigned, is refused', async () => {
@@ -108,6 +135,11 @@ describe('guard-mark evidence', () => {
     await s.g.service.flush();
     const late = await s.recordVerification(s.suspect, [s.thief.id]);
     await expect(s.exportTo(join(s.root, 'late'), late)).rejects.toMatchObject({ code: 'EVIDENCE_UNSEALED' });
+    // Sealed now, and verified again: but the suspect was examined (entry vIndex) before this set's
+    // commitment, so a set committed after the suspect was known is refused (the after-the-fact rule).
+    s.g.home.ledger.checkpoint();
+    const after = await s.recordVerification(s.suspect, [s.thief.id]);
+    await expect(s.exportTo(join(s.root, 'after'), after)).rejects.toThrow(new RegExp(`the suspect appears at entry ${s.vIndex}, before guard commitment entry \\d+`));
     // An unsigned guard.committed written straight into ledger.db (the thief's root and count),
     // named by an owner-signed verification: the row is not trusted, nothing is exported.
     const first = (s.g.home.ledger.get(s.vIndex).entry.payload as any).guard.clients.find((c: any) => c.client === s.thief.id);

@@ -20,9 +20,9 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
   const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     ctx.progress({ phase: 'opening' });
-    // issue 12: a guard-mark verification reveals the claimed client's set (params.guardClients, default the smallest p) instead of an opening.
+    // issue 12: a guard-mark verification reveals the claimed client's set (the tested client with the smallest p) instead of an opening.
     const guard = isGuardVerificationAt(home.ledger, verification);
-    const guardMarks = guard ? await revealGuardSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, ctx.passphrase, verification, Array.isArray(params.guardClients) ? (params.guardClients as string[]) : undefined) : undefined;
+    const guardMarks = guard ? await revealGuardSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, ctx.passphrase, verification) : undefined;
     const opening = guard ? undefined : await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
     // Written in this job's private work folder, then sealed into the shared blob store (any
