@@ -38,7 +38,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   'provenance': ['hallmark provenance model:sha256:4f2a... --out provenance.json', 'hallmark provenance verify provenance.json --pubkey log.pub'],
   'provenance verify': ['hallmark provenance verify provenance.json --pubkey log.pub'],
   'evidence': ['hallmark evidence export --verification 7 --out evidence/', 'hallmark evidence verify evidence/ --suspect suspect.onnx'],
-  'evidence export': ['hallmark evidence export --verification 7 --out evidence/', 'hallmark evidence export --verification 9 --out dispute/ --reveal-fingerprint'],
+  'evidence export': ['hallmark evidence export --verification 7 --out evidence/', 'hallmark evidence export --verification 9 --out dispute/ --reveal-fingerprint', 'hallmark evidence export --verification 12 --out extracted/ --guard-client 3f9a0c1d2e4b'],
   'evidence verify': ['hallmark evidence verify evidence/', 'hallmark evidence verify evidence/ --suspect suspect.onnx --tsa-ca tsa-ca.pem', 'hallmark evidence verify evidence/ --policy tlog-policy'],
   'dispute': ['hallmark dispute evidence-alice/ evidence-bob/ --models alice-input.onnx,bob-input.onnx'],
   'home': ['hallmark home encrypt-keys --home ./old-home'],

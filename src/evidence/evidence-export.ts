@@ -21,6 +21,8 @@ import { closeLineage, LINEAGE_TYPES, type LineageEntry } from './lineage-closur
 import { proveConsistency, proveEntries } from './log-proofs.js';
 import { dsseKeyId, parseSignerKey } from './owner-key.js';
 import { buildFingerprintSection } from './fingerprint-section.js';
+import { exportGuardEvidence, isGuardVerificationAt } from './guard-section.js';
+import type { Mark } from '../guard/mark-journal.js';
 import { renderReportPdf } from './report-pdf.js';
 import { readRevealedOpening } from './secret-material.js';
 import { formatBundleJson } from './strict-json.js';
@@ -47,6 +49,8 @@ export interface ExportEvidenceInput {
   readonly actor?: string;
   /** issue 15: the home's tlog-policy and published (cosigned) checkpoint (src/witness homeWitnessing). */
   readonly witnessing?: { policy: string; published: string };
+  /** issue 12: a guard-form verification: the claimed clients' decrypted watermark sets (guard-section.ts revealGuardSets). */
+  readonly guardMarks?: ReadonlyMap<string, readonly Mark[]>;
 }
 
 const notFound = (m: string) => new EvidenceError('EVIDENCE_NOT_FOUND', m);
@@ -58,11 +62,15 @@ export interface ExportedEvidence {
   exportedIndex: number;
   /** The size of the witnessed checkpoint the bundle carries, when the home publishes through witnesses. */
   witnessedSize?: number;
+  /** A guard-mark bundle: the clients whose watermark sets it reveals. */
+  revealed?: string[];
 }
 
 export async function exportEvidence(input: ExportEvidenceInput): Promise<ExportedEvidence> {
   const { ledger } = input;
   if (existsSync(join(input.outDir, 'evidence.json'))) throw new EvidenceError('EVIDENCE_INVALID', `${input.outDir} already holds an evidence.json; choose a new folder`);
+  // issue 12: a guard-mark verification has its own bundle shape (guard-section.ts).
+  if (isGuardVerificationAt(ledger, input.verificationIndex)) return exportGuardEvidence(input, writeChecked);
   const owner = parseSignerKey(input.ownerSignerKey);
   const trust = input.trust ?? { owner: owner.verifierKey };
   if (trust.owner !== owner.verifierKey) throw new TypeError('trust.owner must be the key that signs the evidence');
@@ -165,9 +173,9 @@ async function writeChecked(outDir: string, files: [string, Uint8Array][], keys:
   mkdirSync(tmp, { mode: 0o700 });
   try {
     for (const [name, bytes] of files) writeFileSync(join(tmp, name), bytes, { flag: 'wx', mode: 0o600 });
-    const { verifyEvidence } = await import('./evidence-verify.js');
+    const { verifyAnyEvidence } = await import('./evidence-verify.js');
     try {
-      await verifyEvidence(tmp, keys);
+      await verifyAnyEvidence(tmp, keys);
     } catch (err) {
       throw new EvidenceError('EVIDENCE_INVALID', `refusing to write evidence that "hallmark evidence verify" rejects: ${(err as Error).message}`, { cause: err });
     }

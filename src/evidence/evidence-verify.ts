@@ -11,6 +11,7 @@ import { IN_TOTO_PAYLOAD_TYPE, readEnvelope, verifyEnvelope } from './dsse.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
 import { checkFingerprintSection, fingerprintSectionIndices, type FingerprintEvidence } from './fingerprint-check.js';
+import { isGuardPredicate, type GuardEvidenceResult } from './guard-check.js';
 import { closeLineage, LINEAGE_TYPES } from './lineage-closure.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedCheckpoint } from './log-proofs.js';
 import { parsePolicy } from '../witness/index.js';
@@ -74,7 +75,8 @@ function readFileBounded(path: string, what: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions = {}): Promise<EvidenceResult> {
+/** The owner-signed statement of an evidence folder: envelope, owner signature, canonical form. */
+export function openEvidenceStatement(dir: string, options: VerifyEvidenceOptions = {}): { owner: ReturnType<typeof parseVerifierKey>; stmt: Record<string, unknown>; checks: string[] } {
   const checks: string[] = [];
   const envText = Buffer.from(readFileBounded(join(dir, 'evidence.json'), 'evidence.json')).toString('utf8');
   const env = readEnvelope(parseBundleJson(envText, 'evidence.json', MAX_EVIDENCE_BYTES), 'evidence.json envelope');
@@ -95,6 +97,19 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
   const stmt = obj(JSON.parse(text) as unknown, 'statement', ['_type', 'subject', 'predicateType', 'predicate']);
   if (canonicalJson(stmt as JsonValue) !== text) throw malformed('the statement is not canonical JSON');
   if (stmt._type !== 'https://in-toto.io/Statement/v1' || stmt.predicateType !== EVIDENCE_PREDICATE) throw malformed('the statement is not a Hallmark ownership evidence statement');
+  return { owner, stmt, checks };
+}
+
+/** Either kind of bundle: a mark claim (verifyEvidence) or a guard-mark claim (guard-check.ts). */
+export async function verifyAnyEvidence(dir: string, options: VerifyEvidenceOptions = {}): Promise<EvidenceResult | GuardEvidenceResult> {
+  const opened = openEvidenceStatement(dir, options);
+  if (isGuardPredicate(opened.stmt.predicate)) return (await import('./guard-check.js')).checkGuardStatement(dir, opened, options);
+  return verifyEvidence(dir, options);
+}
+
+export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions = {}): Promise<EvidenceResult> {
+  const { owner, stmt, checks } = openEvidenceStatement(dir, options);
+  if (isGuardPredicate(stmt.predicate)) throw failed('this bundle holds a guard-mark claim (no marked model or watermark commitment): "hallmark evidence verify" checks it (verifyAnyEvidence)');
   const p = obj(stmt.predicate, 'predicate', ['format', 'owner', 'log', 'checkpoint', 'commitmentCheckpoint', 'consistency', 'entries', 'commitment', 'verification', 'timestamps', 'files'], ['serviceKeys', 'witnessed', 'fingerprint']);
   const serviceKeys = p.serviceKeys === undefined ? [] : arr(p.serviceKeys, 'predicate.serviceKeys', 4).map((k, i) => str(k, `service key ${i + 1}`, 500));
   if (p.format !== EVIDENCE_FORMAT) throw new EvidenceError('EVIDENCE_UNSUPPORTED_VERSION', `evidence format "${String(p.format).slice(0, 80)}" is not supported; this reader knows ${EVIDENCE_FORMAT}`);

@@ -10,7 +10,9 @@ export {
   type VerificationRecord, type FileSuspect, type EndpointSuspect, type WeightResult, type TriggerResult,
 } from '../records/index.js';
 export { exportEvidence, EVIDENCE_FORMAT, EVIDENCE_PREDICATE, type ExportEvidenceInput } from './evidence-export.js';
-export { verifyEvidence, formatEvidenceResult, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
+export { verifyEvidence, verifyAnyEvidence, formatEvidenceResult, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
+export { claimedClients, isGuardVerificationAt, revealGuardSets } from './guard-section.js'; // issue 12: guard-mark bundles
+export { formatGuardEvidenceResult, type GuardEvidenceResult, type GuardClientEvidence } from './guard-check.js';
 export { readRevealedOpening } from './secret-material.js';
 export { formatReExtraction, P_VALUE_TOLERANCE, type ComparedNumber, type ReExtraction } from './re-extract-format.js';
 export { renderReportPdf, type ReportInput } from './report-pdf.js';

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../../ledger/index.js';
-import { exportEvidence, loadStoredOpening } from '../../evidence/index.js';
+import { exportEvidence, isGuardVerificationAt, loadStoredOpening, revealGuardSets } from '../../evidence/index.js';
 import { homeTrust, makePrivate, openHome } from '../../home/index.js';
 import { apiEvidenceExported, appendRecord } from '../../records/index.js';
 import { SecretError } from '../../secrets/index.js';
@@ -20,7 +20,10 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
   const home = openHome(ctx.homeDir, { passphrase: ctx.passphrase });
   try {
     ctx.progress({ phase: 'opening' });
-    const opening = await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
+    // issue 12: a guard-mark verification reveals the claimed client's set (the tested client with the smallest p) instead of an opening.
+    const guard = isGuardVerificationAt(home.ledger, verification);
+    const guardMarks = guard ? await revealGuardSets({ dir: home.paths.dir, ledger: home.ledger, trust: homeTrust(home) }, ctx.passphrase, verification) : undefined;
+    const opening = guard ? undefined : await loadStoredOpening(home.ledger, home.paths.dir, verification, ctx.passphrase);
     ctx.progress({ phase: 'writing' });
     // Written in this job's private work folder, then sealed into the shared blob store (any
     // replica serves the downloads) before the record that names them is appended.
@@ -29,7 +32,7 @@ export async function run(params: JsonObject, ctx: JobContext): Promise<JsonObje
     const files = await withJobBlobs(ctx, async (blobs, work) => {
       const outDir = join(work, 'evidence');
       mkdirSync(outDir, { recursive: true, mode: 0o700 });
-      const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor, ...(witnessing ? { witnessing } : {}) });
+      const r = await exportEvidence({ ledger: home.ledger, verificationIndex: verification, ownerSignerKey: home.readOwnerSignerKey(), opening, ...(guardMarks ? { guardMarks } : {}), timestamps: listTimestamps(home.paths.dir), outDir, trust: homeTrust(home), actor: ctx.actor, ...(witnessing ? { witnessing } : {}) });
       makePrivate(outDir, { recursive: true }); // evidence.json reveals the watermark secret
       witnessedSize = r.witnessedSize;
       return (await storeArtifactFolder(blobs, 'evidence', ctx.jobId, outDir)).map((f) => ({ name: f.name, sha256: f.ref.sha256 }));
