@@ -12,7 +12,8 @@
 //     fingerprinted model). Within one log (same log key) the entry order decides; across two
 //     logs, ledger order and ledger times are each claimant's own and compare to nothing, so both
 //     must be dated by RFC 3161 tokens (the earliest token whose checkpoint covers the entry), and
-//     the fingerprint's date must be strictly earlier. Undated means not credited;
+//     the fingerprint's date must be strictly earlier. Undated means not credited, and so does a
+//     fingerprint date whose TSA chain was not checked against a CA the verifier gave (--tsa-ca);
 //   - its recomputed p-value is below the dispute's alpha.
 //
 // A credited fingerprint points to its claimant as prior: the suspect derives from a model the
@@ -78,9 +79,14 @@ export function partyFirstAppearance(p: Party): number | undefined {
   return hit?.index;
 }
 
-/** The earliest RFC 3161 token of a bundle whose checkpoint covers `index`. */
-function dated(e: EvidenceResult, index: number): FingerprintDate | undefined {
-  const t = e.timestamps.filter((x) => x.size > index).sort((x, y) => x.genTime.localeCompare(y.genTime))[0];
+/**
+ * The earliest RFC 3161 token of a bundle whose checkpoint covers `index`. `trusted`: only tokens
+ * whose chain was verified against the CA the caller gave (--tsa-ca). The fingerprint's own date
+ * must be trusted (a claimant's own TSA could backdate it); the other party's may be any token with
+ * a valid signature (an earlier date there can only withhold credit).
+ */
+function dated(e: EvidenceResult, index: number, trusted: boolean): FingerprintDate | undefined {
+  const t = e.timestamps.filter((x) => x.size > index && (!trusted || x.chainVerified)).sort((x, y) => x.genTime.localeCompare(y.genTime))[0];
   return t ? { kind: 'rfc3161', index, time: t.genTime, by: t.signer } : undefined;
 }
 
@@ -95,10 +101,15 @@ function order(x: Party, y: Party, f: FingerprintEvidence): Pick<FingerprintWeig
     const before = f.commitmentIndex < first;
     return { committedAt, otherFirstAppearance, beforeOther: before, why: `both claims are in one log: fingerprint entry ${f.commitmentIndex} ${before ? 'comes before' : 'comes after'} ${y.label}'s first appearance at entry ${firstName}` };
   }
-  const committedAt = dated(x.evidence, f.commitmentIndex);
-  const otherFirstAppearance = dated(y.evidence, first);
+  const committedAt = dated(x.evidence, f.commitmentIndex, true);
+  const otherFirstAppearance = dated(y.evidence, first, false);
   const both = { ...(committedAt ? { committedAt } : {}), ...(otherFirstAppearance ? { otherFirstAppearance } : {}) };
-  if (!committedAt) return { ...both, beforeOther: false, why: `no RFC 3161 token dates the fingerprint commitment (entry ${f.commitmentIndex}); one ledger's order says nothing about ${y.label}'s ledger` };
+  if (!committedAt) {
+    const unchecked = dated(x.evidence, f.commitmentIndex, false);
+    return { ...both, beforeOther: false, why: unchecked
+      ? `the RFC 3161 token dating the fingerprint commitment (${unchecked.time}, ${unchecked.by}) was not checked against a trusted CA: pass --tsa-ca`
+      : `no RFC 3161 token dates the fingerprint commitment (entry ${f.commitmentIndex}); one ledger's order says nothing about ${y.label}'s ledger` };
+  }
   if (!otherFirstAppearance) return { ...both, beforeOther: false, why: `${y.label}'s first appearance (its entry ${firstName}) has no RFC 3161 token, so the fingerprint (dated ${committedAt.time}) cannot be shown to predate it` };
   const before = committedAt.time! < otherFirstAppearance.time!;
   return {

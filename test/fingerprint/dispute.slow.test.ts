@@ -220,7 +220,7 @@ describe('hallmark dispute weighs fingerprint claims', () => {
     expect(text).toMatch(/fingerprints: the suspect answers A's fingerprint, committed before B appeared; B's own fingerprint is not credited \(not earlier than A\): A is prior/);
     expect(text).toMatch(/decided: claim A is prior \(marks, time anchors and fingerprints agree\)/);
     // Whichever order the claims come in.
-    const swapped = await settleDispute(claimB, claimA, { models: { a: noisyA, b: original } });
+    const swapped = await settleDispute(claimB, claimA, { models: { a: noisyA, b: original }, tsaCaCerts: caCerts });
     expect(swapped).toMatchObject({ prior: 'B', byFingerprint: 'B' });
     expect(swapped.fingerprints.find((w) => w.label === 'B')!.commitmentIndex).toBe(fpA);
   }, 120_000);
@@ -240,8 +240,12 @@ describe('hallmark dispute weighs fingerprint claims', () => {
     expect(undated.fingerprints[0]).toMatchObject({ credited: false, significant: true });
     expect(undated.fingerprints[0]!.reason).toMatch(/A's first appearance \(its entry \d+, model\.registered\) has no RFC 3161 token/);
     expect(undated.prior).toBeNull();
-    // A's own (earlier) fingerprint against the accuser is credited.
-    const withFp = await settleDispute(claimA, claimX);
+    // A's own (earlier) fingerprint needs its TSA checked against a CA the verifier trusts:
+    // a claimant's own TSA could backdate it.
+    const unchecked = await settleDispute(claimA, claimX);
+    expect(unchecked.fingerprints.find((f) => f.label === 'A')).toMatchObject({ credited: false, significant: true });
+    expect(unchecked.fingerprints.find((f) => f.label === 'A')!.reason).toMatch(/was not checked against a trusted CA: pass --tsa-ca/);
+    const withFp = await settleDispute(claimA, claimX, { tsaCaCerts: caCerts });
     expect(withFp.fingerprints.find((f) => f.label === 'A')).toMatchObject({ credited: true });
     expect(withFp.fingerprints.find((f) => f.label === 'B')).toMatchObject({ credited: false });
     expect(withFp).toMatchObject({ prior: 'A', byFingerprint: 'A' });
@@ -253,7 +257,7 @@ describe('hallmark dispute weighs fingerprint claims', () => {
     expect(r.stdout).toMatch(/^PRIOR CLAIM: A /);
     expect(r.stdout).toMatch(/\n {2}- fingerprint: A's fingerprint .*: CREDITED: .*\n/);
     expect(r.stdout).toMatch(/\n {2}- fingerprint: B's fingerprint .*: not credited: AFTER THE FACT.*\n/);
-    const json = hallmark(['dispute', claimA, claimX, '--json'], { timeout: 120_000 });
+    const json = hallmark(['dispute', claimA, claimX, '--json', '--tsa-ca', tsa.pki.caCert], { timeout: 120_000 });
     expect(json.status, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ prior: 'A', byFingerprint: 'A', fingerprints: [{ label: 'A', credited: true }, { label: 'B', credited: false }] });
   }, 240_000);
