@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     ];
     printTable(`Fingerprints per seed (n = ${N}, ${backend.detail}; load average 1-min at each step)`, perSeed);
     const rows: Row[] = [
-      { metric: `generation, slowest fingerprint (s, n = ${N})`, value: maxGen.toFixed(0), target: `< ${GENERATION_TARGET_S} at n = 300`, met: maxGen < GENERATION_TARGET_S && N === 300 },
+      { metric: `generation, slowest fingerprint (s, n = ${N})`, value: maxGen.toFixed(0), target: `< ${GENERATION_TARGET_S} at n = 300`, ...(N === 300 ? { met: maxGen < GENERATION_TARGET_S } : {}) },
       { metric: 'distilled students claimed (alpha 1e-6)', value: `${claimed}/${students.length} (p ${students.map((r) => r.p.toExponential(1)).join(', ')})`, target: 'all, 3 seeds', met: claimed === students.length && seeds >= 3 },
       { metric: `independent models claimed (of ${FP})`, value: String(falseClaims('independent')), target: '0 of 20', met: falseClaims('independent') === 0 && FP >= 20 },
       { metric: `fine-tuned from another base claimed (of ${FP})`, value: String(falseClaims('fine-tuned-other-base')), target: '0 of 20', met: falseClaims('fine-tuned-other-base') === 0 && FP >= 20 },
