@@ -226,7 +226,7 @@ describe('hallmark dispute weighs fingerprint claims', () => {
   }, 120_000);
 
   it('the after-the-fact accuser: a fingerprint crafted from the suspect once it was known is sealed and matches 100%, and is not credited', async () => {
-    const r = await settleDispute(claimANoFp, claimX);
+    const r = await settleDispute(claimANoFp, claimX, { tsaCaCerts: caCerts });
     expect(r.fingerprints).toHaveLength(1);
     const w = r.fingerprints[0]!;
     expect(w).toMatchObject({ label: 'B', commitmentIndex: fpX, matches: N, significant: true, beforeOther: false, credited: false });
@@ -236,7 +236,7 @@ describe('hallmark dispute weighs fingerprint claims', () => {
     expect(r).toMatchObject({ prior: 'A', byTime: 'A' });
     // Against an owner whose bundle carries no timestamp, the accuser's dated fingerprint still
     // cannot be shown to predate the owner: not credited, and nothing decides for the accuser.
-    const undated = await settleDispute(claimAUndated, claimX);
+    const undated = await settleDispute(claimAUndated, claimX, { tsaCaCerts: caCerts });
     expect(undated.fingerprints[0]).toMatchObject({ credited: false, significant: true });
     expect(undated.fingerprints[0]!.reason).toMatch(/A's first appearance \(its entry \d+, model\.registered\) has no RFC 3161 token/);
     expect(undated.prior).toBeNull();
