@@ -15,7 +15,7 @@ interface Opts {
 export function registerDispute(program: Command): void {
   program
     .command('dispute <evidenceA> <evidenceB>')
-    .description("weigh two ownership claims on one suspect: each mark in the other's committed input model, and independent time anchors")
+    .description("weigh two ownership claims on one suspect: each mark in the other's committed input model, independent time anchors, and fingerprints committed before the other party appeared")
     .option('--models <a,b>', "the committed input model files of claim A and claim B (comma-separated; give '' to skip one)")
     .option('--alpha <a>', 'significance level for finding a mark in the other claimant\'s model', '1e-6')
     .option('--tsa-ca <file>', 'CA certificate(s) to check RFC 3161 tokens against')

@@ -8,6 +8,9 @@
 //   2. When? Each commitment's earliest independent time anchor: an RFC 3161 token over a
 //      checkpoint that covers the commitment (ledger times are the claimant's own clock and
 //      count for nothing here). Witness cosignatures will be a second kind of anchor (TimeAnchor).
+//   3. Fingerprints (issue 13, dispute-fingerprints.ts): a claim's fingerprint of the suspect
+//      counts only when it provably predates the other party's first appearance (the
+//      after-the-fact rule across two ledgers) and its recomputed p-value is below alpha.
 //
 // The verdict names the prior claim only when the evidence points one way; conflicting or
 // missing evidence is said so, with every number.
@@ -15,6 +18,7 @@ import type { CommitmentOpening } from '../core/index.js';
 import { toHex } from '../../ledger/index.js';
 import { EvidenceError } from './errors.js';
 import { verifyEvidence, type EvidenceResult, type VerifyEvidenceOptions } from './evidence-verify.js';
+import { fingerprintVerdict, weighFingerprint, type FingerprintWeight } from './dispute-fingerprints.js';
 
 export interface TimeAnchor {
   readonly kind: 'rfc3161';
@@ -56,6 +60,9 @@ export interface DisputeResult {
   readonly prior: 'A' | 'B' | null;
   readonly byMarks: 'A' | 'B' | null;
   readonly byTime: 'A' | 'B' | null;
+  /** Each claim's fingerprint, weighed against the other party (absent for a claim without one). */
+  readonly fingerprints: FingerprintWeight[];
+  readonly byFingerprint: 'A' | 'B' | null;
   readonly reasons: string[];
 }
 
@@ -168,8 +175,24 @@ export async function settleDispute(dirA: string, dirB: string, o: DisputeOption
     reasons.push(`time: ${byTime}'s commitment is anchored earlier (${(byTime === 'A' ? a : b).anchor!.time} < ${(byTime === 'A' ? b : a).anchor!.time})`);
   }
 
+  const fingerprints = [weighFingerprint(a, b, alpha), weighFingerprint(b, a, alpha)].filter((w): w is FingerprintWeight => w !== undefined);
+  for (const w of fingerprints) reasons.push(w.reason);
+  const fv = fingerprintVerdict(fingerprints);
+  if (fv.reason) reasons.push(fv.reason);
+  const byFingerprint = fv.by;
+
   let prior: 'A' | 'B' | null = null;
-  if (byMarks && byTime && byMarks !== byTime) {
+  if (byFingerprint) {
+    const votes = ([['marks', byMarks], ['time anchors', byTime], ['fingerprints', byFingerprint]] as const).filter((v) => v[1] !== null);
+    const against = votes.filter((v) => v[1] !== byFingerprint);
+    if (against.length > 0) {
+      reasons.push(`CONFLICT: the fingerprints say ${byFingerprint} was first, the ${against.map((v) => `${v[0]} say ${v[1]}`).join(' and the ')}; not decided`);
+    } else {
+      prior = byFingerprint;
+      const names = votes.map((v) => v[0]);
+      reasons.push(`decided: claim ${prior} is prior (${names.length === 1 ? 'by the fingerprints alone' : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} agree`})`);
+    }
+  } else if (byMarks && byTime && byMarks !== byTime) {
     reasons.push(`CONFLICT: the marks say ${byMarks} was first, the time anchors say ${byTime}; not decided`);
   } else if (byMarks || byTime) {
     prior = byMarks ?? byTime;
@@ -177,7 +200,7 @@ export async function settleDispute(dirA: string, dirB: string, o: DisputeOption
   } else {
     reasons.push('not decided: neither the marks nor independent time anchors separate the claims');
   }
-  return { a, b, sameSuspect, tests, prior, byMarks, byTime, reasons };
+  return { a, b, sameSuspect, tests, prior, byMarks, byTime, fingerprints, byFingerprint, reasons };
 }
 
 export function formatDispute(r: DisputeResult): string {

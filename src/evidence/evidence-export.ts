@@ -102,7 +102,8 @@ export async function exportEvidence(input: ExportEvidenceInput): Promise<Export
   const indices = [...closure.indices, ve.index, ...(fp?.indices ?? [])];
   const model = findModel(ledger, record.model)!;
 
-  const timestamps = pickTimestamps(input.timestamps ?? [], ledger, cp.size, [ce.index, ve.index]);
+  // The fingerprint commitment is dated too: `dispute` weighs a fingerprint by its earliest token (issue 13).
+  const timestamps = pickTimestamps(input.timestamps ?? [], ledger, cp.size, [ce.index, ve.index, ...(record.fingerprint ? [record.fingerprint.commitment.index] : [])]);
   // The cosigned checkpoint and the policy ride inside the signed statement: the owner vouches for them.
   const witnessed = buildWitnessed(ledger, input.witnessing, cp.size);
   const reportInput = {

@@ -13,7 +13,7 @@ import { EVIDENCE_FORMAT, EVIDENCE_PREDICATE } from './evidence-export.js';
 import { checkFingerprintSection, fingerprintSectionIndices, type FingerprintEvidence } from './fingerprint-check.js';
 import { isGuardPredicate, type GuardEvidenceResult } from './guard-check.js';
 import { closeLineage, LINEAGE_TYPES } from './lineage-closure.js';
-import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedCheckpoint } from './log-proofs.js';
+import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedCheckpoint, type VerifiedEntry } from './log-proofs.js';
 import { parsePolicy } from '../witness/index.js';
 import { dsseKeyId, parseVerifierKey } from './owner-key.js';
 import type { ReExtraction } from './re-extract.js';
@@ -65,6 +65,8 @@ export interface EvidenceResult {
   readonly witnessing?: VerifiedWitnessing & { readonly quorum: string; readonly coversCommitment: boolean; readonly coversVerification: boolean };
   /** The fingerprint result, proven and recomputed (fingerprint-check.ts). */
   readonly fingerprint?: FingerprintEvidence;
+  /** Every proven entry of the bundle, in index order (dispute.ts dates the claimant's first appearances from them). */
+  readonly proven: readonly VerifiedEntry[];
 }
 
 const sha = (b: Uint8Array) => toHex(sha256(b));
@@ -197,7 +199,7 @@ export async function verifyEvidence(dir: string, options: VerifyEvidenceOptions
     model: record.model, ownerKey: owner.verifierKey, logKey, pinned: { owner: options.ownerKey !== undefined, log: options.logKey !== undefined },
     recordSigner: { key: vr.signer!.key, as: vr.signer!.as, actor: vr.actor }, opening,
     checkpointSize: cp.size, commitmentCheckpointSize: cp0.size, commitmentIndex: cIndex, verificationIndex: vIndex, committed, verification: record,
-    timestamps, checks, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(witnessing ? { witnessing } : {}), ...(fingerprint ? { fingerprint: fingerprint.result } : {}),
+    timestamps, checks, proven: entries, ...(reExtraction ? { suspectDigestMatches: true, reExtraction } : {}), ...(witnessing ? { witnessing } : {}), ...(fingerprint ? { fingerprint: fingerprint.result } : {}),
   };
 }
 

@@ -20,3 +20,4 @@ export { binomialPmf, binomialTail } from './statistics.js';
 export { triggerPlot, weightPlot, type PlotData } from './report-plots.js'; // the report's plot data, also drawn by the console
 export { loadStoredOpening } from './stored-opening.js';
 export { formatDispute, settleDispute, type Claim, type DisputeOptions, type DisputeResult, type MarkTest, type TimeAnchor } from './dispute.js';
+export { fingerprintVerdict, partyFirstAppearance, weighFingerprint, type FingerprintDate, type FingerprintWeight } from './dispute-fingerprints.js';
