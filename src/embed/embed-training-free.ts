@@ -49,13 +49,17 @@ interface Candidate {
 function layoutOf(t: NamedTensor, format: ModelFormat, onnx?: OnnxModelInfo): KernelLayout | undefined {
   if (!FLOAT_DTYPES.includes(t.dtype)) return undefined;
   if (format === 'onnx') return onnx?.layouts.get(t.name);
-  if (isTfjsFormat(format)) return t.shape.length === 4 ? 'HWIO' : t.shape.length === 2 ? 'IO' : undefined;
-  return t.shape.length === 4 ? 'OIHW' : t.shape.length === 2 ? 'OI' : undefined;
+  const r = t.shape.length;
+  if (isTfjsFormat(format)) return r === 4 ? 'HWIO' : r === 3 ? 'KIO' : r === 2 ? 'IO' : undefined;
+  return r === 4 ? 'OIHW' : r === 3 ? 'OIK' : r === 2 ? 'OI' : undefined;
 }
 
-/** Depthwise and grouped kernels: one input channel per output, so a mark there is a visible change to each filter. */
-function isDepthwise(t: NamedTensor, format: ModelFormat, skip: ReadonlySet<string>): boolean {
+/** Depthwise and grouped kernels: one input channel per output, so a mark there is a visible change to each filter.
+ *  A 1-D kernel with one input channel is skipped too: its fan-in is only its k taps (for example
+ *  a fixed STFT basis applied to raw audio), so the mark would reshape every filter it has. */
+function isDepthwise(t: NamedTensor, layout: KernelLayout, format: ModelFormat, skip: ReadonlySet<string>): boolean {
   if (skip.has(t.name) || /depthwise/i.test(t.name)) return true;
+  if ((layout === 'OIK' || layout === 'KIO') && t.shape[1] === 1) return true;
   return isTfjsFormat(format) && t.shape.length === 4 && t.shape[3] === 1 && t.shape[2]! > 1;
 }
 
@@ -64,20 +68,26 @@ export interface TensorChoice extends Candidate {
   readonly reason: string;
   readonly skippedDepthwise: number;
   readonly candidates: number;
+  /** Other kernels of the same geometry (e.g. the same layer in the other branch of an If), in file order. */
+  readonly twins: readonly Candidate[];
 }
 
 /**
- * The tensor named, else the widest (most output channels) non-depthwise kernel with at least 4T
- * features (else 2T, else the one with the most features): the change each output channel takes
- * shrinks as 1/sqrt(outputs), and 4T features leave room to place T bits with a small change.
+ * The tensor named, else, among non-depthwise kernels with at least 4T features (else 2T, else
+ * the one with the most features), the one whose mark is predicted to change it least relative
+ * to its own weights: margin(target) x sqrt(T) / (rms x M). The margin a bit needs grows with the
+ * int8 step of the kernel (max |W| / 127), so a kernel whose scale is set by one outlier weight
+ * (silero's first encoder conv: max 15, 99th percentile 1.2) needs a mark 3x larger than its
+ * neighbours; more output channels share the change (the margin shrinks as 1/sqrt(outputs)).
+ * Without a target: the widest (most output channels). 4T features leave room to place T bits.
  */
-export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo, skip: ReadonlySet<string> = new Set()): TensorChoice {
+export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo, skip: ReadonlySet<string> = new Set(), target?: DetectionTarget): TensorChoice {
   const candidates: Candidate[] = [];
   let skippedDepthwise = 0;
   for (const t of tensors) {
     const layout = layoutOf(t, format, onnx);
     if (!layout || t.shape.length !== layout.length || t.shape.some((d) => d < 1)) continue;
-    if (isDepthwise(t, format, new Set([...skip, ...(onnx?.grouped ?? [])]))) {
+    if (isDepthwise(t, layout, format, new Set([...skip, ...(onnx?.grouped ?? [])]))) {
       skippedDepthwise++;
       if (t.name !== name) continue;
     }
@@ -88,17 +98,36 @@ export function chooseTensor(tensors: readonly NamedTensor[], format: ModelForma
   if (name !== undefined) {
     const c = candidates.find((x) => x.tensor.name === name);
     if (!c) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `no convolution or dense weight named "${name.slice(0, 80)}"; candidates: ${candidates.map((x) => x.tensor.name).join(', ').slice(0, 300) || '(none)'}`);
-    return { ...c, ...base, reason: 'named with --tensor' };
+    return { ...c, ...base, twins: [], reason: 'named with --tensor' };
   }
-  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `the model has no float convolution or dense weight to carry a weight mark${skippedDepthwise ? ` (${skippedDepthwise} depthwise kernels skipped)` : ''}`);
-  const widest = (xs: Candidate[]) => xs.reduce((a, b) => (b.outputs > a.outputs || (b.outputs === a.outputs && b.features > a.features) ? b : a));
+  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `the model has no float convolution or dense weight to carry a weight mark${skippedDepthwise ? ` (${skippedDepthwise} depthwise or one-input-channel kernels skipped)` : ''}`);
+  const score = new Map<Candidate, number>();
+  const predicted = (c: Candidate) => {
+    if (!score.has(c)) score.set(c, predictedRelativeChange(c, bits, target!));
+    return score.get(c)!;
+  };
+  const better = (a: Candidate, b: Candidate) => (target
+    ? predicted(b) < predicted(a)
+    : b.outputs > a.outputs || (b.outputs === a.outputs && b.features > a.features));
+  const best = (xs: Candidate[]) => xs.reduce((a, b) => (better(a, b) ? b : a));
   const roomy = candidates.filter((c) => c.features >= 4 * bits);
   const fits = candidates.filter((c) => c.features >= 2 * bits);
-  const pick = roomy.length ? widest(roomy) : fits.length ? widest(fits) : candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  const pick = roomy.length ? best(roomy) : fits.length ? best(fits) : candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  const how = target ? `the smallest predicted relative change (${(predicted(pick) * 100).toPrecision(2)}%; ${pick.outputs} output channels share it) of` : 'the widest of';
   const why = roomy.length
-    ? `the widest of ${roomy.length} kernels with >= 4x${bits} input features (${pick.outputs} output channels share the change)`
-    : fits.length ? `the widest of ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
-  return { ...pick, ...base, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise kernels skipped` : ''}` };
+    ? `${how} ${roomy.length} kernels with >= 4x${bits} input features`
+    : fits.length ? `${how} ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
+  const twins = candidates.filter((c) => c !== pick && c.outputs === pick.outputs && c.features === pick.features && c.layout === pick.layout);
+  return { ...pick, ...base, twins, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise or one-input-channel kernels skipped` : ''}` };
+}
+
+/** margin(target) x sqrt(T) / (rms x M): the relative weight change a T-bit mark needs, up to a constant. */
+function predictedRelativeChange(c: Candidate, bits: number, target: DetectionTarget): number {
+  const k = tensorToFloat32(c.tensor);
+  let s2 = 0;
+  for (const v of k) s2 += v * v;
+  const rms = Math.sqrt(s2 / k.length) || Number.MIN_VALUE;
+  return (marginForTarget(k, c.tensor.shape, c.layout, target) * Math.sqrt(bits)) / (rms * c.features);
 }
 
 /** Depthwise kernels of a TF.js Graph model, from its topology. */
@@ -111,7 +140,29 @@ async function graphDepthwise(path: string, format: ModelFormat): Promise<Set<st
 
 /** Input channels of a kernel: the block size of the input metric. */
 function inputChannels(shape: readonly number[], layout: KernelLayout): number {
-  return layout === 'HWIO' ? shape[2]! : layout === 'OIHW' ? shape[1]! : layout === 'IO' ? shape[0]! : shape[1]!;
+  switch (layout) {
+    case 'HWIO': return shape[2]!;
+    case 'IO': return shape[0]!;
+    default: return shape[1]!; // OIHW, OI, OIK, KIO
+  }
+}
+
+/**
+ * The chosen kernel, or the first of its twins whose layer input the calibration inputs reach:
+ * models such as silero VAD hold one copy of each layer per branch of an If (16 kHz and 8 kHz),
+ * and a mark in the branch the inputs do not take would be measured as changing nothing.
+ */
+async function pickRunningTwin(first: TensorChoice, momentOf: (c: Candidate) => Promise<Float64Array | undefined>): Promise<{ chosen: TensorChoice; moment: Float64Array | undefined }> {
+  const own = await momentOf(first);
+  if (own || first.twins.length === 0) return { chosen: first, moment: own };
+  for (const t of first.twins) {
+    const m = await momentOf(t);
+    if (m) {
+      const reason = `${first.reason}; of ${first.twins.length + 1} kernels of this shape, the one the calibration inputs run (${first.tensor.name} does not run on them, e.g. another If branch)`;
+      return { chosen: { ...first, ...t, twins: [first, ...first.twins.filter((x) => x !== t)], reason }, moment: m };
+    }
+  }
+  return { chosen: first, moment: undefined };
 }
 
 /** Writes into a temporary folder beside `out`; `commit` moves the result into place. */
@@ -154,12 +205,9 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   await checkPassphrase(o.home.dir, o.passphrase);
   const onnx = input.format === 'onnx' ? await inspectOnnx(o.model) : undefined;
   const { tensors } = await readModelTensors(o.model);
-  const tryable = tensors.filter((t) => FLOAT_DTYPES.includes(t.dtype) && (t.shape.length === 2 || t.shape.length === 4)).length * 2;
+  const tryable = tensors.filter((t) => FLOAT_DTYPES.includes(t.dtype) && t.shape.length >= 2 && t.shape.length <= 4).length * 2;
   const T = o.bits ?? bitsForTarget(target, tryable);
-  const chosen = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format));
-  const kernel = tensorToFloat32(chosen.tensor);
-  const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
-  emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
+  const first = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format), target);
 
   let data: DatasetSource | undefined;
   let test: LabelledImages | undefined;
@@ -177,17 +225,21 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   // so the mark can be planned, written aside and measured first.
   const root = deriveWatermarkRoot(o.ownerSeed, input.id);
   const keys = deriveWatermarkKeys(root, T);
-  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
   const calibration: CalibrationOptions = {
     count: o.calibration?.count ?? DEFAULT_CALIBRATION_INPUTS, batch: o.calibration?.batch ?? 32,
     seed: createHash('sha256').update('hallmark/fidelity-inputs/v1').update(root.signature).digest(),
     ...(o.calibration?.fixed ? { fixed: o.calibration.fixed } : {}), ...(o.calibration?.dims ? { dims: o.calibration.dims } : {}),
+    ...(o.calibration?.ranges ? { ranges: o.calibration.ranges } : {}),
     ...(test ? { images: test } : {}),
   };
+  const { chosen, moment } = await pickRunningTwin(first, (c) => (runnable
+    ? layerInputMoment(o.model, input.format, c.tensor.name, inputChannels(c.tensor.shape, c.layout), { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
+    : Promise.resolve(undefined)));
+  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
   const channels = inputChannels(chosen.tensor.shape, chosen.layout);
-  const moment = runnable
-    ? await layerInputMoment(o.model, input.format, chosen.tensor.name, channels, { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
-    : undefined;
+  const kernel = tensorToFloat32(chosen.tensor);
+  const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
+  emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
   const channelWeights = channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
   const applyInverseMetric = moment ? inverseChannelMetric(moment, channels, chosen.features) : undefined;
   const plan = (m: number) => embedWeightMarkTrainingFree({

@@ -20,6 +20,8 @@ export interface CalibrationOptions {
   readonly seed: Uint8Array;
   /** Value for inputs we cannot synthesise (non-float), by input name. */
   readonly fixed?: Readonly<Record<string, number>>;
+  /** Range [lo, hi) of an input's synthetic values, by name (default [0, 1): image pixels; audio samples take [-1, 1)). */
+  readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
   /** Full shape of an input, by name (for dynamic dimensions; batch it as `batch` says). */
   readonly dims?: Readonly<Record<string, readonly number[]>>;
   readonly images?: CalibrationImages;
@@ -74,7 +76,10 @@ export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationO
       if (spec.dtype === 'int64') feeds[spec.name] = { data: new BigInt64Array(size).fill(BigInt(Math.trunc(fixed!))), dims, dtype: 'int64' };
       else if (spec.dtype === 'int32') feeds[spec.name] = { data: new Int32Array(size).fill(fixed!), dims, dtype: 'int32' };
       else if (spec.dtype === 'bool') feeds[spec.name] = { data: new Uint8Array(size).fill(fixed ? 1 : 0), dims, dtype: 'bool' };
-      else if (spec.dtype === 'float32') feeds[spec.name] = { data: fixed !== undefined ? new Float32Array(size).fill(fixed) : Float32Array.from({ length: size }, () => prng.nextFloat()), dims, dtype: 'float32' };
+      else if (spec.dtype === 'float32') {
+        const [lo, hi] = o.ranges?.[spec.name] ?? [0, 1];
+        feeds[spec.name] = { data: fixed !== undefined ? new Float32Array(size).fill(fixed) : Float32Array.from({ length: size }, () => lo + (hi - lo) * prng.nextFloat()), dims, dtype: 'float32' };
+      }
       else throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} has a data type we cannot synthesise`);
     }
     batches.push(feeds);

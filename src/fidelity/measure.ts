@@ -1,5 +1,6 @@
 // Fidelity of a marked model against its original on the same calibration inputs, per output:
-// top-1 agreement (argmax over the last axis, for outputs with more than one class), and the
+// top-1 agreement (argmax over the last axis, for outputs with more than one class and not shaped
+// like an input, which is a recurrent state handed back), and the
 // largest and mean absolute change of any output value. Limits the user sets are checked here.
 import type { ModelFormat } from '../formats/index.js';
 import { calibrationBatches, type CalibrationOptions } from './calibration.js';
@@ -32,8 +33,12 @@ export interface FidelityLimits {
 
 interface Acc { agree: number; rows: number; max: number; sum: number; n: number }
 
-function accumulate(acc: Acc, a: Output, b: Output): void {
-  const k = a.dims.length >= 2 ? a.dims[a.dims.length - 1]! : 1;
+/** Same dims as one of the inputs fed: a recurrent state handed back (silero's stateN), not class scores. */
+const isState = (a: Output, feeds: Record<string, { dims: readonly number[] }>) =>
+  Object.values(feeds).some((f) => f.dims.length >= 2 && f.dims.length === a.dims.length && f.dims.every((d, i) => d === a.dims[i]));
+
+function accumulate(acc: Acc, a: Output, b: Output, classes: boolean): void {
+  const k = classes && a.dims.length >= 2 ? a.dims[a.dims.length - 1]! : 1;
   for (let i = 0; i < a.data.length; i++) {
     const d = Math.abs(a.data[i]! - b.data[i]!);
     acc.max = Math.max(acc.max, Number.isNaN(d) ? Infinity : d);
@@ -65,7 +70,7 @@ export async function measureFidelity(original: string, marked: string, format: 
       const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
       ya.forEach((out, i) => {
         const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0 };
-        accumulate(acc, out, yb[i]!);
+        accumulate(acc, out, yb[i]!, !isState(out, feeds));
         accs.set(out.name, acc);
       });
       inputs += Object.values(feeds)[0]?.dims[0] ?? 1;
