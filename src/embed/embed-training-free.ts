@@ -26,6 +26,7 @@ import type { LabelledImages } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
 import { imageInputOf, limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
 import { checkOutputFree, identifyModelOrThrow } from './embed-finetune.js';
+import { int8RoundTrip, int8Step, relativeChangeOf, snapChangeToInt8Steps } from './int8-steps.js';
 import { marginThatSurvivesStorage, storedRoundTrip } from './stored-margin.js';
 import { EmbedError } from './errors.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
@@ -249,7 +250,24 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   // The margin must also survive the file's own storage (uint8/uint16 quantization, F16/BF16).
   const stored = await storedRoundTrip(o.model, isTfjsFormat(input.format), chosen.tensor);
   const storedErrors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(stored.roundTrip(k), chosen.tensor.shape, chosen.layout))).errors;
-  const planned = marginThatSurvivesStorage(targetMargin, plan, storedErrors);
+  let planned = marginThatSurvivesStorage(targetMargin, plan, storedErrors);
+  // Per-tensor int8 must not round the change away (near-zero weights): when it would flip bits,
+  // the change is placed in whole int8 steps, which commute with the rounding (int8-steps.ts).
+  const int8Errors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(int8RoundTrip(stored.roundTrip(k)), chosen.tensor.shape, chosen.layout))).errors;
+  const lostToInt8 = int8Errors(planned.result.kernel);
+  if (lostToInt8 > 0) {
+    const snapped = (m: number) => {
+      const r = plan(m);
+      const k = snapChangeToInt8Steps(kernel, r.kernel, chosen.tensor.shape, chosen.layout);
+      return { ...r, kernel: k, relativeChange: relativeChangeOf(k, kernel) };
+    };
+    const alt = marginThatSurvivesStorage(targetMargin, snapped, storedErrors);
+    const after = int8Errors(alt.result.kernel);
+    if (alt.errors <= planned.errors && after < lostToInt8) {
+      planned = alt;
+      emit({ phase: 'load', message: `change placed in whole int8 steps (${int8Step(kernel).toExponential(2)}): per-tensor int8 rounding flipped ${lostToInt8} of ${T} bits of the plain change, ${after} now` });
+    }
+  }
   const margin = planned.margin;
   const result = planned.result;
   if (planned.steps > 0) emit({ phase: 'load', message: `margin raised ${(margin / targetMargin).toFixed(2)}x so the mark survives the file's own ${stored.form} storage (${planned.initialErrors} of ${T} bits were lost when written at the target's margin, ${planned.errors} now)` });
