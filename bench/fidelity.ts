@@ -21,8 +21,8 @@ const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 const REAL = join(REPO, 'fixtures/real');
 const PASS = 'bench-fidelity-passphrase';
 
-/** silero VAD v5 at 16 kHz: one 512-sample chunk of key-derived audio in [-1, 1), the LSTM state of a stream's start (zeros, as its reset_states()), sr 16000. */
-export const SILERO_CALIBRATION = { batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, ranges: { input: [-1, 1] as [number, number] } };
+/** silero VAD v5 at 16 kHz: one 512-sample chunk of key-derived synthetic audio (src/fidelity/synthetic-audio.ts), the LSTM state of a stream's start (zeros, as its reset_states()), sr 16000. */
+const SILERO_CALIBRATION = { batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' as const } };
 
 interface Case {
   name: string;

@@ -13,6 +13,8 @@ export interface OutputFidelity {
   readonly top1Agreement?: number;
   readonly maxAbsChange: number;
   readonly meanAbsChange: number;
+  /** Shaped like an input: a recurrent state handed back, not an answer (no top-1). */
+  readonly state?: true;
 }
 
 export interface FidelityReport {
@@ -31,7 +33,7 @@ export interface FidelityLimits {
   readonly maxAbsChange?: number;
 }
 
-interface Acc { agree: number; rows: number; max: number; sum: number; n: number }
+interface Acc { agree: number; rows: number; max: number; sum: number; n: number; state: boolean }
 
 /** Same dims as one of the inputs fed: a recurrent state handed back (silero's stateN), not class scores. */
 const isState = (a: Output, feeds: Record<string, { dims: readonly number[] }>) =>
@@ -69,14 +71,14 @@ export async function measureFidelity(original: string, marked: string, format: 
     for (const feeds of batches) {
       const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
       ya.forEach((out, i) => {
-        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0 };
-        accumulate(acc, out, yb[i]!, !isState(out, feeds));
+        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0, state: isState(out, feeds) };
+        accumulate(acc, out, yb[i]!, !acc.state);
         accs.set(out.name, acc);
       });
       inputs += Object.values(feeds)[0]?.dims[0] ?? 1;
     }
     const outputs = [...accs].map(([name, x]) => ({
-      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0,
+      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0, ...(x.state ? { state: true as const } : {}),
     }));
     const tops = outputs.flatMap((x) => (x.top1Agreement === undefined ? [] : [x.top1Agreement]));
     return {
