@@ -23,7 +23,7 @@ export {
 } from './derive.js';
 export {
   addOverOutputChannels, convertKernelLayout, expandOverOutputChannels, kernelGeometry, meanOverOutputChannels,
-  KERNEL_LAYOUTS, type KernelGeometry, type KernelLayout,
+  KERNEL_LAYOUTS, layoutsForRank, type KernelGeometry, type KernelLayout,
 } from './kernel-layout.js';
 export {
   bitMargins, compareBits, extractBits, generateProjection, project, watermarkLoss, MAX_PROJECTION_ELEMENTS,

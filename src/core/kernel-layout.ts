@@ -6,16 +6,24 @@
 // free) leaves it unchanged.
 
 /** HWIO: [kh, kw, cin, cout] (TF.js conv); OIHW: [cout, cin, kh, kw] (ONNX Conv);
- *  IO: [in, out] (TF.js dense, ONNX MatMul); OI: [out, in] (ONNX Gemm with transB = 1). */
-export type KernelLayout = 'HWIO' | 'OIHW' | 'IO' | 'OI';
-export const KERNEL_LAYOUTS: readonly KernelLayout[] = ['HWIO', 'OIHW', 'IO', 'OI'];
+ *  IO: [in, out] (TF.js dense, ONNX MatMul); OI: [out, in] (ONNX Gemm with transB = 1);
+ *  KIO: [k, cin, cout] (TF.js Conv1D); OIK: [cout, cin, k] (ONNX Conv on 1-D signals, PyTorch Conv1d).
+ *  A 1-D kernel's canonical feature order is (k, c_in), that of a [1, k, cin, cout] HWIO kernel,
+ *  so a Conv1d stored as a 1xk Conv2D by a converter reads the same w. */
+export type KernelLayout = 'HWIO' | 'OIHW' | 'IO' | 'OI' | 'KIO' | 'OIK';
+export const KERNEL_LAYOUTS: readonly KernelLayout[] = ['HWIO', 'OIHW', 'IO', 'OI', 'KIO', 'OIK'];
+
+/** Candidate layouts of a tensor of this rank (the order verifiers try them in). */
+export function layoutsForRank(rank: number): KernelLayout[] {
+  return rank === 4 ? ['HWIO', 'OIHW'] : rank === 3 ? ['KIO', 'OIK'] : rank === 2 ? ['IO', 'OI'] : [];
+}
 
 export interface KernelGeometry {
   readonly layout: KernelLayout;
   readonly shape: readonly number[];
   /** Number of output channels (cout, or out). */
   readonly outputs: number;
-  /** M: the length of w (kh * kw * cin, or in). */
+  /** M: the length of w (kh * kw * cin, k * cin, or in). */
   readonly features: number;
   /** Flat index into the kernel of (output channel o, canonical feature f). */
   index(o: number, f: number): number;
@@ -45,6 +53,19 @@ export function kernelGeometry(shape: readonly number[], layout: KernelLayout): 
           const ci = f % cin;
           const hw = (f - ci) / cin;
           return (o * cin + ci) * kh * kw + hw;
+        },
+      };
+    }
+    case 'KIO': // [k, cin, cout]; f = k*cin + c is the flat prefix
+      return { layout, shape, outputs: c, features: a * b, index: (o, f) => f * c + o };
+    case 'OIK': {
+      // [cout, cin, k]; canonical f = k*cin + c (the fan-in, as a dense kernel's input)
+      const [cin, k] = [b, c];
+      return {
+        layout, shape, outputs: a, features: cin * k,
+        index: (o, f) => {
+          const ci = f % cin;
+          return (o * cin + ci) * k + (f - ci) / cin;
         },
       };
     }
@@ -111,11 +132,13 @@ export function addOverOutputChannels(data: Float32Array, shape: readonly number
 export function convertKernelLayout(data: Float32Array, shape: readonly number[], from: KernelLayout, to: KernelLayout): { data: Float32Array; shape: number[] } {
   const g = kernelGeometry(shape, from);
   checkData(data, g);
-  const conv = from.length === 4;
-  if (conv !== (to.length === 4)) throw new RangeError(`cannot convert a ${from} kernel to ${to}`);
+  if (from.length !== to.length) throw new RangeError(`cannot convert a ${from} kernel to ${to}`);
   let outShape: number[];
-  if (!conv) outShape = to === 'IO' ? [g.features, g.outputs] : [g.outputs, g.features];
-  else {
+  if (from.length === 2) outShape = to === 'IO' ? [g.features, g.outputs] : [g.outputs, g.features];
+  else if (from.length === 3) {
+    const [k, cin] = from === 'KIO' ? [shape[0]!, shape[1]!] : [shape[2]!, shape[1]!];
+    outShape = to === 'KIO' ? [k, cin, g.outputs] : [g.outputs, cin, k];
+  } else {
     const [kh, kw, cin] = from === 'HWIO' ? [shape[0]!, shape[1]!, shape[2]!] : [shape[2]!, shape[3]!, shape[1]!];
     outShape = to === 'HWIO' ? [kh, kw, cin, g.outputs] : [g.outputs, cin, kh, kw];
   }

@@ -26,6 +26,7 @@ import type { LabelledImages } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
 import { imageInputOf, limitImages, loadDatasetSource, type DatasetSource } from './dataset-source.js';
 import { checkOutputFree, identifyModelOrThrow } from './embed-finetune.js';
+import { int8RoundTrip, int8Step, relativeChangeOf, snapChangeToInt8Steps } from './int8-steps.js';
 import { marginThatSurvivesStorage, storedRoundTrip } from './stored-margin.js';
 import { EmbedError } from './errors.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
@@ -49,13 +50,17 @@ interface Candidate {
 function layoutOf(t: NamedTensor, format: ModelFormat, onnx?: OnnxModelInfo): KernelLayout | undefined {
   if (!FLOAT_DTYPES.includes(t.dtype)) return undefined;
   if (format === 'onnx') return onnx?.layouts.get(t.name);
-  if (isTfjsFormat(format)) return t.shape.length === 4 ? 'HWIO' : t.shape.length === 2 ? 'IO' : undefined;
-  return t.shape.length === 4 ? 'OIHW' : t.shape.length === 2 ? 'OI' : undefined;
+  const r = t.shape.length;
+  if (isTfjsFormat(format)) return r === 4 ? 'HWIO' : r === 3 ? 'KIO' : r === 2 ? 'IO' : undefined;
+  return r === 4 ? 'OIHW' : r === 3 ? 'OIK' : r === 2 ? 'OI' : undefined;
 }
 
-/** Depthwise and grouped kernels: one input channel per output, so a mark there is a visible change to each filter. */
-function isDepthwise(t: NamedTensor, format: ModelFormat, skip: ReadonlySet<string>): boolean {
+/** Depthwise and grouped kernels: one input channel per output, so a mark there is a visible change to each filter.
+ *  A 1-D kernel with one input channel is skipped too: its fan-in is only its k taps (for example
+ *  a fixed STFT basis applied to raw audio), so the mark would reshape every filter it has. */
+function isDepthwise(t: NamedTensor, layout: KernelLayout, format: ModelFormat, skip: ReadonlySet<string>): boolean {
   if (skip.has(t.name) || /depthwise/i.test(t.name)) return true;
+  if ((layout === 'OIK' || layout === 'KIO') && t.shape[1] === 1) return true;
   return isTfjsFormat(format) && t.shape.length === 4 && t.shape[3] === 1 && t.shape[2]! > 1;
 }
 
@@ -64,20 +69,31 @@ export interface TensorChoice extends Candidate {
   readonly reason: string;
   readonly skippedDepthwise: number;
   readonly candidates: number;
+  /** Other kernels of the same geometry (e.g. the same layer in the other branch of an If), in file order. */
+  readonly twins: readonly Candidate[];
+  /** The next best by predicted relative change (at most SHORTLIST - 1), to be tried on calibration inputs. */
+  readonly runnersUp: readonly TensorChoice[];
 }
 
+/** Kernels whose marks are measured on calibration inputs before one is kept. */
+export const SHORTLIST = 3;
+
 /**
- * The tensor named, else the widest (most output channels) non-depthwise kernel with at least 4T
- * features (else 2T, else the one with the most features): the change each output channel takes
- * shrinks as 1/sqrt(outputs), and 4T features leave room to place T bits with a small change.
+ * The tensor named, else, among non-depthwise kernels with at least 4T features (else 2T, else
+ * the one with the most features), the one whose mark is predicted to change it least relative
+ * to its own weights: margin(target) x sqrt(T) / (rms x M). The margin a bit needs grows with the
+ * int8 step of the kernel (max |W| / 127), so a kernel whose scale is set by one outlier weight
+ * (silero's first encoder conv: max 15, 99th percentile 1.2) needs a mark 3x larger than its
+ * neighbours; more output channels share the change (the margin shrinks as 1/sqrt(outputs)).
+ * Without a target: the widest (most output channels). 4T features leave room to place T bits.
  */
-export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo, skip: ReadonlySet<string> = new Set()): TensorChoice {
+export function chooseTensor(tensors: readonly NamedTensor[], format: ModelFormat, bits: number, name?: string, onnx?: OnnxModelInfo, skip: ReadonlySet<string> = new Set(), target?: DetectionTarget): TensorChoice {
   const candidates: Candidate[] = [];
   let skippedDepthwise = 0;
   for (const t of tensors) {
     const layout = layoutOf(t, format, onnx);
     if (!layout || t.shape.length !== layout.length || t.shape.some((d) => d < 1)) continue;
-    if (isDepthwise(t, format, new Set([...skip, ...(onnx?.grouped ?? [])]))) {
+    if (isDepthwise(t, layout, format, new Set([...skip, ...(onnx?.grouped ?? [])]))) {
       skippedDepthwise++;
       if (t.name !== name) continue;
     }
@@ -88,17 +104,47 @@ export function chooseTensor(tensors: readonly NamedTensor[], format: ModelForma
   if (name !== undefined) {
     const c = candidates.find((x) => x.tensor.name === name);
     if (!c) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `no convolution or dense weight named "${name.slice(0, 80)}"; candidates: ${candidates.map((x) => x.tensor.name).join(', ').slice(0, 300) || '(none)'}`);
-    return { ...c, ...base, reason: 'named with --tensor' };
+    return { ...c, ...base, twins: [], runnersUp: [], reason: 'named with --tensor' };
   }
-  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `the model has no float convolution or dense weight to carry a weight mark${skippedDepthwise ? ` (${skippedDepthwise} depthwise kernels skipped)` : ''}`);
-  const widest = (xs: Candidate[]) => xs.reduce((a, b) => (b.outputs > a.outputs || (b.outputs === a.outputs && b.features > a.features) ? b : a));
+  if (candidates.length === 0) throw new EmbedError('EMBED_LAYER_NOT_FOUND', `the model has no float convolution or dense weight to carry a weight mark${skippedDepthwise ? ` (${skippedDepthwise} depthwise or one-input-channel kernels skipped)` : ''}`);
+  const score = new Map<Candidate, number>();
+  const predicted = (c: Candidate) => {
+    if (!score.has(c)) score.set(c, predictedRelativeChange(c, bits, target!));
+    return score.get(c)!;
+  };
+  const better = (a: Candidate, b: Candidate) => (target
+    ? predicted(b) < predicted(a)
+    : b.outputs > a.outputs || (b.outputs === a.outputs && b.features > a.features));
+  const best = (xs: Candidate[]) => xs.reduce((a, b) => (better(a, b) ? b : a));
   const roomy = candidates.filter((c) => c.features >= 4 * bits);
   const fits = candidates.filter((c) => c.features >= 2 * bits);
-  const pick = roomy.length ? widest(roomy) : fits.length ? widest(fits) : candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  const pick = roomy.length ? best(roomy) : fits.length ? best(fits) : candidates.reduce((a, b) => (b.features > a.features ? b : a));
+  const how = target ? `the smallest predicted relative change (${(predicted(pick) * 100).toPrecision(2)}%; ${pick.outputs} output channels share it) of` : 'the widest of';
   const why = roomy.length
-    ? `the widest of ${roomy.length} kernels with >= 4x${bits} input features (${pick.outputs} output channels share the change)`
-    : fits.length ? `the widest of ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
-  return { ...pick, ...base, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise kernels skipped` : ''}` };
+    ? `${how} ${roomy.length} kernels with >= 4x${bits} input features`
+    : fits.length ? `${how} ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
+  const twinOf = (a: Candidate, c: Candidate) => c !== a && c.outputs === a.outputs && c.features === a.features && c.layout === a.layout;
+  const twins = candidates.filter((c) => twinOf(pick, c));
+  const pool = roomy.length ? roomy : fits;
+  const runnersUp: TensorChoice[] = [];
+  if (target) {
+    for (const c of [...pool].sort((a, b) => predicted(a) - predicted(b))) {
+      if (runnersUp.length >= SHORTLIST - 1) break;
+      if (c === pick || twinOf(pick, c) || runnersUp.some((r) => r.tensor === c.tensor || twinOf(r, c))) continue;
+      const reason = `a runner-up by predicted relative change (${(predicted(c) * 100).toPrecision(2)}%, ${c.outputs} output channels) of ${pool.length} kernels with >= ${roomy.length ? 4 : 2}x${bits} input features`;
+      runnersUp.push({ ...c, ...base, twins: candidates.filter((x) => twinOf(c, x)), runnersUp: [], reason });
+    }
+  }
+  return { ...pick, ...base, twins, runnersUp, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise or one-input-channel kernels skipped` : ''}` };
+}
+
+/** margin(target) x sqrt(T) / (rms x M): the relative weight change a T-bit mark needs, up to a constant. */
+function predictedRelativeChange(c: Candidate, bits: number, target: DetectionTarget): number {
+  const k = tensorToFloat32(c.tensor);
+  let s2 = 0;
+  for (const v of k) s2 += v * v;
+  const rms = Math.sqrt(s2 / k.length) || Number.MIN_VALUE;
+  return (marginForTarget(k, c.tensor.shape, c.layout, target) * Math.sqrt(bits)) / (rms * c.features);
 }
 
 /** Depthwise kernels of a TF.js Graph model, from its topology. */
@@ -111,7 +157,106 @@ async function graphDepthwise(path: string, format: ModelFormat): Promise<Set<st
 
 /** Input channels of a kernel: the block size of the input metric. */
 function inputChannels(shape: readonly number[], layout: KernelLayout): number {
-  return layout === 'HWIO' ? shape[2]! : layout === 'OIHW' ? shape[1]! : layout === 'IO' ? shape[0]! : shape[1]!;
+  switch (layout) {
+    case 'HWIO': return shape[2]!;
+    case 'IO': return shape[0]!;
+    default: return shape[1]!; // OIHW, OI, OIK, KIO
+  }
+}
+
+/**
+ * The chosen kernel, or the first of its twins whose layer input the calibration inputs reach:
+ * models such as silero VAD hold one copy of each layer per branch of an If (16 kHz and 8 kHz),
+ * and a mark in the branch the inputs do not take would be measured as changing nothing.
+ */
+async function pickRunningTwin(first: TensorChoice, momentOf: (c: Candidate) => Promise<Float64Array | undefined>): Promise<{ chosen: TensorChoice; moment: Float64Array | undefined }> {
+  const own = await momentOf(first);
+  if (own || first.twins.length === 0) return { chosen: first, moment: own };
+  for (const t of first.twins) {
+    const m = await momentOf(t);
+    if (m) {
+      const reason = `${first.reason}; of ${first.twins.length + 1} kernels of this shape, the one the calibration inputs run (${first.tensor.name} does not run on them, e.g. another If branch)`;
+      return { chosen: { ...first, ...t, twins: [first, ...first.twins.filter((x) => x !== t)], reason }, moment: m };
+    }
+  }
+  return { chosen: first, moment: undefined };
+}
+
+interface PlanContext {
+  readonly model: string;
+  readonly format: ModelFormat;
+  readonly keys: { readonly bits: Uint8Array; readonly projectionSeed: Uint8Array };
+  readonly target: DetectionTarget;
+  readonly T: number;
+  readonly emit: (e: Omit<EmbedEvent, 'backend'>) => void;
+}
+
+interface PlannedMark {
+  readonly chosen: TensorChoice;
+  readonly moment: Float64Array | undefined;
+  readonly projection: ReturnType<typeof generateProjection>;
+  readonly margin: number;
+  readonly result: ReturnType<typeof embedWeightMarkTrainingFree>;
+  readonly notes: readonly string[];
+}
+
+/** The mark on one kernel: margin from the target, raised to survive the file's own storage, in whole int8 steps where int8 would round it away. */
+async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Float64Array | undefined }, x: PlanContext): Promise<PlannedMark> {
+  const { keys, T } = x;
+  const notes: string[] = [];
+  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
+  const channels = inputChannels(chosen.tensor.shape, chosen.layout);
+  const kernel = tensorToFloat32(chosen.tensor);
+  const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, x.target);
+  const channelWeights = channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
+  const applyInverseMetric = moment ? inverseChannelMetric(moment, channels, chosen.features) : undefined;
+  const plan = (m: number) => embedWeightMarkTrainingFree({
+    kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin: m, channelWeights,
+    ...(applyInverseMetric ? { applyInverseMetric } : {}),
+  });
+  // The margin must also survive the file's own storage (uint8/uint16 quantization, F16/BF16).
+  const stored = await storedRoundTrip(x.model, isTfjsFormat(x.format), chosen.tensor);
+  const storedErrors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(stored.roundTrip(k), chosen.tensor.shape, chosen.layout))).errors;
+  let planned = marginThatSurvivesStorage(targetMargin, plan, storedErrors);
+  // Per-tensor int8 must not round the change away (near-zero weights): when it would flip bits,
+  // the change is placed in whole int8 steps, which commute with the rounding (int8-steps.ts).
+  const int8Errors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(int8RoundTrip(stored.roundTrip(k)), chosen.tensor.shape, chosen.layout))).errors;
+  const lostToInt8 = int8Errors(planned.result.kernel);
+  if (lostToInt8 > 0) {
+    const snapped = (m: number) => {
+      const r = plan(m);
+      const k = snapChangeToInt8Steps(kernel, r.kernel, chosen.tensor.shape, chosen.layout);
+      return { ...r, kernel: k, relativeChange: relativeChangeOf(k, kernel) };
+    };
+    const alt = marginThatSurvivesStorage(targetMargin, snapped, storedErrors);
+    const after = int8Errors(alt.result.kernel);
+    if (alt.errors <= planned.errors && after < lostToInt8) {
+      planned = alt;
+      notes.push(`change placed in whole int8 steps (${int8Step(kernel).toExponential(2)}): per-tensor int8 rounding flipped ${lostToInt8} of ${T} bits of the plain change, ${after} now`);
+    }
+  }
+  if (planned.steps > 0) notes.push(`margin raised ${(planned.margin / targetMargin).toFixed(2)}x so the mark survives the file's own ${stored.form} storage (${planned.initialErrors} of ${T} bits were lost when written at the target's margin, ${planned.errors} now)`);
+  return { chosen, moment, projection, margin: planned.margin, result: planned.result, notes };
+}
+
+/** Top-1 disagreement, then the mean change of the answers (recurrent states aside): on a few
+ *  dozen inputs the mean ranks marks steadily, the largest change does not (silero: 7e-3 on 64
+ *  inputs, 0.35 on 200). */
+type FidelityScore = readonly [number, number];
+const fidelityScore = (f: FidelityReport): FidelityScore => [1 - (f.top1Agreement ?? 1), Math.max(0, ...f.outputs.filter((x) => !x.state).map((x) => x.meanAbsChange))];
+const compareScores = (a: FidelityScore, b: FidelityScore) => a[0] - b[0] || a[1] - b[1];
+const describeScore = (s: FidelityScore) => `${s[0] > 0 ? `top-1 ${((1 - s[0]) * 100).toFixed(1)}%, ` : ''}mean change ${s[1].toExponential(1)}`;
+
+/** The mark written beside `out` and run against the original on `calibration`; nothing kept. */
+async function trialFidelity(model: string, out: string, format: ModelFormat, m: PlannedMark, calibration: CalibrationOptions): Promise<FidelityReport> {
+  const staged = await stageOutput(out);
+  try {
+    const dtype = m.chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
+    await writeModelTensors(model, staged.path, [tensorFromFloat32(m.chosen.tensor.name, dtype, m.chosen.tensor.shape, m.result.kernel)]);
+    return await measureFidelity(model, staged.path, format, calibration);
+  } finally {
+    await staged.discard();
+  }
 }
 
 /** Writes into a temporary folder beside `out`; `commit` moves the result into place. */
@@ -154,12 +299,9 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   await checkPassphrase(o.home.dir, o.passphrase);
   const onnx = input.format === 'onnx' ? await inspectOnnx(o.model) : undefined;
   const { tensors } = await readModelTensors(o.model);
-  const tryable = tensors.filter((t) => FLOAT_DTYPES.includes(t.dtype) && (t.shape.length === 2 || t.shape.length === 4)).length * 2;
+  const tryable = tensors.filter((t) => FLOAT_DTYPES.includes(t.dtype) && t.shape.length >= 2 && t.shape.length <= 4).length * 2;
   const T = o.bits ?? bitsForTarget(target, tryable);
-  const chosen = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format));
-  const kernel = tensorToFloat32(chosen.tensor);
-  const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, target);
-  emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
+  const first = chooseTensor(tensors, input.format, T, o.tensor, onnx, await graphDepthwise(o.model, input.format), target);
 
   let data: DatasetSource | undefined;
   let test: LabelledImages | undefined;
@@ -177,30 +319,38 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
   // so the mark can be planned, written aside and measured first.
   const root = deriveWatermarkRoot(o.ownerSeed, input.id);
   const keys = deriveWatermarkKeys(root, T);
-  const projection = generateProjection(keys.projectionSeed, T, chosen.features);
   const calibration: CalibrationOptions = {
     count: o.calibration?.count ?? DEFAULT_CALIBRATION_INPUTS, batch: o.calibration?.batch ?? 32,
     seed: createHash('sha256').update('hallmark/fidelity-inputs/v1').update(root.signature).digest(),
     ...(o.calibration?.fixed ? { fixed: o.calibration.fixed } : {}), ...(o.calibration?.dims ? { dims: o.calibration.dims } : {}),
+    ...(o.calibration?.ranges ? { ranges: o.calibration.ranges } : {}),
+    ...(o.calibration?.signals ? { signals: o.calibration.signals } : {}), ...(o.calibration?.sampleRate ? { sampleRate: o.calibration.sampleRate } : {}),
     ...(test ? { images: test } : {}),
   };
-  const channels = inputChannels(chosen.tensor.shape, chosen.layout);
-  const moment = runnable
-    ? await layerInputMoment(o.model, input.format, chosen.tensor.name, channels, { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
-    : undefined;
-  const channelWeights = channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
-  const applyInverseMetric = moment ? inverseChannelMetric(moment, channels, chosen.features) : undefined;
-  const plan = (m: number) => embedWeightMarkTrainingFree({
-    kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin: m, channelWeights,
-    ...(applyInverseMetric ? { applyInverseMetric } : {}),
-  });
-  // The margin must also survive the file's own storage (uint8/uint16 quantization, F16/BF16).
-  const stored = await storedRoundTrip(o.model, isTfjsFormat(input.format), chosen.tensor);
-  const storedErrors = (k: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(stored.roundTrip(k), chosen.tensor.shape, chosen.layout))).errors;
-  const planned = marginThatSurvivesStorage(targetMargin, plan, storedErrors);
-  const margin = planned.margin;
-  const result = planned.result;
-  if (planned.steps > 0) emit({ phase: 'load', message: `margin raised ${(margin / targetMargin).toFixed(2)}x so the mark survives the file's own ${stored.form} storage (${planned.initialErrors} of ${T} bits were lost when written at the target's margin, ${planned.errors} now)` });
+  const momentOf = (c: Candidate) => (runnable
+    ? layerInputMoment(o.model, input.format, c.tensor.name, inputChannels(c.tensor.shape, c.layout), { ...calibration, count: Math.min(64, calibration.count) }).catch(() => undefined)
+    : Promise.resolve(undefined));
+  const ctx: PlanContext = { model: o.model, format: input.format, keys, target, T, emit };
+  let mark = await planMark(await pickRunningTwin(first, momentOf), ctx);
+  if (runnable && first.runnersUp.length > 0) {
+    // Fidelity first: the prediction ignores how the model uses each layer, so the shortlist's
+    // marks are each written aside and run on (up to 128) calibration inputs; the one that moves
+    // the answers least is kept.
+    const trial = { ...calibration, count: Math.min(128, calibration.count) };
+    const scored: { mark: PlannedMark; score: FidelityScore }[] = [];
+    for (const c of [first, ...first.runnersUp]) {
+      const m = c === first ? mark : await planMark(await pickRunningTwin(c, momentOf), ctx);
+      scored.push({ mark: m, score: fidelityScore(await trialFidelity(o.model, o.out, input.format, m, trial)) });
+    }
+    scored.sort((a, b) => compareScores(a.score, b.score));
+    mark = scored[0]!.mark;
+    const list = scored.map((x) => `${x.mark.chosen.tensor.name.slice(-40)} ${describeScore(x.score)}`).join(', ');
+    mark = { ...mark, chosen: { ...mark.chosen, reason: `${mark.chosen.reason}; kept after measuring ${scored.length} shortlisted marks on ${trial.count} calibration inputs (${list})` } };
+  }
+  const { chosen, projection, margin, result } = mark;
+  for (const note of mark.notes) emit({ phase: 'load', message: note });
+  emit({ phase: 'load', message: `marking ${chosen.tensor.name} [${chosen.tensor.shape.join('x')}] with ${T} bits: ${chosen.reason}` });
+  const moment = mark.moment;
   const dtype = chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
   const staged = await stageOutput(o.out);
   let fidelity: FidelityReport | undefined;

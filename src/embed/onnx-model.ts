@@ -12,7 +12,7 @@ type Long = number | { low: number; high: number };
 const num = (v: Long | null | undefined) => (v == null ? 0 : typeof v === 'number' ? v : v.high * 2 ** 32 + (v.low >>> 0));
 
 export interface OnnxModelInfo {
-  /** Weight name -> layout, for the weights of Conv (OIHW), Gemm (OI with transB = 1, else IO) and MatMul (IO). */
+  /** Weight name -> layout, for the weights of Conv (OIHW, or OIK for 1-D), Gemm (OI with transB = 1, else IO) and MatMul (IO). */
   readonly layouts: ReadonlyMap<string, KernelLayout>;
   /** Weights of grouped (including depthwise) convolutions. */
   readonly grouped: ReadonlySet<string>;
@@ -28,12 +28,14 @@ export async function inspectOnnx(path: string): Promise<OnnxModelInfo> {
   // Every graph, subgraphs included (weights in If/Loop branches are weights too).
   const layouts = new Map<string, KernelLayout>();
   const grouped = new Set<string>();
-  for (const n of scanOnnx(bytes).nodes) {
+  const scan = scanOnnx(bytes);
+  const rank = new Map(scan.tensors.map((t) => [t.name, t.shape.length]));
+  for (const n of scan.nodes) {
     const w = n.inputs[1];
     if (!w) continue;
     if (n.opType === 'Conv') {
       if ((n.ints.get('group') ?? 1) > 1) grouped.add(w); // depthwise or grouped: skipped, see chooseTensor
-      else layouts.set(w, 'OIHW');
+      else layouts.set(w, rank.get(w) === 3 ? 'OIK' : 'OIHW'); // Conv on 1-D signals: [out, in, k]
     } else if (n.opType === 'MatMul') layouts.set(w, 'IO');
     else if (n.opType === 'Gemm') layouts.set(w, n.ints.get('transB') === 1 ? 'OI' : 'IO');
   }

@@ -11,21 +11,21 @@ export interface KernelChoice {
   readonly weight: string;
   readonly shape: readonly number[];
   readonly layout: KernelLayout;
-  /** M: the length of w. */
+  /** M: the length of w (kh*kw*cin, k*cin or in). */
   readonly features: number;
 }
 
-/** Conv2D and Dense kernels, in layer order, with their layouts (TF.js: HWIO and IO). */
+/** Conv2D, Conv1D and Dense kernels, in layer order, with their layouts (TF.js: HWIO, KIO and IO). */
 export function listKernels(model: tf.LayersModel): KernelChoice[] {
   const out: KernelChoice[] = [];
   for (const layer of model.layers) {
     const cls = layer.getClassName();
-    if (cls !== 'Conv2D' && cls !== 'Dense') continue;
+    if (cls !== 'Conv2D' && cls !== 'Conv1D' && cls !== 'Dense') continue;
     const kernel = layer.weights.find((w) => /(^|\/)kernel$/.test(w.originalName) || /kernel/.test(w.name));
     if (!kernel) continue;
     const shape = kernel.shape as number[];
-    const layout: KernelLayout = cls === 'Conv2D' ? 'HWIO' : 'IO';
-    const features = layout === 'HWIO' ? shape[0]! * shape[1]! * shape[2]! : shape[0]!;
+    const layout: KernelLayout = cls === 'Conv2D' ? 'HWIO' : cls === 'Conv1D' ? 'KIO' : 'IO';
+    const features = shape.slice(0, -1).reduce((a, b) => a * b, 1); // every axis but the output channels
     out.push({ layer: layer.name, weight: kernel.originalName, shape, layout, features });
   }
   return out;
@@ -57,7 +57,7 @@ function kernelVariable(model: tf.LayersModel, k: KernelChoice): tf.Variable {
 
 /** w = mean of the kernel over output channels, as a column [M, 1] in canonical feature order. */
 function meanColumn(kernel: tf.Tensor, k: KernelChoice): tf.Tensor2D {
-  const axis = k.layout === 'HWIO' ? 3 : 1;
+  const axis = k.shape.length - 1; // output channels: last in HWIO, KIO and IO
   return tf.reshape(tf.mean(kernel, axis), [k.features, 1]);
 }
 

@@ -78,7 +78,7 @@ export interface EmbedOptions {
   /** Training-free: the detection target bits and margin are planned for (default alpha 1e-6, 10% bit flips, 1% noise, int8). */
   readonly detection?: Partial<import('../core/index.js').DetectionTarget>;
   /** Training-free: calibration inputs for the fidelity measurement (default 256 key-derived synthetic inputs, or the dataset). */
-  readonly calibration?: { readonly count?: number; readonly batch?: number; readonly fixed?: Readonly<Record<string, number>>; readonly dims?: Readonly<Record<string, readonly number[]>> };
+  readonly calibration?: { readonly count?: number; readonly batch?: number; readonly fixed?: Readonly<Record<string, number>>; readonly dims?: Readonly<Record<string, readonly number[]>>; readonly ranges?: Readonly<Record<string, readonly [number, number]>>; readonly signals?: Readonly<Record<string, 'uniform' | 'audio'>>; readonly sampleRate?: number };
   /** Training-free: refuse (write nothing) when the marked model's answers move past these (default: top-1 agreement >= 0.99). */
   readonly limits?: import('../fidelity/index.js').FidelityLimits;
   readonly onProgress?: (event: EmbedEvent) => void;

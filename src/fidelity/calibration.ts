@@ -4,6 +4,7 @@
 // and unknown to anyone else). Non-float inputs (a sample rate, a flag) take a fixed value.
 import { createPrng } from '../core/index.js';
 import { FidelityError } from './errors.js';
+import { syntheticAudio } from './synthetic-audio.js';
 import type { Feed, InputSpec } from './runner.js';
 
 export interface CalibrationImages {
@@ -20,6 +21,12 @@ export interface CalibrationOptions {
   readonly seed: Uint8Array;
   /** Value for inputs we cannot synthesise (non-float), by input name. */
   readonly fixed?: Readonly<Record<string, number>>;
+  /** Range [lo, hi) of an input's synthetic values, by name (default [0, 1): image pixels; audio samples take [-1, 1)). */
+  readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
+  /** Kind of synthetic values, by input name: 'uniform' (default, in its range) or 'audio' (synthetic-audio.ts). */
+  readonly signals?: Readonly<Record<string, 'uniform' | 'audio'>>;
+  /** Sample rate of 'audio' signals (default 16000). */
+  readonly sampleRate?: number;
   /** Full shape of an input, by name (for dynamic dimensions; batch it as `batch` says). */
   readonly dims?: Readonly<Record<string, readonly number[]>>;
   readonly images?: CalibrationImages;
@@ -74,7 +81,13 @@ export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationO
       if (spec.dtype === 'int64') feeds[spec.name] = { data: new BigInt64Array(size).fill(BigInt(Math.trunc(fixed!))), dims, dtype: 'int64' };
       else if (spec.dtype === 'int32') feeds[spec.name] = { data: new Int32Array(size).fill(fixed!), dims, dtype: 'int32' };
       else if (spec.dtype === 'bool') feeds[spec.name] = { data: new Uint8Array(size).fill(fixed ? 1 : 0), dims, dtype: 'bool' };
-      else if (spec.dtype === 'float32') feeds[spec.name] = { data: fixed !== undefined ? new Float32Array(size).fill(fixed) : Float32Array.from({ length: size }, () => prng.nextFloat()), dims, dtype: 'float32' };
+      else if (spec.dtype === 'float32') {
+        const [lo, hi] = o.ranges?.[spec.name] ?? [0, 1];
+        const data = fixed !== undefined ? new Float32Array(size).fill(fixed)
+          : o.signals?.[spec.name] === 'audio' ? syntheticAudio(prng, dims, o.sampleRate ?? 16000)
+            : Float32Array.from({ length: size }, () => lo + (hi - lo) * prng.nextFloat());
+        feeds[spec.name] = { data, dims, dtype: 'float32' };
+      }
       else throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} has a data type we cannot synthesise`);
     }
     batches.push(feeds);

@@ -1,5 +1,6 @@
 // Fidelity of a marked model against its original on the same calibration inputs, per output:
-// top-1 agreement (argmax over the last axis, for outputs with more than one class), and the
+// top-1 agreement (argmax over the last axis, for outputs with more than one class and not shaped
+// like an input, which is a recurrent state handed back), and the
 // largest and mean absolute change of any output value. Limits the user sets are checked here.
 import type { ModelFormat } from '../formats/index.js';
 import { calibrationBatches, type CalibrationOptions } from './calibration.js';
@@ -12,6 +13,8 @@ export interface OutputFidelity {
   readonly top1Agreement?: number;
   readonly maxAbsChange: number;
   readonly meanAbsChange: number;
+  /** Shaped like an input: a recurrent state handed back, not an answer (no top-1). */
+  readonly state?: true;
 }
 
 export interface FidelityReport {
@@ -30,10 +33,14 @@ export interface FidelityLimits {
   readonly maxAbsChange?: number;
 }
 
-interface Acc { agree: number; rows: number; max: number; sum: number; n: number }
+interface Acc { agree: number; rows: number; max: number; sum: number; n: number; state: boolean }
 
-function accumulate(acc: Acc, a: Output, b: Output): void {
-  const k = a.dims.length >= 2 ? a.dims[a.dims.length - 1]! : 1;
+/** Same dims as one of the inputs fed: a recurrent state handed back (silero's stateN), not class scores. */
+const isState = (a: Output, feeds: Record<string, { dims: readonly number[] }>) =>
+  Object.values(feeds).some((f) => f.dims.length >= 2 && f.dims.length === a.dims.length && f.dims.every((d, i) => d === a.dims[i]));
+
+function accumulate(acc: Acc, a: Output, b: Output, classes: boolean): void {
+  const k = classes && a.dims.length >= 2 ? a.dims[a.dims.length - 1]! : 1;
   for (let i = 0; i < a.data.length; i++) {
     const d = Math.abs(a.data[i]! - b.data[i]!);
     acc.max = Math.max(acc.max, Number.isNaN(d) ? Infinity : d);
@@ -64,14 +71,14 @@ export async function measureFidelity(original: string, marked: string, format: 
     for (const feeds of batches) {
       const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
       ya.forEach((out, i) => {
-        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0 };
-        accumulate(acc, out, yb[i]!);
+        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0, state: isState(out, feeds) };
+        accumulate(acc, out, yb[i]!, !acc.state);
         accs.set(out.name, acc);
       });
       inputs += Object.values(feeds)[0]?.dims[0] ?? 1;
     }
     const outputs = [...accs].map(([name, x]) => ({
-      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0,
+      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0, ...(x.state ? { state: true as const } : {}),
     }));
     const tops = outputs.flatMap((x) => (x.top1Agreement === undefined ? [] : [x.top1Agreement]));
     return {

@@ -64,17 +64,20 @@ async function openOnnx(path: string): Promise<ModelRunner> {
       return session.outputNames.map((n) => ({ name: n, data: Float32Array.from(out[n]!.data as Float32Array), dims: [...out[n]!.dims] }));
     },
     async layerInput(weight, feeds) {
-      const node = scan.nodes.find((n) => n.graphPath === '' && ['Conv', 'MatMul', 'Gemm'].includes(n.opType) && n.inputs[1] === weight);
+      const layer = (n: (typeof scan.nodes)[number]) => ['Conv', 'MatMul', 'Gemm'].includes(n.opType);
+      const node = scan.nodes.find((n) => layer(n) && n.inputs[1] === weight);
       const deq = node ? undefined : scan.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === weight);
-      const user = node ?? (deq && scan.nodes.find((n) => n.graphPath === '' && ['Conv', 'MatMul', 'Gemm'].includes(n.opType) && n.inputs[1] === deq.outputs[0]));
-      if (!user?.inputs[0]) return undefined; // in a subgraph, or not a plain layer: no calibration metric
+      const user = node ?? (deq && scan.nodes.find((n) => layer(n) && n.graphPath === deq.graphPath && n.inputs[1] === deq.outputs[0]));
+      if (!user?.inputs[0]) return undefined; // not a plain layer: no calibration metric
       const copy = onnx.ModelProto.decode(bytes);
-      copy.graph!.output!.push(onnx.ValueInfoProto.create({ name: user.inputs[0] }));
+      const probe = exposeValue(copy, user.inputs[0], user.graphPath);
+      if (!probe) return undefined; // nested deeper than one If/Loop level
       const s = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish()).catch(() => undefined);
       if (!s) return undefined;
       try {
         const out = await s.run(toOrt(feeds));
-        const t = out[user.inputs[0]]!;
+        const t = out[probe]!;
+        if (!t || t.dims.length < 2) return undefined; // the other branch ran: this layer is not used on these inputs
         return { data: Float32Array.from(t.data as Float32Array), dims: [...t.dims], channelAxis: user.opType === 'Conv' ? 1 : t.dims.length - 1 };
       } finally {
         await s.release();
@@ -82,6 +85,36 @@ async function openOnnx(path: string): Promise<ModelRunner> {
     },
     close: () => session.release(),
   };
+}
+
+/**
+ * Makes value `name` a graph output of `model` and returns the output's name. A value inside a
+ * branch of a top-level If (graphPath "<if output>.then_branch") is passed out through a new If
+ * output; the other branch returns an empty float tensor in its place, so a run that takes the
+ * other branch yields an empty probe.
+ */
+function exposeValue(model: InstanceType<typeof onnx.ModelProto>, name: string, graphPath: string): string | undefined {
+  const g = model.graph!;
+  if (graphPath === '') {
+    g.output!.push(onnx.ValueInfoProto.create({ name }));
+    return name;
+  }
+  const m = /^([^/]+)\.(then_branch|else_branch)$/.exec(graphPath);
+  const node = m && (g.node ?? []).find((n) => n.opType === 'If' && n.output?.[0] === m[1]);
+  if (!m || !node) return undefined;
+  const probe = `${name}__hallmark_probe`;
+  for (const a of node.attribute ?? []) {
+    if (!a.g || (a.name !== 'then_branch' && a.name !== 'else_branch')) continue;
+    if (a.name === m[2]) a.g.output!.push(onnx.ValueInfoProto.create({ name }));
+    else {
+      const empty = `${probe}__empty`;
+      a.g.node!.push(onnx.NodeProto.create({ opType: 'Constant', output: [empty], attribute: [onnx.AttributeProto.create({ name: 'value', type: 4, t: onnx.TensorProto.create({ dataType: 1, dims: [0] }) })] }));
+      a.g.output!.push(onnx.ValueInfoProto.create({ name: empty }));
+    }
+  }
+  node.output!.push(probe);
+  g.output!.push(onnx.ValueInfoProto.create({ name: probe }));
+  return probe;
 }
 
 const TF_DTYPES: Record<string, InputSpec['dtype']> = { float32: 'float32', int32: 'int32', bool: 'bool' };

@@ -45,7 +45,7 @@ export function markKeysFromOpening(opening: CommitmentOpening): MarkKeys {
   let bitCount = 1;
   if (w !== undefined) {
     if (!isObj(w) || !int(w.bits, 1, MAX_BIT_COUNT)) throw bad('weight.bits must be an integer bit count');
-    if (typeof w.layout !== 'string' || !KERNEL_LAYOUTS.includes(w.layout as KernelLayout)) throw bad('weight.layout must be HWIO, OIHW, IO or OI');
+    if (typeof w.layout !== 'string' || !KERNEL_LAYOUTS.includes(w.layout as KernelLayout)) throw bad(`weight.layout must be one of ${KERNEL_LAYOUTS.join(', ')}`);
     if (!Array.isArray(w.shape) || !w.shape.every((d) => int(d, 1, 1 << 24))) throw bad('weight.shape must be positive integers');
     let features: number;
     try {

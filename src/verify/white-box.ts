@@ -12,7 +12,7 @@
 // independently: matches ~ Binomial(T, 1/2), p = P[X >= matches] exactly (core/stats.ts).
 // Trying k candidates and keeping the best is multiple testing; the reported p-value for the
 // decision is Bonferroni's k * p_min (capped at 1), which bounds the family-wise error at alpha.
-import { assessMatches, compareBits, extractBits, generateProjection, kernelGeometry, meanOverOutputChannels, type KernelLayout, type ProjectionMatrix } from '../core/index.js';
+import { assessMatches, compareBits, extractBits, generateProjection, kernelGeometry, layoutsForRank, meanOverOutputChannels, type KernelLayout, type ProjectionMatrix } from '../core/index.js';
 import { tensorToFloat32, type DType, type NamedTensor } from '../formats/index.js';
 import { VerifyError } from './errors.js';
 
@@ -63,8 +63,7 @@ export function findWeightCandidates(tensors: readonly NamedTensor[], features: 
   const out: Candidate[] = [];
   for (const t of tensors) {
     if (!READABLE.includes(t.dtype)) continue;
-    const layouts: KernelLayout[] = t.shape.length === 4 ? ['HWIO', 'OIHW'] : t.shape.length === 2 ? ['IO', 'OI'] : [];
-    for (const layout of layouts) {
+    for (const layout of layoutsForRank(t.shape.length)) {
       let g;
       try {
         g = kernelGeometry(t.shape, layout);
@@ -95,7 +94,7 @@ export function verifyWeightMark(tensors: readonly NamedTensor[], key: WeightMar
   if (!(bits instanceof Uint8Array) || bits.length === 0) throw new TypeError('bits must be a non-empty Uint8Array');
   const candidates = findWeightCandidates(tensors, key.features);
   if (candidates.length === 0) {
-    throw new VerifyError('VERIFY_NO_CANDIDATE', `the suspect has no 2-D or 4-D float tensor with ${key.features} input features, so it cannot carry this weight mark (try black-box verification)`);
+    throw new VerifyError('VERIFY_NO_CANDIDATE', `the suspect has no 2-D, 3-D or 4-D float tensor with ${key.features} input features, so it cannot carry this weight mark (try black-box verification)`);
   }
   const x = generateProjection(key.projectionSeed, bits.length, key.features);
   const cache = new Map<NamedTensor, Float32Array>();

