@@ -1,4 +1,4 @@
-// npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --n 300 --fp 20 --fp-distilled 5 --backend wasm --json out.json]
+// npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --n 300 --surrogates 3 --references 3 --epsilon 0.25 --fp 20 --fp-distilled 5 --backend wasm --json out.json]
 // (--n: fingerprint size; the generation target is judged at the default n = 300 only; a smaller n is a smoke run.)
 // The figures of the fingerprint issue, each through the code `hallmark` runs:
 //  1. Generation time: per fingerprint j (--fingerprints, default 1), `hallmark fingerprint
@@ -41,6 +41,10 @@ const FINGERPRINTS = Number(flag('fingerprints', '1'));
 const FP = Number(flag('fp', '20'));
 const FP_DISTILLED = Number(flag('fp-distilled', '5'));
 const N = Number(flag('n', '300'));
+// --surrogates / --references: the command's options (defaults 3 and 3, as `hallmark fingerprint`).
+const SURROGATES = Number(flag('surrogates', '3'));
+const REFERENCES = Number(flag('references', '3'));
+const EPSILON = flag('epsilon');
 if (!(Number.isInteger(N) && N >= 10)) throw new RangeError(`--n must be an integer >= 10, got ${N}`);
 const backendChoice = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench-fingerprint';
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
       initHome(homeDir, { passphrase: PASS });
       const home = openHome(homeDir, { passphrase: PASS });
       const h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
-      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N });
+      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N, surrogates: SURROGATES, references: REFERENCES, ...(EPSILON === undefined ? {} : { epsilon: Number(EPSILON) }) });
       const genLoad = loadavg()[0]!;
       const fp = await loadFingerprint(h, PASS, made.index);
       const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home) });
