@@ -125,7 +125,9 @@ describe('black-box verification: local runtimes and a real endpoint on loopback
     server.resetCounts();
     c = await openRemoteClassifier({ url: server.url, protocol: 'tfserving', modelName: 'mnist', batchSize: 100 }, fast);
     expect(await codeOf(c.classify(set.images, set.n, [28, 28, 1]))).toBe('VERIFY_REMOTE_BAD_RESPONSE');
-    expect(server.counts.total).toBe(1);
+    // Garbage is not retried. Counted by the client: the server's count can include a request of
+    // the hang phase above that reached it late (seen once in CI: 2).
+    expect(c.budget.used).toBe(1);
 
     server.setMode({ kind: 'error', status: 502 });
     server.resetCounts();
