@@ -31,7 +31,7 @@ export const EXAMPLES: Record<string, readonly string[]> = {
   'witness serve': ['hallmark witness serve ./witness --port 8790'],
   'guard': ['hallmark guard --model model.onnx --port 8788', 'hallmark guard --upstream http://triton:8000/v2/models/digits --protocol oip-v2 --on-suspect throttle'],
   'lineage': ['hallmark lineage marked.onnx', 'hallmark lineage model:sha256:4f2a... --json'],
-  'embed': ['hallmark embed ./tfjs-model/ --out ./marked/ --dataset mnist', 'hallmark embed model.onnx --out marked.onnx --training-free', 'hallmark embed ./mobilenet/ --out ./marked/ --dataset ./photos --pixel-range -1,1'],
+  'embed': ['hallmark embed ./tfjs-model/ --out ./marked/ --dataset mnist', 'hallmark embed model.onnx --out marked.onnx --training-free', 'hallmark embed ./mobilenet/ --out ./marked/ --dataset ./photos --pixel-range -1,1', 'hallmark embed vad.onnx --out marked.onnx --training-free --input-dims input=1,512 --input-value sr=16000 --input-signal input=audio'],
   'verify': ['hallmark verify suspect.onnx', 'hallmark verify --endpoint https://api.example/v2/models/digits --protocol oip-v2'],
   'calibrate': ['hallmark calibrate --models 5', 'hallmark calibrate --models 10 --epochs 2 --json'],
   'attack': ['hallmark attack prune marked.onnx --out pruned.onnx', 'hallmark attack distill ./marked/ --out ./student/'],

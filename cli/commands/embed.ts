@@ -6,9 +6,10 @@ import { openHome, resolveHomeDir } from '../../src/home/index.js';
 import { parsePreprocess, type ImagePreprocess } from '../../src/images/index.js';
 import { resolvePassphrase } from '../../src/secrets/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../src/train/backend.js';
+import { calibrationFromFlags, type CalibrationFlags } from '../calibration-flags.js';
 import { action, EXIT, parseCount } from '../output.js';
 
-interface Opts {
+interface Opts extends CalibrationFlags {
   out: string;
   scheme?: string;
   dataset?: string;
@@ -27,7 +28,6 @@ interface Opts {
   trainingFree?: boolean;
   minTop1Agreement?: string;
   maxOutputChange?: string;
-  calibrationInputs?: string;
   json?: boolean;
   tsa?: string;
   tsaCa?: string;
@@ -39,6 +39,8 @@ function parseFraction(flag: string, v: string, max = 1): number {
   if (!/^\d*\.?\d+(e-?\d+)?$/i.test(v) || !(x >= 0 && x <= max)) throw new RangeError(`${flag} must be a number in [0, ${max}], got "${v}"`);
   return x;
 }
+
+const collect = (v: string, prev: string[]) => [...prev, v];
 
 const SCHEMES: readonly WatermarkScheme[] = ['weight', 'trigger', 'both'];
 
@@ -107,6 +109,11 @@ export function registerEmbed(program: Command): void {
     .option('--min-top1-agreement <fraction>', 'with --training-free: refuse if fewer top-1 answers than this stay the same (default 0.99)')
     .option('--max-output-change <x>', 'with --training-free: refuse if any output value moves by more than this')
     .option('--calibration-inputs <n>', 'with --training-free: inputs the fidelity is measured on (default 256; the dataset when given)')
+    .option('--input-dims <name=d,d,...>', 'with --training-free: shape of one calibration feed of this input, for dynamic axes (repeatable)', collect, [])
+    .option('--input-value <name=x>', 'with --training-free: fixed value of this input, e.g. a sample rate or a zero state (repeatable)', collect, [])
+    .option('--input-range <name=lo,hi>', 'with --training-free: range of the synthetic values of this input (default 0,1; repeatable)', collect, [])
+    .option('--input-signal <name=uniform|audio>', "with --training-free: 'audio' feeds tones, chirps and noise (repeatable)", collect, [])
+    .option('--sample-rate <hz>', "with --training-free: sample rate of 'audio' inputs (default 16000)")
     .option('--triggers <n>', 'trigger images N', '100')
     .option('--training-free', 'weight mark by a minimum-norm weight change, for ONNX/safetensors models that cannot be fine-tuned')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
@@ -121,6 +128,7 @@ export function registerEmbed(program: Command): void {
       const epochs = parseCount('--epochs', opts.epochs);
       const bits = parseCount('--bits', opts.bits);
       const triggers = parseCount('--triggers', opts.triggers);
+      const calibration = calibrationFromFlags(opts, parseCount);
       const passphrase = await resolvePassphrase(process.stdin.isTTY && process.stderr.isTTY ? { prompt: () => promptPassphrase('passphrase for the watermark secrets: ') } : {});
       const home = openHome(resolveHomeDir(opts.home));
       const tty = !opts.json && process.stderr.isTTY;
@@ -150,7 +158,7 @@ export function registerEmbed(program: Command): void {
           ...(opts.tensor !== undefined ? { tensor: opts.tensor } : {}),
           ...(epochs !== undefined ? { epochs } : {}),
           ...(bits !== undefined ? { bits } : {}),
-          ...(opts.calibrationInputs !== undefined ? { calibration: { count: parseCount('--calibration-inputs', opts.calibrationInputs)! } } : {}),
+          ...calibration,
           ...(opts.minTop1Agreement !== undefined || opts.maxOutputChange !== undefined ? { limits: {
             ...(opts.minTop1Agreement !== undefined ? { minTop1Agreement: parseFraction('--min-top1-agreement', opts.minTop1Agreement) } : {}),
             ...(opts.maxOutputChange !== undefined ? { maxAbsChange: parseFraction('--max-output-change', opts.maxOutputChange, Infinity) } : {}),

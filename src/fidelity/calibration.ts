@@ -37,7 +37,7 @@ function shapeOf(spec: InputSpec, n: number, o: CalibrationOptions): number[] {
   if (given) return [...given]; // the caller's full shape (the batch need not be the first axis)
   return spec.dims.map((d, i) => {
     if (i === 0) return n;
-    if (d === null) throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} has a dynamic dimension ${i}; give its size (calibration dims)`);
+    if (d === null) throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} has a dynamic dimension ${i}; give the shape of one feed (CLI --input-dims ${spec.name}=1,...; API calibration.dims)`);
     return d;
   });
 }
@@ -58,10 +58,28 @@ function imageFeed(spec: InputSpec, img: CalibrationImages, from: number, n: num
   return undefined;
 }
 
+const FEEDABLE = new Set(['float32', 'int64', 'int32', 'bool']);
+
+/** Every input the synthetic calibration cannot feed, and what to give for it, refused in one line. */
+function checkFeedable(inputs: readonly InputSpec[], o: CalibrationOptions, useImages: boolean): void {
+  const problems: string[] = [];
+  for (const spec of inputs) {
+    if (useImages && spec.dtype === 'float32' && imageFeed(spec, o.images!, 0, 1)) continue;
+    const fixed = o.fixed?.[spec.name];
+    if (!FEEDABLE.has(spec.dtype)) problems.push(`${spec.name} is ${spec.dtype}, which we cannot synthesise`);
+    else if (spec.dtype !== 'float32' && fixed === undefined) problems.push(`${spec.name} is ${spec.dtype} (give --input-value ${spec.name}=X)`);
+    if (o.dims?.[spec.name] || spec.dims.length === 0) continue;
+    const dynamic = spec.dims.findIndex((d, i) => i > 0 && d === null);
+    if (dynamic > 0) problems.push(`${spec.name} has a dynamic dimension ${dynamic} (give --input-dims ${spec.name}=1,...)`);
+  }
+  if (problems.length > 0) throw new FidelityError('FIDELITY_UNSUPPORTED', `calibration cannot feed ${problems.length === 1 ? 'an input' : `${problems.length} inputs`}: ${problems.join('; ')} (API: calibration.fixed / calibration.dims)`);
+}
+
 /** Batches of feeds; `source` says where the inputs came from. */
 export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationOptions): { source: 'dataset' | 'synthetic'; batches: Record<string, Feed>[] } {
   const prng = createPrng(o.seed);
-  const useImages = o.images && inputs.filter((i) => i.dtype === 'float32').length === 1 && inputs.some((i) => imageFeed(i, o.images!, 0, 1));
+  const useImages = !!o.images && inputs.filter((i) => i.dtype === 'float32').length === 1 && inputs.some((i) => imageFeed(i, o.images!, 0, 1));
+  checkFeedable(inputs, o, useImages);
   const count = useImages ? Math.min(o.count, o.images!.count) : o.count;
   const batches: Record<string, Feed>[] = [];
   for (let from = 0; from < count; from += o.batch) {
@@ -74,7 +92,7 @@ export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationO
         continue;
       }
       const fixed = o.fixed?.[spec.name];
-      if (spec.dtype !== 'float32' && fixed === undefined) throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} is ${spec.dtype}; give its value (calibration fixed)`);
+      if (spec.dtype !== 'float32' && fixed === undefined) throw new FidelityError('FIDELITY_UNSUPPORTED', `input ${spec.name} is ${spec.dtype}; give its value (CLI --input-value ${spec.name}=X; API calibration.fixed)`);
       const scalar = spec.dims.length === 0;
       const dims = scalar ? [] : shapeOf(spec, n, o);
       const size = dims.reduce((a, b) => a * b, 1);

@@ -122,6 +122,26 @@ describe('embed, verify and evidence through the API', () => {
     expect(t.home.ledger.size()).toBe(size + 1);
   });
 
+  it('takes the fidelity limits and calibration inputs the CLI takes: a limit past reach fails the job with its figures and writes nothing; a malformed calibration is a 400', async () => {
+    const up = await putBytes('/v1/uploads/models/mnist-limits.onnx', 'engineer', onnx);
+    const modelId = ((await up.json()) as { id: string }).id;
+    const size = t.home.ledger.size();
+    for (const calibration of [{ ranges: { input: [1, -1] } }, { dims: { input: [1, 0, 28] } }, { signals: { input: 'speech' } }, { count: 0 }, { fixed: { sr: 'x' } }, { extra: 1 }]) {
+      const r = await postJson('/v1/embed', 'engineer', { modelId, trainingFree: true, scheme: 'weight', calibration });
+      expect(r.status, JSON.stringify(calibration)).toBe(400);
+      await errorOf(r);
+    }
+    expect((await postJson('/v1/embed', 'engineer', { modelId, trainingFree: true, limits: { maxAbsChange: -1 } })).status).toBe(400);
+    expect(t.home.ledger.size()).toBe(size);
+
+    const job = await finished(await postJson('/v1/embed', 'engineer', { modelId, trainingFree: true, scheme: 'weight', limits: { maxAbsChange: 1e-12, minTop1Agreement: 1 }, calibration: { count: 16, ranges: { input: [0, 1] } } }));
+    expect(job.status).toBe('failed');
+    expect(job.error!.code).toBe('FIDELITY_LIMIT_EXCEEDED');
+    expect(job.error!.message).toMatch(/on 16 synthetic inputs .*max .*change/);
+    expect(job.error!.message).toMatch(/nothing was written/);
+    expect(job.result).toBeNull();
+  }, 180_000);
+
   it('pins endpoint hosts when told to, and rate-limits verification per key', async () => {
     const p = makeTestApi({ passphrase: PASS, endpointHosts: ['127.0.0.1:8500'], limits: { verificationsPerWindow: 2 } });
     try {

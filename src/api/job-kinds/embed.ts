@@ -32,6 +32,8 @@ export interface EmbedParams {
   tensor?: string;
   trainLimit?: number;
   testLimit?: number;
+  limits?: EmbedOptions['limits'];
+  calibration?: EmbedOptions['calibration'];
 }
 
 const EXT: Record<string, string> = { onnx: '.onnx', safetensors: '.safetensors' };
@@ -106,6 +108,9 @@ async function embedIn(home: ReturnType<typeof openHome>, p: EmbedParams, ctx: J
     ...(p.tensor ? { tensor: p.tensor } : {}),
     ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),
     ...(p.testLimit !== undefined ? { testLimit: p.testLimit } : {}),
+    ...(p.limits ? { limits: p.limits } : {}),
+    // One feed per calibration input when the caller gives a feed's shape (as the CLI does).
+    ...(p.calibration ? { calibration: p.calibration.dims ? { batch: 1, ...p.calibration } : p.calibration } : {}),
   };
   // Commit, then seal: embedWatermark signs (and, with a TSA in config.json, stamps) a
   // checkpoint covering watermark.committed before it writes the marked model.

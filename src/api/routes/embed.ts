@@ -17,6 +17,19 @@ const int = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
 /** train/backend.ts's BACKEND_CHOICES, spelled out so the server does not load TensorFlow.js to validate a request. */
 export const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
+/** Input names as the model declares them; at most 16 inputs named per field. */
+const byInput = <T extends z.ZodType>(value: T) => z.record(z.string().min(1).max(200), value).refine((r) => Object.keys(r).length <= 16, 'at most 16 inputs');
+
+/** What the training-free fidelity measurement feeds inputs it cannot synthesise (the CLI's --input-* flags). */
+export const CalibrationRequest = z.object({
+  count: int(1, 100_000).optional().openapi({ description: 'calibration inputs (feeds) the fidelity is measured on (default 256)' }),
+  fixed: byInput(z.number().finite()).optional().openapi({ description: 'a fixed value per input (non-float inputs such as a sample rate or a recurrent state)' }),
+  dims: byInput(z.array(int(1, 10_000_000)).min(1).max(8).refine((d) => d.reduce((a, b) => a * b, 1) <= 2 ** 26, 'too many elements')).optional().openapi({ description: 'the full shape of one feed per input (dynamic axes need one)' }),
+  ranges: byInput(z.tuple([z.number().finite(), z.number().finite()]).refine(([lo, hi]) => lo < hi, 'needs lo < hi')).optional().openapi({ description: 'range [lo, hi) of synthetic uniform values per input (default [0, 1))' }),
+  signals: byInput(z.enum(['uniform', 'audio'])).optional().openapi({ description: "'audio' feeds synthetic tones, chirps and noise" }),
+  sampleRate: int(1000, 384_000).optional(),
+}).strict();
+
 export const EmbedRequest = z.object({
   modelId: z.string().regex(/^model:sha256:[0-9a-f]{64}$/, 'expected model:sha256:<64 hex digits>').openapi({ description: 'a model registered by upload (PUT /v1/uploads/models/{fileName})' }),
   scheme: z.enum(['weight', 'trigger', 'both']).optional(),
@@ -30,6 +43,11 @@ export const EmbedRequest = z.object({
   tensor: z.string().max(500).optional(),
   trainLimit: int(1, 1_000_000).optional().openapi({ description: 'fine-tune on at most this many samples' }),
   testLimit: int(1, 1_000_000).optional().openapi({ description: 'measure accuracy on at most this many samples' }),
+  limits: z.object({
+    minTop1Agreement: z.number().min(0).max(1).optional().openapi({ description: 'training-free: refuse if fewer top-1 answers than this stay the same (default 0.99)' }),
+    maxAbsChange: z.number().min(0).max(1e6).optional().openapi({ description: 'training-free: refuse if any output value moves by more than this' }),
+  }).strict().optional(),
+  calibration: CalibrationRequest.optional(),
 }).strict().openapi('EmbedRequest');
 
 export const embedRoutes: RouteGroup = (app, deps) => {
