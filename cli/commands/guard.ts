@@ -18,6 +18,7 @@ interface Opts {
   host: string;
   home?: string;
   markRate: string;
+  maxAltered?: string;
   commitEvery: string;
   onSuspect: string;
   monitorThreshold: string;
@@ -49,6 +50,7 @@ export function registerGuard(program: Command): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--mark-rate <f>', 'fraction of each client\'s queries answered with a watermark label', '0.005')
+    .option('--max-altered <f>', 'cap on the fraction of any client\'s answers that are altered (default: the mark rate)')
     .option('--commit-every <s>', 'seconds between guard.committed batches', '60')
     .option('--on-suspect <a>', `what a suspected extraction triggers: ${ACTIONS.join(' | ')}`, 'alert')
     .option('--monitor-threshold <w>', 'Shapiro-Wilk W below which a client is flagged', '0.95')
@@ -79,6 +81,7 @@ export function registerGuard(program: Command): void {
         }),
         modelName: opts.modelName, port, host: opts.host,
         markRate: parseFraction('--mark-rate', opts.markRate, 0, 1),
+        ...(opts.maxAltered !== undefined ? { maxAltered: parseFraction('--max-altered', opts.maxAltered, 0, 1) } : {}),
         commitEverySeconds: Math.max(1, parseCount('--commit-every', opts.commitEvery)!),
         onSuspect: opts.onSuspect as SuspectAction,
         monitor: { threshold: parseFraction('--monitor-threshold', opts.monitorThreshold, 0.01, 0.9999), minQueries: parseCount('--monitor-min', opts.monitorMin)!, ...(volumeAlert ? { volumeAlert } : {}) },

@@ -1,6 +1,7 @@
 // The guard's pipeline for one client request, independent of the wire protocol:
 //   budget (rate-limit.ts) -> blocked? -> model -> per input: keyed mark decision
-//   (watermark.ts; a new mark is fsynced to the journal before the answer leaves) ->
+//   (watermark.ts; a new mark is fsynced to the journal before the answer leaves), turned down
+//   when it would take the client's altered answers past the cap (--max-altered) ->
 //   extraction monitor (monitor.ts) -> altered scores out.
 // Commitments are flushed on a schedule through the ledger writer (ledger-writer.ts).
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -15,7 +16,7 @@ import type { ModelRunner } from './model-runner.js';
 import type { ExtractionMonitor, Suspicion } from './monitor.js';
 import type { RateLimiter } from './rate-limit.js';
 import { SCHEMA as SUSPECTED_SCHEMA, type SuspectAction } from './record-extraction-suspected.js';
-import { alterScores, argmax, decideMark, deriveClientKey, quantiseInput } from './watermark.js';
+import { alterScores, argmax, decideMark, deriveClientKey, DEFAULT_MARK_RATE, quantiseInput } from './watermark.js';
 
 export type GuardLog = (level: 'info' | 'warn' | 'alert' | 'error', event: string, fields?: Record<string, string | number | boolean>) => void;
 
@@ -33,6 +34,15 @@ export interface GuardServiceOptions {
   readonly metrics: GuardMetrics;
   readonly log: GuardLog;
   readonly markRate?: number;
+  /**
+   * Cap on the fraction of a client's answers that are altered (default: the mark rate). A new
+   * mark is given only while altered answers, this one included, stay within cap x answers
+   * since the guard started; a selection past the cap is declined, journalled, and answered
+   * truthfully for good. So no client, however unlucky its inputs, sees more than the cap.
+   */
+  readonly maxAltered?: number;
+  /** Selections declined earlier, per client (from readJournal). */
+  readonly declined?: Map<string, Set<string>>;
   readonly onSuspect?: SuspectAction;
   readonly clock?: () => Date;
 }
@@ -40,6 +50,9 @@ export interface GuardServiceOptions {
 export class GuardService {
   private readonly clientKeys = new Map<string, Uint8Array>();
   private readonly seen = new Map<string, Set<string>>();
+  private readonly declined: Map<string, Set<string>>;
+  /** Per client since start: inputs answered and answers altered (repeats of marks included). */
+  private readonly tally = new Map<string, { answered: number; altered: number }>();
   private readonly blocked = new Set<string>();
   private flushing: Promise<void> | undefined;
   readonly dims: readonly number[];
@@ -48,6 +61,7 @@ export class GuardService {
   constructor(private readonly o: GuardServiceOptions) {
     this.dims = o.runner.dims;
     this.size = this.dims.reduce((a, b) => a * b, 1);
+    this.declined = o.declined ?? new Map();
     for (const [client, list] of o.marks) {
       const s = new Set<string>();
       for (const m of list) s.add(this.qid(quantiseInput(m.input, m.dims)));
@@ -86,6 +100,7 @@ export class GuardService {
     const out = new Float32Array(scores.length);
     const rate = this.o.markRate;
     const key = this.clientKey(client);
+    const tally = this.tallyOf(client);
     let suspicion: Suspicion | undefined;
     for (let i = 0; i < n; i++) {
       const xi = x.subarray(i * this.size, (i + 1) * this.size);
@@ -93,8 +108,9 @@ export class GuardService {
       const y = argmax(row);
       const q = quantiseInput(xi, this.dims);
       const d = decideMark(key, q, y, classes, rate);
-      if (d.selected) {
-        this.remember(client, q, xi, y, d.label!, classes);
+      tally.answered++;
+      if (d.selected && this.grant(client, q, xi, y, d.label!, classes, tally)) {
+        tally.altered++;
         out.set(alterScores(row, y, d.label!), i * classes);
       } else out.set(row, i * classes);
       suspicion = this.o.monitor.observe(client, xi, this.dims, y) ?? suspicion;
@@ -106,15 +122,41 @@ export class GuardService {
     return out;
   }
 
-  private remember(client: string, q: Uint8Array, xi: Float32Array, answer: number, label: number, classes: number): void {
+  private tallyOf(client: string): { answered: number; altered: number } {
+    let t = this.tally.get(client);
+    if (!t) {
+      t = { answered: 0, altered: 0 };
+      this.tally.set(client, t);
+    }
+    return t;
+  }
+
+  /**
+   * Whether a selected input is answered with its watermark label: yes for a mark given before
+   * (the same answer again), no for one declined before, and for a new one only within the cap
+   * (then it is journalled as a mark; past the cap, as declined).
+   */
+  private grant(client: string, q: Uint8Array, xi: Float32Array, answer: number, label: number, classes: number, tally: { answered: number; altered: number }): boolean {
     const id = this.qid(q);
     let s = this.seen.get(client);
     if (!s) {
       s = new Set();
       this.seen.set(client, s);
     }
-    if (s.has(id)) return; // the same (quantised) input again: same answer, not a new mark
-    const list = this.o.marks.get(client) ?? [];
+    if (s.has(id)) return true; // the same (quantised) input again: same answer, not a new mark
+    const declined = this.declined.get(client);
+    if (declined?.has(id)) return false;
+    const cap = this.o.maxAltered ?? this.o.markRate ?? DEFAULT_MARK_RATE;
+    if (tally.altered + 1 > cap * tally.answered) {
+      this.o.journal.appendDeclined({ client, qid: id }); // on disk before the true answer leaves
+      this.declined.set(client, (declined ?? new Set()).add(id));
+      return false;
+    }
+    this.remember(client, s, id, xi, answer, label, classes);
+    return true;
+  }
+
+  private remember(client: string, s: Set<string>, id: string, xi: Float32Array, answer: number, label: number, classes: number): void {    const list = this.o.marks.get(client) ?? [];
     const m: Mark = { client, seq: list.length, time: (this.o.clock?.() ?? new Date()).toISOString(), salt: newSalt(), dims: [...this.dims], input: Float32Array.from(xi), label, answer, classes };
     this.o.journal.append(m); // on disk before the answer leaves
     list.push(m);

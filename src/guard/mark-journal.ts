@@ -4,14 +4,16 @@
 // data. The set holds client data (their inputs), so it is never stored in the clear.
 //
 // A line is written and fsynced before the altered answer leaves the guard, so every mark a
-// client has seen is on disk. A kill -9 in the middle of a write leaves at most one torn last
+// client has seen is on disk. A second kind of line, `declined`, holds the digest of a quantised
+// input the keyed coin selected but the per-client cap on altered answers turned down: it is
+// answered truthfully then and for ever after, so the same input never changes its answer. A kill -9 in the middle of a write leaves at most one torn last
 // line, which the reader skips (that answer was never sent).
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, toHex } from '../../ledger/index.js';
+import { canonicalJson, toHex, type JsonValue } from '../../ledger/index.js';
 import { GuardError } from './errors.js';
 
 const AAD = new TextEncoder().encode('hallmark/guard/journal-line/v1');
@@ -71,9 +73,22 @@ function parseMark(o: unknown): Mark {
   return { client: r.client, seq: r.seq as number, time: r.time, salt: r.salt, dims: r.dims as number[], input: b64ToF32(r.input), label: r.label as number, answer: r.answer as number, classes: r.classes as number };
 }
 
+/** A selection the cap turned down: the client and the digest of the quantised input. */
+export interface Declined {
+  readonly client: string;
+  readonly qid: string;
+}
+
+function parseDeclined(r: Record<string, unknown>): Declined {
+  if (typeof r.client !== 'string' || typeof r.qid !== 'string' || !/^[0-9a-f]{64}$/.test(r.qid)) throw new GuardError('GUARD_TAMPERED', 'a journal line decrypts to a declined selection without a client or input digest');
+  return { client: r.client, qid: r.qid };
+}
+
 export interface JournalReport {
   /** Marks per client, in seq order. */
   readonly marks: Map<string, Mark[]>;
+  /** Digests of the selections the cap declined, per client. */
+  readonly declined: Map<string, Set<string>>;
   /** Lines skipped: a torn last line after a crash. */
   readonly torn: number;
 }
@@ -82,7 +97,8 @@ export interface JournalReport {
 export function readJournal(homeDir: string, key: Uint8Array): JournalReport {
   const path = journalPath(homeDir);
   const marks = new Map<string, Mark[]>();
-  if (!existsSync(path)) return { marks, torn: 0 };
+  const declined = new Map<string, Set<string>>();
+  if (!existsSync(path)) return { marks, declined, torn: 0 };
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const last = lines.pop();
@@ -99,7 +115,13 @@ export function readJournal(homeDir: string, key: Uint8Array): JournalReport {
     }
     let m: Mark;
     try {
-      m = parseMark(JSON.parse(new TextDecoder().decode(plain)));
+      const o = JSON.parse(new TextDecoder().decode(plain)) as Record<string, unknown>;
+      if (o !== null && typeof o === 'object' && o.v === 1 && o.kind === 'declined') {
+        const d = parseDeclined(o);
+        declined.set(d.client, (declined.get(d.client) ?? new Set()).add(d.qid));
+        return;
+      }
+      m = parseMark(o);
     } catch (err) {
       if (err instanceof GuardError) throw err;
       throw new GuardError('GUARD_TAMPERED', `journal line ${i + 1} is not JSON`);
@@ -114,7 +136,7 @@ export function readJournal(homeDir: string, key: Uint8Array): JournalReport {
     list.push(m);
     marks.set(m.client, list);
   });
-  return { marks, torn };
+  return { marks, declined, torn };
 }
 
 /** The append side: one fsynced line per mark. */
@@ -123,6 +145,15 @@ export class MarkJournal {
   constructor(private readonly homeDir: string, private readonly key: Uint8Array) {}
 
   append(m: Mark): void {
+    this.write(markToJson(m));
+  }
+
+  /** Records a selection the cap declined (the input's digest only), fsynced like a mark. */
+  appendDeclined(d: Declined): void {
+    this.write({ v: 1, kind: 'declined', client: d.client, qid: d.qid });
+  }
+
+  private write(o: JsonValue): void {
     if (this.fd === undefined) {
       const path = journalPath(this.homeDir);
       mkdirSync(join(this.homeDir, 'guard'), { recursive: true, mode: 0o700 });
@@ -135,7 +166,7 @@ export class MarkJournal {
       this.fd = openSync(path, 'a', 0o600);
     }
     const nonce = new Uint8Array(randomBytes(24));
-    const plain = new TextEncoder().encode(canonicalJson(markToJson(m)));
+    const plain = new TextEncoder().encode(canonicalJson(o));
     const sealed = xchacha20poly1305(this.key, nonce, AAD).encrypt(plain);
     const line = Buffer.concat([nonce, sealed]).toString('base64url');
     writeSync(this.fd, `${line}\n`);

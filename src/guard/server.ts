@@ -33,6 +33,8 @@ export interface GuardOptions {
   readonly port?: number;
   readonly host?: string;
   readonly markRate?: number;
+  /** Cap on each client's fraction of altered answers (default: the mark rate). */
+  readonly maxAltered?: number;
   readonly commitEverySeconds?: number;
   readonly onSuspect?: SuspectAction;
   readonly monitor?: MonitorOptions;
@@ -67,7 +69,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
   const cleanup: (() => Promise<void> | void)[] = [() => home.close()];
   try {
     const keys = await openGuardKeys(home.paths.dir, o.passphrase, o.kdf ? { kdf: o.kdf } : {});
-    const { marks, torn } = readJournal(home.paths.dir, keys.journal);
+    const { marks, declined, torn } = readJournal(home.paths.dir, keys.journal);
     if (torn > 0) log('warn', 'journal: skipped a torn line from an earlier crash (its answer was never sent)', { lines: torn });
     if (enrolGuardSigner(home.paths.dir, keys.signer)) log('info', 'guard: its record-signing key was added to config.json serviceKeys', { key: keys.signer.verifierKey.split('+').slice(0, 2).join('+') });
     const { latest, problems } = readCommitments(home.ledger, homeTrust(home));
@@ -85,9 +87,9 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     cleanup.push(() => writer.close());
     const metrics = new GuardMetrics();
     const service = new GuardService({
-      runner, watermarkKey: keys.watermark, journal, marks, committed, writer, metrics, log,
+      runner, watermarkKey: keys.watermark, journal, marks, declined, committed, writer, metrics, log,
       monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit),
-      ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
+      ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.maxAltered === undefined ? {} : { maxAltered: o.maxAltered }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
     });
     await service.flush(); // whatever an earlier run left uncommitted
     const app = createGuardApp({ service, keys: openKeyStore(db), metrics, log, modelName: o.modelName ?? 'model', ...(o.limits ? { limits: o.limits } : {}) });

@@ -44,6 +44,7 @@ export interface TestGuard {
 
 export interface TestGuardOptions {
   markRate?: number;
+  maxAltered?: number;
   onSuspect?: SuspectAction;
   monitor?: MonitorOptions;
   rateLimit?: RateLimitOptions;
@@ -70,14 +71,14 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   const logs: string[] = [];
   const log = (level: string, event: string, fields: Record<string, unknown> = {}) => logs.push(JSON.stringify({ level, event, ...fields }));
   const metrics = new GuardMetrics();
-  const { marks } = readJournal(dir, guardKeys.journal);
+  const { marks, declined } = readJournal(dir, guardKeys.journal);
   const committed = new Map([...readCommitments(home.ledger, trust).latest].map(([c, v]) => [c, v.count]));
   const journal = new MarkJournal(dir, guardKeys.journal);
   const writer = o.writer ? o.writer(home) : directLedgerWriter(home.ledger, guardKeys.signer);
   const service = new GuardService({
-    runner, watermarkKey: guardKeys.watermark, journal, marks, committed, writer, metrics, log,
+    runner, watermarkKey: guardKeys.watermark, journal, marks, declined, committed, writer, metrics, log,
     monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit ?? { perSecond: 1e6, burst: 1e6 }),
-    ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
+    ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.maxAltered === undefined ? {} : { maxAltered: o.maxAltered }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
   });
   const app = createGuardApp({ service, keys, metrics, log, modelName: 'mnist', ...(o.limits ? { limits: o.limits } : {}) });
   return {
