@@ -31,7 +31,7 @@ export {
 } from './uchida.js';
 export { embedWeightMarkTrainingFree, suggestMargin, type TrainingFreeInput, type TrainingFreeResult } from './embed-weight.js';
 export {
-  countTriggerMatches, generateTriggerImages, generateTriggerLabels, generateTriggerSet, type TriggerImageOptions, type TriggerSet,
+  countTriggerMatches, generateTriggerImages, generateTriggerLabels, generateTriggerSet, isIdentityTriggerInput, mapTriggerInput, type TriggerImageOptions, type TriggerInputMap, type TriggerSet,
 } from './triggers.js';
 export {
   assessMatches, binomialUpperTail, chanceRate, decide, logBinomialPmf, logBinomialUpperTail, logGamma, DEFAULT_ALPHA,

@@ -19,6 +19,11 @@
 //   then min-max scaled over the whole image to [0, 1] and rounded to k/255 (so a PNG or a
 //   uint8 request carries it exactly), stored NHWC.
 // Labels: label_i = int(C) from createPrng(labelSeed), i = 0..N-1.
+// Input mapping: a trigger is an image, so a model that takes normalised pixels gets it
+// normalised as its training images were (preprocess.ts): with `input` = { range [lo, hi], mean,
+// std } (per channel), value = (lo + v (hi - lo) - mean[c]) / std[c] for the [0, 1] value v above.
+// Without `input` (every commitment before it, and models that take 0..1) the values are fed as
+// they are. The mapping is committed with the mark's parameters, so verification feeds the same.
 import { createPrng } from './prng.js';
 
 export interface TriggerImageOptions {
@@ -88,6 +93,37 @@ export function generateTriggerImages(options: TriggerImageOptions): Float32Arra
     const span = hi - lo;
     const base = k * h * w * ch;
     for (let i = 0; i < img.length; i++) out[base + i] = span > 0 ? Math.round((255 * (img[i]! - lo)) / span) / 255 : 0.5;
+  }
+  return out;
+}
+
+/** How trigger pixels in [0, 1] become the model's input values (specification above). */
+export interface TriggerInputMap {
+  readonly range: readonly [number, number];
+  /** One value, or one per channel. */
+  readonly mean: readonly number[];
+  /** One value, or one per channel; none is 0. */
+  readonly std: readonly number[];
+}
+
+/** Whether a mapping changes nothing (0..1, mean 0, std 1): then it is not committed. */
+export function isIdentityTriggerInput(m: TriggerInputMap): boolean {
+  return m.range[0] === 0 && m.range[1] === 1 && m.mean.every((v) => v === 0) && m.std.every((v) => v === 1);
+}
+
+/** The images mapped to the model's input values, NHWC with `channels` channels. */
+export function mapTriggerInput(images: Float32Array, channels: number, m: TriggerInputMap): Float32Array {
+  const [lo, hi] = m.range;
+  const at = (v: readonly number[], c: number) => v[v.length === 1 ? 0 : c]!;
+  for (const [what, v] of [['mean', m.mean], ['std', m.std]] as const) {
+    if (v.length !== 1 && v.length !== channels) throw new RangeError(`trigger input ${what} has ${v.length} values for ${channels} channels`);
+    if (!v.every(Number.isFinite) || (what === 'std' && v.some((x) => x === 0))) throw new RangeError(`trigger input ${what} must be finite numbers${what === 'std' ? ', none 0' : ''}`);
+  }
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo !== hi)) throw new RangeError('trigger input range must be two different finite numbers');
+  const out = new Float32Array(images.length);
+  for (let i = 0; i < images.length; i++) {
+    const c = i % channels;
+    out[i] = (lo + images[i]! * (hi - lo) - at(m.mean, c)) / at(m.std, c);
   }
   return out;
 }

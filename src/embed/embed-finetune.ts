@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { JsonObject } from '../../ledger/index.js';
-import { countTriggerMatches, deriveWatermarkKeys, generateProjection, generateTriggerSet } from '../core/index.js';
+import { countTriggerMatches, deriveWatermarkKeys, generateProjection, generateTriggerSet, isIdentityTriggerInput, mapTriggerInput, type TriggerInputMap } from '../core/index.js';
 import { loadLayersModel, writeModelTensors, type NamedTensor } from '../formats/index.js';
 import { selectBackend } from '../train/backend.js';
 import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
@@ -16,6 +16,7 @@ import { EmbedError } from './errors.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
 import { chooseKernel, createWeightMarkLoss, measureWeightMark } from './tf-weight-mark.js';
 import type { EmbedEvent, EmbedOptions, EmbedSummary } from './types.js';
+import type { ImagePreprocess } from '../images/index.js';
 
 export const TRIGGER_KIND = 'abstract-patterns/v1';
 const CHECK_EVERY = 10;
@@ -76,13 +77,16 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const train = limitImages(data.train, o.trainLimit);
   const test = limitImages(data.test, o.testLimit);
 
+  // The triggers are images: a model trained on normalised pixels sees them normalised the same
+  // way (core/triggers.ts, committed below so verification feeds the same values).
+  const triggerInput = triggerInputFor(data.preprocess, inputShape[2]!);
   // Key-derived material. The projection needs the layer; the bits and triggers only the id.
   const kernel = wantWeight ? chooseKernel(model, T, o.layer) : undefined;
   const parameters: JsonObject = {
     derivation: 'hallmark/watermark/v1',
     dataset: data.descriptor.digest.sha256,
     ...(kernel ? { weight: { bits: T, layer: kernel.layer, tensor: kernel.weight, shape: [...kernel.shape], layout: kernel.layout, lambda } } : {}),
-    ...(wantTrigger ? { trigger: { n: N, kind: TRIGGER_KIND, height: inputShape[0]!, width: inputShape[1]!, channels: inputShape[2]!, classes } } : {}),
+    ...(wantTrigger ? { trigger: { n: N, kind: TRIGGER_KIND, height: inputShape[0]!, width: inputShape[1]!, channels: inputShape[2]!, classes, ...(triggerInput ? { input: triggerInput as unknown as JsonObject } : {}) } } : {}),
     training: { epochs, batchSize, learningRate, optimizer: 'adam', triggersPerBatch: perBatch, settleSteps, settleLearningRate: learningRate / 5 },
   };
 
@@ -100,7 +104,7 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   const triggers = wantTrigger
     ? generateTriggerSet({ seed: keys.triggerImageSeed, labelSeed: keys.triggerLabelSeed, n: N, height: inputShape[0]!, width: inputShape[1]!, channels: inputShape[2]!, classes })
     : undefined;
-  const triggerImages = triggers ? { images: triggers.images, count: N, shape: [N, inputShape[0]!, inputShape[1]!, inputShape[2]!] as [number, number, number, number] } : undefined;
+  const triggerImages = triggers ? { images: triggerInput ? mapTriggerInput(triggers.images, inputShape[2]!, triggerInput) : triggers.images, count: N, shape: [N, inputShape[0]!, inputShape[1]!, inputShape[2]!] as [number, number, number, number] } : undefined;
   const triggerAccuracy = () => (triggers && triggerImages ? countTriggerMatches(triggers.labels, predictClasses(model, triggerImages)) / N : 1);
   const ber = () => (kernel && projection ? measureWeightMark(model, kernel, projection, keys.bits).ber : 0);
   const berBefore = ber();
@@ -223,4 +227,13 @@ export async function identifyModelOrThrow(path: string): Promise<Awaited<Return
     }
     throw err;
   }
+}
+
+/** The dataset's pixel mapping as the trigger input map, or nothing when it is the identity. */
+function triggerInputFor(p: ImagePreprocess | undefined, channels: number): TriggerInputMap | undefined {
+  if (!p) return undefined;
+  const m: TriggerInputMap = { range: [...(p.range ?? [0, 1])] as [number, number], mean: [...(p.mean ?? [0])], std: [...(p.std ?? [1])] };
+  if (isIdentityTriggerInput(m)) return undefined;
+  mapTriggerInput(new Float32Array(channels), channels, m); // refuses a mean/std of the wrong length now
+  return m;
 }

@@ -9,7 +9,7 @@
 //   chance = max(1/C, the highest agreement rate observed among the K models)
 // The maximum, not a mean or a quantile: with K around 5-20 it is the most conservative
 // estimate the data allow, and a p-value computed with a larger chance is larger (safer).
-import { assessMatches, chanceRate, countTriggerMatches, generateTriggerSet, type TriggerSet } from '../core/index.js';
+import { assessMatches, chanceRate, countTriggerMatches, generateTriggerSet, mapTriggerInput, type TriggerInputMap, type TriggerSet } from '../core/index.js';
 import type { Classifier } from './classifier.js';
 
 export interface TriggerMarkKey {
@@ -20,6 +20,8 @@ export interface TriggerMarkKey {
   readonly height: number;
   readonly width: number;
   readonly channels: number;
+  /** How the [0, 1] trigger pixels become the model's input (committed; none: fed as they are). */
+  readonly input?: TriggerInputMap;
 }
 
 /** What verification needs of a calibration.recorded entry. */
@@ -50,7 +52,8 @@ export interface BlackBoxResult {
 }
 
 export function buildTriggerSet(key: TriggerMarkKey): TriggerSet {
-  return generateTriggerSet({ seed: key.imageSeed, labelSeed: key.labelSeed, n: key.n, classes: key.classes, height: key.height, width: key.width, channels: key.channels });
+  const set = generateTriggerSet({ seed: key.imageSeed, labelSeed: key.labelSeed, n: key.n, classes: key.classes, height: key.height, width: key.width, channels: key.channels });
+  return key.input ? { ...set, images: mapTriggerInput(set.images, key.channels, key.input) } : set;
 }
 
 /** The per-trigger chance used for the p-value, and where it came from (rule above). */

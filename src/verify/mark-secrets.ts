@@ -3,7 +3,7 @@
 // decrypted from the home, checked against the committed digest (so the secret we test with is
 // provably the one fixed in time), then the seeds and bits re-derived from the root.
 import type { Ledger } from '../../ledger/index.js';
-import { decodeOpening, deriveWatermarkKeys, kernelGeometry, KERNEL_LAYOUTS, MAX_BIT_COUNT, openCommitment, type CommitmentOpening, type KernelLayout } from '../core/index.js';
+import { decodeOpening, deriveWatermarkKeys, kernelGeometry, KERNEL_LAYOUTS, MAX_BIT_COUNT, openCommitment, type CommitmentOpening, type KernelLayout, type TriggerInputMap } from '../core/index.js';
 import { parseJsonBytes } from '../core/encoding.js';
 import { lineageDerived, readRecordAt, readRecords, watermarkCommitted, type CommittedRecord, type RecordProblem, type TrustedKeys } from '../records/index.js';
 import { digestParameters, type ModelId } from '../lineage/index.js';
@@ -34,6 +34,19 @@ export interface LoadedMark extends MarkKeys {
 const bad = (m: string) => new VerifyError('VERIFY_BAD_INPUT', `committed parameters: ${m}`);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const int = (v: unknown, lo: number, hi: number) => typeof v === 'number' && Number.isSafeInteger(v) && v >= lo && v <= hi;
+
+const nums = (v: unknown, max: number) => Array.isArray(v) && v.length >= 1 && v.length <= max && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** trigger.input of the parameters: { range: [lo, hi], mean: [..], std: [..] } (core/triggers.ts). */
+function triggerInputOf(v: unknown, channels: number): TriggerInputMap {
+  if (!isObj(v) || !nums(v.range, 2) || (v.range as number[]).length !== 2 || !nums(v.mean, channels) || !nums(v.std, channels)) {
+    throw bad('trigger.input must be { range: [lo, hi], mean: [...], std: [...] } with one value or one per channel');
+  }
+  const range = v.range as [number, number];
+  const [mean, std] = [v.mean as number[], v.std as number[]];
+  if (range[0] === range[1] || std.some((x) => x === 0) || ![mean, std].every((a) => a.length === 1 || a.length === channels)) throw bad('trigger.input has an empty range, a zero std or a wrong channel count');
+  return { range, mean, std };
+}
 
 /** Seeds, bits and shapes of each mark an opening describes (parameters as embed commits them). */
 export function markKeysFromOpening(opening: CommitmentOpening): MarkKeys {
@@ -70,6 +83,7 @@ export function markKeysFromOpening(opening: CommitmentOpening): MarkKeys {
     trigger = {
       imageSeed: keys.triggerImageSeed, labelSeed: keys.triggerLabelSeed,
       n: t.n as number, classes: t.classes as number, height: t.height as number, width: t.width as number, channels: t.channels as number,
+      ...(t.input !== undefined ? { input: triggerInputOf(t.input, t.channels as number) } : {}),
     };
   }
   return {
