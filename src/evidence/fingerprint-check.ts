@@ -57,7 +57,8 @@ export function namesSuspect(entry: Entry, suspect: Suspect): boolean {
   return suspect.kind === 'file' ? s?.descriptor?.digest?.sha256 === suspect.descriptor.digest.sha256 : s?.url === suspect.url;
 }
 
-function signed<T>(entry: Entry, rt: Parameters<typeof verifyRecordEntry<T>>[1], trust: TrustedKeys): Verified<T> {
+/** A record entry verified against the trusted keys; a bad one is EVIDENCE_VERIFY_FAILED naming its type. */
+export function signed<T>(entry: Entry, rt: Parameters<typeof verifyRecordEntry<T>>[1], trust: TrustedKeys): Verified<T> {
   try {
     return verifyRecordEntry(entry, rt, trust);
   } catch (err) {

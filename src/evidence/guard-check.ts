@@ -18,12 +18,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, canonicalJsonBytes, hashLeaf, isHallmarkError, toHex, verifyInclusion, type Entry, type JsonValue } from '../../ledger/index.js';
-import { guardCalibrated, guardCommitted, guardVerificationRecorded, RecordError, verifyRecordEntry, type GuardVerificationRecord, type TrustedKeys, type Verified } from '../records/index.js';
+import { canonicalJson, canonicalJsonBytes, hashLeaf, isHallmarkError, toHex, verifyInclusion, type JsonValue } from '../../ledger/index.js';
+import { guardCalibrated, guardCommitted, guardVerificationRecorded, type GuardVerificationRecord, type TrustedKeys } from '../records/index.js';
 import { verifyBundleTimestamps, type VerifiedTimestamp } from './bundle-timestamps.js';
 import { EvidenceError, failed, malformed } from './errors.js';
 import type { VerifyEvidenceOptions } from './evidence-verify.js';
-import { namesSuspect } from './fingerprint-check.js';
+import { namesSuspect, signed } from './fingerprint-check.js';
 import { guardSuspectSubject } from './guard-section.js';
 import { openLogCheckpoint, verifyCheckpointConsistency, verifyProvenEntries, type VerifiedEntry } from './log-proofs.js';
 import type { parseVerifierKey } from './owner-key.js';
@@ -79,15 +79,6 @@ export function isGuardPredicate(p: unknown): boolean {
 const fromHex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 export const guardClose = (a: number, b: number) => a === b || Math.abs(a - b) <= GUARD_P_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 const close = guardClose;
-
-function signed<T>(entry: Entry, rt: Parameters<typeof verifyRecordEntry<T>>[1], trust: TrustedKeys): Verified<T> {
-  try {
-    return verifyRecordEntry(entry, rt, trust);
-  } catch (err) {
-    if (err instanceof RecordError) throw failed(`${rt.type} ${err.message}`, err);
-    throw err;
-  }
-}
 
 function fileSha(dir: string, name: string): string {
   const path = join(dir, name);
