@@ -1,4 +1,4 @@
-// npm run bench:guard [-- --seconds 10 --connections 4 --batch 1 --json out.json]
+// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --json out.json]
 // What the guard costs: autocannon on loopback against (a) a bare server that parses the same
 // OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
 // model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
@@ -67,8 +67,18 @@ const run = async (url: string, auth: boolean) => {
   });
 };
 await run(directUrl, false); // warm-up (JIT, onnxruntime arenas)
-const a = await run(directUrl, false);
-const b = await run(guard.url, true);
+await run(guard.url, true);
+// Interleaved rounds (direct, guard, direct, guard, ...) so both see the same load; the ratio is
+// the median of the per-round ratios, and the round with that ratio gives the latencies shown.
+const rounds = Math.max(1, Number(flag('rounds', '3')));
+const pairs: { a: Awaited<ReturnType<typeof run>>; b: Awaited<ReturnType<typeof run>>; ratio: number }[] = [];
+for (let r = 0; r < rounds; r++) {
+  const da = await run(directUrl, false);
+  const gb = await run(guard.url, true);
+  pairs.push({ a: da, b: gb, ratio: gb.requests.average / da.requests.average });
+}
+const ratios = pairs.map((p) => p.ratio).sort((x, y) => x - y);
+const { a, b } = pairs.find((p) => p.ratio === ratios[Math.floor((ratios.length - 1) / 2)])!;
 
 // In process, interleaved: direct app, then the guard's, for the same body each round.
 const inProcess = Number(flag('in-process', '2000'));
@@ -107,11 +117,11 @@ for (let i = 0; i < 2000; i++) {
 }
 const perInput = summarize(times.slice(1000));
 const overhead = b.latency.p50 - a.latency.p50;
-const ratio = b.requests.average / a.requests.average;
+const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
 const overheadIn = gIn.median - dIn.median;
 // Serial throughput is 1 / mean time per request.
 const ratioIn = dIn.mean / gIn.mean;
-printTable(`bench:guard (autocannon, ${connections} connections, ${seconds} s each, batch ${batch}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
   { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
   { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
@@ -119,7 +129,7 @@ printTable(`bench:guard (autocannon, ${connections} connections, ${seconds} s ea
   // autocannon's percentiles are whole milliseconds: 0 against 1 says only "under about 1 ms".
   { metric: 'p50 overhead (ms; autocannon percentiles are whole ms)', value: overhead.toFixed(2), target: '< 1', met: overhead < 1 },
   { metric: 'mean latency direct / guard, and the difference (ms)', value: `${a.latency.average.toFixed(3)} / ${b.latency.average.toFixed(3)} (+${(b.latency.average - a.latency.average).toFixed(3)})` },
-  { metric: 'throughput vs direct', value: `${(ratio * 100).toFixed(1)}%`, target: '>= 80%', met: ratio >= 0.8 },
+  { metric: `throughput vs direct (median of ${rounds} rounds: ${ratios.map((x) => `${(x * 100).toFixed(1)}%`).join(', ')})`, value: `${(ratio * 100).toFixed(1)}%`, target: '>= 80%', met: ratio >= 0.8 },
   { metric: `in process (${inProcess} requests each, interleaved): direct p50 / p99 (ms)`, value: `${dIn.median.toFixed(3)} / ${dIn.p99.toFixed(3)}` },
   { metric: 'in process: guard p50 / p99 (ms)', value: `${gIn.median.toFixed(3)} / ${gIn.p99.toFixed(3)}` },
   { metric: 'in process: p50 overhead (ms)', value: overheadIn.toFixed(3), target: '< 1', met: overheadIn < 1 },
@@ -127,4 +137,4 @@ printTable(`bench:guard (autocannon, ${connections} connections, ${seconds} s ea
   { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
   { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
 ]);
-writeJson({ machine: machine(), loadavg: loadavg(), seconds, connections, batch, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });
+writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });

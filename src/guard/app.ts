@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isHallmarkError } from '../../ledger/index.js';
 import type { KeyStore } from '../api/keys.js';
+import { AUTH_CACHE_MS, AuthCache } from './auth-cache.js';
 import { GuardError, type GuardErrorCode } from './errors.js';
 import type { GuardLog, GuardService } from './guard-service.js';
 import type { GuardMetrics } from './metrics.js';
@@ -29,6 +30,9 @@ export interface GuardAppOptions {
   readonly log: GuardLog;
   readonly modelName: string;
   readonly limits?: Partial<GuardLimits>;
+  /** How long a successful key check is remembered (auth-cache.ts; default 1 s, 0: never). */
+  readonly authCacheMs?: number;
+  readonly clock?: () => number;
 }
 
 const STATUS: Record<GuardErrorCode, ContentfulStatusCode> = {
@@ -44,6 +48,7 @@ export function createGuardApp(o: GuardAppOptions): Hono<Env> {
   const runner = service.runner;
   const spec = { inputName: runner.inputName, dims: runner.dims, maxBatch: limits.maxBatch };
   const app = new Hono<Env>();
+  const auth = new AuthCache(o.keys, o.authCacheMs ?? AUTH_CACHE_MS, o.clock);
 
   const fail = (c: Context<Env>, err: unknown) => {
     if (err instanceof GuardError) {
@@ -63,7 +68,7 @@ export function createGuardApp(o: GuardAppOptions): Hono<Env> {
     const h = c.req.header('authorization') ?? '';
     const m = /^Bearer (\S+)$/.exec(h);
     if (!m) throw new GuardError('GUARD_UNAUTHENTICATED', 'send your API key as "Authorization: Bearer hm_..."');
-    const r = o.keys.authenticate(m[1]!);
+    const r = auth.authenticate(m[1]!);
     if (!r.ok) throw new GuardError('GUARD_UNAUTHENTICATED', r.reason === 'revoked' ? 'this API key was revoked' : 'unknown or malformed API key');
     if (!roles.includes(r.key.role)) throw new GuardError('GUARD_FORBIDDEN', `keys of role "${r.key.role}" may not call this route`);
     return r.key.id;

@@ -5,8 +5,10 @@
 //   d joins the client's distance list D; x joins G_c only when d > mean(D_c) - std(D_c).
 // Natural queries give distances that look roughly normal; synthetic queries built by small
 // steps from a few seeds (Jacobian augmentation, Papernot et al. 2017) give a peaked, skewed D.
-// Once D holds `minQueries` values, every `testEvery` queries the Shapiro-Wilk W of (the last
-// 5000 values of) D is compared with `threshold` (PRADA's delta): W < delta is an alert.
+// Once D holds `minQueries` values, every `testEvery` queries (or every 2% of D's length, when
+// that is more: at most every 100 queries for the full 5,000, so a long stream does not sort 5,000
+// values every 20 queries) the Shapiro-Wilk W of (the last 5000 values of) D is compared with
+// `threshold` (PRADA's delta): W < delta is an alert.
 // Query rate and volume are tracked beside it (metrics, and an optional volume alert).
 //
 // What it cannot see: an attacker who queries with natural data (the distances look natural),
@@ -142,7 +144,8 @@ export class ExtractionMonitor {
     }
     if (s.suspected) return undefined;
     if (this.o.volumeAlert !== undefined && s.queries >= this.o.volumeAlert) return this.raise(client, s, 'volume', s.lastW ?? 1);
-    if (s.distances.length >= this.o.minQueries && s.sinceTest >= this.o.testEvery) {
+    const n = Math.min(s.distances.length, SHAPIRO_MAX_N);
+    if (n >= this.o.minQueries && s.sinceTest >= Math.max(this.o.testEvery, Math.floor(n / 50))) {
       s.sinceTest = 0;
       const { w } = shapiroWilk(s.distances.length > SHAPIRO_MAX_N ? s.distances.slice(-SHAPIRO_MAX_N) : s.distances);
       s.lastW = w;

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDb } from '../../src/api/api-db.js';
+import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { readJournal, journalPath, quantiseInput, decideMark, deriveClientKey, markLeafBytes, setRoot } from '../../src/guard/index.js';
 import { extractionSuspected, guardCommitted, readRecordAt, readRecords } from '../../src/records/index.js';
@@ -94,6 +96,29 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
       expect(changed(await ask(h2))).toEqual(first);
     } finally {
       await h2.close();
+    }
+  });
+
+  it('remembers a good key for at most a second: a key revoked from another process is refused by then', async () => {
+    let now = 0;
+    const h = await openTestGuard({ clock: () => now });
+    const db = openApiDb(h.dir);
+    try {
+      const c = h.client('erin');
+      const ask = () => h.app.request('/v2/models/mnist/infer', { method: 'POST', headers: { authorization: `Bearer ${c.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: h.runner.inputName, shape: [1, 28, 28, 1], datatype: 'FP32', data: Array.from(img(0)) }] }) });
+      expect((await ask()).status).toBe(200);
+      openKeyStore(db).revoke(c.id); // as `hallmark keys revoke` does, through its own connection
+      now = 999;
+      expect((await ask()).status).toBe(200); // the documented window
+      now = 1000;
+      const refused = await ask();
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).toMatch(/revoked/);
+      now = 1;
+      expect((await ask()).status).toBe(401); // a refusal is not remembered as a success
+    } finally {
+      db.close();
+      await h.close();
     }
   });
 

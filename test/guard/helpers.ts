@@ -45,6 +45,7 @@ export interface TestGuard {
 export interface TestGuardOptions {
   markRate?: number;
   maxAltered?: number;
+  clock?: () => number;
   onSuspect?: SuspectAction;
   monitor?: MonitorOptions;
   rateLimit?: RateLimitOptions;
@@ -80,7 +81,7 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
     monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit ?? { perSecond: 1e6, burst: 1e6 }),
     ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.maxAltered === undefined ? {} : { maxAltered: o.maxAltered }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
   });
-  const app = createGuardApp({ service, keys, metrics, log, modelName: 'mnist', ...(o.limits ? { limits: o.limits } : {}) });
+  const app = createGuardApp({ service, keys, metrics, log, modelName: 'mnist', ...(o.limits ? { limits: o.limits } : {}), ...(o.clock ? { clock: o.clock } : {}) });
   return {
     dir, home, trust, keys, guardKeys, service, app, metrics, logs, runner,
     client: (name) => {
