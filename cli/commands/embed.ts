@@ -25,6 +25,7 @@ interface Opts extends CalibrationFlags {
   tensor?: string;
   bits?: string;
   triggers?: string;
+  lambda?: string;
   trainingFree?: boolean;
   minTop1Agreement?: string;
   maxOutputChange?: string;
@@ -115,6 +116,7 @@ export function registerEmbed(program: Command): void {
     .option('--input-signal <name=uniform|audio>', "with --training-free: 'audio' feeds tones, chirps and noise (repeatable)", collect, [])
     .option('--sample-rate <hz>', "with --training-free: sample rate of 'audio' inputs (default 16000)")
     .option('--triggers <n>', 'trigger images N', '100')
+    .option('--lambda <x>', 'fine-tuning: weight of the weight-mark loss against the task loss (default 1; a pretrained backbone such as MobileNet: 10)')
     .option('--training-free', 'weight mark by a minimum-norm weight change, for ONNX/safetensors models that cannot be fine-tuned')
     .option('--home <dir>', 'home folder (default: $HALLMARK_HOME, else ./.hallmark)')
     .option('--tsa <url>', 'RFC 3161 time-stamping authority that stamps the commitment before the model is written (default: config.json "tsa")')
@@ -164,6 +166,7 @@ export function registerEmbed(program: Command): void {
             ...(opts.maxOutputChange !== undefined ? { maxAbsChange: parseFraction('--max-output-change', opts.maxOutputChange, Infinity) } : {}),
           } } : {}),
           ...(triggers !== undefined ? { triggers } : {}),
+          ...(opts.lambda !== undefined ? { lambda: parseFraction('--lambda', opts.lambda, 1000) } : {}),
           backend,
           passphrase,
           ...sealWith(home.paths.dir, opts),

@@ -50,6 +50,7 @@ describe('embed --training-free: calibration inputs from the command line', () =
     [['--input-signal', 'input=speech'], /--input-signal takes NAME=uniform or NAME=audio/],
     [['--input-value', 'sr=16000', '--input-value', 'sr=8000'], /gives input "sr" twice/],
     [['--sample-rate', '12'], /--sample-rate must be in/],
+    [['--lambda', '-1'], /--lambda must be a number in \[0, 1000\]/],
   ])('a malformed %j is a usage error', (flags, message) => {
     const r = embed('bad.onnx', flags);
     expect(r.status).toBe(2);

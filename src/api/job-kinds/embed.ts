@@ -28,6 +28,7 @@ export interface EmbedParams {
   backend?: BackendChoice;
   bits?: number;
   triggers?: number;
+  lambda?: number;
   layer?: string;
   tensor?: string;
   trainLimit?: number;
@@ -104,6 +105,7 @@ async function embedIn(home: ReturnType<typeof openHome>, p: EmbedParams, ctx: J
     ...(p.backend ? { backend: p.backend } : {}),
     ...(p.bits !== undefined ? { bits: p.bits } : {}),
     ...(p.triggers !== undefined ? { triggers: p.triggers } : {}),
+    ...(p.lambda !== undefined ? { lambda: p.lambda } : {}),
     ...(p.layer ? { layer: p.layer } : {}),
     ...(p.tensor ? { tensor: p.tensor } : {}),
     ...(p.trainLimit !== undefined ? { trainLimit: p.trainLimit } : {}),

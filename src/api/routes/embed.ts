@@ -39,6 +39,7 @@ export const EmbedRequest = z.object({
   backend: z.enum(BACKENDS).optional(),
   bits: int(1, 4096).optional(),
   triggers: int(1, 10_000).optional(),
+  lambda: z.number().gt(0).max(1000).optional().openapi({ description: 'fine-tuning: weight of the weight-mark loss against the task loss (default 1; pretrained backbones: 10)' }),
   layer: z.string().max(200).optional(),
   tensor: z.string().max(500).optional(),
   trainLimit: int(1, 1_000_000).optional().openapi({ description: 'fine-tune on at most this many samples' }),

@@ -1,13 +1,14 @@
-// NOT RUN BY CI: the MobileNet fine-tuning target of issue 11 is not met yet. With BatchNormalization
-// kept in inference mode (src/train/training-mode.ts) the weight mark reaches BER 0 and the written
-// model verifies as owned, but the trigger set stays at 7/12 from step 20 to step 310 (as if one class were answered for every trigger; the
-// key-derived patterns are in 0..1 while the backbone expects -1..1 photos: not yet investigated).
-// Run it by hand with `npx vitest run --config vitest.slow.config.ts` after renaming it to
-// *.slow.test.ts, to work on it; it becomes a slow test again when it passes.
 // Fine-tuning a real MobileNet end to end: face-api's MobileNetV1 backbone (real weights, see
 // test/helpers/faceapi-mobilenet.ts) with a new two-class head, marked by fine-tuning on real RGB
 // photos (face-api's demo JPEGs, resized to the model's input, pixels in -1..1 as declared in
 // the folder's preprocess.json), then verified from the written folder.
+// What it took (docs/models.md): BatchNormalization kept in inference mode
+// (src/train/training-mode.ts); the trigger patterns fed through the same -1..1 map as the photos
+// (parameters.trigger.input), as the backbone expects; and an input of 96x96. At 32x32 the backbone's last 1x1 map
+// saturated: every trigger gave the same ~83 non-zero GAP features, 73 of them clipped at ReLU6's
+// 6, so no gradient could separate them and the triggers stayed at 7/12. The weight mark sits on a
+// pretrained layer that the task loss also pulls, so it needs a larger weight (lambda 10; at 1 the
+// BER was still 0.09 after 150 steps).
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ let used: string[];
 beforeAll(async () => {
   await selectBackend('wasm');
   t = makeHome();
-  const built = await buildFaceApiMobileNet({ size: 32, classes: 2 });
+  const built = await buildFaceApiMobileNet({ size: 96, classes: 2 });
   used = built.used;
   await saveLayersModel(built.model, join(t.dir, 'mobilenet'));
   built.model.dispose();
@@ -40,7 +41,7 @@ beforeAll(async () => {
   writeFileSync(join(photos, 'preprocess.json'), JSON.stringify({ range: [-1, 1] }));
   s = await embedWatermark({
     ...t.base, passphrase: PASS, model: join(t.dir, 'mobilenet'), out: join(t.dir, 'marked'), dataset: photos, backend: 'wasm',
-    bits: 64, triggers: 12, triggersPerBatch: 12, batchSize: 6, epochs: 300, learningRate: 1e-3, minSteps: 10, settleSteps: 10,
+    bits: 64, triggers: 12, triggersPerBatch: 12, batchSize: 6, epochs: 200, lambda: 10, learningRate: 1e-3, minSteps: 10, settleSteps: 10,
     onProgress: (e) => { if (e.step !== undefined && e.step % 10 === 0) console.log(`step ${e.step}: loss ${e.loss?.toFixed(3)}, triggers ${e.triggerAccuracy}, BER ${e.ber}, ${e.samplesPerSecond?.toFixed(1)} samples/s`); },
   });
 }, 2_400_000); // a 3.2M-parameter network on CPU: minutes on a quiet machine, far more under load
@@ -54,12 +55,13 @@ describe('fine-tuning a real MobileNetV1 (face-api) on real RGB photos', () => {
     expect(used.length).toBe(2 + 13 * 7);
   });
 
-  it('embeds both marks, on a pointwise conv (never a depthwise kernel), from 32x32 RGB photos in -1..1', () => {
+  it('embeds both marks, on a pointwise conv (never a depthwise kernel), from 96x96 RGB photos in -1..1', () => {
     expect(s.ok).toBe(true);
     expect(s.weight).toMatchObject({ bits: 64, ber: 0 });
     expect(s.weight!.layer).toMatch(/pointwise|head/);
-    expect(s.trigger!.accuracy).toBeGreaterThanOrEqual(0.99);
-    expect(s.dataset!.accuracyOn).toContain('32x32x3, range -1..1');
+    expect(s.trigger!.accuracy).toBe(1);
+    expect(s.cleanAccuracyAfter).toBeGreaterThanOrEqual(s.cleanAccuracyBefore);
+    expect(s.dataset!.accuracyOn).toContain('96x96x3, range -1..1');
     console.log(`mobilenet fine-tune: ${s.training.steps} steps, ${s.training.seconds.toFixed(1)} s, layer ${s.weight!.layer}, trigger ${s.trigger!.matches}/${s.trigger!.n}, clean ${s.cleanAccuracyBefore} -> ${s.cleanAccuracyAfter}`);
   });
 
