@@ -156,7 +156,8 @@ export class GuardService {
     return true;
   }
 
-  private remember(client: string, s: Set<string>, id: string, xi: Float32Array, answer: number, label: number, classes: number): void {    const list = this.o.marks.get(client) ?? [];
+  private remember(client: string, s: Set<string>, id: string, xi: Float32Array, answer: number, label: number, classes: number): void {
+    const list = this.o.marks.get(client) ?? [];
     const m: Mark = { client, seq: list.length, time: (this.o.clock?.() ?? new Date()).toISOString(), salt: newSalt(), dims: [...this.dims], input: Float32Array.from(xi), label, answer, classes };
     this.o.journal.append(m); // on disk before the answer leaves
     list.push(m);
