@@ -1,9 +1,11 @@
 /**
- * The main thread's side of data-parallel fitting (layout in parallel-layout.ts). Each step: write
- * the trainable weights to shared memory and start the workers; meanwhile compute the terms only
- * this thread can (extra samples and the extra loss, from caller code and caller tensors); wait;
- * sum the workers' gradient rows in worker order, divide by the step's sample count, add this
- * thread's gradient, and apply the caller's optimizer to the caller's model. The model here is
+ * The main thread's side of data-parallel fitting (layout in parallel-layout.ts). Each step: ask
+ * the caller for its extra samples and append them to the shared batch (they fit unless they
+ * outnumber the batch, or have another image shape); write the trainable weights to shared memory
+ * and start the workers; meanwhile compute what only this thread can (the caller's extra loss term,
+ * and extra samples that did not fit); wait; sum the workers' gradient rows in worker order, divide
+ * by the step's sample count, add this thread's gradient, and apply the caller's optimizer to the
+ * caller's model. The model here is
  * always the one true copy; workers only ever hold a replica of this step's weights.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +14,7 @@ import type { BackendChoice } from './backend.js';
 import { TrainError } from './errors.js';
 import type { LoadMessage, WorkerReply } from './fit-worker.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
-import { allocateShared, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import { allocateShared, capacity, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
 import { discardTeam, returnTeam, takeTeam, type Team } from './worker-pool.js';
 import { trainingFlag } from './training-mode.js';
@@ -43,7 +45,10 @@ export async function startParallel(setup: ParallelSetup): Promise<StepRunner | 
   if (typeof team === 'string') return team;
   const vars = setup.model.trainableWeights.map((v) => v.read() as tf.Variable);
   const [h, w, c] = setup.imageShape;
-  const layout: SharedLayout = { workers: setup.workers, batchSize: setup.batchSize, sampleSize: h * w * c, weightSizes: vars.map((v) => v.size) };
+  const layout: SharedLayout = {
+    workers: setup.workers, batchSize: setup.batchSize, extraCapacity: setup.batchSize, numClasses: setup.numClasses,
+    sampleSize: h * w * c, weightSizes: vars.map((v) => v.size),
+  };
   const buffers = allocateShared(layout);
   const runner = new ParallelRunner(setup, team, vars, layout, buffers);
   const initialWeights = setup.model.getWeights().map((t) => ({ values: t.dataSync() as Float32Array, shape: t.shape }));
@@ -66,6 +71,8 @@ class ParallelRunner implements StepRunner {
   readonly labels: Int32Array;
   readonly workers: number;
   private readonly ctl: Int32Array;
+  private readonly sharedImages: Float32Array;
+  private readonly targets: Float32Array;
   private readonly weights: Float32Array;
   private readonly gradients: Float32Array;
   private readonly losses: Float64Array;
@@ -84,8 +91,10 @@ class ParallelRunner implements StepRunner {
     buffers: SharedBuffers,
   ) {
     this.workers = layout.workers;
-    this.images = new Float32Array(buffers.images);
-    this.labels = new Int32Array(buffers.labels);
+    this.sharedImages = new Float32Array(buffers.images);
+    this.images = this.sharedImages.subarray(0, layout.batchSize * layout.sampleSize);
+    this.labels = new Int32Array(layout.batchSize);
+    this.targets = new Float32Array(buffers.targets);
     this.ctl = new Int32Array(buffers.control);
     this.weights = new Float32Array(buffers.weights);
     this.gradients = new Float32Array(buffers.gradients);
@@ -126,22 +135,26 @@ class ParallelRunner implements StepRunner {
 
   async step(size: number, ctx: StepContext): Promise<StepOutcome> {
     const { ctl, vars } = this;
+    this.writeTargets(size);
+    const extra = this.setup.hooks.extraBatch?.(ctx);
+    const shared = extra !== undefined && this.appendExtra(size, extra) ? extra.x.shape[0]! : 0;
     let off = 0;
     for (const v of vars) {
       copyValuesInto(v, this.weights, off);
       off += v.size;
     }
-    Atomics.store(ctl, CTL.SIZE, size);
+    Atomics.store(ctl, CTL.SIZE, size + shared);
     Atomics.store(ctl, CTL.CMD, CMD_STEP);
     const gen = ++this.gen;
     Atomics.store(ctl, CTL.GEN, gen);
     Atomics.notify(ctl, CTL.GEN);
-    // This thread's share while the workers run: the caller's extra samples and extra loss.
-    const own = ownGradient(this.setup, vars, size, ctx);
+    // This thread's share while the workers run: the caller's extra loss, and extra samples that
+    // did not fit in the shared batch.
+    const own = ownGradient(this.setup, vars, size + shared, shared > 0 ? undefined : extra, ctx);
     try {
       await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitDone(k, gen)))]);
       if (Atomics.load(ctl, CTL.FAILED) !== 0) await this.failed;
-      const total = size + own.extraCount;
+      const total = size + shared + own.extraCount;
       const { sum, gradients } = this;
       const p = sum.length;
       sum.set(gradients.subarray(0, p));
@@ -167,6 +180,27 @@ class ParallelRunner implements StepRunner {
     } finally {
       tf.dispose(Object.values(own.grads));
     }
+  }
+
+  /** One-hot target rows for the batch's labels. */
+  private writeTargets(size: number): void {
+    const nc = this.layout.numClasses;
+    this.targets.fill(0, 0, size * nc);
+    for (let k = 0; k < size; k++) this.targets[k * nc + this.labels[k]!] = 1;
+  }
+
+  /** Copies the extra samples after the batch; false when they do not fit or have another shape. */
+  private appendExtra(size: number, extra: { x: tf.Tensor; y: tf.Tensor }): boolean {
+    const { layout } = this;
+    const n = extra.x.shape[0] ?? 0;
+    const sameShape = extra.x.rank === 4 && sameDims(extra.x.shape.slice(1), this.setup.imageShape);
+    const targetsFit = extra.y.rank === 2 && extra.y.shape[0] === n && extra.y.shape[1] === layout.numClasses;
+    if (n === 0 || !sameShape || !targetsFit || size + n > capacity(layout)) return false;
+    tf.tidy(() => {
+      copyValuesInto(tf.cast(extra.x, 'float32'), this.sharedImages, size * layout.sampleSize);
+      copyValuesInto(tf.cast(extra.y, 'float32'), this.targets, size * layout.numClasses);
+    });
+    return true;
   }
 
   private async waitDone(k: number, gen: number): Promise<void> {
@@ -196,6 +230,10 @@ class ParallelRunner implements StepRunner {
   }
 }
 
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 interface OwnGradient {
   readonly grads: tf.NamedTensorMap;
   readonly extraCount: number;
@@ -205,23 +243,26 @@ interface OwnGradient {
   readonly term: number | undefined;
 }
 
-/** Gradient of (summed loss over the extra samples) / (all samples of the step) + extra loss term. */
-function ownGradient(setup: ParallelSetup, vars: tf.Variable[], size: number, ctx: StepContext): OwnGradient {
+/**
+ * Gradient of (summed loss over the extra samples this thread computes) / (all samples of the step)
+ * plus the extra loss term. `shared` counts the samples the workers compute.
+ */
+function ownGradient(
+  setup: ParallelSetup, vars: tf.Variable[], shared: number, extra: { x: tf.Tensor; y: tf.Tensor } | undefined, ctx: StepContext,
+): OwnGradient {
   const { hooks, model } = setup;
-  if (!hooks.extraBatch && !hooks.extraLoss) return { grads: {}, extraCount: 0, extraLossSum: 0, term: undefined };
-  let extraCount = 0;
+  if (!extra && !hooks.extraLoss) return { grads: {}, extraCount: 0, extraLossSum: 0, term: undefined };
+  const extraCount = extra ? extra.x.shape[0]! : 0;
   let extraLossSum = 0;
   let term: number | undefined;
   const grads = tf.tidy(() => {
-    const extra = hooks.extraBatch?.(ctx);
-    extraCount = extra ? extra.x.shape[0]! : 0;
     const { grads: g } = tf.variableGrads(() => {
       let loss = tf.scalar(0);
       if (extra) {
         const predictions = model.apply(extra.x, { training: trainingFlag(model) }) as tf.Tensor;
         const summed = tf.sum(tf.metrics.categoricalCrossentropy(tf.cast(extra.y, 'float32'), predictions)) as tf.Scalar;
         extraLossSum = summed.dataSync()[0]!;
-        loss = tf.div(summed, size + extraCount);
+        loss = tf.div(summed, shared + extraCount);
       }
       if (hooks.extraLoss) {
         const t = hooks.extraLoss(ctx);

@@ -59,7 +59,8 @@ export function localRunner(s: LocalSetup): StepRunner {
       let extraValue: number | undefined;
       const loss = tf.tidy(() => {
         let x: tf.Tensor = tensorOfShared(images.subarray(0, size * h * w * c), [size, h, w, c]);
-        let y: tf.Tensor = tf.oneHot(tensorOfShared<tf.Rank.R1>(labels.subarray(0, size), [size], 'int32'), s.numClasses);
+        // oneHot gives int32: cast first, or concat would truncate soft extra targets to integers.
+        let y: tf.Tensor = tf.cast(tf.oneHot(tensorOfShared<tf.Rank.R1>(labels.subarray(0, size), [size], 'int32'), s.numClasses), 'float32');
         const extra = s.hooks.extraBatch?.(ctx);
         if (extra) {
           x = tf.concat([x, extra.x]);

@@ -57,7 +57,7 @@ function stepLoop(model: tf.LayersModel, vars: tf.Variable[], msg: LoadMessage):
   const { layout, buffers, index, numClasses } = msg;
   const ctl = new Int32Array(buffers.control);
   const images = new Float32Array(buffers.images);
-  const labels = new Int32Array(buffers.labels);
+  const targets = new Float32Array(buffers.targets);
   const weights = new Float32Array(buffers.weights);
   const p = totalWeights(layout);
   const grads = new Float32Array(buffers.gradients, 4 * p * index, p);
@@ -71,7 +71,7 @@ function stepLoop(model: tf.LayersModel, vars: tf.Variable[], msg: LoadMessage):
     if (Atomics.load(ctl, CTL.CMD) === CMD_RELEASE) return;
     try {
       const [from, to] = sliceOf(index, layout.workers, Atomics.load(ctl, CTL.SIZE));
-      losses[index] = to > from ? sliceGradient(model, vars, weights, grads, images.subarray(from * layout.sampleSize, to * layout.sampleSize), labels.subarray(from, to), [to - from, h, w, c], numClasses) : 0;
+      losses[index] = to > from ? sliceGradient(model, vars, weights, grads, images.subarray(from * layout.sampleSize, to * layout.sampleSize), targets.subarray(from * numClasses, to * numClasses), [to - from, h, w, c], numClasses) : 0;
       if (to <= from) grads.fill(0);
     } catch (e) {
       Atomics.store(ctl, CTL.FAILED, 1);
@@ -85,7 +85,7 @@ function stepLoop(model: tf.LayersModel, vars: tf.Variable[], msg: LoadMessage):
 /** Loads the shared weights, writes d(sum of losses over the slice)/d(weights) into `grads`, returns the summed loss. */
 function sliceGradient(
   model: tf.LayersModel, vars: tf.Variable[], weights: Float32Array, grads: Float32Array,
-  xsShared: Float32Array, ysShared: Int32Array, shape: [number, number, number, number], numClasses: number,
+  xsShared: Float32Array, ysShared: Float32Array, shape: [number, number, number, number], numClasses: number,
 ): number {
   return tf.tidy(() => {
     let off = 0;
@@ -94,7 +94,7 @@ function sliceGradient(
       off += v.size;
     }
     const x = tensorOfShared<tf.Rank.R4>(xsShared, shape);
-    const y = tf.oneHot(tensorOfShared<tf.Rank.R1>(ysShared, [ysShared.length], 'int32'), numClasses);
+    const y = tensorOfShared<tf.Rank.R2>(ysShared, [shape[0], numClasses]);
     const { value, grads: g } = tf.variableGrads(() => {
       const predictions = model.apply(x, { training: trainingFlag(model) }) as tf.Tensor;
       return tf.sum(tf.metrics.categoricalCrossentropy(y, predictions)) as tf.Scalar;

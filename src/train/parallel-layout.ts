@@ -27,6 +27,9 @@ export const CMD_RELEASE = 2;
 export interface SharedLayout {
   readonly workers: number;
   readonly batchSize: number;
+  /** Room for extra samples after the data samples of a batch. */
+  readonly extraCapacity: number;
+  readonly numClasses: number;
   /** Values per sample (h * w * c). */
   readonly sampleSize: number;
   /** Values per trainable weight, in model.trainableWeights order. */
@@ -36,7 +39,8 @@ export interface SharedLayout {
 export interface SharedBuffers {
   readonly control: SharedArrayBuffer;
   readonly images: SharedArrayBuffer;
-  readonly labels: SharedArrayBuffer;
+  /** One float32 target row (one-hot or soft) of numClasses per sample. */
+  readonly targets: SharedArrayBuffer;
   /** Trainable weights, concatenated. */
   readonly weights: SharedArrayBuffer;
   /** One row of gradients per worker, each as long as `weights`. */
@@ -49,12 +53,17 @@ export function totalWeights(layout: SharedLayout): number {
   return layout.weightSizes.reduce((a, n) => a + n, 0);
 }
 
+/** Samples one step can hold: the batch and the extra samples. */
+export function capacity(layout: SharedLayout): number {
+  return layout.batchSize + layout.extraCapacity;
+}
+
 export function allocateShared(layout: SharedLayout): SharedBuffers {
   const p = totalWeights(layout);
   return {
     control: new SharedArrayBuffer(4 * (CTL.DONE + layout.workers)),
-    images: new SharedArrayBuffer(4 * layout.batchSize * layout.sampleSize),
-    labels: new SharedArrayBuffer(4 * layout.batchSize),
+    images: new SharedArrayBuffer(4 * capacity(layout) * layout.sampleSize),
+    targets: new SharedArrayBuffer(4 * capacity(layout) * layout.numClasses),
     weights: new SharedArrayBuffer(4 * p),
     gradients: new SharedArrayBuffer(4 * p * layout.workers),
     losses: new SharedArrayBuffer(8 * layout.workers),

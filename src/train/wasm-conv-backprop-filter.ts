@@ -106,23 +106,27 @@ function writeColumns(x: Float32Array, cols: Float32Array, info: tf.backend_util
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const n = B * OH * OW;
-  // Reads run along x's contiguous channels; writes advance C sequential streams, one per row.
+  // One row of colsT per (kh, kw, ci), written front to back; within an output row the valid
+  // columns [lo, hi) read x at a fixed step (sw * C), with zeros for the padding on either side.
+  let w = 0;
   for (let i = 0; i < KH; i++) {
     for (let j = 0; j < KW; j++) {
-      const rowBase = (i * KW + j) * C * n;
-      let at = 0;
-      for (let b = 0; b < B; b++) {
-        for (let oy = 0; oy < OH; oy++) {
-          const r = oy * sh + i - top;
-          for (let ox = 0; ox < OW; ox++, at++) {
-            const col = ox * sw + j - left;
-            if (r < 0 || r >= H || col < 0 || col >= W) {
-              for (let ci = 0, w = rowBase + at; ci < C; ci++, w += n) cols[w] = 0;
+      const lo = Math.min(OW, Math.max(0, Math.ceil((left - j) / sw)));
+      const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + left - j) / sw) + 1));
+      for (let ci = 0; ci < C; ci++) {
+        for (let b = 0; b < B; b++) {
+          for (let oy = 0; oy < OH; oy++) {
+            const r = oy * sh + i - top;
+            if (r < 0 || r >= H) {
+              cols.fill(0, w, w + OW);
+              w += OW;
               continue;
             }
-            const src = ((b * H + r) * W + col) * C;
-            for (let ci = 0, w = rowBase + at; ci < C; ci++, w += n) cols[w] = x[src + ci]!;
+            for (let ox = 0; ox < lo; ox++) cols[w++] = 0;
+            const step = sw * C;
+            let src = ((b * H + r) * W + lo * sw + j - left) * C + ci;
+            for (let ox = lo; ox < hi; ox++, src += step) cols[w++] = x[src]!;
+            for (let ox = hi; ox < OW; ox++) cols[w++] = 0;
           }
         }
       }

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_MAT_MUL, batchMatMulVia } from './wasm-batch-matmul.js';
 import { conv2dBackpropFilter } from './wasm-conv-backprop-filter.js';
 import { conv2dBackpropInput } from './wasm-conv-backprop-input.js';
+import { IDENTITY, identityVia } from './wasm-identity.js';
+import { SUM, sumVia } from './wasm-sum.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm-depthwise-backprop.js';
 import { avgPoolGrad, maxPoolGrad } from './wasm-pool-grad.js';
 
@@ -21,9 +23,15 @@ const KERNELS: Record<string, tf.KernelFunc> = {
 };
 
 /** The kernel names this module registers on wasm. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), BATCH_MAT_MUL];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), BATCH_MAT_MUL, SUM, IDENTITY];
 
-let wrappedMatMul: tf.KernelConfig | undefined;
+/** Kernels that keep the backend's own function (and its setup) for the cases they do not speed up. */
+const WRAPPERS: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
+  [BATCH_MAT_MUL]: batchMatMulVia,
+  [SUM]: sumVia,
+  [IDENTITY]: identityVia,
+};
+const wrapped = new Map<string, tf.KernelConfig>();
 
 /** Registers (or replaces) the training kernels on the 'wasm' backend; safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
@@ -33,12 +41,13 @@ export function registerWasmTrainingKernels(): void {
     if (existing !== undefined) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
-  // BatchMatMul keeps the backend's own kernel (and its setup, which binds the wasm function) for
-  // plain products.
-  const matMul = tf.getKernel(BATCH_MAT_MUL, 'wasm');
-  if (matMul !== undefined && matMul !== wrappedMatMul) {
-    tf.unregisterKernel(BATCH_MAT_MUL, 'wasm');
-    wrappedMatMul = { ...matMul, kernelFunc: batchMatMulVia(matMul.kernelFunc) };
-    tf.registerKernel(wrappedMatMul);
+  // The wrappers keep the backend's own kernel, and its setup, which binds the wasm function.
+  for (const [kernelName, wrap] of Object.entries(WRAPPERS)) {
+    const current = tf.getKernel(kernelName, 'wasm');
+    if (current === undefined || current === wrapped.get(kernelName)) continue;
+    tf.unregisterKernel(kernelName, 'wasm');
+    const config = { ...current, kernelFunc: wrap(current.kernelFunc) };
+    tf.registerKernel(config);
+    wrapped.set(kernelName, config);
   }
 }

@@ -28,10 +28,14 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const x = heapF32(backend, xInfo!);
   const dy = heapF32(backend, dyInfo!);
   const dx = heapF32(backend, dxInfo);
-  dx.fill(0);
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && H === 2 * OH && W === 2 * OW) {
+    maxPoolGrad2x2(x, dy, dx, batchSize * OH, OW, C);
+    return dxInfo;
+  }
+  dx.fill(0);
   for (let b = 0; b < batchSize; b++) {
     const xBase = b * H * W * C;
     for (let oy = 0; oy < OH; oy++) {
@@ -82,6 +86,42 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     }
   }
   return dxInfo;
+}
+
+/**
+ * The common 2x2 stride-2 pool over an input of exactly twice the output size: windows tile the
+ * input, so every input value is written once (its window's gradient or 0), without a clearing
+ * pass. `rows` counts output rows over the whole batch (B * OH).
+ */
+function maxPoolGrad2x2(x: Float32Array, dy: Float32Array, dx: Float32Array, rows: number, OW: number, C: number): void {
+  const right = C;
+  const down = 2 * OW * C;
+  let q = 0;
+  for (let row = 0; row < rows; row++) {
+    let p = row * 2 * down;
+    for (let ox = 0; ox < OW; ox++, p += 2 * C) {
+      for (let ch = 0; ch < C; ch++, q++) {
+        const p0 = p + ch;
+        const a = x[p0]!;
+        const b = x[p0 + right]!;
+        const c = x[p0 + down]!;
+        const d = x[p0 + down + right]!;
+        // The first maximum in row-major order, as the cpu backend picks it; a window of only NaN
+        // or -Infinity gets no gradient (strict > against a -Infinity start).
+        let best = -Infinity;
+        let at = -1;
+        if (a > best) { best = a; at = 0; }
+        if (b > best) { best = b; at = 1; }
+        if (c > best) { best = c; at = 2; }
+        if (d > best) at = 3;
+        const g = dy[q]!;
+        dx[p0] = at === 0 ? g : 0;
+        dx[p0 + right] = at === 1 ? g : 0;
+        dx[p0 + down] = at === 2 ? g : 0;
+        dx[p0 + down + right] = at === 3 ? g : 0;
+      }
+    }
+  }
 }
 
 export function avgPoolGrad(args: KernelArgs): tf.TensorInfo {

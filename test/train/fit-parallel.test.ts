@@ -66,21 +66,28 @@ describe('fitModel on worker threads', () => {
     expect(maxAbsDiff(c.weights, a.weights)).toBeGreaterThan(1e-3);
   });
 
-  it('adds extra samples and the extra loss as one thread does', async () => {
-    const n = 6;
+  // 6 extra samples join the workers' shared batch; 80 (more than a batch) stay on the main thread.
+  it.each([
+    { n: 6, soft: false },
+    { n: 80, soft: true },
+    { n: 80, soft: false },
+    { n: 6, soft: true },
+  ])('adds $n extra samples (soft targets: $soft) and the extra loss as one thread does', async ({ n, soft }) => {
     const xT = tf.tidy(() => tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', 5));
-    const yT = tf.oneHot(tf.tensor1d([1, 3, 5, 7, 9, 2], 'int32'), 10);
+    const yT = tf.tidy(() => (soft ? tf.softmax(tf.randomNormal([n, 10], 0, 1, 'float32', 6)) : tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 7) % 10), 'int32'), 10)));
     const hooks = (): Partial<FitOptions> => ({
       extraBatch: ({ step }) => (step % 2 === 0 ? { x: xT, y: yT } : undefined),
       extraLoss: ({ model }) => tf.mul(0.5, tf.sum(tf.square(model.layers[0]!.trainableWeights[0]!.read()))) as tf.Scalar,
     });
     const extras: number[][] = [[], []];
-    const one = await run(1, { ...hooks(), onProgress: (p) => extras[0]!.push(p.extraLoss!) });
-    const two = await run(2, { ...hooks(), onProgress: (p) => extras[1]!.push(p.extraLoss!) });
+    const losses: number[][] = [[], []];
+    const one = await run(1, { ...hooks(), onProgress: (p) => { extras[0]!.push(p.extraLoss!); losses[0]!.push(p.loss); } });
+    const two = await run(2, { ...hooks(), onProgress: (p) => { extras[1]!.push(p.extraLoss!); losses[1]!.push(p.loss); } });
     const plain = await run(2);
     expect(maxAbsDiff(two.weights, one.weights)).toBeLessThan(2e-4);
     expect(maxAbsDiff(two.weights, plain.weights)).toBeGreaterThan(1e-3);
     extras[1]!.forEach((e, i) => expect(e).toBeCloseTo(extras[0]![i]!, 4));
+    losses[1]!.forEach((l, i) => expect(l).toBeCloseTo(losses[0]![i]!, 3));
     expect(xT.isDisposed).toBe(false);
     tf.dispose([xT, yT]);
   });

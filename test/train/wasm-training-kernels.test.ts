@@ -178,6 +178,73 @@ describe('wasm training kernels', () => {
     });
   });
 
+  it('max sends no gradient into a window of only NaN or -Infinity, and passes Infinity through, as the cpu backend does', async () => {
+    // The 2x2 stride-2 tiling fast path and the general path, on windows made of special values.
+    const specials = [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0.25];
+    const values = () => {
+      const v = uniform(2 * 8 * 8 * 3, 31);
+      for (let i = 0; i < v.length; i++) if (i % 5 === 0) v[i] = specials[(i / 5) % 4]!;
+      for (let i = 0; i < 4; i++) v[[0, 3, 24, 27][i]!] = i % 2 ? Number.NaN : Number.NEGATIVE_INFINITY; // one all-special window
+      return [tf.tensor(v, [2, 8, 8, 3])];
+    };
+    for (const [f, s] of [[[2, 2], [2, 2]], [[3, 3], [2, 2]]] as [[number, number], [number, number]][]) {
+      await tf.setBackend('cpu');
+      const expected = grads((x) => tf.maxPool(x as tf.Tensor4D, f, s, 'valid'), values, 4)[0]!;
+      await tf.setBackend('wasm');
+      const actual = grads((x) => tf.maxPool(x as tf.Tensor4D, f, s, 'valid'), values, 4)[0]!;
+      // Overlapping windows sum several dy values into one position, in another order than cpu's.
+      expected.forEach((e, i) => expect(Math.abs(actual[i]! - e)).toBeLessThan(1e-6));
+    }
+  });
+
+  describe('Sum and Identity', () => {
+    const sumCases: [number[], number | number[], boolean][] = [
+      [[64, 28, 28, 16], [0, 1, 2], false], // conv1's bias gradient
+      [[5, 7, 3], [1, 0], true],
+      [[9, 4], 0, false],
+      [[9, 4], -2, true],
+      [[3, 4, 5], [0, 2], false], // not the leading axes: the backend's own kernel
+      [[3, 4, 5], -1, false],
+    ];
+    for (const [shape, axis, keepDims] of sumCases) {
+      it(`sum of [${shape}] over ${JSON.stringify(axis)} (keepDims ${keepDims}) equals the cpu backend's`, async () => {
+        const run = () => tf.tidy(() => {
+          const t = tf.sum(rand(shape, 3), axis, keepDims);
+          return { shape: t.shape, values: t.dataSync() as Float32Array };
+        });
+        await tf.setBackend('cpu');
+        const expected = run();
+        await tf.setBackend('wasm');
+        const actual = run();
+        expect(actual.shape).toEqual(expected.shape);
+        actual.values.forEach((v, i) => expect(Math.abs(v - expected.values[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected.values[i]!))));
+      });
+    }
+    it('an integer sum keeps its dtype (the backend\'s own kernel)', async () => {
+      await tf.setBackend('wasm');
+      const t = tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), 0);
+      expect(t.dtype).toBe('int32');
+      expect(Array.from(t.dataSync())).toEqual([4, 6]);
+      t.dispose();
+    });
+    it('a clone shares memory yet outlives its source, and the source outlives its clone', async () => {
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      const a = tf.tensor1d([1, 2, 3]);
+      const b = tf.clone(a);
+      a.dispose();
+      expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+      const c = tf.clone(b);
+      c.dispose();
+      expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+      b.dispose();
+      const s = tf.clone(tf.tensor1d(['x', 'y'], 'string'));
+      expect(s.dataSync()).toEqual(['x', 'y']);
+      tf.dispose(s);
+      expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 1);
+    });
+  });
+
   describe('BatchMatMul with transposed operands', () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[64, 1568], [1568, 64], false, false], // fixture dense1 forward
