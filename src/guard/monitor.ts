@@ -76,11 +76,20 @@ export const MONITOR_DEFAULTS = { threshold: 0.95, minQueries: 100, testEvery: 2
 
 /** 2x2 block means of an image (NHWC without batch), or the input itself when it is not one. */
 export function monitorFeatures(x: Float32Array, dims: readonly number[]): Float32Array {
-  if (dims.length !== 3 || dims[2]! > 4) return Float32Array.from(x);
+  return monitorFeaturesInto(x, dims, (n) => new Float32Array(n));
+}
+
+/** monitorFeatures into `room(size)` (zeroed). */
+function monitorFeaturesInto(x: Float32Array, dims: readonly number[], room: (n: number) => Float32Array): Float32Array {
+  if (dims.length !== 3 || dims[2]! > 4) {
+    const copy = room(x.length);
+    copy.set(x);
+    return copy;
+  }
   const [h, w, c] = dims as [number, number, number];
   const bh = Math.ceil(h / 2);
   const bw = Math.ceil(w / 2);
-  const out = new Float32Array(bh * bw * c);
+  const out = room(bh * bw * c);
   for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) out[((y >> 1) * bw + (xx >> 1)) * c + ch]! += x[(y * w + xx) * c + ch]! / 4;
   return out;
 }
@@ -100,6 +109,12 @@ function minDistance(f: Float32Array, set: readonly Float32Array[]): number {
 
 export class ExtractionMonitor {
   private readonly clients = new Map<string, ClientState>();
+  /** This query's features; a copy is kept only when the query joins its class's set. */
+  private scratch = new Float32Array(0);
+  private readonly room = (n: number): Float32Array => {
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    return this.scratch.subarray(0, n).fill(0);
+  };
   private readonly o: Required<Omit<MonitorOptions, 'volumeAlert'>> & { volumeAlert?: number };
 
   constructor(options: MonitorOptions = {}, private readonly now: () => number = Date.now) {
@@ -122,13 +137,13 @@ export class ExtractionMonitor {
     const s = this.state(client);
     s.queries++;
     countRate(s.rate, this.now(), 1);
-    const f = monitorFeatures(x, dims);
+    const f = monitorFeaturesInto(x, dims, this.room);
     let g = s.groups.get(predicted);
     if (!g) {
       g = { feats: [], sum: 0, sumSq: 0, n: 0 };
       s.groups.set(predicted, g);
     }
-    if (g.feats.length === 0) g.feats.push(f);
+    if (g.feats.length === 0) g.feats.push(f.slice());
     else {
       const d = minDistance(f, g.feats);
       s.distances.push(d);
@@ -139,7 +154,7 @@ export class ExtractionMonitor {
       g.n++;
       const mean = g.sum / g.n;
       const std = Math.sqrt(Math.max(0, g.sumSq / g.n - mean * mean));
-      if (d > mean - std && g.feats.length < this.o.maxPerClass) g.feats.push(f);
+      if (d > mean - std && g.feats.length < this.o.maxPerClass) g.feats.push(f.slice());
       s.sinceTest++;
     }
     if (s.suspected) return undefined;

@@ -31,6 +31,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** Writes nested or flat finite numbers into `out` (exactly out.length of them). */
 function fill(v: unknown, out: Float32Array, where: string): void {
+  if (Array.isArray(v) && v.length === out.length && fillFlat(v, out)) return;
   let k = 0;
   const walk = (x: unknown, depth: number) => {
     if (depth > 8) throw bad(`${where} is nested too deeply`);
@@ -44,6 +45,16 @@ function fill(v: unknown, out: Float32Array, where: string): void {
   };
   walk(v, 0);
   if (k !== out.length) throw bad(`${where} holds ${k} values; its shape calls for ${out.length}`);
+}
+
+/** The common flat form, in one loop; false (out partly written) when any value is not a finite number. */
+function fillFlat(v: readonly unknown[], out: Float32Array): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return false;
+    out[i] = x;
+  }
+  return true;
 }
 
 const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);

@@ -1,0 +1,130 @@
+// The guard's hot path was rewritten for speed (one pass, no moved copy, node:crypto's HMAC). Marks
+// already journalled and committed name inputs by their quantised bytes and were decided by the
+// first implementation, so the new one must give the same bytes and the same decisions to the bit.
+// The reference below is that first implementation, written out plainly from the spec in
+// watermark.ts (block means of the centred image, HMAC-SHA256 on @noble/hashes).
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadMnist } from '../../src/formats/mnist.js';
+import { decideMark, ExtractionMonitor, monitorFeatures, quantiseInput } from '../../src/guard/index.js';
+import { DEFAULT_LEVELS } from '../../src/guard/watermark.js';
+
+const BLOCK = 4;
+
+function refCentre(x: Float32Array, h: number, w: number, c: number): Float32Array {
+  let mass = 0;
+  let my = 0;
+  let mx = 0;
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
+    const v = Math.max(0, x[(y * w + xx) * c + ch]!);
+    mass += v;
+    my += v * y;
+    mx += v * xx;
+  }
+  if (!(mass > 0)) return x;
+  const dy = Math.round((h - 1) / 2 - my / mass);
+  const dx = Math.round((w - 1) / 2 - mx / mass);
+  if (dy === 0 && dx === 0) return x;
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+    const sy = y - dy;
+    const sx = xx - dx;
+    if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
+    for (let ch = 0; ch < c; ch++) out[(y * w + xx) * c + ch] = x[(sy * w + sx) * c + ch]!;
+  }
+  return out;
+}
+
+function refBlocks(x: Float32Array, h: number, w: number, c: number, at: (y: number, x: number, ch: number) => number): number[] {
+  const out: number[] = [];
+  for (let by = 0; by < Math.ceil(h / BLOCK); by++) for (let bx = 0; bx < Math.ceil(w / BLOCK); bx++) for (let ch = 0; ch < c; ch++) {
+    let sum = 0;
+    let n = 0;
+    for (let y = by * BLOCK; y < Math.min(h, (by + 1) * BLOCK); y++) for (let xx = bx * BLOCK; xx < Math.min(w, (bx + 1) * BLOCK); xx++) {
+      sum += x[at(y, xx, ch)]!;
+      n++;
+    }
+    out.push(sum / n);
+  }
+  return out;
+}
+
+function refQuantise(x0: Float32Array, dims: number[], levels = DEFAULT_LEVELS): Uint8Array {
+  const x = dims.length === 3 && dims[2]! <= 4 ? refCentre(x0, dims[0]!, dims[1]!, dims[2]!) : x0;
+  let means: number[];
+  if (dims.length === 3 && dims[2]! <= 4 && dims[0]! >= BLOCK && dims[1]! >= BLOCK) means = refBlocks(x, dims[0]!, dims[1]!, dims[2]!, (y, xx, ch) => (y * dims[1]! + xx) * dims[2]! + ch);
+  else if (dims.length === 3 && dims[0]! <= 4 && dims[1]! >= BLOCK && dims[2]! >= BLOCK) means = refBlocks(x, dims[1]!, dims[2]!, dims[0]!, (y, xx, ch) => (ch * dims[1]! + y) * dims[2]! + xx);
+  else {
+    const segs = Math.min(64, x.length);
+    means = Array.from({ length: segs }, (_, s) => {
+      const from = Math.floor((s * x.length) / segs);
+      const to = Math.floor(((s + 1) * x.length) / segs);
+      let sum = 0;
+      for (let i = from; i < to; i++) sum += x[i]!;
+      return sum / (to - from);
+    });
+  }
+  return Uint8Array.from(means, (m) => Math.min(levels - 1, Math.floor(Math.min(1, Math.max(0, Number.isFinite(m) ? m : 0)) * levels)));
+}
+
+function refDecide(key: Uint8Array, q: Uint8Array, label: number, classes: number, rate: number): { selected: boolean; label?: number } {
+  const mac = (tag: string) => hmac(sha256, key, new Uint8Array([...new TextEncoder().encode(tag), ...q]));
+  const s = new DataView(mac('hallmark/guard/select/v1').buffer);
+  if ((s.getUint32(0) * 2 ** 32 + s.getUint32(4)) / 2 ** 64 >= rate) return { selected: false };
+  const shift = 1 + (new DataView(mac('hallmark/guard/label/v1').buffer).getUint32(0) % (classes - 1));
+  return { selected: true, label: (label + shift) % classes };
+}
+
+const mnist = await loadMnist({ seed: 0 });
+
+describe('the guard quantises and decides exactly as its first implementation did', () => {
+  it('on 2,000 real MNIST digits, shifted and unshifted', () => {
+    for (let i = 0; i < 2000; i++) {
+      const x = mnist.test.images.slice(i * 784, (i + 1) * 784);
+      const shifted = new Float32Array(784);
+      for (let p = 0; p < 784 - 3 * 28 - 2; p++) shifted[p + 3 * 28 + 2] = x[p]!;
+      for (const v of [x, shifted]) expect(Buffer.from(quantiseInput(v, [28, 28, 1])).toString('hex')).toBe(Buffer.from(refQuantise(v, [28, 28, 1])).toString('hex'));
+    }
+  });
+
+  const dimsArb = fc.oneof(
+    fc.tuple(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 4 })).map(([h, w, c]) => [h, w, c]), // HWC, small and odd
+    fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 4, max: 11 }), fc.integer({ min: 5, max: 11 })).map(([c, h, w]) => [c, h, w]), // CHW
+    fc.integer({ min: 1, max: 300 }).map((n) => [n]), // not an image: segments
+  );
+  const value = fc.oneof(
+    { weight: 12, arbitrary: fc.float({ min: -0.5, max: 1.5, noNaN: true }) },
+    { weight: 6, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0) },
+  );
+
+  it('on random shapes and values (NaN, infinities, negatives, blank images)', () => {
+    fc.assert(fc.property(dimsArb.chain((dims) => fc.tuple(fc.constant(dims), fc.array(value, { minLength: dims.reduce((a, b) => a * b, 1), maxLength: dims.reduce((a, b) => a * b, 1) }))), ([dims, values]) => {
+      const x = Float32Array.from(values);
+      expect(Array.from(quantiseInput(x, dims))).toEqual(Array.from(refQuantise(x, dims)));
+    }), { numRuns: 400, seed: 11 });
+  });
+
+  it('decides the same marks and labels (rate 0.3 so both branches run)', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
+      expect(decideMark(key, q, label, 10, 0.3)).toEqual(refDecide(key, q, label, 10, 0.3));
+    }), { numRuns: 300, seed: 12 });
+  });
+
+  it('the monitor keeps copies of the features it stores, not the buffer it reuses', () => {
+    const m = new ExtractionMonitor({ minQueries: 1000 });
+    const a = mnist.test.images.slice(0, 784);
+    const b = mnist.test.images.slice(784, 2 * 784);
+    m.observe('c', a, [28, 28, 1], 3); // a joins class 3's set
+    m.observe('c', b, [28, 28, 1], 3); // b's distance is to a's stored features
+    const fa = monitorFeatures(a, [28, 28, 1]);
+    const fb = monitorFeatures(b, [28, 28, 1]);
+    const expected = Math.sqrt(fa.reduce((s, v, i) => s + (v - fb[i]!) ** 2, 0));
+    const distances = (m as unknown as { clients: Map<string, { distances: number[] }> }).clients.get('c')!.distances;
+    expect(distances).toHaveLength(1);
+    expect(distances[0]).toBeCloseTo(expected, 5);
+    expect(expected).toBeGreaterThan(1);
+  });
+});
