@@ -162,13 +162,15 @@ class ParallelRunner implements StepRunner {
         const row = gradients.subarray(k * p, (k + 1) * p);
         for (let i = 0; i < p; i++) sum[i] = sum[i]! + row[i]!;
       }
+      const scale = 1 / total;
+      for (let i = 0; i < p; i++) sum[i] = sum[i]! * scale;
       let dataLoss = own.extraLossSum;
       for (let k = 0; k < this.workers; k++) dataLoss += this.losses[k]!;
       tf.tidy(() => {
         const named: tf.NamedTensorMap = {};
         let at = 0;
         for (const v of vars) {
-          let g: tf.Tensor = tf.mul(tensorOfShared(sum.subarray(at, at + v.size), v.shape), 1 / total);
+          let g: tf.Tensor = tensorOfShared(sum.subarray(at, at + v.size), v.shape);
           const extra = own.grads[v.name];
           if (extra) g = tf.add(g, extra);
           named[v.name] = g;
