@@ -136,21 +136,33 @@ class ParallelRunner implements StepRunner {
   async step(size: number, ctx: StepContext): Promise<StepOutcome> {
     const { ctl, vars } = this;
     this.writeTargets(size);
-    const extra = this.setup.hooks.extraBatch?.(ctx);
-    const shared = extra !== undefined && this.appendExtra(size, extra) ? extra.x.shape[0]! : 0;
-    let off = 0;
-    for (const v of vars) {
-      copyValuesInto(v, this.weights, off);
-      off += v.size;
+    // Up to the first await this runs synchronously, in a scope of its own, as tf.tidy would:
+    // tensors the caller's hook makes for this step (a gathered window of triggers) are freed at
+    // its end; tensors the caller made before are not this scope's, and own.grads are kept.
+    const engine = tf.engine();
+    engine.startScope();
+    let own: OwnGradient | undefined;
+    let shared = 0;
+    let gen: number;
+    try {
+      const extra = this.setup.hooks.extraBatch?.(ctx);
+      shared = extra !== undefined && this.appendExtra(size, extra) ? extra.x.shape[0]! : 0;
+      let off = 0;
+      for (const v of vars) {
+        copyValuesInto(v, this.weights, off);
+        off += v.size;
+      }
+      Atomics.store(ctl, CTL.SIZE, size + shared);
+      Atomics.store(ctl, CTL.CMD, CMD_STEP);
+      gen = ++this.gen;
+      Atomics.store(ctl, CTL.GEN, gen);
+      Atomics.notify(ctl, CTL.GEN);
+      // This thread's share while the workers run: the caller's extra loss, and extra samples that
+      // did not fit in the shared batch.
+      own = ownGradient(this.setup, vars, size + shared, shared > 0 ? undefined : extra, ctx);
+    } finally {
+      engine.endScope(own ? Object.values(own.grads) : undefined);
     }
-    Atomics.store(ctl, CTL.SIZE, size + shared);
-    Atomics.store(ctl, CTL.CMD, CMD_STEP);
-    const gen = ++this.gen;
-    Atomics.store(ctl, CTL.GEN, gen);
-    Atomics.notify(ctl, CTL.GEN);
-    // This thread's share while the workers run: the caller's extra loss, and extra samples that
-    // did not fit in the shared batch.
-    const own = ownGradient(this.setup, vars, size + shared, shared > 0 ? undefined : extra, ctx);
     try {
       await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitDone(k, gen)))]);
       if (Atomics.load(ctl, CTL.FAILED) !== 0) await this.failed;

@@ -120,10 +120,29 @@ describe('fitModel on worker threads', () => {
     expect(single.steps).toBe(2);
   });
 
-  it('leaks no tensors on the main thread', async () => {
+  it('leaks no tensors on the main thread, also when the hooks make tensors every step', async () => {
     await run(2);
     const before = tf.memory().numTensors;
     await run(2);
     expect(tf.memory().numTensors).toBe(before);
+    // As embedding does: a window gathered from caller-owned triggers on every step. The window
+    // is freed after its step; the caller's tensors are not touched.
+    const xT = tf.tidy(() => tf.randomUniform([20, 28, 28, 1], 0, 1, 'float32', 9));
+    const yT = tf.oneHot(tf.tensor1d(Array.from({ length: 20 }, (_, i) => i % 10), 'int32'), 10);
+    const window = ({ step }: { step: number }) => {
+      const idx = tf.tensor1d([step % 20, (step + 1) % 20, (step + 2) % 20], 'int32');
+      return { x: tf.gather(xT, idx), y: tf.gather(yT, idx) };
+    };
+    for (const workers of [1, 2]) {
+      const [tooMany] = [tf.tidy(() => tf.zeros([70, 28, 28, 1]))]; // more than a batch: stays on the main thread
+      const big = ({ step }: { step: number }) => (step % 2 ? window({ step }) : { x: tf.add(tooMany, 0), y: tf.oneHot(tf.fill([70], 3, 'int32') as tf.Tensor1D, 10) });
+      const held = tf.memory().numTensors;
+      await run(workers, { extraBatch: window });
+      await run(workers, { extraBatch: big });
+      expect(tf.memory().numTensors).toBe(held);
+      tooMany.dispose();
+    }
+    expect(xT.isDisposed || yT.isDisposed).toBe(false);
+    tf.dispose([xT, yT]);
   });
 });
