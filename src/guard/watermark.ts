@@ -53,8 +53,8 @@ function centredMeans(x: Float32Array, h: number, w: number, c: number): Float64
   return imageBlocksHwc(x, h, w, c, dy, dx);
 }
 
+/** Block means of a CHW image (small c), else means of 64 contiguous segments; HWC images go through centredMeans. */
 function blockMeans(x: Float32Array, dims: readonly number[]): Float64Array {
-  if (dims.length === 3 && dims[2]! <= 4 && dims[0]! >= BLOCK && dims[1]! >= BLOCK) return imageBlocksHwc(x, dims[0]!, dims[1]!, dims[2]!, 0, 0);
   if (dims.length === 3 && dims[0]! <= 4 && dims[1]! >= BLOCK && dims[2]! >= BLOCK) return imageBlocks(x, dims[1]!, dims[2]!, dims[0]!, (y, xx, ch) => (ch * dims[1]! + y) * dims[2]! + xx);
   const segs = Math.min(SEGMENTS, x.length);
   const out = new Float64Array(segs);
