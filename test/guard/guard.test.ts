@@ -236,6 +236,9 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
       ['wrong shape', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], shape: [1, 28, 28, 3] }] }) }, 400],
       ['short data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: [1, 2, 3] }] }) }, 400],
       ['string in data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: ['x', ...Array.from(img(0)).slice(1)] }] }) }, 400],
+      // The flat fast path writes values before it meets the bad one: it must still refuse.
+      ['null last in flat data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: [...Array.from(img(0)).slice(1), null] }] }) }, 400],
+      ['nested value in flat data', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], data: [...Array.from(img(0)).slice(1), [0.5, 0.5]] }] }) }, 400],
       ['wrong input name', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], name: 'other' }] }) }, 400],
       ['two inputs', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [good.inputs[0], good.inputs[0]] }) }, 400],
       ['batch too large', { method: 'POST', headers: { authorization: `Bearer ${c.secret}` }, body: JSON.stringify({ inputs: [{ ...good.inputs[0], shape: [100000, 28, 28, 1], data: [] }] }) }, 413],
