@@ -167,9 +167,22 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
     await phase(learningRate, epochs, o.seed ?? 0, undefined, true);
     // Settle, as the fixture's own training ends: a few steps at a fifth of the rate, marks still
     // in the loss, win back clean accuracy the faster phase cost (about half a point on the fixture).
+    // Settling is kept only if the marks survive it: on a barely marked model (a real MobileNet once
+    // needed 360 steps) its fresh optimizer can knock triggers out, and then the weights from before
+    // settling are put back.
     if (settleSteps > 0) {
       emit({ phase: 'train', message: `settling: ${settleSteps} steps at learning rate ${learningRate / 5}` });
-      await phase(learningRate / 5, Math.ceil(settleSteps / Math.ceil(train.count / batchSize)), (o.seed ?? 0) + 1, settleSteps, false);
+      const marked = () => triggerAccuracy() === 1 && ber() === 0;
+      const before = marked() ? model.getWeights().map((t) => t.clone()) : undefined;
+      try {
+        await phase(learningRate / 5, Math.ceil(settleSteps / Math.ceil(train.count / batchSize)), (o.seed ?? 0) + 1, settleSteps, false);
+        if (before && !marked()) {
+          model.setWeights(before);
+          emit({ phase: 'train', message: 'settling lost a mark; kept the weights from before it' });
+        }
+      } finally {
+        tf.dispose(before);
+      }
     }
   } finally {
     markLoss?.dispose();
