@@ -29,6 +29,7 @@ import { checkOutputFree, identifyModelOrThrow } from './embed-finetune.js';
 import { int8RoundTrip, int8Step, relativeChangeOf, snapChangeToInt8Steps } from './int8-steps.js';
 import { marginThatSurvivesStorage, storedRoundTrip } from './stored-margin.js';
 import { EmbedError } from './errors.js';
+import { spreadOverGates } from './gate-weights.js';
 import { ensureDatasetRegistered, ensureModelRegistered, identifyModel, registerOutput } from './ledger-records.js';
 import { inspectOnnx, onnxAccuracy, type OnnxModelInfo } from './onnx-model.js';
 import type { EmbedEvent, EmbedOptions, EmbedSummary } from './types.js';
@@ -125,13 +126,16 @@ export function chooseTensor(tensors: readonly NamedTensor[], format: ModelForma
     : fits.length ? `${how} ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
   const twinOf = (a: Candidate, c: Candidate) => c !== a && c.outputs === a.outputs && c.features === a.features && c.layout === a.layout;
   const twins = candidates.filter((c) => twinOf(pick, c));
-  const pool = roomy.length ? roomy : fits;
+  // Runners-up come from every kernel with room for 2x the bits: the 4x preference is a guess
+  // about room to place the bits, and the measurement below is better evidence (silero's LSTM
+  // input weight, 128 features and 512 rows, moves its answers 10x less than the roomier convs).
+  const pool = fits.length ? fits : roomy;
   const runnersUp: TensorChoice[] = [];
   if (target) {
     for (const c of [...pool].sort((a, b) => predicted(a) - predicted(b))) {
       if (runnersUp.length >= SHORTLIST - 1) break;
       if (c === pick || twinOf(pick, c) || runnersUp.some((r) => r.tensor === c.tensor || twinOf(r, c))) continue;
-      const reason = `a runner-up by predicted relative change (${(predicted(c) * 100).toPrecision(2)}%, ${c.outputs} output channels) of ${pool.length} kernels with >= ${roomy.length ? 4 : 2}x${bits} input features`;
+      const reason = `a runner-up by predicted relative change (${(predicted(c) * 100).toPrecision(2)}%, ${c.outputs} output channels) of ${pool.length} kernels with >= 2x${bits} input features`;
       runnersUp.push({ ...c, ...base, twins: candidates.filter((x) => twinOf(c, x)), runnersUp: [], reason });
     }
   }
@@ -198,17 +202,19 @@ interface PlannedMark {
   readonly margin: number;
   readonly result: ReturnType<typeof embedWeightMarkTrainingFree>;
   readonly notes: readonly string[];
+  /** The change is spread over a recurrent layer's gates by their measured effect. */
+  readonly gateSpread?: true;
 }
 
 /** The mark on one kernel: margin from the target, raised to survive the file's own storage, in whole int8 steps where int8 would round it away. */
-async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Float64Array | undefined }, x: PlanContext): Promise<PlannedMark> {
+async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Float64Array | undefined }, x: PlanContext, spread?: Float64Array): Promise<PlannedMark> {
   const { keys, T } = x;
   const notes: string[] = [];
   const projection = generateProjection(keys.projectionSeed, T, chosen.features);
   const channels = inputChannels(chosen.tensor.shape, chosen.layout);
   const kernel = tensorToFloat32(chosen.tensor);
   const targetMargin = marginForTarget(kernel, chosen.tensor.shape, chosen.layout, x.target);
-  const channelWeights = channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
+  const channelWeights = spread ?? channelWeightsByScale(kernel, chosen.tensor.shape, chosen.layout);
   const applyInverseMetric = moment ? inverseChannelMetric(moment, channels, chosen.features) : undefined;
   const plan = (m: number) => embedWeightMarkTrainingFree({
     kernel, shape: chosen.tensor.shape, layout: chosen.layout, projection, bits: keys.bits, margin: m, channelWeights,
@@ -242,21 +248,42 @@ async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Floa
 /** Top-1 disagreement, then the mean change of the answers (recurrent states aside): on a few
  *  dozen inputs the mean ranks marks steadily, the largest change does not (silero: 7e-3 on 64
  *  inputs, 0.35 on 200). */
-type FidelityScore = readonly [number, number];
-const fidelityScore = (f: FidelityReport): FidelityScore => [1 - (f.top1Agreement ?? 1), Math.max(0, ...f.outputs.filter((x) => !x.state).map((x) => x.meanAbsChange))];
-const compareScores = (a: FidelityScore, b: FidelityScore) => a[0] - b[0] || a[1] - b[1];
-const describeScore = (s: FidelityScore) => `${s[0] > 0 ? `top-1 ${((1 - s[0]) * 100).toFixed(1)}%, ` : ''}mean change ${s[1].toExponential(1)}`;
+/** A mark that moves no output at all sits in a layer the calibration inputs never run (the 8 kHz
+ *  branch of silero when they are 16 kHz audio): its effect is unmeasured, not nil, so it ranks last. */
+type FidelityScore = readonly [unmeasured: number, top1Loss: number, meanChange: number];
+const fidelityScore = (f: FidelityReport): FidelityScore => [
+  f.outputs.every((x) => x.maxAbsChange === 0) ? 1 : 0,
+  1 - (f.top1Agreement ?? 1),
+  Math.max(0, ...f.outputs.filter((x) => !x.state).map((x) => x.meanAbsChange)),
+];
+const compareScores = (a: FidelityScore, b: FidelityScore) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+const describeScore = (s: FidelityScore) => (s[0] ? 'not run by the calibration inputs' : `${s[1] > 0 ? `top-1 ${((1 - s[1]) * 100).toFixed(1)}%, ` : ''}mean change ${s[2].toExponential(1)}`);
 
 /** The mark written beside `out` and run against the original on `calibration`; nothing kept. */
-async function trialFidelity(model: string, out: string, format: ModelFormat, m: PlannedMark, calibration: CalibrationOptions): Promise<FidelityReport> {
+function trialFidelity(model: string, out: string, format: ModelFormat, m: PlannedMark, calibration: CalibrationOptions): Promise<FidelityReport> {
+  return trialKernel(model, out, format, m.chosen.tensor, m.result.kernel, calibration);
+}
+
+/** `kernel` written in place of `tensor` beside `out` and run against the original; nothing kept. */
+async function trialKernel(model: string, out: string, format: ModelFormat, tensor: NamedTensor, kernel: Float32Array, calibration: CalibrationOptions): Promise<FidelityReport> {
   const staged = await stageOutput(out);
   try {
-    const dtype = m.chosen.tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64';
-    await writeModelTensors(model, staged.path, [tensorFromFloat32(m.chosen.tensor.name, dtype, m.chosen.tensor.shape, m.result.kernel)]);
+    await writeModelTensors(model, staged.path, [tensorFromFloat32(tensor.name, tensor.dtype as 'F32' | 'F16' | 'BF16' | 'F64', tensor.shape, kernel)]);
     return await measureFidelity(model, staged.path, format, calibration);
   } finally {
     await staged.discard();
   }
+}
+
+/** For a recurrent layer's input weight: the same mark with its change spread over the gates by their measured effect (gate-weights.ts). */
+async function gateSpreadMark(m: PlannedMark, gates: number, x: PlanContext, trial: (t: NamedTensor, k: Float32Array) => Promise<FidelityReport>): Promise<PlannedMark | undefined> {
+  const { tensor, layout } = m.chosen;
+  const spread = await spreadOverGates(tensorToFloat32(tensor), tensor.shape, layout, gates, m.result.delta, async (k) => fidelityScore(await trial(tensor, k))[2]);
+  if (!spread) return undefined;
+  const planned = await planMark(m, x, spread.channelWeights);
+  const shares = spread.shares.map((v, i) => `${i + 1}: ${(v / gates).toFixed(2)}`).join(', ');
+  const reason = `${m.chosen.reason}; its change spread over the ${gates} gates (blocks of rows) by their measured effect (mean change ${spread.effects.map((e) => e.toExponential(1)).join(', ')} with the whole change on one), shares ${shares}`;
+  return { ...planned, gateSpread: true, chosen: { ...planned.chosen, reason } };
 }
 
 /** Writes into a temporary folder beside `out`; `commit` moves the result into place. */
@@ -338,13 +365,17 @@ export async function embedTrainingFree(o: EmbedOptions): Promise<EmbedSummary> 
     // the answers least is kept.
     const trial = { ...calibration, count: Math.min(128, calibration.count) };
     const scored: { mark: PlannedMark; score: FidelityScore }[] = [];
+    const trialOf = (t: NamedTensor, k: Float32Array) => trialKernel(o.model, o.out, input.format, t, k, trial);
     for (const c of [first, ...first.runnersUp]) {
       const m = c === first ? mark : await planMark(await pickRunningTwin(c, momentOf), ctx);
       scored.push({ mark: m, score: fidelityScore(await trialFidelity(o.model, o.out, input.format, m, trial)) });
+      const gates = onnx?.gates.get(m.chosen.tensor.name) ?? 0;
+      const spread = gates > 1 && scored.at(-1)!.score[0] === 0 ? await gateSpreadMark(m, gates, ctx, trialOf) : undefined;
+      if (spread) scored.push({ mark: spread, score: fidelityScore(await trialFidelity(o.model, o.out, input.format, spread, trial)) });
     }
     scored.sort((a, b) => compareScores(a.score, b.score));
     mark = scored[0]!.mark;
-    const list = scored.map((x) => `${x.mark.chosen.tensor.name.slice(-40)} ${describeScore(x.score)}`).join(', ');
+    const list = scored.map((x) => `${x.mark.chosen.tensor.name.slice(-40)}${x.mark.gateSpread ? ' spread over its gates' : ''} ${describeScore(x.score)}`).join(', ');
     mark = { ...mark, chosen: { ...mark.chosen, reason: `${mark.chosen.reason}; kept after measuring ${scored.length} shortlisted marks on ${trial.count} calibration inputs (${list})` } };
   }
   const { chosen, projection, margin, result } = mark;

@@ -4,7 +4,7 @@
 // onnxruntime's own checks, and any failure there becomes a FormatError.
 import * as ort from 'onnxruntime-node';
 import type { KernelLayout } from '../core/index.js';
-import { decodeOnnxModel, FormatError, scanOnnx } from '../formats/index.js';
+import { decodeOnnxModel, FormatError, recurrentInputWeights, scanOnnx } from '../formats/index.js';
 import { readWholeFile } from '../formats/read-file.js';
 import type { LabelledImages } from '../train/fit.js';
 
@@ -12,10 +12,13 @@ type Long = number | { low: number; high: number };
 const num = (v: Long | null | undefined) => (v == null ? 0 : typeof v === 'number' ? v : v.high * 2 ** 32 + (v.low >>> 0));
 
 export interface OnnxModelInfo {
-  /** Weight name -> layout, for the weights of Conv (OIHW, or OIK for 1-D), Gemm (OI with transB = 1, else IO) and MatMul (IO). */
+  /** Weight name -> layout, for the weights of Conv (OIHW, or OIK for 1-D), Gemm (OI with transB = 1, else IO), MatMul (IO)
+   *  and the 2-D input weights of LSTM, GRU and RNN nodes (OI, followed through Slice, Concat and Unsqueeze). */
   readonly layouts: ReadonlyMap<string, KernelLayout>;
   /** Weights of grouped (including depthwise) convolutions. */
   readonly grouped: ReadonlySet<string>;
+  /** Input weights of recurrent nodes -> their gates (blocks of rows: LSTM 4, GRU 3, RNN 1). */
+  readonly gates: ReadonlyMap<string, number>;
   readonly input: { readonly name: string; readonly dims: readonly (number | null)[] };
   readonly output: string;
 }
@@ -29,6 +32,7 @@ export async function inspectOnnx(path: string): Promise<OnnxModelInfo> {
   const layouts = new Map<string, KernelLayout>();
   const grouped = new Set<string>();
   const scan = scanOnnx(bytes);
+  const shapes = new Map(scan.tensors.map((t) => [t.name, t.shape]));
   const rank = new Map(scan.tensors.map((t) => [t.name, t.shape.length]));
   for (const n of scan.nodes) {
     const w = n.inputs[1];
@@ -39,12 +43,19 @@ export async function inspectOnnx(path: string): Promise<OnnxModelInfo> {
     } else if (n.opType === 'MatMul') layouts.set(w, 'IO');
     else if (n.opType === 'Gemm') layouts.set(w, n.ints.get('transB') === 1 ? 'OI' : 'IO');
   }
+  const gates = new Map<string, number>();
+  for (const [w, r] of recurrentInputWeights(scan.nodes)) {
+    const shape = shapes.get(w);
+    if (shape?.length !== 2 || shape[0] !== r.rows) continue;
+    layouts.set(w, 'OI');
+    gates.set(w, r.gates);
+  }
   const inits = new Set((g.initializer ?? []).map((t) => t.name));
   const input = (g.input ?? []).find((i) => !inits.has(i.name ?? ''));
   const output = g.output?.[0]?.name;
   if (!input?.name || !output) throw new FormatError('FORMAT_UNSUPPORTED', `${path}: ONNX graph has no data input or no output`);
   const dims = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null && num(d.dimValue as Long) > 0 ? num(d.dimValue as Long) : null));
-  return { layouts, grouped, input: { name: input.name, dims }, output };
+  return { layouts, grouped, gates, input: { name: input.name, dims }, output };
 }
 
 /** Fraction of images the ONNX model labels right; NHWC images are transposed when the graph takes NCHW. */

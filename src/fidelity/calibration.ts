@@ -30,6 +30,8 @@ export interface CalibrationOptions {
   /** Full shape of an input, by name (for dynamic dimensions; batch it as `batch` says). */
   readonly dims?: Readonly<Record<string, readonly number[]>>;
   readonly images?: CalibrationImages;
+  /** Chunks per stream for models that hand a state back (measure.ts; default 16). */
+  readonly streamLength?: number;
 }
 
 function shapeOf(spec: InputSpec, n: number, o: CalibrationOptions): number[] {

@@ -5,7 +5,7 @@
 import type { ModelFormat } from '../formats/index.js';
 import { calibrationBatches, type CalibrationOptions } from './calibration.js';
 import { FidelityError } from './errors.js';
-import { openRunner, type Output } from './runner.js';
+import { openRunner, type Feed, type Output } from './runner.js';
 
 export interface OutputFidelity {
   readonly name: string;
@@ -36,7 +36,7 @@ export interface FidelityLimits {
 interface Acc { agree: number; rows: number; max: number; sum: number; n: number; state: boolean }
 
 /** Same dims as one of the inputs fed: a recurrent state handed back (silero's stateN), not class scores. */
-const isState = (a: Output, feeds: Record<string, { dims: readonly number[] }>) =>
+const isState = (a: { dims: readonly number[] }, feeds: Record<string, { dims: readonly number[] }>) =>
   Object.values(feeds).some((f) => f.dims.length >= 2 && f.dims.length === a.dims.length && f.dims.every((d, i) => d === a.dims[i]));
 
 function accumulate(acc: Acc, a: Output, b: Output, classes: boolean): void {
@@ -60,16 +60,56 @@ function accumulate(acc: Acc, a: Output, b: Output, classes: boolean): void {
   }
 }
 
-/** Runs both models on the same calibration inputs and compares every output. */
+/** Chunks per stream when a model hands its state back: about half a second of 16 kHz audio in 512-sample chunks. */
+export const DEFAULT_STREAM_LENGTH = 16;
+
+/** The input each state output goes back to: the one input of the same dims (silero's stateN -> state). */
+function stateInputs(outputs: readonly Output[], feeds: Record<string, Feed>): Map<string, string> {
+  const back = new Map<string, string>();
+  for (const out of outputs) {
+    if (!isState(out, feeds)) continue;
+    const same = Object.entries(feeds).filter(([, f]) => f.dtype === 'float32' && f.dims.length === out.dims.length && f.dims.every((d, i) => d === out.dims[i]));
+    if (same.length === 1) back.set(out.name, same[0]![0]);
+  }
+  return back;
+}
+
+/** The feeds with each state input replaced by the state the model handed back on the previous chunk. */
+function withState(feeds: Record<string, Feed>, carried: ReadonlyMap<string, Output>): Record<string, Feed> {
+  if (carried.size === 0) return feeds;
+  const next = { ...feeds };
+  for (const [input, out] of carried) {
+    const fresh = feeds[input];
+    if (fresh && fresh.dims.length === out.dims.length && fresh.dims.every((d, i) => d === out.dims[i])) next[input] = { data: out.data, dims: out.dims, dtype: 'float32' }; // a shorter last batch starts afresh
+  }
+  return next;
+}
+
+/**
+ * Runs both models on the same calibration inputs and compares every output. A model that hands
+ * a state back (an output shaped like an input, such as silero's stateN) is run as it is used:
+ * consecutive inputs form streams of `o.streamLength` chunks (default 16), each model carrying its
+ * own state from chunk to chunk, from the state the caller gives (zeros, a stream's start). From a
+ * fresh state alone, parts of a recurrent layer (its forget gate) would never be seen to matter.
+ */
 export async function measureFidelity(original: string, marked: string, format: ModelFormat, o: CalibrationOptions): Promise<FidelityReport> {
   const a = await openRunner(original, format);
   const b = await openRunner(marked, format);
   try {
     const { source, batches } = calibrationBatches(a.inputs, o);
     const accs = new Map<string, Acc>();
+    const streamLength = Math.max(1, o.streamLength ?? DEFAULT_STREAM_LENGTH);
+    let back = new Map<string, string>();
+    const carried = { a: new Map<string, Output>(), b: new Map<string, Output>() };
     let inputs = 0;
-    for (const feeds of batches) {
-      const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
+    for (const [k, feeds] of batches.entries()) {
+      if (k % streamLength === 0) [carried.a, carried.b] = [new Map(), new Map()];
+      const [ya, yb] = [await a.run(withState(feeds, carried.a)), await b.run(withState(feeds, carried.b))];
+      if (k === 0) back = stateInputs(ya, feeds);
+      for (const [name, input] of back) {
+        carried.a.set(input, ya.find((x) => x.name === name)!);
+        carried.b.set(input, yb.find((x) => x.name === name)!);
+      }
       ya.forEach((out, i) => {
         const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0, state: isState(out, feeds) };
         accumulate(acc, out, yb[i]!, !acc.state);

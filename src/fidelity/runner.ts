@@ -3,7 +3,7 @@
 // the input-covariance metric of the training-free mark. safetensors has no graph: not runnable.
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { decodeOnnxModel, loadLayersModel, readModelJson, readTfjsArtifacts, scanOnnx, type ModelFormat } from '../formats/index.js';
+import { decodeOnnxModel, loadLayersModel, readModelJson, readTfjsArtifacts, recurrentInputWeights, scanOnnx, type ModelFormat } from '../formats/index.js';
 import { readWholeFile } from '../formats/read-file.js';
 import { onnx } from '../formats/onnx-tensor.js';
 import { FidelityError } from './errors.js';
@@ -57,6 +57,31 @@ async function openOnnx(path: string): Promise<ModelRunner> {
   });
   const toOrt = (feeds: Record<string, Feed>) => Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new ort.Tensor(f.dtype as 'float32', f.data as Float32Array, [...f.dims])]));
   const scan = scanOnnx(bytes);
+  const recurrent = recurrentInputWeights(scan.nodes);
+  /** The nodes that multiply the weight with the layer input (input 0): Conv, MatMul, Gemm (also behind DequantizeLinear), or the LSTMs, GRUs or RNNs whose W it becomes. */
+  const layersOf = (weight: string) => {
+    const layer = (n: (typeof scan.nodes)[number]) => ['Conv', 'MatMul', 'Gemm'].includes(n.opType);
+    const node = scan.nodes.find((n) => layer(n) && n.inputs[1] === weight);
+    const deq = node ? undefined : scan.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === weight);
+    const user = node ?? (deq && scan.nodes.find((n) => layer(n) && n.graphPath === deq.graphPath && n.inputs[1] === deq.outputs[0]));
+    return user ? [user] : recurrent.get(weight)?.nodes ?? [];
+  };
+  /** The activations entering `user`, or undefined when its branch does not run on these feeds. */
+  const inputOf = async (user: (typeof scan.nodes)[number], feeds: Record<string, Feed>): Promise<Activation | undefined> => {
+    const copy = onnx.ModelProto.decode(bytes);
+    const probe = exposeValue(copy, user.inputs[0]!, user.graphPath);
+    if (!probe) return undefined; // inside a Loop or Scan body
+    const s = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish()).catch(() => undefined);
+    if (!s) return undefined;
+    try {
+      const out = await s.run(toOrt(feeds));
+      const t = out[probe]!;
+      if (!t || t.dims.length < 2) return undefined; // the other branch ran: this layer is not used on these inputs
+      return { data: Float32Array.from(t.data as Float32Array), dims: [...t.dims], channelAxis: user.opType === 'Conv' ? 1 : t.dims.length - 1 };
+    } finally {
+      await s.release();
+    }
+  };
   return {
     inputs,
     async run(feeds) {
@@ -64,56 +89,63 @@ async function openOnnx(path: string): Promise<ModelRunner> {
       return session.outputNames.map((n) => ({ name: n, data: Float32Array.from(out[n]!.data as Float32Array), dims: [...out[n]!.dims] }));
     },
     async layerInput(weight, feeds) {
-      const layer = (n: (typeof scan.nodes)[number]) => ['Conv', 'MatMul', 'Gemm'].includes(n.opType);
-      const node = scan.nodes.find((n) => layer(n) && n.inputs[1] === weight);
-      const deq = node ? undefined : scan.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0] === weight);
-      const user = node ?? (deq && scan.nodes.find((n) => layer(n) && n.graphPath === deq.graphPath && n.inputs[1] === deq.outputs[0]));
-      if (!user?.inputs[0]) return undefined; // not a plain layer: no calibration metric
-      const copy = onnx.ModelProto.decode(bytes);
-      const probe = exposeValue(copy, user.inputs[0], user.graphPath);
-      if (!probe) return undefined; // nested deeper than one If/Loop level
-      const s = await ort.InferenceSession.create(onnx.ModelProto.encode(copy).finish()).catch(() => undefined);
-      if (!s) return undefined;
-      try {
-        const out = await s.run(toOrt(feeds));
-        const t = out[probe]!;
-        if (!t || t.dims.length < 2) return undefined; // the other branch ran: this layer is not used on these inputs
-        return { data: Float32Array.from(t.data as Float32Array), dims: [...t.dims], channelAxis: user.opType === 'Conv' ? 1 : t.dims.length - 1 };
-      } finally {
-        await s.release();
+      for (const user of layersOf(weight)) {
+        if (!user.inputs[0]) continue;
+        const a = await inputOf(user, feeds);
+        if (a) return a;
       }
+      return undefined; // not a plain layer, or not run on these inputs: no calibration metric
     },
     close: () => session.release(),
   };
 }
 
+type Graph = NonNullable<InstanceType<typeof onnx.ModelProto>['graph']>;
+
+/** "<if output>.then_branch/<if output>.else_branch/..." -> the Ifs and branches down to a subgraph; undefined for Loop or Scan bodies. */
+function ifPath(graphPath: string): { node: string; branch: string }[] | undefined {
+  const steps: { node: string; branch: string }[] = [];
+  const re = /(.+?)\.(then_branch|else_branch)(?:\/|$)/y;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < graphPath.length && (m = re.exec(graphPath))) steps.push({ node: m[1]!, branch: m[2]! });
+  return re.lastIndex === graphPath.length || graphPath === '' ? steps : undefined;
+}
+
 /**
- * Makes value `name` a graph output of `model` and returns the output's name. A value inside a
- * branch of a top-level If (graphPath "<if output>.then_branch") is passed out through a new If
- * output; the other branch returns an empty float tensor in its place, so a run that takes the
- * other branch yields an empty probe.
+ * Makes value `name` a graph output of `model` and returns the output's name. A value inside If
+ * branches, nested to any depth (graphPath "<if output>.then_branch/<if output>.else_branch"), is
+ * passed out through a new output of each If on the way; each other branch returns an empty float
+ * tensor in its place, so a run that takes another branch yields an empty probe.
  */
 function exposeValue(model: InstanceType<typeof onnx.ModelProto>, name: string, graphPath: string): string | undefined {
+  const steps = ifPath(graphPath);
   const g = model.graph!;
-  if (graphPath === '') {
-    g.output!.push(onnx.ValueInfoProto.create({ name }));
-    return name;
-  }
-  const m = /^([^/]+)\.(then_branch|else_branch)$/.exec(graphPath);
-  const node = m && (g.node ?? []).find((n) => n.opType === 'If' && n.output?.[0] === m[1]);
-  if (!m || !node) return undefined;
-  const probe = `${name}__hallmark_probe`;
-  for (const a of node.attribute ?? []) {
-    if (!a.g || (a.name !== 'then_branch' && a.name !== 'else_branch')) continue;
-    if (a.name === m[2]) a.g.output!.push(onnx.ValueInfoProto.create({ name }));
+  const value = steps && passOut(g, name, steps);
+  if (!value) return undefined;
+  g.output!.push(onnx.ValueInfoProto.create({ name: value }));
+  return value;
+}
+
+/** The name, in graph `g`, of a value that carries `name` out of the subgraph `steps` lead to. */
+function passOut(g: Graph, name: string, steps: readonly { node: string; branch: string }[]): string | undefined {
+  if (steps.length === 0) return name;
+  const [step, ...rest] = steps;
+  const node = (g.node ?? []).find((n) => n.opType === 'If' && n.output?.[0] === step!.node);
+  const branches = (node?.attribute ?? []).filter((a) => a.g && (a.name === 'then_branch' || a.name === 'else_branch'));
+  const taken = branches.find((a) => a.name === step!.branch);
+  if (!node || !taken || branches.length !== 2) return undefined;
+  const inner = passOut(taken.g!, name, rest);
+  if (!inner) return undefined;
+  const probe = `${inner}__hallmark_probe`;
+  for (const a of branches) {
+    if (a === taken) a.g!.output!.push(onnx.ValueInfoProto.create({ name: inner }));
     else {
       const empty = `${probe}__empty`;
-      a.g.node!.push(onnx.NodeProto.create({ opType: 'Constant', output: [empty], attribute: [onnx.AttributeProto.create({ name: 'value', type: 4, t: onnx.TensorProto.create({ dataType: 1, dims: [0] }) })] }));
-      a.g.output!.push(onnx.ValueInfoProto.create({ name: empty }));
+      a.g!.node!.push(onnx.NodeProto.create({ opType: 'Constant', output: [empty], attribute: [onnx.AttributeProto.create({ name: 'value', type: 4, t: onnx.TensorProto.create({ dataType: 1, dims: [0] }) })] }));
+      a.g!.output!.push(onnx.ValueInfoProto.create({ name: empty }));
     }
   }
   node.output!.push(probe);
-  g.output!.push(onnx.ValueInfoProto.create({ name: probe }));
   return probe;
 }
 

