@@ -2,7 +2,8 @@
 // as a user runs it: embed with defaults (bits and margin from the detection target), fidelity on
 // key-derived synthetic inputs, then white-box detection of the written file and of copies
 // attacked by int8 quantization, F16 casting and 1% Gaussian weight noise (every float weight).
-// Flags: --inputs N (default 1000), --only NAME, --json FILE.
+// Flags: --inputs N (default 1000), --only NAME, --keys K (each model marked under K fresh owner
+// keys, one row each: the bits, so the change, depend on the key), --json FILE.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ const CASES: Case[] = [
   { name: 'silero-vad-v5', path: join(REAL, 'silero-vad-v5/silero_vad_v5.onnx'), kind: 'ONNX, Constants in If', calibration: SILERO_CALIBRATION },
   { name: 'human-emotion', path: join(REAL, 'human-emotion/emotion.json'), kind: 'TF.js Graph' },
   { name: 'human-antispoof', path: join(REAL, 'human-antispoof/antispoof.json'), kind: 'TF.js Graph, float16' },
+  { name: 'nsfwjs-mobilenet-v2', path: join(REAL, 'nsfwjs-mobilenet-v2/model.json'), kind: 'TF.js Layers, uint8' },
   { name: 'faceapi-expression', path: join(REAL, 'faceapi-expression/face_expression_model-weights_manifest.json'), kind: 'TF.js weights, uint8' },
 ];
 
@@ -97,8 +99,10 @@ async function main() {
   const rows: Row[] = [];
   const results: Record<string, unknown>[] = [];
   const table: string[] = ['| model | format | tensor (bits) | rel. change | inputs | top-1 agree | max abs change (answers) | mean abs change | log10 p clean | int8 | F16 | 1% noise | s |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
-  for (const c of CASES.filter((x) => !only || x.name === only)) {
-    const dir = mkdtempSync(join(tmpdir(), `bench-fidelity-${c.name}-`));
+  const keys = Number(flag('keys', '1'));
+  const runs = CASES.filter((x) => !only || x.name === only).flatMap((c) => Array.from({ length: keys }, (_, k) => (keys > 1 ? { ...c, name: `${c.name} #${k + 1}` } : c)));
+  for (const c of runs) {
+    const dir = mkdtempSync(join(tmpdir(), `bench-fidelity-${c.name.replace(/\W+/g, '-')}-`));
     try {
       let r;
       try {

@@ -126,20 +126,27 @@ export function chooseTensor(tensors: readonly NamedTensor[], format: ModelForma
     : fits.length ? `${how} ${fits.length} kernels with >= 2x${bits} input features (none has 4x)` : `the kernel with the most input features (${pick.features}; none has 2x${bits})`;
   const twinOf = (a: Candidate, c: Candidate) => c !== a && c.outputs === a.outputs && c.features === a.features && c.layout === a.layout;
   const twins = candidates.filter((c) => twinOf(pick, c));
-  // Runners-up come from every kernel with room for 2x the bits: the 4x preference is a guess
-  // about room to place the bits, and the measurement below is better evidence (silero's LSTM
-  // input weight, 128 features and 512 rows, moves its answers 10x less than the roomier convs).
-  const pool = fits.length ? fits : roomy;
+  // Runners-up: the next best by prediction among the kernels the pick was drawn from, plus the
+  // best of those with room for only 2x the bits. The 4x preference is a guess about room to place
+  // the bits, and the measurement below is better evidence (silero's LSTM input weight, 128
+  // features and 512 rows, moves its answers several times less than the roomier convs).
+  const pool = roomy.length ? roomy : fits;
+  const skipped = skippedDepthwise ? `; ${skippedDepthwise} depthwise or one-input-channel kernels skipped` : '';
   const runnersUp: TensorChoice[] = [];
+  const taken = (c: Candidate) => c === pick || twinOf(pick, c) || runnersUp.some((r) => r.tensor === c.tensor || twinOf(r, c));
+  const add = (c: Candidate, of: string) => runnersUp.push({
+    ...c, ...base, twins: candidates.filter((x) => twinOf(c, x)), runnersUp: [],
+    reason: `a runner-up by predicted relative change (${(predicted(c) * 100).toPrecision(2)}%, ${c.outputs} output channels) of ${of}${skipped}`,
+  });
   if (target) {
     for (const c of [...pool].sort((a, b) => predicted(a) - predicted(b))) {
       if (runnersUp.length >= SHORTLIST - 1) break;
-      if (c === pick || twinOf(pick, c) || runnersUp.some((r) => r.tensor === c.tensor || twinOf(r, c))) continue;
-      const reason = `a runner-up by predicted relative change (${(predicted(c) * 100).toPrecision(2)}%, ${c.outputs} output channels) of ${pool.length} kernels with >= 2x${bits} input features`;
-      runnersUp.push({ ...c, ...base, twins: candidates.filter((x) => twinOf(c, x)), runnersUp: [], reason });
+      if (!taken(c)) add(c, `${pool.length} kernels with >= ${roomy.length ? 4 : 2}x${bits} input features`);
     }
+    const narrow = roomy.length ? fits.filter((c) => c.features < 4 * bits && !taken(c)) : [];
+    if (narrow.length) add(best(narrow), `${narrow.length} kernels with 2x to 4x${bits} input features`);
   }
-  return { ...pick, ...base, twins, runnersUp, reason: `${why}${skippedDepthwise ? `; ${skippedDepthwise} depthwise or one-input-channel kernels skipped` : ''}` };
+  return { ...pick, ...base, twins, runnersUp, reason: `${why}${skipped}` };
 }
 
 /** margin(target) x sqrt(T) / (rms x M): the relative weight change a T-bit mark needs, up to a constant. */
@@ -245,19 +252,20 @@ async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Floa
   return { chosen, moment, projection, margin: planned.margin, result: planned.result, notes };
 }
 
-/** Top-1 disagreement, then the mean change of the answers (recurrent states aside): on a few
- *  dozen inputs the mean ranks marks steadily, the largest change does not (silero: 7e-3 on 64
- *  inputs, 0.35 on 200). */
+/** Top-1 disagreement, then the root-mean-square change of the answers (recurrent states aside):
+ *  on a few dozen inputs the largest change does not rank marks steadily (silero: 7e-3 on 64
+ *  inputs, 0.35 on 200), and the mean ignores the tail (on silero a Conv1d mark with the same mean
+ *  as the LSTM's moved a voiced signal 20x more); the RMS weighs large changes more and is steady. */
 /** A mark that moves no output at all sits in a layer the calibration inputs never run (the 8 kHz
  *  branch of silero when they are 16 kHz audio): its effect is unmeasured, not nil, so it ranks last. */
-type FidelityScore = readonly [unmeasured: number, top1Loss: number, meanChange: number];
+type FidelityScore = readonly [unmeasured: number, top1Loss: number, rmsChange: number];
 const fidelityScore = (f: FidelityReport): FidelityScore => [
   f.outputs.every((x) => x.maxAbsChange === 0) ? 1 : 0,
   1 - (f.top1Agreement ?? 1),
-  Math.max(0, ...f.outputs.filter((x) => !x.state).map((x) => x.meanAbsChange)),
+  Math.max(0, ...f.outputs.filter((x) => !x.state).map((x) => x.rmsChange)),
 ];
 const compareScores = (a: FidelityScore, b: FidelityScore) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-const describeScore = (s: FidelityScore) => (s[0] ? 'not run by the calibration inputs' : `${s[1] > 0 ? `top-1 ${((1 - s[1]) * 100).toFixed(1)}%, ` : ''}mean change ${s[2].toExponential(1)}`);
+const describeScore = (s: FidelityScore) => (s[0] ? 'not run by the calibration inputs' : `${s[1] > 0 ? `top-1 ${((1 - s[1]) * 100).toFixed(1)}%, ` : ''}RMS change ${s[2].toExponential(1)}`);
 
 /** The mark written beside `out` and run against the original on `calibration`; nothing kept. */
 function trialFidelity(model: string, out: string, format: ModelFormat, m: PlannedMark, calibration: CalibrationOptions): Promise<FidelityReport> {
@@ -282,7 +290,7 @@ async function gateSpreadMark(m: PlannedMark, gates: number, x: PlanContext, tri
   if (!spread) return undefined;
   const planned = await planMark(m, x, spread.channelWeights);
   const shares = spread.shares.map((v, i) => `${i + 1}: ${(v / gates).toFixed(2)}`).join(', ');
-  const reason = `${m.chosen.reason}; its change spread over the ${gates} gates (blocks of rows) by their measured effect (mean change ${spread.effects.map((e) => e.toExponential(1)).join(', ')} with the whole change on one), shares ${shares}`;
+  const reason = `${m.chosen.reason}; its change spread over the ${gates} gates (blocks of rows) by their measured effect (RMS change ${spread.effects.map((e) => e.toExponential(1)).join(', ')} with the whole change on one), shares ${shares}`;
   return { ...planned, gateSpread: true, chosen: { ...planned.chosen, reason } };
 }
 

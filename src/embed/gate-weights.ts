@@ -2,7 +2,8 @@
 // gates do not matter alike: on silero VAD, the same change moves the speech probability 3x more
 // through the cell candidate than through the forget gate. The mark constrains only the mean over
 // rows, so its change may be shared between the gates in any proportion. Each gate's effect is
-// measured (the whole change placed on its rows, run on calibration inputs), and the change is
+// measured (the whole change placed on its rows, run on calibration inputs: the RMS change of the
+// answers), and the change is
 // spread in inverse proportion to the square of it, the spread that minimises the expected change
 // of the answers when the gates' effects add independently.
 import { addOverOutputChannels, channelWeightsByScale, kernelGeometry, type KernelLayout } from '../core/index.js';
@@ -10,7 +11,7 @@ import { addOverOutputChannels, channelWeightsByScale, kernelGeometry, type Kern
 export interface GateSpread {
   /** Per output row, mean 1: the share of the mark's change each row takes. */
   readonly channelWeights: Float64Array;
-  /** Each gate's measured effect (mean absolute change of the answers with the whole change on it). */
+  /** Each gate's measured effect (RMS change of the answers with the whole change on it). */
   readonly effects: readonly number[];
   /** Each gate's share of the change (mean 1 over gates). */
   readonly shares: readonly number[];
@@ -18,7 +19,7 @@ export interface GateSpread {
 
 /**
  * The gate spread for `kernel` (rows = `gates` equal blocks), from the mark's change `delta`
- * (per input feature, before spreading) and `measure`, the mean change of the answers for a
+ * (per input feature, before spreading) and `measure`, the RMS change of the answers for a
  * candidate kernel. Undefined when the rows do not split into gates, or when a gate moves nothing
  * (its effect is then unmeasured on these inputs, not nil: the change must not pile up there).
  */

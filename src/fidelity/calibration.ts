@@ -4,7 +4,7 @@
 // and unknown to anyone else). Non-float inputs (a sample rate, a flag) take a fixed value.
 import { createPrng } from '../core/index.js';
 import { FidelityError } from './errors.js';
-import { syntheticAudio } from './synthetic-audio.js';
+import { syntheticAudio, type AudioStream } from './synthetic-audio.js';
 import type { Feed, InputSpec } from './runner.js';
 
 export interface CalibrationImages {
@@ -84,6 +84,7 @@ export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationO
   checkFeedable(inputs, o, useImages);
   const count = useImages ? Math.min(o.count, o.images!.count) : o.count;
   const batches: Record<string, Feed>[] = [];
+  const streams = new Map<string, AudioStream>(); // an audio input's signal goes on from batch to batch
   for (let from = 0; from < count; from += o.batch) {
     const n = Math.min(o.batch, count - from);
     const feeds: Record<string, Feed> = {};
@@ -104,7 +105,7 @@ export function calibrationBatches(inputs: readonly InputSpec[], o: CalibrationO
       else if (spec.dtype === 'float32') {
         const [lo, hi] = o.ranges?.[spec.name] ?? [0, 1];
         const data = fixed !== undefined ? new Float32Array(size).fill(fixed)
-          : o.signals?.[spec.name] === 'audio' ? syntheticAudio(prng, dims, o.sampleRate ?? 16000)
+          : o.signals?.[spec.name] === 'audio' ? syntheticAudio(prng, dims, o.sampleRate ?? 16000, streams.get(spec.name) ?? streams.set(spec.name, {}).get(spec.name))
             : Float32Array.from({ length: size }, () => lo + (hi - lo) * prng.nextFloat());
         feeds[spec.name] = { data, dims, dtype: 'float32' };
       }

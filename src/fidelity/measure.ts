@@ -13,6 +13,8 @@ export interface OutputFidelity {
   readonly top1Agreement?: number;
   readonly maxAbsChange: number;
   readonly meanAbsChange: number;
+  /** Root mean square of the changes: between the mean and the largest, weighing large changes more. */
+  readonly rmsChange: number;
   /** Shaped like an input: a recurrent state handed back, not an answer (no top-1). */
   readonly state?: true;
 }
@@ -33,7 +35,7 @@ export interface FidelityLimits {
   readonly maxAbsChange?: number;
 }
 
-interface Acc { agree: number; rows: number; max: number; sum: number; n: number; state: boolean }
+interface Acc { agree: number; rows: number; max: number; sum: number; sum2: number; n: number; state: boolean }
 
 /** Same dims as one of the inputs fed: a recurrent state handed back (silero's stateN), not class scores. */
 const isState = (a: { dims: readonly number[] }, feeds: Record<string, { dims: readonly number[] }>) =>
@@ -45,6 +47,7 @@ function accumulate(acc: Acc, a: Output, b: Output, classes: boolean): void {
     const d = Math.abs(a.data[i]! - b.data[i]!);
     acc.max = Math.max(acc.max, Number.isNaN(d) ? Infinity : d);
     acc.sum += d;
+    acc.sum2 += d * d;
   }
   acc.n += a.data.length;
   if (k < 2) return;
@@ -111,14 +114,14 @@ export async function measureFidelity(original: string, marked: string, format: 
         carried.b.set(input, yb.find((x) => x.name === name)!);
       }
       ya.forEach((out, i) => {
-        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, n: 0, state: isState(out, feeds) };
+        const acc = accs.get(out.name) ?? { agree: 0, rows: 0, max: 0, sum: 0, sum2: 0, n: 0, state: isState(out, feeds) };
         accumulate(acc, out, yb[i]!, !acc.state);
         accs.set(out.name, acc);
       });
       inputs += Object.values(feeds)[0]?.dims[0] ?? 1;
     }
     const outputs = [...accs].map(([name, x]) => ({
-      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0, ...(x.state ? { state: true as const } : {}),
+      name, ...(x.rows > 0 ? { top1Agreement: x.agree / x.rows } : {}), maxAbsChange: x.max, meanAbsChange: x.n ? x.sum / x.n : 0, rmsChange: x.n ? Math.sqrt(x.sum2 / x.n) : 0, ...(x.state ? { state: true as const } : {}),
     }));
     const tops = outputs.flatMap((x) => (x.top1Agreement === undefined ? [] : [x.top1Agreement]));
     return {

@@ -28,7 +28,10 @@ const PASS = 'pw-real-audio';
 let t: TestHome;
 
 beforeAll(() => {
-  t = makeHome();
+  // A fixed owner key: the mark's bits, so which kernel moves the answers least and by how much,
+  // depend on the key (over random keys the kept mark's streamed change varied 10x, and one key in
+  // ten kept an encoder conv). Pinned, the figures below are the same on every run.
+  t = makeHome({ ownerSeed: new Uint8Array(32).fill(11) });
 });
 afterAll(() => {
   t.home.close();
@@ -70,7 +73,7 @@ describe('training-free mark on the real silero VAD (weights in nested If branch
   let marking: ReturnType<typeof embedWatermark> | undefined;
   const marked = () => (marking ??= embedWatermark({
     ...t.base, model: SILERO, out: out(), scheme: 'weight', trainingFree: true, passphrase: PASS,
-    calibration: { count: 24, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } },
+    calibration: { count: 64, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } },
   }));
 
   it('marks the LSTM input weight of the 16 kHz branch, spread over its gates, and explains the pick; the embed measures the answers, not the state', async () => {
@@ -79,17 +82,19 @@ describe('training-free mark on the real silero VAD (weights in nested If branch
     const w = s.weight!;
     expect(w.layer).toMatch(/then_branch/); // the branch that sr = 16000 runs
     expect(w.inputMetric).toBe(true); // layer inputs reached inside two nested Ifs
-    // The shortlist: the roomiest conv by prediction, the LSTM's input weight (512 rows share the
-    // change), the 8 kHz branch's first conv; the LSTM weight is also tried with its change spread
-    // over its gates. Each is written and run on the 24 calibration inputs (streamed with the state
-    // carried); the 8 kHz conv moves nothing there, so it is ranked last, never kept.
-    expect(w.reason).toMatch(/kept after measuring 4 shortlisted marks on 24 calibration inputs/);
-    expect(w.reason).toMatch(/encoder\.0\.reparam_conv\.weight not run by the calibration inputs\)/);
-    expect(w.reason).toMatch(/decoder\.rnn\.weight_ih spread over its gates mean change/);
-    // Which mark moves the answers least depends on the bits, that is on this run's random owner
-    // key: the LSTM weight won in every run seen (spread over its gates in most).
-    expect(w.layer).toMatch(/decoder\.rnn\.weight_ih|encoder\.1\.reparam_conv/);
-    expect(w.layout).toBe(/rnn/.test(w.layer) ? 'OI' : 'OIK');
+    // The shortlist: the two roomiest convs by prediction and the best kernel with only 2x the bits
+    // in input features, the LSTM's input weight (512 rows share the change), which is also tried
+    // with its change spread over its gates. Each is written and run on the 64 calibration inputs
+    // (streamed with the state carried).
+    expect(w.reason).toMatch(/kept after measuring 4 shortlisted marks on 64 calibration inputs/);
+    expect(w.reason).toMatch(/decoder\.rnn\.weight_ih spread over its gates RMS change/);
+    expect(w.reason).toMatch(/encoder\.1\.reparam_conv\.weight RMS change/);
+    expect(w.reason).toMatch(/encoder\.0\.reparam_conv\.weight RMS change/);
+    // Which mark moves the answers least depends on the bits, that is on the owner key (pinned
+    // above): over random keys the LSTM weight was kept nine times in ten, mostly spread.
+    expect(w.layer).toMatch(/then_branch.*decoder\.rnn\.weight_ih$/);
+    expect(w.layout).toBe('OI');
+    expect(w.reason).toMatch(/its change spread over the 4 gates/);
     expect(w.bitErrors).toBe(0);
     const prob = s.fidelity!.outputs.find((o) => o.name === 'output')!;
     expect(prob.meanAbsChange).toBeLessThanOrEqual(0.02);
@@ -121,19 +126,27 @@ describe('training-free mark on the real silero VAD (weights in nested If branch
   });
 
   // KNOWN MISS (docs/models.md): the target is 0.01. Streamed over a voiced signal with its state
-  // carried over, a Conv1d mark (the first versions) moved silero's speech probability by 0.05-0.21
-  // on average and 0.19-0.47 at worst; the LSTM input weight spread over its gates moves it by
-  // 0.003-0.018 on average and 0.013-0.072 at worst over six owner keys. These bounds hold that
-  // gain: the Conv1d marks fail them.
-  it('streamed over a voiced signal, the marked model answers close to the original (mean <= 0.03, worst <= 0.15)', async () => {
+  // carried over, this key's mark (the LSTM input weight spread over its gates) moves silero's
+  // speech probability by 0.025 on average and 0.083 at worst; the Conv1d mark the first versions
+  // kept, under the same key, moves it several times more (0.05-0.21 on average over keys).
+  it('streamed over a voiced signal, the marked model answers close to the original, and closer than a Conv1d mark under the same key', async () => {
     const x = testSignal();
-    const [a, b] = [await speechProbabilities(SILERO, x), await speechProbabilities((await marked(), out()), x)];
+    const s = await marked();
+    const a = await speechProbabilities(SILERO, x);
     expect(Math.max(...a.slice(0, 15))).toBeGreaterThan(Math.max(...a.slice(-5))); // the signal means something to the model
-    const diffs = a.map((v, i) => Math.abs(v - b[i]!));
-    const mean = diffs.reduce((p, q) => p + q, 0) / diffs.length;
-    console.log(JSON.stringify({ meanProbabilityChange: mean, worstProbabilityChange: Math.max(...diffs) }));
-    expect(mean).toBeLessThanOrEqual(0.03);
-    expect(Math.max(...diffs)).toBeLessThanOrEqual(0.15);
+    const change = async (model: string) => {
+      const b = await speechProbabilities(model, x);
+      const diffs = a.map((v, i) => Math.abs(v - b[i]!));
+      return { mean: diffs.reduce((p, q) => p + q, 0) / diffs.length, worst: Math.max(...diffs) };
+    };
+    const kept = await change(out());
+    const convOut = join(t.dir, 'silero-conv.onnx');
+    await embedWatermark({ ...t.base, model: SILERO, out: convOut, scheme: 'weight', trainingFree: true, passphrase: PASS, tensor: 'If_0_then_branch__Inline_0__encoder.1.reparam_conv.weight', limits: { minTop1Agreement: 0 }, calibration: { count: 16, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } } });
+    const conv = await change(convOut);
+    console.log(JSON.stringify({ kept: { layer: s.weight!.layer.slice(-30), ...kept }, conv }));
+    expect(kept.mean).toBeLessThanOrEqual(0.03);
+    expect(kept.worst).toBeLessThanOrEqual(0.1);
+    expect(conv.mean).toBeGreaterThan(2 * kept.mean);
   });
 });
 

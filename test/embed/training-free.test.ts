@@ -10,6 +10,7 @@ import { embedWatermark } from '../../src/embed/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { readSafetensorsFile, tensorFromFloat32, writeSafetensorsFile } from '../../src/formats/index.js';
 import { loadMnist } from '../../src/formats/mnist.js';
+import { onnx } from '../../src/formats/onnx-tensor.js';
 import { REPO } from '../helpers/paths.js';
 import { makeHome, saveSmallModel, type TestHome } from './helpers.js';
 
@@ -106,4 +107,36 @@ describe('training-free weight mark', () => {
       expect(readFileSync(out).equals(readFileSync(path))).toBe(false);
     });
   }
+});
+
+describe('a shortlisted mark in a branch the calibration inputs never run', () => {
+  /** Y = If(c) { X A[32, 8] } else { X B[32, 6] }: two kernels of different shapes (not twins), one per branch. */
+  function twoBranchModel(): Uint8Array {
+    const w = (name: string, cols: number, seed: number) => {
+      const prng = createPrng(new Uint8Array(32).fill(seed));
+      return { opType: 'Constant', output: [name], attribute: [{ name: 'value', type: 4, t: { dims: [32, cols], dataType: 1, floatData: Array.from({ length: 32 * cols }, () => prng.nextFloat() - 0.5) } }] };
+    };
+    const branch = (name: string, k: string, cols: number, seed: number) => ({ name, node: [w(k, cols, seed), { opType: 'MatMul', input: ['X', k], output: [`${name}_y`] }], output: [{ name: `${name}_y` }] });
+    return onnx.ModelProto.encode(onnx.ModelProto.create({
+      irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'two_branches',
+        node: [{ opType: 'If', input: ['c'], output: ['Y'], attribute: [{ name: 'then_branch', type: 5, g: branch('run', 'A', 8, 1) }, { name: 'else_branch', type: 5, g: branch('idle', 'B', 6, 2) }] }],
+        input: [{ name: 'X', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 32 }] } } } }, { name: 'c', type: { tensorType: { elemType: 9, shape: { dim: [] } } } }],
+        output: [{ name: 'Y', type: { tensorType: { elemType: 1 } } }],
+      },
+    })).finish();
+  }
+
+  it('is ranked last (its effect is unmeasured, not nil) and said so; the kernel that runs is marked', async () => {
+    const model = join(t.dir, 'two-branches.onnx');
+    writeFileSync(model, twoBranchModel());
+    const s = await embedWatermark({
+      ...t.base, model, out: join(t.dir, 'two-branches-marked.onnx'), scheme: 'weight', trainingFree: true, passphrase: PASS, bits: 8,
+      calibration: { count: 16, fixed: { c: 1 } }, limits: { minTop1Agreement: 0 },
+    });
+    expect(s.weight!.layer).toBe('A');
+    expect(s.weight!.reason).toMatch(/B not run by the calibration inputs\)/);
+    expect(s.fidelity!.maxAbsChange).toBeGreaterThan(0);
+  });
 });

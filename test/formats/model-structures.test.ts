@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { embedWeightMarkTrainingFree, generateProjection, meanOverOutputChannels, type KernelLayout } from '../../src/core/index.js';
 import {
-  detectModelFormat, readModelTensors, readTfjsArtifacts, scanOnnx, tensorFromFloat32, tensorToFloat32, writeModelTensors, type NamedTensor,
+  detectModelFormat, loadLayersModel, readModelTensors, readTfjsArtifacts, scanOnnx, tensorFromFloat32, tensorToFloat32, writeModelTensors, type NamedTensor,
 } from '../../src/formats/index.js';
 import { verifyWeightMark } from '../../src/verify/white-box.js';
 import { NESTED, nestedIfModel, QDQ, qdqModel, seededValues, shardedSafetensors } from '../../fixtures/make-structures.js';
@@ -236,6 +236,44 @@ describe('TF.js Graph models, quantized weights and array manifests (real files)
     const nb = readFileSync(join(dir, 'b', 'face_expression_model.bin'));
     expect(nb[0]).toBe(bin[0]! + 1);
     expect(nb.subarray(1)).toEqual(bin.subarray(1));
+  });
+});
+
+describe('a real MobileNetV2 in TF.js Layers format with uint8 weights (nsfwjs)', () => {
+  const p = join(REAL, 'nsfwjs-mobilenet-v2/model.json');
+  const shard = () => readFileSync(join(REAL, 'nsfwjs-mobilenet-v2/group1-shard1of1'));
+
+  it('is read as Layers, every weight dequantized; a no-op write is byte-identical', async () => {
+    const { format, tensors } = await readModelTensors(p);
+    expect(format).toBe('tfjs-layers');
+    expect(tensors).toHaveLength(266);
+    const manifest = (JSON.parse(readFileSync(p, 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[]; quantization: { scale: number; min: number; dtype: string } }[] }[] }).weightsManifest[0]!.weights;
+    expect(new Set(manifest.map((w) => w.quantization.dtype))).toEqual(new Set(['uint8']));
+    const first = tensorToFloat32(tensors.find((t) => t.name === manifest[0]!.name)!);
+    const q = manifest[0]!.quantization;
+    for (let i = 0; i < 20; i++) expect(first[i]).toBeCloseTo(shard()[i]! * q.scale + q.min, 6);
+    const dir = tmp();
+    await writeModelTensors(p, dir, []);
+    expect(readFileSync(join(dir, 'model.json'))).toEqual(readFileSync(p));
+    expect(readFileSync(join(dir, 'group1-shard1of1'))).toEqual(shard());
+  });
+
+  it('runs in TF.js as MobileNetV2 (depthwise convs, ReLU6, residual adds); a changed dense kernel changes its answers', async () => {
+    const m = await loadLayersModel(p);
+    const classes = new Set(m.layers.map((l) => l.getClassName()));
+    for (const c of ['DepthwiseConv2D', 'ZeroPadding2D', 'Add', 'BatchNormalization', 'ReLU', 'Dense']) expect(classes.has(c), c).toBe(true);
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 11);
+    const a = (m.predict(x) as tf.Tensor).arraySync() as number[][];
+    m.dispose();
+    for (const row of a) expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 4);
+    const { tensors } = await readModelTensors(p);
+    const k = tensors.find((t) => t.name === 'dense_3/kernel')!;
+    const dir = tmp();
+    await writeModelTensors(p, dir, [tensorFromFloat32(k.name, 'F32', k.shape, tensorToFloat32(k).map((v) => -v))]);
+    const m2 = await loadLayersModel(join(dir, 'model.json'));
+    const b = (m2.predict(x) as tf.Tensor).arraySync() as number[][];
+    m2.dispose();
+    expect(b[0]).not.toEqual(a[0]);
   });
 });
 
