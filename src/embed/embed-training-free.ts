@@ -255,9 +255,10 @@ async function planMark({ chosen, moment }: { chosen: TensorChoice; moment: Floa
 /** Top-1 disagreement, then the root-mean-square change of the answers (recurrent states aside):
  *  on a few dozen inputs the largest change does not rank marks steadily (silero: 7e-3 on 64
  *  inputs, 0.35 on 200), and the mean ignores the tail (on silero a Conv1d mark with the same mean
- *  as the LSTM's moved a voiced signal 20x more); the RMS weighs large changes more and is steady. */
-/** A mark that moves no output at all sits in a layer the calibration inputs never run (the 8 kHz
- *  branch of silero when they are 16 kHz audio): its effect is unmeasured, not nil, so it ranks last. */
+ *  as the LSTM's moved a voiced signal 20x more); the RMS weighs large changes more and is steady.
+ *  First of all, a mark that moves no output at all sits in a layer the calibration inputs never
+ *  run (the 8 kHz branch of silero when they are 16 kHz audio): its effect is unmeasured, not nil,
+ *  so it ranks last. */
 type FidelityScore = readonly [unmeasured: number, top1Loss: number, rmsChange: number];
 const fidelityScore = (f: FidelityReport): FidelityScore => [
   f.outputs.every((x) => x.maxAbsChange === 0) ? 1 : 0,
