@@ -102,6 +102,26 @@ describe('training-free mark on the real silero VAD (weights in nested If branch
     expect(s.fidelity!.top1Agreement).toBeUndefined(); // stateN is a state, output one probability: no classes
   });
 
+  it('a limit on the largest change applies to the answers, not to the state handed back (whose change shows in later answers)', async () => {
+    const s = await marked();
+    const [prob, state] = ['output', 'stateN'].map((n) => s.fidelity!.outputs.find((o) => o.name === n)!);
+    expect(state!.maxAbsChange).toBeGreaterThan(prob!.maxAbsChange); // the pinned key's figures: 1.3e-2 and 4.5e-4
+    const limit = (prob!.maxAbsChange + state!.maxAbsChange) / 2;
+    const h = makeHome({ ownerSeed: new Uint8Array(32).fill(11) }); // the same key in a fresh ledger: the same mark again
+    try {
+      const again = (max: number) => embedWatermark({
+        ...h.base, model: SILERO, out: join(h.dir, 'silero-limit.onnx'), scheme: 'weight', trainingFree: true, passphrase: PASS, limits: { maxAbsChange: max },
+        calibration: { count: 64, batch: 1, fixed: { sr: 16000, state: 0 }, dims: { input: [1, 512], state: [2, 1, 128] }, signals: { input: 'audio' } },
+      });
+      await expect(again(prob!.maxAbsChange / 2)).rejects.toMatchObject({ code: 'FIDELITY_LIMIT_EXCEEDED', message: expect.stringMatching(/output: max \|change\|/) });
+      const ok = await again(limit); // between the two: the state's change does not count
+      expect(ok.fidelity!.maxAbsChange).toBe(s.fidelity!.maxAbsChange);
+    } finally {
+      h.home.close();
+      rmSync(h.dir, { recursive: true, force: true });
+    }
+  });
+
   it('verifies from the written file and after Constants -> initializers and F16 weights behind Casts; the copies still run', async () => {
     const s = await marked();
     const key = (await loadMark({ dir: t.dir, ledger: t.home.ledger }, PASS, s.ledger.committed, homeTrust(t.home))).weight!;
