@@ -40,7 +40,7 @@ export function recurrentInputWeights(nodes: readonly OnnxNodeInfo[]): Map<strin
     const hidden = n.ints.get('hidden_size');
     if (!gates || !hidden || !n.inputs[1]) continue;
     const sources = new Set<string>();
-    if (!traceRows(n.inputs[1], producer, sources, 0)) continue;
+    if (!traceRows(n.inputs[1], producer, sources, 0, new Map())) continue;
     for (const s of sources) {
       const seen = out.get(s);
       if (seen && seen.rows !== gates * hidden) out.delete(s); // one weight, two readings: leave it alone
@@ -50,8 +50,21 @@ export function recurrentInputWeights(nodes: readonly OnnxNodeInfo[]): Map<strin
   return out;
 }
 
-/** Adds the stored tensors behind `value` to `sources`; false when a step is not row-keeping. */
-function traceRows(value: string, producer: ReadonlyMap<string, OnnxNodeInfo>, sources: Set<string>, depth: number): boolean {
+/**
+ * Adds the stored tensors behind `value` to `sources`; false when a step is not row-keeping.
+ * Each value is traced once (`seen`): a hostile graph whose Concats take the same value many times
+ * over, level after level, would otherwise cost (inputs per Concat) ^ MAX_CHAIN steps.
+ */
+function traceRows(value: string, producer: ReadonlyMap<string, OnnxNodeInfo>, sources: Set<string>, depth: number, seen: Map<string, boolean>): boolean {
+  const known = seen.get(value);
+  if (known !== undefined) return known;
+  seen.set(value, false); // a cycle back to a value being traced is not row-keeping
+  const ok = traceStep(value, producer, sources, depth, seen);
+  seen.set(value, ok);
+  return ok;
+}
+
+function traceStep(value: string, producer: ReadonlyMap<string, OnnxNodeInfo>, sources: Set<string>, depth: number, seen: Map<string, boolean>): boolean {
   const p = producer.get(value);
   if (!p || p.opType === 'Constant') {
     sources.add(value);
@@ -60,8 +73,8 @@ function traceRows(value: string, producer: ReadonlyMap<string, OnnxNodeInfo>, s
   if (depth >= MAX_CHAIN || !ROW_KEEPING.has(p.opType)) return false;
   if (p.opType === 'Concat') {
     if ((p.ints.get('axis') ?? -1) !== 0) return false;
-    return p.inputs.every((i) => traceRows(i, producer, sources, depth + 1));
+    return p.inputs.every((i) => traceRows(i, producer, sources, depth + 1, seen));
   }
   // Slice, Unsqueeze, Identity: the data is input 0; the others are starts, ends, axes, steps.
-  return traceRows(p.inputs[0] ?? '', producer, sources, depth + 1);
+  return traceRows(p.inputs[0] ?? '', producer, sources, depth + 1, seen);
 }

@@ -110,6 +110,19 @@ describe('recurrent input weights (LSTM W through Slice, Concat, Unsqueeze)', ()
     expect(recurrentInputWeights(scanOnnx(onnx.ModelProto.encode(m).finish()).nodes).size).toBe(0);
   });
 
+  it('a hostile graph (Concats taking one value 1,000 times, 8 levels deep) is traced once per value, not 1000^8 times', () => {
+    const nodes = [];
+    for (let level = 0; level < 8; level++) nodes.push({ opType: 'Concat', inputs: Array.from({ length: 1000 }, () => `v${level + 1}`), outputs: [`v${level}`], ints: new Map([['axis', 0]]), graphPath: '' });
+    nodes.push({ opType: 'Constant', inputs: [], outputs: ['v8'], ints: new Map(), graphPath: '' });
+    nodes.push({ opType: 'LSTM', inputs: ['X', 'v0', 'R'], outputs: ['Y'], ints: new Map([['hidden_size', 2]]), graphPath: '' });
+    // About 8,000 steps; traced without memory it is 1000^8 and never returns (the test times out).
+    const map = recurrentInputWeights(nodes);
+    expect([...map.keys()]).toEqual(['v8']); // one stored tensor (inspectOnnx then checks its rows)
+    const cyclic = [{ opType: 'Identity', inputs: ['a'], outputs: ['b'], ints: new Map(), graphPath: '' }, { opType: 'Identity', inputs: ['b'], outputs: ['a'], ints: new Map(), graphPath: '' }, nodes.at(-1)!];
+    cyclic[2] = { ...nodes.at(-1)!, inputs: ['X', 'a', 'R'] };
+    expect(recurrentInputWeights(cyclic).size).toBe(0); // a cycle is refused, not looped
+  });
+
   it('reads the LSTM input X through two If levels, and nothing when a branch on the way is not taken', async () => {
     const runner = await openRunner(path, 'onnx');
     try {
