@@ -13,6 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import type { BackendChoice } from './backend.js';
 import { TrainError } from './errors.js';
 import type { LoadMessage, WorkerReply } from './fit-worker.js';
+import { flatOptimizer, type FlatOptimizer } from './flat-optimizer.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
 import { allocateShared, capacity, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
@@ -50,7 +51,7 @@ export async function startParallel(setup: ParallelSetup): Promise<StepRunner | 
     sampleSize: h * w * c, weightSizes: vars.map((v) => v.size),
   };
   const buffers = allocateShared(layout);
-  const runner = new ParallelRunner(setup, team, vars, layout, buffers);
+  const runner = new ParallelRunner(setup, team, vars, layout, buffers, await flatOptimizer(setup.optimizer, vars));
   const initialWeights = setup.model.getWeights().map((t) => ({ values: t.dataSync() as Float32Array, shape: t.shape }));
   const loads = team.workers.map((worker, index) => {
     const msg: LoadMessage = { type: 'load', backend: setup.backend, index, topology, initialWeights, numClasses: setup.numClasses, imageShape: setup.imageShape, layout, buffers };
@@ -77,6 +78,7 @@ class ParallelRunner implements StepRunner {
   private readonly gradients: Float32Array;
   private readonly losses: Float64Array;
   private readonly sum: Float32Array;
+  private scratch: Float32Array | undefined;
   private gen = 0;
   private failure: Error | undefined;
   private readonly failed: Promise<never>;
@@ -89,6 +91,7 @@ class ParallelRunner implements StepRunner {
     private readonly vars: tf.Variable[],
     private readonly layout: SharedLayout,
     buffers: SharedBuffers,
+    private readonly flat: FlatOptimizer | undefined,
   ) {
     this.workers = layout.workers;
     this.sharedImages = new Float32Array(buffers.images);
@@ -178,22 +181,55 @@ class ParallelRunner implements StepRunner {
       for (let i = 0; i < p; i++) sum[i] = sum[i]! * scale;
       let dataLoss = own.extraLossSum;
       for (let k = 0; k < this.workers; k++) dataLoss += this.losses[k]!;
-      tf.tidy(() => {
-        const named: tf.NamedTensorMap = {};
-        let at = 0;
-        for (const v of vars) {
-          let g: tf.Tensor = tensorOfShared(sum.subarray(at, at + v.size), v.shape);
-          const extra = own.grads[v.name];
-          if (extra) g = tf.add(g, extra);
-          named[v.name] = g;
-          at += v.size;
-        }
-        this.setup.optimizer.applyGradients(named);
-      });
+      if (this.flat) this.applyFlat(this.flat, own.grads);
+      else this.applyTensors(own.grads);
       return { loss: dataLoss / total + (own.term ?? 0), ...(own.term === undefined ? {} : { extraLoss: own.term }) };
     } finally {
       tf.dispose(Object.values(own.grads));
     }
+  }
+
+  /** The caller's optimizer on tensors: one gradient tensor per variable. */
+  private applyTensors(extraGrads: tf.NamedTensorMap): void {
+    const { sum, vars } = this;
+    tf.tidy(() => {
+      const named: tf.NamedTensorMap = {};
+      let at = 0;
+      for (const v of vars) {
+        let g: tf.Tensor = tensorOfShared(sum.subarray(at, at + v.size), v.shape);
+        const extra = extraGrads[v.name];
+        if (extra) g = tf.add(g, extra);
+        named[v.name] = g;
+        at += v.size;
+      }
+      this.setup.optimizer.applyGradients(named);
+    });
+  }
+
+  /**
+   * The same update in one loop over the shared weight vector (which holds this step's weights),
+   * then the model's variables take the result.
+   */
+  private applyFlat(flat: FlatOptimizer, extraGrads: tf.NamedTensorMap): void {
+    const { sum, vars, weights } = this;
+    let at = 0;
+    for (const v of vars) {
+      const extra = extraGrads[v.name];
+      if (extra) {
+        const scratch = (this.scratch ??= new Float32Array(sum.length));
+        copyValuesInto(extra, scratch, at);
+        for (let i = at; i < at + v.size; i++) sum[i] = sum[i]! + scratch[i]!;
+      }
+      at += v.size;
+    }
+    flat.apply(sum, weights);
+    tf.tidy(() => {
+      let off = 0;
+      for (const v of vars) {
+        v.assign(tensorOfShared(weights.subarray(off, off + v.size), v.shape));
+        off += v.size;
+      }
+    });
   }
 
   /** One-hot target rows for the batch's labels. */
@@ -228,6 +264,12 @@ class ParallelRunner implements StepRunner {
 
   async close(): Promise<void> {
     const { ctl } = this;
+    let stored: unknown;
+    try {
+      await this.flat?.store();
+    } catch (e) {
+      stored = e;
+    }
     Atomics.store(ctl, CTL.CMD, CMD_RELEASE);
     Atomics.store(ctl, CTL.GEN, ++this.gen);
     Atomics.notify(ctl, CTL.GEN);
@@ -241,6 +283,7 @@ class ParallelRunner implements StepRunner {
       this.cleanups.forEach((f) => f());
       await discardTeam(this.team);
     }
+    if (stored !== undefined) throw stored;
   }
 }
 
