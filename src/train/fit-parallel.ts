@@ -15,9 +15,9 @@ import { TrainError } from './errors.js';
 import type { LoadMessage, WorkerReply } from './fit-worker.js';
 import { flatOptimizer, type FlatOptimizer } from './flat-optimizer.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
-import { allocateShared, capacity, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import { capacity, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
-import { discardTeam, returnTeam, takeTeam, type Team } from './worker-pool.js';
+import { discardTeam, returnTeam, takeTeam, teamBuffers, type Team } from './worker-pool.js';
 import { trainingFlag } from './training-mode.js';
 
 type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; value: Promise<string> | string };
@@ -50,7 +50,7 @@ export async function startParallel(setup: ParallelSetup): Promise<StepRunner | 
     workers: setup.workers, batchSize: setup.batchSize, extraCapacity: setup.batchSize, numClasses: setup.numClasses,
     sampleSize: h * w * c, weightSizes: vars.map((v) => v.size),
   };
-  const buffers = allocateShared(layout);
+  const buffers = teamBuffers(team, layout);
   const runner = new ParallelRunner(setup, team, vars, layout, buffers, await flatOptimizer(setup.optimizer, vars));
   const initialWeights = setup.model.getWeights().map((t) => ({ values: t.dataSync() as Float32Array, shape: t.shape }));
   const loads = team.workers.map((worker, index) => {

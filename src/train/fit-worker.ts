@@ -33,9 +33,26 @@ port.on('message', (msg: LoadMessage) => {
   void serve(msg).catch((e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply));
 });
 
+/**
+ * The last model this worker rebuilt, kept for the next fit of the same topology (calibration,
+ * attacks and embedding phases fit one architecture many times): rebuilding it and its first steps
+ * on fresh memory cost tens of milliseconds a fit. Its weights are replaced at every load.
+ */
+let replica: { readonly topology: string; readonly model: tf.LayersModel } | undefined;
+
+async function replicaOf(topology: object): Promise<tf.LayersModel> {
+  const key = JSON.stringify(topology);
+  if (replica?.topology === key) return replica.model;
+  replica?.model.dispose();
+  replica = undefined;
+  const model = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelArtifacts as never);
+  replica = { topology: key, model };
+  return model;
+}
+
 async function serve(msg: LoadMessage): Promise<void> {
   if (backendReady === undefined) backendReady = (await selectBackend(msg.backend)).name;
-  const model = await tf.models.modelFromJSON({ modelTopology: msg.topology } as tf.io.ModelArtifacts as never);
+  const model = await replicaOf(msg.topology);
   try {
     const all = msg.initialWeights.map((w) => tf.tensor(w.values, w.shape));
     model.setWeights(all);
@@ -46,8 +63,10 @@ async function serve(msg: LoadMessage): Promise<void> {
     }
     port!.postMessage({ type: 'ready', backend: backendReady } satisfies WorkerReply);
     stepLoop(model, vars, msg);
-  } finally {
-    model.dispose();
+  } catch (e) {
+    replica?.model.dispose();
+    replica = undefined;
+    throw e;
   }
   port!.postMessage({ type: 'released' } satisfies WorkerReply);
 }

@@ -92,6 +92,30 @@ describe('fitModel on worker threads', () => {
     tf.dispose([xT, yT]);
   });
 
+  // The workers keep their replica and shared memory between fits of one architecture, and the flat
+  // Adam hands its state back to the caller's optimizer: neither may leak into the next fit.
+  it('starts every fit from the caller\'s weights and optimizer state, whatever the workers fitted before', async () => {
+    const twoFits = async (workers: number, seed: number) => {
+      const model = tinyModel(seed);
+      const opt = tf.train.adam(0.01);
+      const base = { model, optimizer: opt, data: train, numClasses: 10, epochs: 1, batchSize: 64, workers };
+      await fitModel({ ...base, seed: 1 });
+      await fitModel({ ...base, seed: 2 });
+      expect(opt.iterations).toBe(10);
+      const weights = flat(model);
+      model.dispose();
+      opt.dispose();
+      return weights;
+    };
+    const other = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [28, 28, 1] }), tf.layers.dense({ units: 10, activation: 'softmax' })] });
+    for (const seed of [20, 30]) {
+      const parallel = await twoFits(2, seed);
+      await fitModel({ model: other, optimizer: tf.train.sgd(0.1), data: train, numClasses: 10, epochs: 1, batchSize: 64, seed: 1, workers: 2 });
+      expect(maxAbsDiff(parallel, await twoFits(1, seed))).toBeLessThan(2e-4);
+    }
+    other.dispose();
+  });
+
   it('stops on abort, and the workers serve the next fit', async () => {
     const stop = new AbortController();
     const model = tinyModel(1);
