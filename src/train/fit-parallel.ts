@@ -170,36 +170,39 @@ class ParallelRunner implements StepRunner {
       await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitDone(k, gen)))]);
       if (Atomics.load(ctl, CTL.FAILED) !== 0) await this.failed;
       const total = size + shared + own.extraCount;
-      const { sum, gradients } = this;
-      const p = sum.length;
-      sum.set(gradients.subarray(0, p));
-      for (let k = 1; k < this.workers; k++) {
-        const row = gradients.subarray(k * p, (k + 1) * p);
-        for (let i = 0; i < p; i++) sum[i] = sum[i]! + row[i]!;
-      }
-      const scale = 1 / total;
-      for (let i = 0; i < p; i++) sum[i] = sum[i]! * scale;
+      meanGradient(this.gradients, this.workers, 1 / total, this.extraGradients(own.grads), this.sum);
       let dataLoss = own.extraLossSum;
       for (let k = 0; k < this.workers; k++) dataLoss += this.losses[k]!;
-      if (this.flat) this.applyFlat(this.flat, own.grads);
-      else this.applyTensors(own.grads);
+      if (this.flat) this.applyFlat(this.flat);
+      else this.applyTensors();
       return { loss: dataLoss / total + (own.term ?? 0), ...(own.term === undefined ? {} : { extraLoss: own.term }) };
     } finally {
       tf.dispose(Object.values(own.grads));
     }
   }
 
+  /** This thread's gradient (the extra loss, extra samples) as one flat vector, or undefined when there is none. */
+  private extraGradients(grads: tf.NamedTensorMap): Float32Array | undefined {
+    if (Object.keys(grads).length === 0) return undefined;
+    const out = (this.scratch ??= new Float32Array(this.sum.length));
+    let at = 0;
+    for (const v of this.vars) {
+      const g = grads[v.name];
+      if (g) copyValuesInto(g, out, at);
+      else out.fill(0, at, at + v.size);
+      at += v.size;
+    }
+    return out;
+  }
+
   /** The caller's optimizer on tensors: one gradient tensor per variable. */
-  private applyTensors(extraGrads: tf.NamedTensorMap): void {
+  private applyTensors(): void {
     const { sum, vars } = this;
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};
       let at = 0;
       for (const v of vars) {
-        let g: tf.Tensor = tensorOfShared(sum.subarray(at, at + v.size), v.shape);
-        const extra = extraGrads[v.name];
-        if (extra) g = tf.add(g, extra);
-        named[v.name] = g;
+        named[v.name] = tensorOfShared(sum.subarray(at, at + v.size), v.shape);
         at += v.size;
       }
       this.setup.optimizer.applyGradients(named);
@@ -210,18 +213,8 @@ class ParallelRunner implements StepRunner {
    * The same update in one loop over the shared weight vector (which holds this step's weights),
    * then the model's variables take the result.
    */
-  private applyFlat(flat: FlatOptimizer, extraGrads: tf.NamedTensorMap): void {
+  private applyFlat(flat: FlatOptimizer): void {
     const { sum, vars, weights } = this;
-    let at = 0;
-    for (const v of vars) {
-      const extra = extraGrads[v.name];
-      if (extra) {
-        const scratch = (this.scratch ??= new Float32Array(sum.length));
-        copyValuesInto(extra, scratch, at);
-        for (let i = at; i < at + v.size; i++) sum[i] = sum[i]! + scratch[i]!;
-      }
-      at += v.size;
-    }
     flat.apply(sum, weights);
     tf.tidy(() => {
       let off = 0;
@@ -284,6 +277,21 @@ class ParallelRunner implements StepRunner {
       await discardTeam(this.team);
     }
     if (stored !== undefined) throw stored;
+  }
+}
+
+/**
+ * out = (the workers' gradient rows summed in worker order) * scale + extra, each operation rounded
+ * to float32, in one pass over memory.
+ */
+function meanGradient(rows: Float32Array, workers: number, scale: number, extra: Float32Array | undefined, out: Float32Array): void {
+  const p = out.length;
+  const f = Math.fround;
+  for (let i = 0; i < p; i++) {
+    let s = rows[i]!;
+    for (let k = 1; k < workers; k++) s = f(s + rows[k * p + i]!);
+    s = f(s * scale);
+    out[i] = extra === undefined ? s : s + extra[i]!;
   }
 }
 

@@ -245,6 +245,57 @@ describe('wasm training kernels', () => {
     });
   });
 
+  describe('Slice', () => {
+    const onBoth = async <T>(run: () => T): Promise<[T, T]> => {
+      await tf.setBackend('cpu');
+      const expected = run();
+      await tf.setBackend('wasm');
+      return [expected, run()];
+    };
+    const sliced = (shape: number[], begin: number[], size: number[], dtype: 'float32' | 'int32' | 'bool') => () => tf.tidy(() => {
+      const r = rand(shape, 5, true); // integers 0..3
+      const x = dtype === 'bool' ? tf.greater(r, 1) : tf.cast(tf.mul(r, 3), dtype);
+      const t = tf.slice(x, begin, size);
+      return { shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) };
+    });
+    // Rows of a batch (contiguous: ours), and strided windows (the backend's own kernel).
+    const cases: [number[], number[], number[]][] = [
+      [[500, 28, 28, 1], [32, 0, 0, 0], [32, 28, 28, 1]], // predict's batches of 32
+      [[500, 28, 28, 1], [480, 0, 0, 0], [-1, 28, 28, 1]], // the last, partial batch
+      [[7, 5], [3, 0], [0, 5]], // empty
+      [[4, 6, 3], [1, 2, 0], [1, 3, 3]], // contiguous inside one row
+      [[4, 6, 3], [1, 2, 1], [2, 3, 2]], // strided
+      [[10], [2], [5]],
+    ];
+    for (const [shape, begin, size] of cases) {
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        it(`slice of [${shape}] at [${begin}] size [${size}] (${dtype}) equals the cpu backend's`, async () => {
+          const [expected, actual] = await onBoth(sliced(shape, begin, size, dtype));
+          expect(actual).toEqual(expected);
+        });
+      }
+    }
+    it('random slices equal the cpu backend\'s (fast-check)', async () => {
+      const arb = fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+        fc.tuple(...shape.map((d) => fc.integer({ min: 0, max: d - 1 }))).chain((begin) =>
+          fc.tuple(fc.constant(shape), fc.constant(begin), fc.tuple(...shape.map((d, i) => fc.integer({ min: 0, max: d - begin[i]! }))))));
+      await fc.assert(fc.asyncProperty(arb, async ([shape, begin, size]) => {
+        const [expected, actual] = await onBoth(sliced(shape, begin, size, 'float32'));
+        expect(actual).toEqual(expected);
+      }), { numRuns: 60 });
+    });
+    it('stays right when the output\'s allocation grows the wasm heap', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.range(0, 4_000_000, 1, 'float32').reshape([4000, 1000]);
+      const parts = Array.from({ length: 12 }, (_, k) => tf.slice(x, [k * 300, 0], [300, 1000]));
+      parts.forEach((p, k) => {
+        const v = p.dataSync();
+        expect([v[0], v[v.length - 1]]).toEqual([k * 300_000, k * 300_000 + 299_999]);
+      });
+      tf.dispose([x, ...parts]);
+    });
+  });
+
   describe('BatchMatMul with transposed operands', () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[64, 1568], [1568, 64], false, false], // fixture dense1 forward
@@ -252,13 +303,38 @@ describe('wasm training kernels', () => {
       [[64, 64], [1568, 64], false, true], // dense1 input gradient
       [[3, 5, 4], [3, 6, 5], true, true], // batched, both transposed
       [[2, 4, 7], [2, 4, 3], true, false], // batched, A transposed
+      // Computed as (op(B)^T op(A)^T)^T, which moves fewer values:
+      [[256, 1568], [256, 1], true, false], // the watermark loss's gradient, X^T dy
+      [[32, 64], [1568, 64], false, true], // a worker's dense1 input gradient (batch 32)
+      [[3, 2, 50], [1, 40, 50], false, true], // a broadcast batch (forward only: tfjs has no gradient for it)
     ];
+    /** The product itself, and its gradients (which are products with other flags) unless a batch broadcasts. */
+    const check = async (a: number[], b: number[], ta: boolean, tb: boolean) => {
+      const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb);
+      const forward = () => tf.tidy(() => mm(rand(a, 1), rand(b, 2)).dataSync() as Float32Array);
+      await tf.setBackend('cpu');
+      const expected = forward();
+      await tf.setBackend('wasm');
+      const actual = forward();
+      expect(actual.length).toBe(expected.length);
+      actual.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(TOL * Math.max(1, Math.abs(expected[i]!))));
+      const broadcast = a.length > 2 && a.slice(0, -2).join() !== b.slice(0, -2).join();
+      if (!broadcast) expect(await maxDiffVsCpu(mm, () => [rand(a, 1), rand(b, 2)], 9)).toBeLessThan(TOL);
+    };
     for (const [a, b, ta, tb] of cases) {
       it(`a=[${a}] b=[${b}] transposeA=${ta} transposeB=${tb}`, async () => {
-        const mm = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb);
-        expect(await maxDiffVsCpu(mm, () => [rand(a, 1), rand(b, 2)], 9)).toBeLessThan(TOL);
+        await check(a, b, ta, tb);
       });
     }
+    it('random shapes, flags and broadcast batches equal the cpu backend (fast-check)', async () => {
+      const dims = fc.integer({ min: 1, max: 9 });
+      const arb = fc.record({ m: dims, k: dims, n: dims, batch: fc.constantFrom([] as number[], [1], [3], [2, 2]), bBatch1: fc.boolean(), ta: fc.boolean(), tb: fc.boolean() });
+      await fc.assert(fc.asyncProperty(arb, async ({ m, k, n, batch, bBatch1, ta, tb }) => {
+        const a = [...batch, ...(ta ? [k, m] : [m, k])];
+        const b = [...(bBatch1 && batch.length > 0 ? batch.map(() => 1) : batch), ...(tb ? [n, k] : [k, n])];
+        await check(a, b, ta, tb);
+      }), { numRuns: 40 });
+    });
   });
 
   it('leak no tensors', async () => {
