@@ -86,7 +86,10 @@ const rows: Row[] = [
   { metric: 'accuracy drop (points)', value: fmt(drop), target: '<= 0.5', met: drop.max <= 0.5 },
   { metric: 'BER (256 bits, dense1)', value: fmt(ber, 4), target: '0', met: ber.max === 0 },
   { metric: 'trigger accuracy (%, N = 100)', value: fmt(trig, 1), target: '>= 99', met: trig.min >= 99 },
-  { metric: 'embedding time (s, whole run)', value: fmt(secs, 1) },
+  // Issue 17: 3x shorter than the 39-55 s per key measured before it (a range over keys): the mean
+  // against the low end, every key against the high end. The first key of a process also pays its
+  // one-off start (worker threads, wasm tier-up, dataset decoding), about 2 s here.
+  { metric: 'embedding time per key (s, whole run)', value: fmt(secs, 1), target: '<= 13.0 mean, <= 18.3 each (39-55 s / 3)', met: secs.mean <= 13 && secs.max <= 55 / 3 },
   { metric: 'fine-tuning steps (early stop)', value: fmt(stepsS, 0) },
   ...throughput.map((t) => ({ metric: `${t.backend} fine-tuning samples/s (${t.steps} batches)`, value: t.samplesPerSecond.toFixed(1) })),
   ...(ratio !== undefined ? [{ metric: 'ratio wasm / cpu', value: `${ratio.toFixed(1)}x` }] : []),

@@ -8,6 +8,7 @@ import type { JsonObject } from '../../ledger/index.js';
 import { countTriggerMatches, deriveWatermarkKeys, generateProjection, generateTriggerSet, isIdentityTriggerInput, mapTriggerInput, type TriggerInputMap } from '../core/index.js';
 import { loadLayersModel, writeModelTensors, type NamedTensor } from '../formats/index.js';
 import { selectBackend } from '../train/backend.js';
+import { prewarmTrainingWorkers } from '../train/worker-pool.js';
 import { evaluateAccuracy, predictClasses } from '../train/evaluate.js';
 import { fitModel } from '../train/fit.js';
 import { checkPassphrase, commitWithSecret } from './commit-secret.js';
@@ -58,6 +59,8 @@ export async function embedByFineTuning(o: EmbedOptions): Promise<EmbedSummary> 
   if (!(lambda > 0) || !(learningRate > 0)) throw new RangeError('lambda and learningRate must be > 0');
 
   const backend = await selectBackend(o.backend ?? 'auto');
+  // The training workers start (about a second) while the model and data load and are evaluated.
+  if (backend.name === 'wasm' || backend.name === 'cpu') prewarmTrainingWorkers(backend.name);
   const emit = (e: Omit<EmbedEvent, 'backend'>) => o.onProgress?.({ ...e, backend: backend.name });
   emit({ phase: 'load', message: `backend ${backend.detail}` });
   checkOutputFree(o.out);

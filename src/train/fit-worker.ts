@@ -23,13 +23,23 @@ export interface LoadMessage {
   readonly buffers: SharedBuffers;
 }
 
+/** Starts the backend (tfjs import, wasm compile: about a second) before the first fit needs it. */
+export interface WarmMessage {
+  readonly type: 'warm';
+  readonly backend: BackendChoice;
+}
+
 export type WorkerReply = { type: 'ready'; backend: string } | { type: 'error'; message: string } | { type: 'released' };
 
 const port = parentPort;
 if (port === null) throw new Error('fit-worker.ts runs as a worker thread only');
-let backendReady: string | undefined;
+/** The backend this worker runs on, selected once (by a warm-up message or the first load). */
+let backendReady: Promise<string> | undefined;
+const backendOf = (choice: BackendChoice): Promise<string> => (backendReady ??= selectBackend(choice).then((b) => b.name));
 
-port.on('message', (msg: LoadMessage) => {
+port.on('message', (msg: LoadMessage | WarmMessage) => {
+  // A failed warm-up is reported by the load that follows it.
+  if (msg.type === 'warm') return void backendOf(msg.backend).catch(() => {});
   void serve(msg).catch((e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerReply));
 });
 
@@ -51,7 +61,7 @@ async function replicaOf(topology: object): Promise<tf.LayersModel> {
 }
 
 async function serve(msg: LoadMessage): Promise<void> {
-  if (backendReady === undefined) backendReady = (await selectBackend(msg.backend)).name;
+  const backend = await backendOf(msg.backend);
   const model = await replicaOf(msg.topology);
   try {
     const all = msg.initialWeights.map((w) => tf.tensor(w.values, w.shape));
@@ -61,7 +71,7 @@ async function serve(msg: LoadMessage): Promise<void> {
     if (vars.length !== msg.layout.weightSizes.length || vars.some((v, i) => v.size !== msg.layout.weightSizes[i])) {
       throw new Error('the rebuilt model has other trainable weights than the original');
     }
-    port!.postMessage({ type: 'ready', backend: backendReady } satisfies WorkerReply);
+    port!.postMessage({ type: 'ready', backend } satisfies WorkerReply);
     stepLoop(model, vars, msg);
   } catch (e) {
     replica?.model.dispose();

@@ -4,4 +4,4 @@ export { evaluateAccuracy, predictClasses } from './evaluate.js';
 export { fitModel, type FitOptions, type FitProgress, type FitResult, type LabelledImages, type StepContext } from './fit.js';
 export { buildMnistCnn } from './mnist-cnn.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels.js';
-export { closeTrainingWorkers } from './worker-pool.js';
+export { closeTrainingWorkers, prewarmTrainingWorkers } from './worker-pool.js';

@@ -7,7 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import type { BackendChoice } from './backend.js';
+import type { WarmMessage } from './fit-worker.js';
 import { allocateShared, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 
 export interface Team {
@@ -60,6 +62,19 @@ export function teamBuffers(team: Team, layout: SharedLayout): SharedBuffers {
   return buffers;
 }
 
+/**
+ * Starts an idle team of `n` workers on `backend` now, so that its start (about a second per worker)
+ * overlaps the caller's own preparation (loading the model and data, evaluating it) instead of
+ * delaying the first step. Does nothing when such a team is idle already or none can start.
+ */
+export function prewarmTrainingWorkers(backend: BackendChoice, n = availableParallelism()): void {
+  if (n < 2 || (idle.get(`${backend}/${n}`)?.length ?? 0) > 0) return;
+  const team = takeTeam(backend, n);
+  if (typeof team === 'string') return;
+  for (const w of team.workers) w.postMessage({ type: 'warm', backend } satisfies WarmMessage);
+  returnTeam(team);
+}
+
 export function returnTeam(team: Team): void {
   const list = idle.get(team.key) ?? [];
   list.push(team);
@@ -70,6 +85,13 @@ export function returnTeam(team: Team): void {
 export async function discardTeam(team: Team): Promise<void> {
   all.delete(team);
   await Promise.all(team.workers.map((w) => w.terminate()));
+}
+
+/** Training worker threads alive now, idle or busy (diagnostics, tests). */
+export function trainingWorkerCount(): number {
+  let n = 0;
+  for (const t of all) n += t.workers.length;
+  return n;
 }
 
 /** Stops every training worker (tests, or a long-running service shutting down). */

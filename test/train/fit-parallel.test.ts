@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { fitModel, type FitOptions, type LabelledImages } from '../../src/train/fit.js';
-import { closeTrainingWorkers } from '../../src/train/worker-pool.js';
+import { closeTrainingWorkers, prewarmTrainingWorkers, trainingWorkerCount } from '../../src/train/worker-pool.js';
 
 function tinyModel(seed: number): tf.Sequential {
   return tf.sequential({
@@ -114,6 +114,19 @@ describe('fitModel on worker threads', () => {
       expect(maxAbsDiff(parallel, await twoFits(1, seed))).toBeLessThan(2e-4);
     }
     other.dispose();
+  });
+
+  it('trains on a prewarmed team, with the same result, and prewarms only when no team is idle', async () => {
+    const before = await run(2);
+    await closeTrainingWorkers();
+    expect(trainingWorkerCount()).toBe(0);
+    prewarmTrainingWorkers('wasm', 2);
+    expect(trainingWorkerCount()).toBe(2);
+    prewarmTrainingWorkers('wasm', 2);
+    expect(trainingWorkerCount()).toBe(2);
+    const after = await run(2);
+    expect(trainingWorkerCount()).toBe(2);
+    expect(Array.from(after.weights)).toEqual(Array.from(before.weights));
   });
 
   it('stops on abort, and the workers serve the next fit', async () => {
