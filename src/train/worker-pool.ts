@@ -58,9 +58,15 @@ export function teamBuffers(team: Team, layout: SharedLayout): SharedBuffers {
     return team.shared.buffers;
   }
   const buffers = allocateShared(layout);
-  team.shared = { layout: key, buffers };
+  const bytes = Object.values(buffers).reduce((n, b: SharedArrayBuffer) => n + b.byteLength, 0);
+  // An idle team keeps small buffers only: a MobileNet batch (224x224x3, 128 samples) is 77 MB,
+  // which a long-running server should not hold between jobs.
+  team.shared = bytes <= KEEP_SHARED_BYTES ? { layout: key, buffers } : undefined;
   return buffers;
 }
+
+/** The most shared memory an idle team keeps for its next fit. */
+export const KEEP_SHARED_BYTES = 32 * 2 ** 20;
 
 /**
  * Starts an idle team of `n` workers on `backend` now, so that its start (about a second per worker)
