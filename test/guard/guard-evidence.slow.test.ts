@@ -28,9 +28,19 @@ function tailNinth(n: number, m: number): number {
   };
   let num = 0n;
   for (let k = m; k <= n; k++) num += choose(k) * 8n ** BigInt(n - k);
-  const den = 9n ** BigInt(n);
-  const scale = 10n ** 40n;
-  return Number((num * scale) / den) / 1e40;
+  return ratio(num, 9n ** BigInt(n));
+}
+
+/**
+ * num / den as a double, from a quotient of 64 significant bits. (A fixed scale of 10^40 truncated
+ * p-values near 1e-39 to a few digits: a student that learnt 40-odd marks failed this test.)
+ */
+function ratio(num: bigint, den: bigint): number {
+  if (num === 0n) return 0;
+  const shift = den.toString(2).length - num.toString(2).length + 64;
+  const q = shift >= 0 ? (num << BigInt(shift)) / den : num / (den << BigInt(-shift));
+  const half = Math.trunc(shift / 2);
+  return Number(q) * 2 ** -half * 2 ** -(shift - half);
 }
 
 describe('guard-mark evidence: a student trained on the answers', () => {
