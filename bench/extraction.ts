@@ -26,6 +26,8 @@ import { flag, machine, printTable, writeJson } from './util.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 const seeds = Number(flag('seeds', '3'));
+/** The thief's student seeds are 100 + s: seed 1 would start from the fixture's own initial weights. */
+const STUDENT_SEED_BASE = 100;
 const queries = Number(flag('queries', '4000'));
 const epochs = Number(flag('epochs', '5'));
 const syntheticQueries = Number(flag('synthetic', '2000'));
@@ -78,10 +80,10 @@ for (let s = 1; s <= seeds; s++) {
   const honestAlerts = alerts.filter((c) => c === honest.key.id).length;
   // Natural extraction.
   const studentPath = join(work, `student-${s}`);
-  const nat = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data: 'mnist', epochs, seed: s, out: studentPath });
+  const nat = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data: 'mnist', epochs, seed: STUDENT_SEED_BASE + s, out: studentPath });
   // Synthetic extraction, watched by the monitor.
   // --synthetic 0 skips it (the monitor's figure then comes from an earlier run).
-  const syn = syntheticQueries > 0 ? await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: s }) : { queries: 0, studentAccuracy: Number.NaN };
+  const syn = syntheticQueries > 0 ? await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: STUDENT_SEED_BASE + s }) : { queries: 0, studentAccuracy: Number.NaN };
   await guard.flush();
   await guard.close();
   const home = openHome(dir);

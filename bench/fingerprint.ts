@@ -7,7 +7,7 @@
 //     under 10 minutes on this 2-core machine.
 //  2. Distillation: `hallmark calibrate --fingerprint` (5 fresh reference models), then per seed i
 //     (--seeds) the robustness bench's distillation attack (runAttack distill: 4,000 queries,
-//     3 epochs, student seed i) and `hallmark verify STUDENT --fingerprint` (verifySuspect) against
+//     3 epochs, student seed 100 + i) and `hallmark verify STUDENT --fingerprint` (verifySuspect) against
 //     every fingerprint. Target: claimed at alpha 1e-6 for every seed.
 //  3. False positives, every model verified against every seed's fingerprint as `verify --fingerprint`
 //     does: --fp k independently trained models (mnist-cnn, seed 5000 + 10k, 3000 images from a
@@ -40,6 +40,17 @@ const seeds = Number(flag('seeds', '3'));
 const FINGERPRINTS = Number(flag('fingerprints', '1'));
 const FP = Number(flag('fp', '20'));
 const FP_DISTILLED = Number(flag('fp-distilled', '5'));
+/**
+ * Student i has seed 100 + i. Seed 1 is the fixture's own initialisation: a student of seed 1 starts
+ * from our weights, and the fingerprint claimed it and equally its twin trained on true labels of other
+ * images (runAttack now refuses such a seed).
+ */
+const STUDENT_SEED_BASE = 100;
+// --fp-twins k: per student seed 100 + (1..k), an innocent model with the student's exact recipe (architecture seed,
+// the same 4,000 images, 3 epochs, batch 64, Adam 1e-3) trained on the true labels instead of the teacher's answers,
+// on the same images and on the other 4,000 training images. A claim here means the set tells the recipe and data,
+// not the derivation, apart. Default: as many as --seeds.
+const FP_TWINS = Number(flag('fp-twins', String(seeds)));
 const N = Number(flag('n', '300'));
 // --surrogates / --references: the command's options (defaults 3 and 3, as `hallmark fingerprint`).
 const SURROGATES = Number(flag('surrogates', '3'));
@@ -101,11 +112,11 @@ async function main(): Promise<void> {
     }
     for (let i = 1; i <= seeds; i++) {
       const out = join(dir, `student-${i}`);
-      const a = await runAttack({ kind: 'distill', model: FIXTURE, out, queries: 4000, epochs: 3, seed: i, backend: backendChoice });
+      const a = await runAttack({ kind: 'distill', model: FIXTURE, out, queries: 4000, epochs: 3, seed: STUDENT_SEED_BASE + i, backend: backendChoice });
       for (const [j, s] of runs.entries()) {
-        const st = { seed: i, ...(await verifyAgainst(s, out)), accuracy: a.cleanAccuracy ?? Number.NaN, load: loadavg()[0]! };
+        const st = { seed: STUDENT_SEED_BASE + i, ...(await verifyAgainst(s, out)), accuracy: a.cleanAccuracy ?? Number.NaN, load: loadavg()[0]! };
         s.students.push(st);
-        console.log(`seed ${i}: distilled student (4000 queries, 3 ep, acc ${(st.accuracy * 100).toFixed(1)}%) against fingerprint ${j + 1}: ${st.matches}/${s.n}, p ${st.p.toExponential(2)}, claimed ${st.owned}`);
+        console.log(`seed ${STUDENT_SEED_BASE + i}: distilled student (4000 queries, 3 ep, acc ${(st.accuracy * 100).toFixed(1)}%) against fingerprint ${j + 1}: ${st.matches}/${s.n}, p ${st.p.toExponential(2)}, claimed ${st.owned}`);
       }
     }
 
@@ -133,6 +144,13 @@ async function main(): Promise<void> {
       m.setWeights(base.getWeights());
       await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice((k * 359) % 7200, 800), numClasses: 10, epochs: 1, batchSize: 64, seed: 9200 + k });
       await check('fine-tuned-other-base', k, m);
+    }
+    for (let k = 1; k <= FP_TWINS; k++) {
+      for (const [family, from] of [['twin-same-data', 0], ['twin-other-data', 4000]] as const) {
+        const m = buildMnistCnn(STUDENT_SEED_BASE + k);
+        await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice(from, 4000), numClasses: 10, epochs: 3, batchSize: 64, seed: STUDENT_SEED_BASE + k });
+        await check(family, k - 1, m);
+      }
     }
     const q = slice(0, 4000);
     for (let k = 0; k < FP_DISTILLED; k++) await check('distilled-other-teacher', k, await distill(base, q, { epochs: 3, seed: 9300 + k }));
@@ -163,10 +181,11 @@ async function main(): Promise<void> {
       { metric: `independent models claimed (of ${FP})`, value: String(falseClaims('independent')), target: '0 of 20', met: falseClaims('independent') === 0 && FP >= 20 },
       { metric: `fine-tuned from another base claimed (of ${FP})`, value: String(falseClaims('fine-tuned-other-base')), target: '0 of 20', met: falseClaims('fine-tuned-other-base') === 0 && FP >= 20 },
       { metric: `distilled from another teacher claimed (of ${FP_DISTILLED})`, value: String(falseClaims('distilled-other-teacher')), target: '0' },
+      { metric: `student-recipe twins on true labels claimed (same data / other data, of ${FP_TWINS} each)`, value: `${falseClaims('twin-same-data')} / ${falseClaims('twin-other-data')}`, target: '0' },
     ];
     printTable(`Fingerprints (${seeds} seeds, ${backend.detail}, ${seconds.toFixed(0)} s; load before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${load.after.map((x) => x.toFixed(2)).join(' ')})`, rows);
     writeJson({
-      seeds, fingerprints: FINGERPRINTS, n: N, fp: FP, fpDistilled: FP_DISTILLED, backend: backend.detail, alpha: DEFAULT_ALPHA, machine: machine(), load, seconds, perSeed, rows,
+      seeds, fingerprints: FINGERPRINTS, n: N, fp: FP, fpDistilled: FP_DISTILLED, fpTwins: FP_TWINS, backend: backend.detail, alpha: DEFAULT_ALPHA, machine: machine(), load, seconds, perSeed, rows,
       runs: runs.map(({ home: _h, h: _x, ...r }) => r), innocents,
     });
   } finally {

@@ -12,7 +12,7 @@ export async function runExtract(opts: { out: string; endpoint?: string; key?: s
   const epochs = parseCount('--epochs', opts.epochs);
   const r = await extractModel({
     endpoint: opts.endpoint, protocol: opts.protocol as RemoteProtocol, ...(opts.modelName ? { modelName: opts.modelName } : {}), ...(key ? { key } : {}),
-    queries: parseCount('--queries', opts.queries)!, data: opts.data ?? 'mnist', ...(epochs === undefined ? {} : { epochs }), seed: parseCount('--seed', opts.seed)!,
+    queries: parseCount('--queries', opts.queries)!, data: opts.data ?? 'mnist', ...(epochs === undefined ? {} : { epochs }), ...(opts.seed === undefined ? {} : { seed: parseCount('--seed', opts.seed)! }),
     out: opts.out, backend: opts.backend as BackendChoice,
     onProgress: (e) => {
       if (progress) process.stderr.write(`\r${e.phase}: ${e.queries} queries`);

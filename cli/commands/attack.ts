@@ -43,7 +43,7 @@ export function registerAttack(program: Command): void {
     .option('--fraction <f>', 'ftal/rtal: fraction of the training data the attacker has', '0.1')
     .option('--epochs <n>', 'ftal/rtal (default 2), distill (default 3)')
     .option('--queries <n>', 'distill: unlabelled queries to the suspect', '4000')
-    .option('--seed <n>', 'seed of the attack (noise, init, shuffles)', '1')
+    .option('--seed <n>', "seed of the attack (noise, init, shuffles; default 1, for distill the first seed whose student does not start from the teacher's own initial weights)")
     .option('--test-limit <n>', 'measure clean accuracy on the first N of the 2000 test images')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
     .option('--endpoint <url>', 'extract: the inference endpoint to steal from')
@@ -63,7 +63,7 @@ export function registerAttack(program: Command): void {
       const r = await runAttack({
         kind: kind as AttackKind, model, out: opts.out,
         amount: parseUnit('--amount', opts.amount)!, bits: parseCount('--bits', opts.bits)!, sigma: Number(opts.sigma),
-        dataFraction: parseUnit('--fraction', opts.fraction)!, queries: parseCount('--queries', opts.queries)!, seed: parseCount('--seed', opts.seed)!,
+        dataFraction: parseUnit('--fraction', opts.fraction)!, queries: parseCount('--queries', opts.queries)!, ...(opts.seed === undefined ? {} : { seed: parseCount('--seed', opts.seed)! }),
         ...(epochs === undefined ? {} : { epochs }), ...(testLimit === undefined ? {} : { testLimit }),
         backend: opts.backend as BackendChoice,
         onProgress: (f) => bar.update((f.epoch - 1) * f.batches + f.batch, f.epochs * f.batches, `epoch ${f.epoch}/${f.epochs}`),

@@ -11,7 +11,7 @@ import { evaluateAccuracy } from '../train/evaluate.js';
 import type { LabelledImages } from '../train/fit.js';
 import { openOnnxClassifier } from '../verify/local-classifiers.js';
 import { AttackError } from './errors.js';
-import { distill, fineTuneAllLayers, reinitLastLayerAndRetrain, type TrainBudget } from './train-attacks.js';
+import { distill, fineTuneAllLayers, reinitLastLayerAndRetrain, studentSeed, type TrainBudget } from './train-attacks.js';
 import { addGaussianNoise, countDistinct, pruneByMagnitude, quantizeUniform } from './weight-attacks.js';
 
 export type AttackKind = 'ftal' | 'rtal' | 'prune' | 'quantize' | 'noise' | 'distill';
@@ -123,9 +123,11 @@ export async function runAttack(o: AttackOptions): Promise<AttackResult> {
       const lr = o.learningRate ?? 1e-3;
       if (o.kind === 'distill') {
         const queries = Math.min(o.queries ?? 4000, mnist.train.count);
-        parameters = { queries, epochs, learningRate: lr, seed };
+        // Without --seed, the first seed whose student does not start from the teacher's own weights.
+        const s = studentSeed(model, o.seed);
+        parameters = { queries, epochs, learningRate: lr, seed: s };
         const q = head(mnist.train, queries);
-        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed: s, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         await saveLayersModel(student, o.out);
         changedNames = student.weights.map((w) => w.name);
         student.dispose();

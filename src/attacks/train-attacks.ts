@@ -13,6 +13,7 @@ import type { LabelledImages } from '../train/fit.js';
 import { fitModel, type FitOptions } from '../train/fit.js';
 import { predictClasses } from '../train/evaluate.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
+import { AttackError } from './errors.js';
 
 export interface TrainBudget {
   /** Attacker's data: images and labels (FTAL/RTAL) or images only (distillation). */
@@ -47,6 +48,9 @@ export async function reinitLastLayerAndRetrain(model: tf.LayersModel, b: TrainB
  * `buildMnistCnn(seed)` student on those answers alone. Returns the student.
  */
 export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledImages, 'labels'>, b: Omit<TrainBudget, 'data'>): Promise<tf.LayersModel> {
+  if (startsFromTeacher(teacher, b.seed)) {
+    throw new AttackError('ATTACK_SHARED_INIT', `a student of seed ${b.seed} would start from the teacher's own initial weights (its topology records the same seeded initialisers), which no thief has; choose another seed`);
+  }
   const answers = predictClasses(teacher, queries);
   const student = buildMnistCnn(b.seed);
   await fitModel({
@@ -55,4 +59,38 @@ export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledIma
     data: { images: queries.images, labels: answers, count: queries.count, shape: queries.shape },
   });
   return student;
+}
+
+/** Each layer's kernel initialiser as its topology records it (class and seed), in layer order. */
+function initialisers(model: tf.LayersModel): string[] {
+  return model.layers.map((l) => {
+    const k = (l.getConfig() as { kernelInitializer?: { className?: string; config?: { seed?: unknown } } }).kernelInitializer;
+    return k ? `${k.className}:${String(k.config?.seed)}` : '';
+  });
+}
+
+/**
+ * Whether `buildMnistCnn(seed)` would start from the teacher's initial weights: every kernel
+ * initialiser the same class with the same recorded seed. The fixture was built with seed 1, so a
+ * student of seed 1 is its twin at step 0, and whatever the student then shares with the teacher
+ * says nothing about distillation (a fingerprint claimed such a student, and equally its twin trained
+ * on the true labels of other images).
+ */
+export function startsFromTeacher(teacher: tf.LayersModel, seed: number): boolean {
+  const probe = buildMnistCnn(seed);
+  try {
+    const mine = initialisers(probe);
+    const theirs = initialisers(teacher);
+    return mine.some((k) => /:\d+$/.test(k)) && mine.length === theirs.length && mine.every((k, i) => k === theirs[i]);
+  } finally {
+    probe.dispose();
+  }
+}
+
+/** The seed a distillation uses: `requested` (refused when it shares the teacher's start), else the first from 1 that does not. */
+export function studentSeed(teacher: tf.LayersModel, requested: number | undefined): number {
+  if (requested !== undefined) return requested;
+  let seed = 1;
+  while (startsFromTeacher(teacher, seed)) seed++;
+  return seed;
 }

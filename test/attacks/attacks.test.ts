@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addGaussianNoise, AttackError, countDistinct, pruneByMagnitude, quantizeUniform, runAttack } from '../../src/attacks/index.js';
+import { addGaussianNoise, AttackError, countDistinct, distill, pruneByMagnitude, quantizeUniform, runAttack, startsFromTeacher } from '../../src/attacks/index.js';
+import { loadLayersModel } from '../../src/formats/index.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
 import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
 import { hallmark } from '../helpers/cli.js';
@@ -99,6 +100,31 @@ describe('hallmark attack (runAttack) on the fixture', () => {
     const d = await runAttack({ kind: 'distill', model: FIXTURE, out: join(dir, 'distill'), queries: 400, epochs: 1, ...small });
     expect(d.parameters.queries).toBe(400);
     expect(d.cleanAccuracy).toBeGreaterThan(0.3);
+    // Without --seed, seed 1 would be the fixture's own initialisation: the first other seed is used.
+    expect(d.parameters.seed).toBe(2);
+  });
+
+  it('a distillation student never starts from the teacher\'s own initial weights', async () => {
+    // The fixture was built by buildMnistCnn(1) (its model.json records initialiser seeds 2..5). A
+    // student of seed 1 would be its twin at step 0: the fingerprint bench claimed such a student,
+    // and equally a model of seed 1 trained on the true labels of other images.
+    const teacher = await loadLayersModel(FIXTURE);
+    try {
+      expect(startsFromTeacher(teacher, 1)).toBe(true);
+      expect(startsFromTeacher(teacher, 2)).toBe(false);
+      expect(startsFromTeacher(teacher, 101)).toBe(false);
+      const q = { images: new Float32Array(8 * 784), count: 8, shape: [8, 28, 28, 1] as const };
+      await expect(distill(teacher, q, { epochs: 1, seed: 1 })).rejects.toMatchObject({ code: 'ATTACK_SHARED_INIT' });
+    } finally {
+      teacher.dispose();
+    }
+    const out = join(dir, 'distill-seed-1');
+    await expect(runAttack({ kind: 'distill', model: FIXTURE, out, queries: 64, epochs: 1, seed: 1, ...small })).rejects.toMatchObject({ code: 'ATTACK_SHARED_INIT' });
+    expect(existsSync(out)).toBe(false);
+    const r = hallmark(['attack', 'distill', FIXTURE, '--out', join(dir, 'cli-d1'), '--seed', '1', '--queries', '64', '--epochs', '1', '--test-limit', '100', '--backend', 'wasm']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/ATTACK_SHARED_INIT/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses to overwrite, and refuses to train a model that has no graph it can train', async () => {

@@ -1,12 +1,13 @@
 // Fingerprints must never accuse an innocent model. One fingerprint of the fixture (the command's
-// defaults: 3 surrogates, 3 references, n = 100), its null calibrated on 5 fresh reference
+// defaults: 3 surrogates, 3 references, n = 300), its null calibrated on 5 fresh reference
 // models, then two families of innocent models, each checked as `verify --fingerprint` checks:
 //  (a) 20 independently trained models (own init and shuffle seeds, a short training on mnist,
 //      the same recipe as test/verify/false-positives.slow.test.ts);
 //  (b) 20 models fine-tuned (FTAL-style, different data slices and seeds) from ONE base model that
 //      was trained independently of ours: derived models, but not derived from us.
-// Zero ownership claims at alpha = 1e-6 in both; the observed p-values are printed. A distilled
-// student of the fixture (the robustness bench's attack) is printed beside them.
+// Zero ownership claims at alpha = 1e-6 in both; the observed p-values are printed. Then (c) the
+// twin of a distilled student (the robustness bench's attack): the student's own seed, images and
+// training, but the true labels. It must not be claimed; the student is printed beside it.
 // FP_MODELS=k runs k models per family instead of 20 (development only).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -91,15 +92,23 @@ describe('fingerprint false positives', () => {
     expect(results.filter((r) => r.claimed)).toEqual([]);
   });
 
-  it('for comparison: a student distilled from the fixture (4,000 queries, 3 epochs) agrees more than any calibrated reference', async () => {
+  it('an innocent twin of a distilled student (its seed, images and training, true labels) is not claimed; the student is printed beside it', async () => {
+    // Seed 101, not 1: buildMnistCnn(1) is the fixture's own initialisation, and a model started
+    // from it was claimed whatever it was trained on (docs/fingerprints.md, "The student's twin").
     const teacher = await loadLayersModel(FIXTURE);
     const q = slice(0, 4000);
-    const student = buildMnistCnn(1);
-    await fitModel({ model: student, optimizer: tf.train.adam(1e-3), numClasses: 10, epochs: 3, batchSize: 64, seed: 1, data: { ...q, labels: predictClasses(teacher, q) } });
-    const r = check(student);
-    console.log(`distilled student: ${r.matches} matches, p ${r.p.toExponential(2)}, claimed at ${ALPHA}: ${r.claimed}`);
+    const train = async (labels: ArrayLike<number>) => {
+      const m = buildMnistCnn(101);
+      await fitModel({ model: m, optimizer: tf.train.adam(1e-3), numClasses: 10, epochs: 3, batchSize: 64, seed: 101, data: { ...q, labels } });
+      return m;
+    };
+    const student = await train(predictClasses(teacher, q));
+    const twin = await train(q.labels);
+    const [s, t] = [check(student), check(twin)];
+    console.log(`distilled student: ${s.matches} matches, p ${s.p.toExponential(2)}, claimed ${s.claimed}; its twin on true labels: ${t.matches} matches, p ${t.p.toExponential(2)}, claimed ${t.claimed}`);
     teacher.dispose();
     student.dispose();
-    expect(r.matches / fp.opening.parameters.n).toBeGreaterThan(Math.max(...calibration.rates));
+    twin.dispose();
+    expect(t.claimed).toBe(false);
   });
 });
