@@ -13,9 +13,10 @@ import type { Worker } from 'node:worker_threads';
 import type { BackendChoice } from './backend.js';
 import { TrainError } from './errors.js';
 import type { LoadMessage, WorkerReply } from './fit-worker.js';
-import { flatOptimizer, type FlatOptimizer } from './flat-optimizer.js';
+import { flatOptimizer, flatStateRows, type FlatOptimizer } from './flat-optimizer.js';
+import { COEF } from './flat-update.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
-import { capacity, CMD_RELEASE, CMD_STEP, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import { appliedSlot, capacity, CMD_RELEASE, CMD_STEP, CMD_STEP_APPLY, CTL, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import type { StepContext, StepOutcome, StepRunner, StepHooks } from './fit-step.js';
 import { discardTeam, returnTeam, takeTeam, teamBuffers, type Team } from './worker-pool.js';
 import { trainingFlag } from './training-mode.js';
@@ -32,6 +33,11 @@ export interface ParallelSetup {
   readonly imageShape: readonly [number, number, number];
   readonly numClasses: number;
   readonly hooks: StepHooks;
+  /**
+   * Where plain Adam or SGD is applied: by the workers, each over its share of the weights
+   * (default), or by this thread. Both give the same weights to the bit; "main" is for tests.
+   */
+  readonly optimizerOn?: 'workers' | 'main';
 }
 
 /** Starts `setup.workers` workers on a replica of the model; a string says why it could not. */
@@ -46,12 +52,16 @@ export async function startParallel(setup: ParallelSetup): Promise<StepRunner | 
   if (typeof team === 'string') return team;
   const vars = setup.model.trainableWeights.map((v) => v.read() as tf.Variable);
   const [h, w, c] = setup.imageShape;
+  const rows = setup.optimizerOn === 'main' ? undefined : flatStateRows(setup.optimizer);
   const layout: SharedLayout = {
     workers: setup.workers, batchSize: setup.batchSize, extraCapacity: setup.batchSize, numClasses: setup.numClasses,
-    sampleSize: h * w * c, weightSizes: vars.map((v) => v.size),
+    sampleSize: h * w * c, weightSizes: vars.map((v) => v.size), optimizerRows: rows ?? 0,
   };
   const buffers = teamBuffers(team, layout);
-  const runner = new ParallelRunner(setup, team, vars, layout, buffers, await flatOptimizer(setup.optimizer, vars));
+  const flat = await flatOptimizer(setup.optimizer, vars, rows === 2 ? new Float32Array(buffers.optimizer) : undefined);
+  // The workers apply the update when the optimizer's state lives in the shared memory they see.
+  const inWorkers = flat !== undefined && rows !== undefined && (rows === 0 || flat.m.buffer === buffers.optimizer);
+  const runner = new ParallelRunner(setup, team, vars, layout, buffers, flat, inWorkers);
   const initialWeights = setup.model.getWeights().map((t) => ({ values: t.dataSync() as Float32Array, shape: t.shape }));
   const loads = team.workers.map((worker, index) => {
     const msg: LoadMessage = { type: 'load', backend: setup.backend, index, topology, initialWeights, numClasses: setup.numClasses, imageShape: setup.imageShape, layout, buffers };
@@ -77,6 +87,11 @@ class ParallelRunner implements StepRunner {
   private readonly weights: Float32Array;
   private readonly gradients: Float32Array;
   private readonly losses: Float64Array;
+  private readonly coef: Float64Array;
+  /** The main thread's own gradient row, after the workers' rows. */
+  private readonly ownRow: Float32Array;
+  /** The variables' data when the shared weights were last written from them or to them. */
+  private synced: readonly tf.DataId[] | undefined;
   private readonly sum: Float32Array;
   private scratch: Float32Array | undefined;
   private gen = 0;
@@ -92,6 +107,8 @@ class ParallelRunner implements StepRunner {
     private readonly layout: SharedLayout,
     buffers: SharedBuffers,
     private readonly flat: FlatOptimizer | undefined,
+    /** The workers apply `flat` (CMD_STEP_APPLY); else this thread does, after summing the rows. */
+    private readonly inWorkers: boolean,
   ) {
     this.workers = layout.workers;
     this.sharedImages = new Float32Array(buffers.images);
@@ -102,7 +119,10 @@ class ParallelRunner implements StepRunner {
     this.weights = new Float32Array(buffers.weights);
     this.gradients = new Float32Array(buffers.gradients);
     this.losses = new Float64Array(buffers.losses);
-    this.sum = new Float32Array(totalWeights(layout));
+    this.coef = new Float64Array(buffers.coefficients);
+    const p = totalWeights(layout);
+    this.ownRow = new Float32Array(buffers.gradients, 4 * p * layout.workers, p);
+    this.sum = new Float32Array(p);
     this.failed = new Promise<never>((_, reject) => {
       this.fail = (e) => {
         this.failure ??= e;
@@ -137,7 +157,7 @@ class ParallelRunner implements StepRunner {
   }
 
   async step(size: number, ctx: StepContext): Promise<StepOutcome> {
-    const { ctl, vars } = this;
+    const { ctl, vars, inWorkers } = this;
     this.writeTargets(size);
     // Up to the first await this runs synchronously, in a scope of its own, as tf.tidy would:
     // tensors the caller's hook makes for this step (a gathered window of triggers) are freed at
@@ -146,45 +166,100 @@ class ParallelRunner implements StepRunner {
     engine.startScope();
     let own: OwnGradient | undefined;
     let shared = 0;
-    let gen: number;
+    let gen = 0;
     try {
       const extra = this.setup.hooks.extraBatch?.(ctx);
       shared = extra !== undefined && this.appendExtra(size, extra) ? extra.x.shape[0]! : 0;
-      let off = 0;
-      for (const v of vars) {
-        copyValuesInto(v, this.weights, off);
-        off += v.size;
-      }
+      // The shared weights hold the last step's result when the workers applied it; they are
+      // written from the variables when anything else may have changed those.
+      if (!inWorkers || this.stale()) this.writeWeights();
+      const leftover = shared > 0 ? undefined : extra;
+      // Without a part of its own, this thread lets the workers apply the step as soon as their rows
+      // are in: on 2 cores it may not run again until one of them waits.
+      const ownPart = leftover !== undefined || this.setup.hooks.extraLoss !== undefined;
+      if (inWorkers) this.flat!.coefficients(this.coef);
       Atomics.store(ctl, CTL.SIZE, size + shared);
-      Atomics.store(ctl, CTL.CMD, CMD_STEP);
+      Atomics.store(ctl, CTL.CMD, inWorkers ? CMD_STEP_APPLY : CMD_STEP);
       gen = ++this.gen;
+      if (inWorkers && !ownPart) this.release(size + shared, {}, gen);
       Atomics.store(ctl, CTL.GEN, gen);
       Atomics.notify(ctl, CTL.GEN);
       // This thread's share while the workers run: the caller's extra loss, and extra samples that
       // did not fit in the shared batch.
-      own = ownGradient(this.setup, vars, size + shared, shared > 0 ? undefined : extra, ctx);
+      own = ownGradient(this.setup, vars, size + shared, leftover, ctx);
+      if (inWorkers && ownPart) this.release(size + shared + own.extraCount, own.grads, gen);
+    } catch (e) {
+      // Workers waiting for this thread's part apply nothing to this step.
+      if (inWorkers && gen === this.gen && gen > 0) {
+        Atomics.store(ctl, CTL.ABORT, gen);
+        Atomics.notify(ctl, CTL.EXTRA);
+      }
+      throw e;
     } finally {
       engine.endScope(own ? Object.values(own.grads) : undefined);
     }
     try {
-      await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitDone(k, gen)))]);
+      const slot = inWorkers ? (k: number) => appliedSlot(this.layout, k) : (k: number) => CTL.DONE + k;
+      await Promise.race([this.failed, Promise.all(this.team.workers.map((_, k) => this.waitFor(slot(k), gen)))]);
       if (Atomics.load(ctl, CTL.FAILED) !== 0) await this.failed;
       const total = size + shared + own.extraCount;
-      meanGradient(this.gradients, this.workers, 1 / total, this.extraGradients(own.grads), this.sum);
       let dataLoss = own.extraLossSum;
       for (let k = 0; k < this.workers; k++) dataLoss += this.losses[k]!;
-      if (this.flat) this.applyFlat(this.flat);
-      else this.applyTensors();
+      if (inWorkers) {
+        this.flat!.advance();
+        this.readWeights();
+      } else {
+        meanGradient(this.gradients, this.workers, 1 / total, this.extraGradients(own.grads), this.sum);
+        if (this.flat) this.applyFlat(this.flat);
+        else this.applyTensors();
+      }
       return { loss: dataLoss / total + (own.term ?? 0), ...(own.term === undefined ? {} : { extraLoss: own.term }) };
     } finally {
       tf.dispose(Object.values(own.grads));
     }
   }
 
+  /** Lets the workers apply the step: its scale, this thread's gradient row, then EXTRA. */
+  private release(total: number, grads: tf.NamedTensorMap, gen: number): void {
+    const extra = this.extraGradients(grads, this.ownRow);
+    this.coef[COEF.SCALE] = 1 / total;
+    this.coef[COEF.EXTRA] = extra === undefined ? 0 : 1;
+    Atomics.store(this.ctl, CTL.EXTRA, gen);
+    Atomics.notify(this.ctl, CTL.EXTRA);
+  }
+
+  /** Whether a variable was given new data since the shared weights were last synced with them. */
+  private stale(): boolean {
+    const s = this.synced;
+    return s === undefined || this.vars.some((v, i) => v.dataId !== s[i]);
+  }
+
+  private writeWeights(): void {
+    let off = 0;
+    for (const v of this.vars) {
+      copyValuesInto(v, this.weights, off);
+      off += v.size;
+    }
+    this.synced = this.vars.map((v) => v.dataId);
+  }
+
+  /** The variables take the shared weights (the step's result). */
+  private readWeights(): void {
+    const { vars, weights } = this;
+    tf.tidy(() => {
+      let off = 0;
+      for (const v of vars) {
+        v.assign(tensorOfShared(weights.subarray(off, off + v.size), v.shape));
+        off += v.size;
+      }
+    });
+    this.synced = vars.map((v) => v.dataId);
+  }
+
   /** This thread's gradient (the extra loss, extra samples) as one flat vector, or undefined when there is none. */
-  private extraGradients(grads: tf.NamedTensorMap): Float32Array | undefined {
+  private extraGradients(grads: tf.NamedTensorMap, into?: Float32Array): Float32Array | undefined {
     if (Object.keys(grads).length === 0) return undefined;
-    const out = (this.scratch ??= new Float32Array(this.sum.length));
+    const out = into ?? (this.scratch ??= new Float32Array(this.sum.length));
     let at = 0;
     for (const v of this.vars) {
       const g = grads[v.name];
@@ -214,15 +289,8 @@ class ParallelRunner implements StepRunner {
    * then the model's variables take the result.
    */
   private applyFlat(flat: FlatOptimizer): void {
-    const { sum, vars, weights } = this;
-    flat.apply(sum, weights);
-    tf.tidy(() => {
-      let off = 0;
-      for (const v of vars) {
-        v.assign(tensorOfShared(weights.subarray(off, off + v.size), v.shape));
-        off += v.size;
-      }
-    });
+    flat.apply(this.sum, this.weights);
+    this.readWeights();
   }
 
   /** One-hot target rows for the batch's labels. */
@@ -246,11 +314,12 @@ class ParallelRunner implements StepRunner {
     return true;
   }
 
-  private async waitDone(k: number, gen: number): Promise<void> {
+  /** Resolves when control slot `slot` reaches generation `gen`. */
+  private async waitFor(slot: number, gen: number): Promise<void> {
     for (;;) {
-      const v = Atomics.load(this.ctl, CTL.DONE + k);
+      const v = Atomics.load(this.ctl, slot);
       if (v === gen) return;
-      const r = waitAsync(this.ctl, CTL.DONE + k, v);
+      const r = waitAsync(this.ctl, slot, v);
       if (r.async) await r.value;
     }
   }

@@ -7,7 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { copyValuesInto, tensorOfShared } from './kernel-util.js';
-import { CMD_RELEASE, CTL, sliceOf, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
+import { updateRange } from './flat-update.js';
+import { appliedSlot, CMD_RELEASE, CMD_STEP_APPLY, CTL, sliceOf, totalWeights, type SharedBuffers, type SharedLayout } from './parallel-layout.js';
 import { trainingFlag } from './training-mode.js';
 
 export interface LoadMessage {
@@ -108,6 +109,42 @@ function stepLoop(model: tf.LayersModel, vars: tf.Variable[], msg: LoadMessage):
     }
     Atomics.store(ctl, CTL.DONE + index, gen);
     Atomics.notify(ctl, CTL.DONE + index);
+    if (Atomics.load(ctl, CTL.CMD) === CMD_STEP_APPLY) applyShare(msg, gen);
+  }
+}
+
+/**
+ * CMD_STEP_APPLY: once every worker's gradient row and the main thread's part are in, applies the
+ * optimizer to this worker's share of the weights (the same loop the main thread would run over all
+ * of them), then reports APPLIED. A step abandoned by a failed worker or by the main thread applies
+ * nothing.
+ */
+function applyShare(msg: LoadMessage, gen: number): void {
+  const { layout, buffers, index } = msg;
+  const ctl = new Int32Array(buffers.control);
+  const p = totalWeights(layout);
+  const slots = [CTL.EXTRA, ...Array.from({ length: layout.workers }, (_, j) => CTL.DONE + j)];
+  if (slots.every((slot) => reached(ctl, slot, gen))) {
+    const [from, to] = sliceOf(index, layout.workers, p);
+    const state = new Float32Array(buffers.optimizer);
+    updateRange({
+      rows: new Float32Array(buffers.gradients, 0, p * layout.workers), rowCount: layout.workers,
+      extra: new Float32Array(buffers.gradients, 4 * p * layout.workers, p), coef: new Float64Array(buffers.coefficients),
+      w: new Float32Array(buffers.weights), m: state.subarray(0, state.length / 2), v: state.subarray(state.length / 2), from, to,
+    });
+  }
+  Atomics.store(ctl, appliedSlot(layout, index), gen);
+  Atomics.notify(ctl, appliedSlot(layout, index));
+}
+
+/** Blocks until ctl[slot] is `gen`; false when the step was abandoned first. */
+function reached(ctl: Int32Array, slot: number, gen: number): boolean {
+  for (;;) {
+    const v = Atomics.load(ctl, slot);
+    if (v === gen) return true;
+    if (Atomics.load(ctl, CTL.FAILED) !== 0 || Atomics.load(ctl, CTL.ABORT) === gen) return false;
+    // A failure or abort is also noticed within 50 ms by slots nobody will notify.
+    Atomics.wait(ctl, slot, v, 50);
   }
 }
 

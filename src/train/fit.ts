@@ -63,6 +63,12 @@ export interface FitOptions {
    * the others (native TensorFlow and WebGPU parallelise inside one op). 1 trains on this thread.
    */
   readonly workers?: number;
+  /**
+   * With several workers and plain Adam or SGD: the workers apply the update, each to its share of
+   * the weights (default), or this thread does. The weights are the same to the bit; "main" is the
+   * reference the tests compare with.
+   */
+  readonly optimizerOn?: 'workers' | 'main';
 }
 
 export interface FitResult {
@@ -162,7 +168,7 @@ async function openRunner(o: FitOptions, imageShape: [number, number, number]): 
   if (!parallelBackend) {
     fallback = `the ${backend} backend trains on one thread here`;
   } else {
-    const parallel = await startParallel({ ...setup, backend, workers });
+    const parallel = await startParallel({ ...setup, backend, workers, ...(o.optimizerOn ? { optimizerOn: o.optimizerOn } : {}) });
     if (typeof parallel !== 'string') return { runner: parallel };
     fallback = parallel;
   }

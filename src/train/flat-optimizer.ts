@@ -12,31 +12,68 @@
  * classes are taken: a subclass may change the maths, and then the caller's optimizer runs as before.
  */
 import * as tf from '@tensorflow/tfjs';
+import { COEF, COEF_LENGTH, KIND_ADAM, KIND_SGD, updateRange } from './flat-update.js';
 
 const f = Math.fround;
 
 export interface FlatOptimizer {
+  /** Adam's moments (empty for SGD): where updateRange reads and writes them. */
+  readonly m: Float32Array;
+  readonly v: Float32Array;
+  /** Writes the next step's kind and constants into coef (COEF.KIND and COEF.ARGS on). */
+  coefficients(coef: Float64Array): void;
+  /** Counts a step applied with coefficients() (beta powers, iterations). */
+  advance(): void;
   /** weights -= update(gradient), in place; gradient is the mean gradient of the step. */
   apply(gradient: Float32Array, weights: Float32Array): void;
   /** Writes the step count and moments back into the caller's optimizer. */
   store(): Promise<void>;
 }
 
-/** A flat version of `optimizer` for these variables, or undefined when it is not plain Adam or SGD. */
-export async function flatOptimizer(optimizer: tf.Optimizer, vars: readonly tf.Variable[]): Promise<FlatOptimizer | undefined> {
-  if (optimizer.constructor === tf.SGDOptimizer) return new FlatSgd(optimizer as tf.SGDOptimizer);
-  if (optimizer.constructor === tf.AdamOptimizer) return FlatAdam.load(optimizer as tf.AdamOptimizer, vars);
+/** Rows of per-weight state a flat version of `optimizer` keeps (Adam 2, SGD 0), or undefined when it has none. */
+export function flatStateRows(optimizer: tf.Optimizer): number | undefined {
+  if (optimizer.constructor === tf.SGDOptimizer) return 0;
+  if (optimizer.constructor === tf.AdamOptimizer) return 2;
   return undefined;
 }
 
+/**
+ * A flat version of `optimizer` for these variables, or undefined when it is not plain Adam or SGD.
+ * `state` (2 x the weights, Adam only) holds its moments, e.g. in memory shared with workers.
+ */
+export async function flatOptimizer(optimizer: tf.Optimizer, vars: readonly tf.Variable[], state?: Float32Array): Promise<FlatOptimizer | undefined> {
+  if (optimizer.constructor === tf.SGDOptimizer) return new FlatSgd(optimizer as tf.SGDOptimizer);
+  if (optimizer.constructor === tf.AdamOptimizer) return FlatAdam.load(optimizer as tf.AdamOptimizer, vars, state);
+  return undefined;
+}
+
+/** The whole vector in one range: the main thread's path. */
+function applyWhole(o: FlatOptimizer, g: Float32Array, w: Float32Array): void {
+  const coef = new Float64Array(COEF_LENGTH);
+  o.coefficients(coef);
+  coef[COEF.SCALE] = 1;
+  updateRange({ rows: g, rowCount: 1, extra: undefined, coef, w, m: o.m, v: o.v, from: 0, to: w.length });
+  o.advance();
+}
+
 class FlatSgd implements FlatOptimizer {
+  readonly m = new Float32Array(0);
+  readonly v = new Float32Array(0);
+
   constructor(private readonly optimizer: tf.SGDOptimizer) {}
 
-  apply(g: Float32Array, w: Float32Array): void {
+  coefficients(coef: Float64Array): void {
     // tfjs: value + c * gradient, with c = scalar(-learningRate).
-    const c = f(-(this.optimizer.getConfig().learningRate as number));
-    for (let i = 0; i < w.length; i++) w[i] = f(f(c * g[i]!) + w[i]!);
+    coef[COEF.KIND] = KIND_SGD;
+    coef[COEF.ARGS] = f(-(this.optimizer.getConfig().learningRate as number));
+  }
+
+  advance(): void {
     bumpIterations(this.optimizer);
+  }
+
+  apply(g: Float32Array, w: Float32Array): void {
+    applyWhole(this, g, w);
   }
 
   async store(): Promise<void> {}
@@ -53,17 +90,18 @@ class FlatAdam implements FlatOptimizer {
   private constructor(
     private readonly optimizer: tf.AdamOptimizer,
     private readonly vars: readonly tf.Variable[],
-    private readonly m: Float32Array,
-    private readonly v: Float32Array,
+    readonly m: Float32Array,
+    readonly v: Float32Array,
     /** beta^(t+1) after t steps, as tfjs keeps it: a float32 product, one factor per step. */
     private accBeta1: number,
     private accBeta2: number,
   ) {}
 
-  static async load(optimizer: tf.AdamOptimizer, vars: readonly tf.Variable[]): Promise<FlatAdam | undefined> {
+  static async load(optimizer: tf.AdamOptimizer, vars: readonly tf.Variable[], into?: Float32Array): Promise<FlatAdam | undefined> {
     const total = vars.reduce((n, v) => n + v.size, 0);
-    const m = new Float32Array(total);
-    const v = new Float32Array(total);
+    if (into !== undefined && into.length !== 2 * total) throw new RangeError(`Adam's state takes ${2 * total} values, got ${into.length}`);
+    const m = into ? into.subarray(0, total).fill(0) : new Float32Array(total);
+    const v = into ? into.subarray(total).fill(0) : new Float32Array(total);
     const state = await optimizer.getWeights();
     try {
       const moments = state.slice(1);
@@ -87,30 +125,21 @@ class FlatAdam implements FlatOptimizer {
     return new FlatAdam(optimizer, vars, m, v, acc(internal.accBeta1, c.beta1), acc(internal.accBeta2, c.beta2));
   }
 
-  apply(g: Float32Array, w: Float32Array): void {
+  coefficients(coef: Float64Array): void {
     const { beta1, beta2, epsilon, learningRate } = config(this.optimizer);
-    const { m, v } = this;
-    const b1 = f(beta1);
-    const b2 = f(beta2);
-    const c1 = f(1 - beta1);
-    const c2 = f(1 - beta2);
-    const eps = f(epsilon);
-    const rate = f(-learningRate);
-    const oneMinusAcc1 = f(1 - this.accBeta1);
-    const oneMinusAcc2 = f(1 - this.accBeta2);
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i]!;
-      const mi = f(f(m[i]! * b1) + f(gi * c1));
-      const vi = f(f(v[i]! * b2) + f(f(gi * gi) * c2));
-      m[i] = mi;
-      v[i] = vi;
-      const mHat = f(mi / oneMinusAcc1);
-      const vHat = f(vi / oneMinusAcc2);
-      w[i] = f(f(f(mHat / f(f(Math.sqrt(vHat)) + eps)) * rate) + w[i]!);
-    }
-    this.accBeta1 = f(this.accBeta1 * b1);
-    this.accBeta2 = f(this.accBeta2 * b2);
+    coef[COEF.KIND] = KIND_ADAM;
+    coef.set([f(beta1), f(beta2), f(1 - beta1), f(1 - beta2), f(epsilon), f(-learningRate), f(1 - this.accBeta1), f(1 - this.accBeta2)], COEF.ARGS);
+  }
+
+  advance(): void {
+    const { beta1, beta2 } = config(this.optimizer);
+    this.accBeta1 = f(this.accBeta1 * f(beta1));
+    this.accBeta2 = f(this.accBeta2 * f(beta2));
     bumpIterations(this.optimizer);
+  }
+
+  apply(g: Float32Array, w: Float32Array): void {
+    applyWhole(this, g, w);
   }
 
   /** setWeights replaces the moment variables (and sets accBeta from the step count); the old ones are freed. */

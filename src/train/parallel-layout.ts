@@ -2,10 +2,13 @@
  * The shared memory of one data-parallel fit (fit-parallel.ts on the main thread, fit-worker.ts in
  * each worker). Per step the main thread writes the global batch and the current trainable weights;
  * worker k computes the gradient of the summed loss over its contiguous slice of the batch into its
- * own gradient row; the main thread sums the rows in worker order (so a seed and a worker count give
- * one result), adds its own terms and applies the optimizer. Only control messages travel by
- * postMessage; no tensor does.
+ * own gradient row. The rows are summed in worker order (so a seed and a worker count give one
+ * result), the main thread's own terms are added and the optimizer is applied: for plain Adam and
+ * SGD by the workers themselves, each over its share of the weights, after all rows are in
+ * (CMD_STEP_APPLY); otherwise by the main thread. Only control messages travel by postMessage; no
+ * tensor does.
  */
+import { COEF_LENGTH } from './flat-update.js';
 
 /** Int32 slots of the control array. */
 export const CTL = {
@@ -17,12 +20,23 @@ export const CTL = {
   SIZE: 2,
   /** Set to 1 by a worker whose step threw (it also posts the error). */
   FAILED: 3,
-  /** DONE + k: the last generation worker k finished. */
-  DONE: 4,
+  /** CMD_STEP_APPLY: the generation whose coefficients and extra row the main thread has written. */
+  EXTRA: 4,
+  /** CMD_STEP_APPLY: the generation the main thread abandoned (its own part threw); workers apply nothing. */
+  ABORT: 5,
+  /** DONE + k: the last generation worker k finished its gradient. */
+  DONE: 6,
 } as const;
+
+/** APPLIED slot of worker k: the last generation it applied the optimizer to its share of the weights. */
+export function appliedSlot(layout: SharedLayout, k: number): number {
+  return CTL.DONE + layout.workers + k;
+}
 
 export const CMD_STEP = 1;
 export const CMD_RELEASE = 2;
+/** A step after which each worker also applies the optimizer to its share of the weights (flat-update.ts). */
+export const CMD_STEP_APPLY = 3;
 
 export interface SharedLayout {
   readonly workers: number;
@@ -34,6 +48,8 @@ export interface SharedLayout {
   readonly sampleSize: number;
   /** Values per trainable weight, in model.trainableWeights order. */
   readonly weightSizes: readonly number[];
+  /** Rows of per-weight optimizer state the workers update (Adam: 2; SGD, or no flat optimizer: 0). */
+  readonly optimizerRows: number;
 }
 
 export interface SharedBuffers {
@@ -43,10 +59,14 @@ export interface SharedBuffers {
   readonly targets: SharedArrayBuffer;
   /** Trainable weights, concatenated. */
   readonly weights: SharedArrayBuffer;
-  /** One row of gradients per worker, each as long as `weights`. */
+  /** One row of gradients per worker, then the main thread's own row, each as long as `weights`. */
   readonly gradients: SharedArrayBuffer;
   /** Summed loss of each worker's slice (float64). */
   readonly losses: SharedArrayBuffer;
+  /** The flat optimizer's state rows (Adam: m then v), each as long as `weights`. */
+  readonly optimizer: SharedArrayBuffer;
+  /** The step's coefficients for flat-update.ts (float64, COEF_LENGTH). */
+  readonly coefficients: SharedArrayBuffer;
 }
 
 export function totalWeights(layout: SharedLayout): number {
@@ -61,12 +81,14 @@ export function capacity(layout: SharedLayout): number {
 export function allocateShared(layout: SharedLayout): SharedBuffers {
   const p = totalWeights(layout);
   return {
-    control: new SharedArrayBuffer(4 * (CTL.DONE + layout.workers)),
+    control: new SharedArrayBuffer(4 * (CTL.DONE + 2 * layout.workers)),
     images: new SharedArrayBuffer(4 * capacity(layout) * layout.sampleSize),
     targets: new SharedArrayBuffer(4 * capacity(layout) * layout.numClasses),
     weights: new SharedArrayBuffer(4 * p),
-    gradients: new SharedArrayBuffer(4 * p * layout.workers),
+    gradients: new SharedArrayBuffer(4 * p * (layout.workers + 1)),
     losses: new SharedArrayBuffer(8 * layout.workers),
+    optimizer: new SharedArrayBuffer(4 * p * layout.optimizerRows),
+    coefficients: new SharedArrayBuffer(8 * COEF_LENGTH),
   };
 }
 

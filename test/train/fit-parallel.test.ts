@@ -66,6 +66,44 @@ describe('fitModel on worker threads', () => {
     expect(maxAbsDiff(c.weights, a.weights)).toBeGreaterThan(1e-3);
   });
 
+  // The workers apply plain Adam and SGD themselves, each to its share of the weights, after all
+  // gradient rows and this thread's own part are in: the same loop as the main thread's, so the
+  // weights must be the main thread's to the bit, with and without this thread's own gradient.
+  it('applies Adam and SGD in the workers with the weights the main thread gives, to the bit', async () => {
+    const xT = tf.tidy(() => tf.randomUniform([80, 28, 28, 1], 0, 1, 'float32', 5));
+    const yT = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: 80 }, (_, i) => (i * 3) % 10), 'int32'), 10));
+    const hooks: Partial<FitOptions> = {
+      extraBatch: ({ step }) => (step % 2 === 0 ? { x: xT, y: yT } : undefined),
+      extraLoss: ({ model }) => tf.mul(0.5, tf.sum(tf.square(model.layers[0]!.trainableWeights[0]!.read()))) as tf.Scalar,
+    };
+    const cases: [number, Partial<FitOptions>, () => tf.Optimizer][] = [
+      [2, {}, () => tf.train.adam(0.01)],
+      [3, {}, () => tf.train.adam(0.01)],
+      [2, hooks, () => tf.train.adam(0.01)],
+      [2, {}, () => tf.train.sgd(0.1)],
+      [3, hooks, () => tf.train.sgd(0.1)],
+    ];
+    for (const [n, extra, opt] of cases) {
+      const main = await run(n, { ...extra, optimizerOn: 'main' }, opt);
+      const workers = await run(n, { ...extra, optimizerOn: 'workers' }, opt);
+      expect(Array.from(workers.weights)).toEqual(Array.from(main.weights));
+      expect(workers.result.epochLoss).toEqual(main.result.epochLoss);
+    }
+    tf.dispose([xT, yT]);
+  });
+
+  it('a hook that throws mid-fit fails the fit, and the workers serve the next one', async () => {
+    let calls = 0;
+    const failing = run(2, { extraLoss: ({ model }) => {
+      if (++calls === 3) throw new Error('hook failed');
+      return tf.sum(model.layers[0]!.trainableWeights[0]!.read()) as tf.Scalar;
+    } });
+    await expect(failing).rejects.toThrow('hook failed');
+    const again = await run(2);
+    const reference = await run(2, { optimizerOn: 'main' });
+    expect(Array.from(again.weights)).toEqual(Array.from(reference.weights));
+  });
+
   // 6 extra samples join the workers' shared batch; 80 (more than a batch) stay on the main thread.
   it.each([
     { n: 6, soft: false },

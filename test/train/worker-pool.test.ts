@@ -5,7 +5,7 @@ import type { SharedLayout } from '../../src/train/parallel-layout.js';
 import { KEEP_SHARED_BYTES, teamBuffers, type Team } from '../../src/train/worker-pool.js';
 
 const layout = (sampleSize: number, batchSize = 64): SharedLayout => ({
-  workers: 2, batchSize, extraCapacity: batchSize, numClasses: 10, sampleSize, weightSizes: [144, 16, 100],
+  workers: 2, batchSize, extraCapacity: batchSize, numClasses: 10, sampleSize, weightSizes: [144, 16, 100], optimizerRows: 0,
 });
 
 describe('teamBuffers', () => {
