@@ -34,6 +34,9 @@ function describe(s: FingerprintSummary): string {
     `  secret       ${s.secretPath} (encrypted)`,
     `  time         ${s.seconds.total.toFixed(0)} s (training ${s.seconds.training.toFixed(0)} s, generation ${s.seconds.generation.toFixed(0)} s) on ${s.backend}`,
     `  next         hallmark calibrate --fingerprint ${s.index}   (the null, on fresh reference models), then release the model`,
+    ...(s.seededInitialisers.length > 0
+      ? [`  caution      the model records seeded initialisers (seeds ${s.seededInitialisers.join(', ')}): a model anyone builds from those seeds starts from its weights and answers this fingerprint like a copy, even trained on other data; release models initialised from a secret or random seed (docs/fingerprints.md)`]
+      : []),
   ].join('\n');
 }
 

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../train/fit.js';
 import { fitModel, type FitOptions } from '../train/fit.js';
 import { predictClasses } from '../train/evaluate.js';
+import { recordedInitialisers } from '../train/initialisers.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 import { AttackError } from './errors.js';
 
@@ -61,14 +62,6 @@ export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledIma
   return student;
 }
 
-/** Each layer's kernel initialiser as its topology records it (class and seed), in layer order. */
-function initialisers(model: tf.LayersModel): string[] {
-  return model.layers.map((l) => {
-    const k = (l.getConfig() as { kernelInitializer?: { className?: string; config?: { seed?: unknown } } }).kernelInitializer;
-    return k ? `${k.className}:${String(k.config?.seed)}` : '';
-  });
-}
-
 /**
  * Whether `buildMnistCnn(seed)` would start from the teacher's initial weights: every kernel
  * initialiser the same class with the same recorded seed. The fixture was built with seed 1, so a
@@ -79,8 +72,8 @@ function initialisers(model: tf.LayersModel): string[] {
 export function startsFromTeacher(teacher: tf.LayersModel, seed: number): boolean {
   const probe = buildMnistCnn(seed);
   try {
-    const mine = initialisers(probe);
-    const theirs = initialisers(teacher);
+    const mine = recordedInitialisers(probe);
+    const theirs = recordedInitialisers(teacher);
     return mine.some((k) => /:\d+$/.test(k)) && mine.length === theirs.length && mine.every((k, i) => k === theirs[i]);
   } finally {
     probe.dispose();

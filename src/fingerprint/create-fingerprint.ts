@@ -13,6 +13,7 @@ import { findModel, identifyModel, registerModel, type ModelId } from '../lineag
 import { saveSecret } from '../secrets/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
+import { seededInitialisers } from '../train/initialisers.js';
 import type { LabelledImages } from '../train/fit.js';
 import { FingerprintError } from './errors.js';
 import { commitFingerprint, encodeFingerprintOpening, MAX_SET_BYTES, recipeDigests, SALT_BYTES, type FingerprintOpening } from './fingerprint-set.js';
@@ -62,6 +63,12 @@ export interface FingerprintSummary {
   readonly surrogateAgreement: readonly number[];
   readonly referenceAgreement: readonly number[];
   readonly cleanAccuracy: { readonly surrogates: readonly number[]; readonly references: readonly number[] };
+  /**
+   * Seeds of the seeded kernel initialisers MODEL's topology records (empty: none). Anyone with
+   * them rebuilds its starting weights, and a model started there answers the fingerprint like a
+   * copy even when trained on other data: weaker evidence, which the CLI says.
+   */
+  readonly seededInitialisers: readonly number[];
   readonly backend: string;
   readonly seconds: { readonly training: number; readonly generation: number; readonly total: number };
 }
@@ -147,7 +154,7 @@ export async function createFingerprint(o: FingerprintOptions): Promise<Fingerpr
     return {
       index, commitment, model: info.id, parameters, recipes: digests, checkpointSize: cp.size, secretPath,
       tried: g.tried, qualified: g.qualified, surrogateAgreement: g.surrogateAgreement, referenceAgreement: g.referenceAgreement,
-      cleanAccuracy: acc, backend: backend.detail,
+      cleanAccuracy: acc, seededInitialisers: seededInitialisers(source), backend: backend.detail,
       seconds: { training: (trainedAt - started) / 1000, generation: (generatedAt - trainedAt) / 1000, total: (performance.now() - started) / 1000 },
     };
   } finally {

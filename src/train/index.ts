@@ -2,6 +2,7 @@ export { BACKEND_CHOICES, selectBackend, type BackendChoice, type SelectedBacken
 export { TrainError, type TrainErrorCode } from './errors.js';
 export { evaluateAccuracy, predictClasses } from './evaluate.js';
 export { fitModel, type FitOptions, type FitProgress, type FitResult, type LabelledImages, type StepContext } from './fit.js';
+export { recordedInitialisers, seededInitialisers } from './initialisers.js';
 export { buildMnistCnn } from './mnist-cnn.js';
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels.js';
 export { closeTrainingWorkers, prewarmTrainingWorkers } from './worker-pool.js';

@@ -40,6 +40,9 @@ describe('hallmark fingerprint / calibrate --fingerprint / verify --fingerprint'
     expect(lines.some((l) => l.event === 'progress' && l.stage === 'generate')).toBe(true);
     const s = lines.at(-1) as { event: string; index: number; commitment: string; checkpointSize: number; secretPath: string; parameters: { n: number } };
     expect(s).toMatchObject({ event: 'summary', parameters: { n: 10, norm: 'linf', epsilon: 0.25 } });
+    // The fixture was built by buildMnistCnn(1): its topology records initialiser seeds 2..5, which
+    // anyone can rebuild its starting weights from (docs/fingerprints.md, "The student's twin").
+    expect((s as unknown as { seededInitialisers: number[] }).seededInitialisers).toEqual([2, 3, 4, 5]);
     expect(s.checkpointSize).toBeGreaterThan(s.index); // sealed
     expect(statSync(s.secretPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(s.secretPath, 'utf8')).not.toMatch(/targets|hallmark\.fingerprint-opening/);

@@ -57,7 +57,7 @@ async function fingerprintIn(home: ReturnType<typeof openHome>, p: FingerprintPa
       index: s.index, commitment: s.commitment, model: s.model, parameters: s.parameters as unknown as JsonObject, recipes: s.recipes as unknown as JsonObject,
       checkpointSize: s.checkpointSize, tried: s.tried, qualified: s.qualified,
       surrogateAgreement: [...s.surrogateAgreement], referenceAgreement: [...s.referenceAgreement], cleanAccuracy: s.cleanAccuracy as unknown as JsonObject,
-      backend: s.backend, seconds: s.seconds as unknown as JsonObject,
+      seededInitialisers: [...s.seededInitialisers], backend: s.backend, seconds: s.seconds as unknown as JsonObject,
     };
   }
 }

@@ -1,0 +1,36 @@
+// The initialisers a topology records: what `attack distill` refuses to share with its teacher and
+// what `hallmark fingerprint` warns about. Read from the real fixture's model.json, and from models
+// built with and without seeds.
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { loadLayersModel } from '../../src/formats/index.js';
+import { buildMnistCnn } from '../../src/train/mnist-cnn.js';
+import { recordedInitialisers, seededInitialisers } from '../../src/train/initialisers.js';
+import { FIXTURE } from '../verify/helpers.js';
+
+describe('recorded initialisers', () => {
+  it('reads the fixture\'s seeds 2..5 from its model.json, as buildMnistCnn(1) records them', async () => {
+    const fixture = await loadLayersModel(FIXTURE);
+    const built = buildMnistCnn(1);
+    const other = buildMnistCnn(2);
+    try {
+      expect(seededInitialisers(fixture)).toEqual([2, 3, 4, 5]);
+      expect(recordedInitialisers(fixture)).toEqual(recordedInitialisers(built));
+      expect(recordedInitialisers(fixture)).not.toEqual(recordedInitialisers(other));
+      // Pooling and flatten layers have no kernel initialiser.
+      expect(recordedInitialisers(fixture).filter((k) => k === '')).toHaveLength(3);
+    } finally {
+      [fixture, built, other].forEach((m) => m.dispose());
+    }
+  });
+
+  it('finds no seed in a model built with unseeded initialisers', () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, kernelInitializer: 'glorotUniform' }), tf.layers.dense({ units: 2 })] });
+    try {
+      expect(seededInitialisers(m)).toEqual([]);
+      expect(recordedInitialisers(m).every((k) => k.endsWith(':undefined') || k.endsWith(':null'))).toBe(true);
+    } finally {
+      m.dispose();
+    }
+  });
+});
