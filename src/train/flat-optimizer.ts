@@ -1,8 +1,9 @@
 /**
  * The caller's Adam or SGD optimizer, applied in one JavaScript loop over the flat parameter vector
- * of data-parallel fitting instead of about eight tensor ops per variable. The workers wait while
- * the main thread applies the update (1.3-2.3 ms of tensor ops per step on the fixture CNN, about a
- * tenth of a step); this loop does it in a fraction of that.
+ * of data-parallel fitting instead of about eight tensor ops per variable (1.3-2.3 ms per step on
+ * the fixture CNN, about a tenth of a step). The loop itself is flat-update.ts: the main thread runs
+ * it over the whole vector (`apply`), or each worker over its share (`coefficients`, then `advance`
+ * here once they are done), with the moments in memory the workers share.
  *
  * Every operation is the one tfjs-core 4.22 performs, in the same order, rounded to float32 after
  * each (Math.fround), so the weights are those `optimizer.applyGradients` would give, to the bit on

@@ -1,20 +1,37 @@
 // A real MobileNetV1 as a TF.js Layers classifier: the backbone of face-api's SSD face detector
-// (fixtures/real/faceapi-ssd-mobilenetv1, uint8-quantized weights from @vladmandic/face-api 1.7.15,
+// (model/ssd_mobilenetv1_model* of the npm package @vladmandic/face-api 1.7.15, MIT, a pinned
+// devDependency read from node_modules and checked against its SHA-256; uint8-quantized weights,
 // originally TensorFlow's ssd_mobilenet_v1), laid out exactly as face-api runs it in
 // src/ssdMobilenetv1/mobileNetV1.ts: Conv2d_0 (3x3, stride 2, 'same', BN folded into a bias,
 // ReLU6), then 13 depthwise-separable blocks (3x3 depthwise 'same' -> BatchNorm eps 1e-3 ->
 // ReLU6 -> 1x1 pointwise with folded-BN bias -> ReLU6), stride 2 at blocks 2, 4, 6 and 12. Input
 // pixels in -1..1 (face-api: x * 0.007843 - 1). A new head (GlobalAveragePooling2D + Dense)
 // makes it a classifier; only the head is seeded, every backbone weight is the real one.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readModelTensors, tensorToFloat32 } from '../../src/formats/index.js';
 import { REPO } from './paths.js';
 
-export const FACEAPI_MOBILENET = join(REPO, 'fixtures/real/faceapi-ssd-mobilenetv1/ssd_mobilenetv1_model-weights_manifest.json');
+const MODEL_DIR = join(REPO, 'node_modules/@vladmandic/face-api/model');
+export const FACEAPI_MOBILENET = join(MODEL_DIR, 'ssd_mobilenetv1_model-weights_manifest.json');
+/** The published files' SHA-256 (fixtures/real/README.md): a different package version fails loudly. */
+const DIGESTS: Record<string, string> = {
+  'ssd_mobilenetv1_model-weights_manifest.json': '888f744dffbc84f5f060d1f8427d9742341943a2dfaaf9205d10029b7e7a2955',
+  'ssd_mobilenetv1_model.bin': '2835640602d53718aa6ae9a42896327eaa21beefed056c218d32ca7d79e1e2f8',
+};
+
+function checkDigests(): void {
+  for (const [file, want] of Object.entries(DIGESTS)) {
+    const got = createHash('sha256').update(readFileSync(join(MODEL_DIR, file))).digest('hex');
+    if (got !== want) throw new Error(`@vladmandic/face-api ${file} has SHA-256 ${got}, want ${want} (version 1.7.15)`);
+  }
+}
 const STRIDE2 = new Set([2, 4, 6, 12]);
 
 export async function buildFaceApiMobileNet(o: { size: number; classes: number; seed?: number }): Promise<{ model: tf.LayersModel; used: string[] }> {
+  checkDigests();
   const { tensors } = await readModelTensors(FACEAPI_MOBILENET);
   const w = new Map(tensors.filter((t) => t.name.startsWith('MobilenetV1/')).map((t) => [t.name, t]));
   const used: string[] = [];
