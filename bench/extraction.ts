@@ -8,7 +8,10 @@
 //              is in the owner's data; `--data mnist` is the built-in test digits 0..999 and
 //              shifted copies (the owner trained on the train split only). One student per
 //              entry of --epochs, all from the same answers (the guard answers a repeated query
-//              the same way); the thief keeps its most accurate one, and that one is the target;
+//              the same way); the thief keeps its most accurate one, and that one is the target.
+//              Its twin (--twins 0 skips it; mnist-t10k only) is an innocent model with the kept
+//              student's exact recipe (seed, the same digits in the same order, epochs) trained on
+//              the digits' true labels, never the guard's answers: it must not be claimed;
 //   synthetic  `attack extract --data synthetic`: Jacobian augmentation from 100 seeds, up to
 //              --synthetic queries; when the monitor flagged it.
 // Then the guard commits, K independently trained models calibrate the thief's set
@@ -19,7 +22,13 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openApiDb } from '../src/api/api-db.js';
 import { openKeyStore } from '../src/api/keys.js';
-import { extractModel } from '../src/attacks/index.js';
+import * as tf from '@tensorflow/tfjs';
+import { extractModel, naturalQueries } from '../src/attacks/index.js';
+import { loadMnistT10k } from '../src/formats/mnist-idx.js';
+import { saveLayersModel } from '../src/formats/index.js';
+import { evaluateAccuracy } from '../src/train/evaluate.js';
+import { fitModel } from '../src/train/fit.js';
+import { buildMnistCnn } from '../src/train/mnist-cnn.js';
 import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
 import { loadMnist } from '../src/formats/mnist.js';
 import { appendGuardCalibration, loadCommittedSets, measureGuardNull, startGuard, verifyGuardMarks } from '../src/guard/index.js';
@@ -40,6 +49,7 @@ if (epochsList.some((e) => !Number.isSafeInteger(e) || e < 1)) throw new RangeEr
 const epochs = epochsList[0]!;
 const syntheticQueries = Number(flag('synthetic', '2000'));
 const models = Number(flag('models', '5'));
+const withTwins = flag('twins', '1') !== '0' && data === 'mnist-t10k';
 const markRate = Number(flag('mark-rate', '0.005'));
 const PASS = 'bench';
 const ALPHA = 1e-6;
@@ -104,14 +114,15 @@ for (let s = 1; s <= seeds; s++) {
   const cal = await measureGuardNull({ sets: [set!], models, seed: 2000 + 10 * s });
   appendGuardCalibration(home.ledger, cal, ownerRecordSigner(home));
   const best = nats.reduce((b, n) => (n.r.studentAccuracy > b.r.studentAccuracy ? n : b));
-  for (const nat of nats) {
+  const twin = withTwins ? await trainTwin(STUDENT_SEED_BASE + s, best.epochs, join(work, `twin-${s}`)) : undefined;
+  for (const nat of twin ? [...nats, twin] : nats) {
     const student = await openTfjsClassifier(nat.out);
     const v = await verifyGuardMarks({ sets: [set!], classifier: student, calibration: { ledger: home.ledger, trust: homeTrust(home) }, alpha: ALPHA });
     const vBound = await verifyGuardMarks({ sets: [set!], classifier: student, alpha: ALPHA });
     await student.close();
     const r = v.results[0]!;
     const row = {
-      seed: s, epochs: nat.epochs, thiefKeeps: nat === best, studentAccuracy: nat.r.studentAccuracy, queries: nat.r.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
+      seed: s, epochs: nat.epochs, thiefKeeps: nat === best, twin: nat === twin, studentAccuracy: nat.r.studentAccuracy, queries: nat.r.queries, setSize: set!.marks.length, matches: r.matches, agreement: r.agreement,
       chance: r.chance, calibration: (cal.clients as { agreement: number[] }[])[0]!.agreement, pValue: r.pValue, log10PValue: r.log10PValue, owned: v.owned,
       pValueBound: vBound.results[0]!.pValue, ownedBound: vBound.owned,
       // What a perfect copy (every mark reproduced) would get with this set: chance^n. Below alpha is
@@ -125,19 +136,33 @@ for (let s = 1; s <= seeds; s++) {
   }
   home.close();
 }
+/** The kept student's innocent twin: the same model, seed, digits and epochs, on true labels. */
+async function trainTwin(seed: number, twinEpochs: number, out: string) {
+  const t10k = await loadMnistT10k();
+  const images = naturalQueries(t10k.images, t10k.count, queries);
+  const labels = Int32Array.from({ length: queries }, (_, i) => t10k.labels[i % t10k.count]!);
+  const model = buildMnistCnn(seed);
+  await fitModel({ model, optimizer: tf.train.adam(1e-3), data: { images, labels, count: queries, shape: [queries, 28, 28, 1] }, numClasses: 10, epochs: twinEpochs, batchSize: 64, seed });
+  const studentAccuracy = evaluateAccuracy(model, { images: mnist.test.images.subarray(1000 * 784), labels: mnist.test.labels.subarray(1000), count: 1000, shape: [1000, 28, 28, 1] });
+  await saveLayersModel(model, out);
+  model.dispose();
+  return { epochs: twinEpochs, out, r: { studentAccuracy, queries } };
+}
+
 const fmtP = (p: number) => (p < 1e-3 ? p.toExponential(1) : p.toFixed(3));
 const table = ['| seed | epochs | student acc. % | queries | set size seen | agreement | chance | p (calibrated) | owned | p (bound 1/9) | p of a perfect copy (calibrated / bound) | honest altered | honest alerts | synthetic flagged at | synthetic student acc. % |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 for (const r of rows as any[]) {
-  table.push(`| ${r.seed} | ${r.epochs}${r.thiefKeeps ? ' (kept)' : ''} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
+  table.push(`| ${r.seed} | ${r.twin ? `twin, ${r.epochs}` : `${r.epochs}${r.thiefKeeps ? ' (kept)' : ''}`} | ${(r.studentAccuracy * 100).toFixed(1)} | ${r.queries} | ${r.setSize} | ${r.matches}/${r.setSize} | ${r.chance.toFixed(4)} | ${fmtP(r.pValue)} | ${r.owned ? 'yes' : 'no'} | ${fmtP(r.pValueBound)} | ${fmtP(r.bestPossibleP)} / ${fmtP(r.bestPossiblePBound)} | ${r.honestAltered}/2000 | ${r.honestAlerts} | ${r.syntheticFlaggedAt ?? 'not flagged'} | ${(r.syntheticStudentAccuracy * 100).toFixed(1)} |`);
 }
 console.log(`\n${table.join('\n')}`);
 const kept = rows.filter((r) => r.thiefKeeps);
 const ownedKept = kept.filter((r) => r.owned).length;
 printTable(`bench:extraction (${seeds} seeds, ${queries} natural queries from ${data}, students of ${epochsList.join(', ')} epochs; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: "the thief's kept (most accurate) student claimed at alpha 1e-6", value: `${ownedKept}/${kept.length}`, target: `${kept.length}/${kept.length}`, met: ownedKept === kept.length },
+  ...(withTwins ? [{ metric: "the kept student's twin (true labels, same recipe) claimed", value: `${rows.filter((r) => r.twin && r.owned).length}/${rows.filter((r) => r.twin).length}`, target: '0', met: !rows.some((r) => r.twin && r.owned) }] : []),
   ...epochsList.map((e) => {
-    const at = rows.filter((r) => r.epochs === e);
+    const at = rows.filter((r) => r.epochs === e && !r.twin);
     const n = at.filter((r) => r.owned).length;
     return { metric: `student of ${e} epochs claimed at alpha 1e-6 (accuracy ${at.map((r) => ((r.studentAccuracy as number) * 100).toFixed(1)).join(', ')}%)`, value: `${n}/${at.length}`, target: `${at.length}/${at.length}`, met: n === at.length };
   }),

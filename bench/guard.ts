@@ -1,4 +1,4 @@
-// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --json out.json]
+// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --json out.json]
 // What the guard costs: autocannon on loopback against (a) a bare server that parses the same
 // OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
 // model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
@@ -6,6 +6,12 @@
 // (no sockets, no autocannon competing for the CPU: the same requests through each app's fetch,
 // interleaved so both see the same load) and the cost of the guard's per-input work (mark
 // decision + monitor). On a loaded machine the in-process ratio is the figure to read.
+//
+// --stream repeat (the default) cycles 200 test digits: after the first 200 every query is an
+// exact repeat, which the monitor counts but does not test, so its cost stays near zero.
+// --stream distinct sends up to 40,000 distinct natural inputs (MNIST's t10k digits, then copies
+// shifted by 1-2 pixels): the monitor's sets fill to 1,000 per class and every query pays the
+// nearest-neighbour scan, as for a client that never repeats itself.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,6 +24,8 @@ import { openApiDb } from '../src/api/api-db.js';
 import { openKeyStore } from '../src/api/keys.js';
 import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
 import { loadMnist } from '../src/formats/mnist.js';
+import { loadMnistT10k } from '../src/formats/mnist-idx.js';
+import { naturalQueries } from '../src/attacks/index.js';
 import { decideMark, deriveClientKey, ExtractionMonitor, openOnnxRunner, quantiseInput, startGuard } from '../src/guard/index.js';
 import { initHome } from '../src/home/index.js';
 import { flag, machine, printTable, summarize, writeJson } from './util.js';
@@ -56,8 +64,12 @@ const client = openKeyStore(db).create({ role: 'client', name: 'bench' });
 db.close();
 const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined });
 
-// Many distinct inputs so the monitor and the mark decision see a realistic stream.
-const bodies = Array.from({ length: 200 }, (_, i) => JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [batch, 28, 28, 1], datatype: 'FP32', data: Array.from(mnist.test.images.subarray(i * batch * 784, (i + 1) * batch * 784)) }] }));
+const stream = flag('stream', 'repeat') ?? 'repeat';
+if (stream !== 'repeat' && stream !== 'distinct') throw new RangeError('--stream must be repeat or distinct');
+const distinctInputs = 40_000;
+const pool = stream === 'distinct' ? naturalQueries((await loadMnistT10k()).images, 10_000, distinctInputs) : mnist.test.images;
+const bodyCount = stream === 'distinct' ? Math.floor(distinctInputs / batch) : 200;
+const bodies = Array.from({ length: bodyCount }, (_, i) => JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [batch, 28, 28, 1], datatype: 'FP32', data: Array.from(pool.subarray(i * batch * 784, (i + 1) * batch * 784)) }] }));
 const run = async (url: string, auth: boolean) => {
   let k = 0;
   return autocannon({
@@ -121,7 +133,7 @@ const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
 const overheadIn = gIn.median - dIn.median;
 // Serial throughput is 1 / mean time per request.
 const ratioIn = dIn.mean / gIn.mean;
-printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${stream} stream; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
   { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
   { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
@@ -137,4 +149,4 @@ printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} inter
   { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
   { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
 ]);
-writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });
+writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, stream, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });

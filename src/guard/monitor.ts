@@ -146,6 +146,10 @@ export class ExtractionMonitor {
     if (g.feats.length === 0) g.feats.push(f.slice());
     else {
       const d = minDistance(f, g.feats);
+      // An exact repeat (distance 0) tells the client nothing it had not been told: it is not a
+      // sample of the query distribution PRADA tests. Counted, never tested: an honest client that
+      // re-sends its inputs was flagged by the zeros (2,000 digits sent twice: alert at 2,266).
+      if (d === 0) return this.maybeVolume(client, s);
       s.distances.push(d);
       // Keep the last SHAPIRO_MAX_N, trimmed in chunks (shift() on every query was O(n)).
       if (s.distances.length >= 2 * SHAPIRO_MAX_N) s.distances.splice(0, s.distances.length - SHAPIRO_MAX_N);
@@ -157,8 +161,8 @@ export class ExtractionMonitor {
       if (d > mean - std && g.feats.length < this.o.maxPerClass) g.feats.push(f.slice());
       s.sinceTest++;
     }
-    if (s.suspected) return undefined;
-    if (this.o.volumeAlert !== undefined && s.queries >= this.o.volumeAlert) return this.raise(client, s, 'volume', s.lastW ?? 1);
+    const volume = this.maybeVolume(client, s);
+    if (volume || s.suspected) return volume;
     const n = Math.min(s.distances.length, SHAPIRO_MAX_N);
     if (n >= this.o.minQueries && s.sinceTest >= Math.max(this.o.testEvery, Math.floor(n / 50))) {
       s.sinceTest = 0;
@@ -166,6 +170,11 @@ export class ExtractionMonitor {
       s.lastW = w;
       if (w < this.o.threshold) return this.raise(client, s, 'shapiro-wilk', w);
     }
+    return undefined;
+  }
+
+  private maybeVolume(client: string, s: ClientState): Suspicion | undefined {
+    if (!s.suspected && this.o.volumeAlert !== undefined && s.queries >= this.o.volumeAlert) return this.raise(client, s, 'volume', s.lastW ?? 1);
     return undefined;
   }
 

@@ -374,6 +374,24 @@ describe('guard: protocols, response watermark, journal and commitments', () => 
 });
 
 describe('guard: extraction monitor', () => {
+  it('an honest client that re-sends its inputs is not flagged; repeats still count towards --volume-alert', async () => {
+    // Before repeats were set aside, the second pass over the same 2,000 digits (distance 0 to
+    // the first) was flagged at query 2,266: a customer re-scoring its own data looked like a thief.
+    const h = await openTestGuard({ onSuspect: 'block', monitor: { volumeAlert: 5000 } });
+    try {
+      const honest = h.client('re-sender');
+      for (let pass = 0; pass < 2; pass++) for (let i = 0; i < 2000; i += 200) await infer(h.app, honest.secret, img(i, 200), 200, h.runner.inputName);
+      expect(h.logs.filter((l) => l.includes('"alert"'))).toEqual([]);
+      expect(h.service.isBlocked(honest.id)).toBe(false);
+      for (let i = 0; i < 1000; i += 200) await infer(h.app, honest.secret, img(i, 200), 200, h.runner.inputName);
+      const alerts = h.logs.filter((l) => l.includes('"alert"'));
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]).toContain('volume');
+    } finally {
+      await h.close();
+    }
+  });
+
   it('an honest client sending the 2,000 MNIST test digits raises no alert; a synthetic stream is flagged before 2,000 queries, recorded, and blocked', async () => {
     const h = await openTestGuard({ onSuspect: 'block' });
     try {
