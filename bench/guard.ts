@@ -1,4 +1,4 @@
-// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --json out.json]
+// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --monitor thread|inline --json out.json]
 // What the guard costs: autocannon on loopback against (a) a bare server that parses the same
 // OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
 // model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
@@ -12,6 +12,8 @@
 // --stream distinct sends up to 40,000 distinct natural inputs (MNIST's t10k digits, then copies
 // shifted by 1-2 pixels): the monitor's sets fill to 1,000 per class and every query pays the
 // nearest-neighbour scan, as for a client that never repeats itself.
+// --monitor thread (the guard's default) runs that monitor on a worker thread; inline runs it on
+// the request thread, as the guard did before (query-monitor.ts).
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -62,7 +64,9 @@ initHome(dir);
 const db = openApiDb(dir);
 const client = openKeyStore(db).create({ role: 'client', name: 'bench' });
 db.close();
-const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined });
+const monitorWhere = flag('monitor', 'thread') ?? 'thread';
+if (monitorWhere !== 'thread' && monitorWhere !== 'inline') throw new RangeError('--monitor must be thread or inline');
+const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined, monitorInline: monitorWhere === 'inline' });
 
 const stream = flag('stream', 'repeat') ?? 'repeat';
 if (stream !== 'repeat' && stream !== 'distinct') throw new RangeError('--stream must be repeat or distinct');
@@ -133,7 +137,7 @@ const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
 const overheadIn = gIn.median - dIn.median;
 // Serial throughput is 1 / mean time per request.
 const ratioIn = dIn.mean / gIn.mean;
-printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${stream} stream; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${stream} stream, monitor ${monitorWhere === 'thread' ? 'on a worker thread' : 'inline'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
   { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
   { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
@@ -149,4 +153,4 @@ printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} inter
   { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
   { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
 ]);
-writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, stream, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });
+writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, stream, monitor: monitorWhere, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });

@@ -24,6 +24,7 @@ interface Opts {
   monitorThreshold: string;
   monitorMin: string;
   volumeAlert?: string;
+  monitorInline?: boolean;
   rate: string;
   burst: string;
   maxBatch: string;
@@ -56,6 +57,7 @@ export function registerGuard(program: Command): void {
     .option('--monitor-threshold <w>', 'Shapiro-Wilk W below which a client is flagged', '0.95')
     .option('--monitor-min <n>', 'queries per client before the first normality test', '100')
     .option('--volume-alert <n>', 'also flag a client after this many queries')
+    .option('--monitor-inline', 'run the extraction monitor on the request thread (an alert acts before the answer leaves; slower) instead of a worker thread')
     .option('--rate <n>', 'inputs per second per client', '200')
     .option('--burst <n>', 'burst size per client, in inputs', '2000')
     .option('--max-batch <n>', 'inputs per request', '256')
@@ -84,6 +86,7 @@ export function registerGuard(program: Command): void {
         ...(opts.maxAltered !== undefined ? { maxAltered: parseFraction('--max-altered', opts.maxAltered, 0, 1) } : {}),
         commitEverySeconds: Math.max(1, parseCount('--commit-every', opts.commitEvery)!),
         onSuspect: opts.onSuspect as SuspectAction,
+        ...(opts.monitorInline ? { monitorInline: true } : {}),
         monitor: { threshold: parseFraction('--monitor-threshold', opts.monitorThreshold, 0.01, 0.9999), minQueries: parseCount('--monitor-min', opts.monitorMin)!, ...(volumeAlert ? { volumeAlert } : {}) },
         rateLimit: { perSecond: parseCount('--rate', opts.rate)!, burst: parseCount('--burst', opts.burst)! },
         limits: { maxBatch: parseCount('--max-batch', opts.maxBatch)!, maxBodyBytes: parseCount('--max-body-mb', opts.maxBodyMb)! * 1024 * 1024 },

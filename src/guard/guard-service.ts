@@ -2,7 +2,8 @@
 //   budget (rate-limit.ts) -> blocked? -> model -> per input: keyed mark decision
 //   (watermark.ts; a new mark is fsynced to the journal before the answer leaves), turned down
 //   when it would take the client's altered answers past the cap (--max-altered) ->
-//   extraction monitor (monitor.ts) -> altered scores out.
+//   altered scores out; the request's inputs and answers go to the extraction monitor
+//   (query-monitor.ts: on a worker thread in the guard; a suspicion acts from the next request).
 // Commitments are flushed on a schedule through the ledger writer (ledger-writer.ts).
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { JsonObject } from '../../ledger/index.js';
@@ -13,7 +14,8 @@ import type { LedgerWriter } from './ledger-writer.js';
 import { newSalt, type Mark, type MarkJournal } from './mark-journal.js';
 import type { GuardMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
-import type { ExtractionMonitor, Suspicion } from './monitor.js';
+import type { Suspicion } from './monitor.js';
+import type { QueryMonitor } from './query-monitor.js';
 import type { RateLimiter } from './rate-limit.js';
 import { SCHEMA as SUSPECTED_SCHEMA, type SuspectAction } from './record-extraction-suspected.js';
 import { alterScores, argmax, decideMark, deriveClientKey, DEFAULT_MARK_RATE, quantiseInput } from './watermark.js';
@@ -29,7 +31,7 @@ export interface GuardServiceOptions {
   /** Set size of each client's latest guard.committed (from the ledger). */
   readonly committed: Map<string, number>;
   readonly writer: LedgerWriter;
-  readonly monitor: ExtractionMonitor;
+  readonly monitor: QueryMonitor;
   readonly limiter: RateLimiter;
   readonly metrics: GuardMetrics;
   readonly log: GuardLog;
@@ -55,6 +57,8 @@ export class GuardService {
   private readonly tally = new Map<string, { answered: number; altered: number }>();
   private readonly blocked = new Set<string>();
   private flushing: Promise<void> | undefined;
+  /** extraction.suspected appends in flight. */
+  private readonly recording = new Set<Promise<void>>();
   readonly dims: readonly number[];
   readonly size: number;
 
@@ -67,6 +71,21 @@ export class GuardService {
       for (const m of list) s.add(this.qid(quantiseInput(m.input, m.dims)));
       this.seen.set(client, s);
     }
+    o.monitor.listen({
+      suspicion: (s) => this.suspect(s),
+      stats: (client, st) => this.o.metrics.monitor(client, st.lastW, st.ratePerMinute, st.suspected),
+    });
+  }
+
+  /** Resolves once the monitor has tested every query answered so far. */
+  monitorIdle(): Promise<void> {
+    return this.o.monitor.idle();
+  }
+
+  /** Resolves once every query answered so far is tested and every alert it raised is recorded (or failed and logged). */
+  async settle(): Promise<void> {
+    await Promise.race([this.o.monitor.idle(), new Promise((r) => setTimeout(r, 2000).unref())]); // a stuck worker must not hold a shutdown
+    await Promise.all([...this.recording]);
   }
 
   get runner(): ModelRunner {
@@ -101,11 +120,12 @@ export class GuardService {
     const rate = this.o.markRate;
     const key = this.clientKey(client);
     const tally = this.tallyOf(client);
-    let suspicion: Suspicion | undefined;
+    const predicted = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const xi = x.subarray(i * this.size, (i + 1) * this.size);
       const row = scores.subarray(i * classes, (i + 1) * classes);
       const y = argmax(row);
+      predicted[i] = y;
       const q = quantiseInput(xi, this.dims);
       const d = decideMark(key, q, y, classes, rate);
       tally.answered++;
@@ -113,12 +133,10 @@ export class GuardService {
         tally.altered++;
         out.set(alterScores(row, y, d.label!), i * classes);
       } else out.set(row, i * classes);
-      suspicion = this.o.monitor.observe(client, xi, this.dims, y) ?? suspicion;
     }
     this.o.metrics.query(client, n);
-    const st = this.o.monitor.stats(client);
-    if (st) this.o.metrics.monitor(client, st.lastW, st.ratePerMinute, st.suspected);
-    if (suspicion) this.suspect(suspicion);
+    const behind = this.o.monitor.observe(client, x, this.dims, n, predicted);
+    if (behind) await behind;
     return out;
   }
 
@@ -174,13 +192,15 @@ export class GuardService {
       schema: SUSPECTED_SCHEMA, client: s.client, queries: s.queries,
       test: { name: 'shapiro-wilk', n: s.n, w: s.w, threshold: s.threshold }, rate: s.ratePerMinute, action,
     };
-    this.o.writer.suspect(payload).then(
+    const written = this.o.writer.suspect(payload).then(
       (index) => this.o.log('info', 'extraction.suspected recorded', { client: s.client, index }),
       (err: Error) => {
         this.o.metrics.ledgerError();
         this.o.log('error', 'ledger append failed', { what: 'extraction.suspected', client: s.client, message: err.message.slice(0, 200) });
       },
     );
+    this.recording.add(written);
+    void written.finally(() => this.recording.delete(written));
   }
 
   /** Appends a commitment for every client whose set grew; failures stay pending. */

@@ -4,6 +4,7 @@
 //   GuardService            budget -> model -> keyed marks -> monitor (guard-service.ts)
 //   decideMark, quantiseInput   DAWN-style response watermark (watermark.ts)
 //   ExtractionMonitor       PRADA-style monitor, Shapiro-Wilk on min distances (monitor.ts)
+//   threadedMonitor         the monitor on a worker thread, off the request path (query-monitor.ts)
 //   readJournal, MarkJournal    the encrypted watermark sets (mark-journal.ts)
 //   pendingCommitments, appendGuardCommitments   guard.committed (commitments.ts)
 //   verifyGuardMarks        query a suspect with a client's set (verify-guard.ts)
@@ -12,6 +13,7 @@ export { createGuardApp, DEFAULT_GUARD_LIMITS, type GuardAppOptions, type GuardL
 export { GuardService, type GuardLog, type GuardServiceOptions } from './guard-service.js';
 export { startGuard, stderrLog, type GuardOptions, type RunningGuard } from './server.js';
 export { alterScores, argmax, decideMark, deriveClientKey, quantiseInput, DEFAULT_MARK_RATE, type MarkDecision } from './watermark.js';
+export { inlineMonitor, threadedMonitor, type MonitorSink, type QueryMonitor, type ThreadedMonitorOptions } from './query-monitor.js';
 export { ExtractionMonitor, MONITOR_DEFAULTS, monitorFeatures, type MonitorOptions, type Suspicion } from './monitor.js';
 export { journalPath, markLeafBytes, MarkJournal, readJournal, type Mark } from './mark-journal.js';
 export { appendGuardCommitments, guardCommitmentEntries, merkleRoot, pendingCommitments, readCommitments, setRoot, GUARD_ACTOR, type TrustedCommitment } from './commitments.js';

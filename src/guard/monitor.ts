@@ -79,6 +79,20 @@ export function monitorFeatures(x: Float32Array, dims: readonly number[]): Float
   return monitorFeaturesInto(x, dims, (n) => new Float32Array(n));
 }
 
+/** Length of monitorFeatures' output for inputs of `dims`. */
+export function monitorFeatureSize(dims: readonly number[]): number {
+  if (dims.length !== 3 || dims[2]! > 4) return dims.reduce((a, b) => a * b, 1);
+  return Math.ceil(dims[0]! / 2) * Math.ceil(dims[1]! / 2) * dims[2]!;
+}
+
+/** monitorFeatures of each of n inputs into `out`, one after the other from query `at` on (the worker's batch). */
+export function monitorFeatureBatchInto(x: Float32Array, dims: readonly number[], n: number, out: Float32Array, at: number): void {
+  const size = dims.reduce((a, b) => a * b, 1);
+  const fsize = monitorFeatureSize(dims);
+  if ((at + n) * fsize > out.length) throw new RangeError('monitor features: the batch is full');
+  for (let i = 0; i < n; i++) monitorFeaturesInto(x.subarray(i * size, (i + 1) * size), dims, () => out.subarray((at + i) * fsize, (at + i + 1) * fsize).fill(0));
+}
+
 /** monitorFeatures into `room(size)` (zeroed). */
 function monitorFeaturesInto(x: Float32Array, dims: readonly number[], room: (n: number) => Float32Array): Float32Array {
   if (dims.length !== 3 || dims[2]! > 4) {
@@ -134,10 +148,14 @@ export class ExtractionMonitor {
 
   /** Records one query and its predicted class; returns a suspicion the first time one is raised. */
   observe(client: string, x: Float32Array, dims: readonly number[], predicted: number): Suspicion | undefined {
+    return this.observeFeatures(client, monitorFeaturesInto(x, dims, this.room), predicted);
+  }
+
+  /** observe() for a query already reduced by monitorFeatures (`f` is copied when kept). */
+  observeFeatures(client: string, f: Float32Array, predicted: number): Suspicion | undefined {
     const s = this.state(client);
     s.queries++;
     countRate(s.rate, this.now(), 1);
-    const f = monitorFeaturesInto(x, dims, this.room);
     let g = s.groups.get(predicted);
     if (!g) {
       g = { feats: [], sum: 0, sumSq: 0, n: 0 };

@@ -19,6 +19,7 @@ import { MarkJournal, readJournal } from './mark-journal.js';
 import { GuardMetrics } from './metrics.js';
 import { openLocalRunner, type ModelRunner } from './model-runner.js';
 import { ExtractionMonitor, type MonitorOptions } from './monitor.js';
+import { inlineMonitor, threadedMonitor } from './query-monitor.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { SuspectAction } from './record-extraction-suspected.js';
 import { openUpstreamRunner } from './upstream-runner.js';
@@ -38,6 +39,8 @@ export interface GuardOptions {
   readonly commitEverySeconds?: number;
   readonly onSuspect?: SuspectAction;
   readonly monitor?: MonitorOptions;
+  /** Run the extraction monitor on the request thread instead of a worker (see query-monitor.ts). */
+  readonly monitorInline?: boolean;
   readonly rateLimit?: RateLimitOptions;
   readonly limits?: Partial<GuardLimits>;
   readonly log?: GuardLog;
@@ -86,9 +89,13 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     const writer = o.writer ?? workerLedgerWriter(home.paths.db, keys.signer);
     cleanup.push(() => writer.close());
     const metrics = new GuardMetrics();
+    const monitor = o.monitorInline
+      ? inlineMonitor(new ExtractionMonitor(o.monitor))
+      : threadedMonitor(o.monitor, { onWorkerError: (message) => log('error', 'extraction monitor worker failed; monitoring continues on the request thread with fresh state', { message: message.slice(0, 200) }) });
+    cleanup.push(() => monitor.close());
     const service = new GuardService({
       runner, watermarkKey: keys.watermark, journal, marks, declined, committed, writer, metrics, log,
-      monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit),
+      monitor, limiter: new RateLimiter(o.rateLimit),
       ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.maxAltered === undefined ? {} : { maxAltered: o.maxAltered }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
     });
     await service.flush(); // whatever an earlier run left uncommitted
@@ -113,6 +120,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
         closed = true;
         clearInterval(timer);
         await new Promise<void>((r) => server.close(() => r()));
+        await service.settle(); // the last queries' alerts are recorded before the writer stops
         await service.flush();
         for (const c of cleanup.reverse()) await c();
       },

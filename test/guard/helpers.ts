@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore, type KeyStore } from '../../src/api/keys.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
-import { createGuardApp, directLedgerWriter, enrolGuardSigner, ExtractionMonitor, GuardMetrics, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
+import { createGuardApp, directLedgerWriter, enrolGuardSigner, ExtractionMonitor, GuardMetrics, inlineMonitor, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
 import type { SuspectAction } from '../../src/guard/record-extraction-suspected.js';
 import { homeTrust, initHome, openHome, type Home } from '../../src/home/index.js';
 import type { TrustedKeys } from '../../src/records/index.js';
@@ -78,7 +78,7 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   const writer = o.writer ? o.writer(home) : directLedgerWriter(home.ledger, guardKeys.signer);
   const service = new GuardService({
     runner, watermarkKey: guardKeys.watermark, journal, marks, declined, committed, writer, metrics, log,
-    monitor: new ExtractionMonitor(o.monitor), limiter: new RateLimiter(o.rateLimit ?? { perSecond: 1e6, burst: 1e6 }),
+    monitor: inlineMonitor(new ExtractionMonitor(o.monitor)), limiter: new RateLimiter(o.rateLimit ?? { perSecond: 1e6, burst: 1e6 }),
     ...(o.markRate === undefined ? {} : { markRate: o.markRate }), ...(o.maxAltered === undefined ? {} : { maxAltered: o.maxAltered }), ...(o.onSuspect ? { onSuspect: o.onSuspect } : {}),
   });
   const app = createGuardApp({ service, keys, metrics, log, modelName: 'mnist', ...(o.limits ? { limits: o.limits } : {}), ...(o.clock ? { clock: o.clock } : {}) });
