@@ -1,4 +1,4 @@
-// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --monitor thread|inline --json out.json]
+// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --monitor thread|inline --model mnist|mobilenet --json out.json]
 // What the guard costs: autocannon on loopback against (a) a bare server that parses the same
 // OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
 // model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
@@ -14,9 +14,13 @@
 // nearest-neighbour scan, as for a client that never repeats itself.
 // --monitor thread (the guard's default) runs that monitor on a worker thread; inline runs it on
 // the request thread, as the guard did before (query-monitor.ts).
+// --model mnist (the default) is the fixture, a 0.05 ms model: the guard's fixed cost per request
+// weighs as much as the model. --model mobilenet serves a real MobileNetV2 classifier (nsfwjs's,
+// fixtures/real/nsfwjs-mobilenet-v2, converted to ONNX) on 224x224x3 crops of real photos
+// (face-api's demo samples): 300 distinct inputs, so within a round every query is new.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -30,6 +34,7 @@ import { loadMnistT10k } from '../src/formats/mnist-idx.js';
 import { naturalQueries } from '../src/attacks/index.js';
 import { decideMark, deriveClientKey, ExtractionMonitor, openOnnxRunner, quantiseInput, startGuard } from '../src/guard/index.js';
 import { initHome } from '../src/home/index.js';
+import { decodeImage, resizeBilinear } from '../src/images/index.js';
 import { flag, machine, printTable, summarize, writeJson } from './util.js';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -40,9 +45,29 @@ const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{ latency: { p50: number; p99: number; average: number }; requests: { average: number }; non2xx: number; errors: number }>;
 
 const mnist = await loadMnist({ seed: 0 });
+const modelKind = flag('model', 'mnist') ?? 'mnist';
+if (modelKind !== 'mnist' && modelKind !== 'mobilenet') throw new RangeError('--model must be mnist or mobilenet');
 const work = mkdtempSync(join(tmpdir(), 'hallmark-bench-guard-'));
-const onnx = join(work, 'fixture.onnx');
-writeFileSync(onnx, await convertTfjsToOnnx(join(REPO, 'fixtures', 'mnist-cnn')));
+const onnx = join(work, 'model.onnx');
+writeFileSync(onnx, await convertTfjsToOnnx(join(REPO, 'fixtures', modelKind === 'mnist' ? 'mnist-cnn' : 'real/nsfwjs-mobilenet-v2')));
+
+/** count 224x224x3 crops of the six real photos (each resized to 256x256, then cropped at a moving offset). */
+function photoCrops(count: number): Float32Array {
+  const photos = [1, 2, 3, 4, 5, 6].map((k) => {
+    const rgba = decodeImage(readFileSync(join(REPO, `fixtures/real/faceapi-samples/sample${k}.jpg`)), 'jpeg', `sample${k}.jpg`);
+    const rgb = new Float32Array(rgba.width * rgba.height * 3);
+    for (let i = 0; i < rgba.width * rgba.height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba.data[i * 4 + c]! / 255;
+    return resizeBilinear(rgb, rgba.height, rgba.width, 3, 256, 256);
+  });
+  const out = new Float32Array(count * 224 * 224 * 3);
+  for (let i = 0; i < count; i++) {
+    const src = photos[i % 6]!;
+    const dy = Math.floor(i / 6) % 32;
+    const dx = (Math.floor(i / 6) * 7) % 32;
+    for (let y = 0; y < 224; y++) out.set(src.subarray(((y + dy) * 256 + dx) * 3, ((y + dy) * 256 + dx + 224) * 3), (i * 224 + y) * 224 * 3);
+  }
+  return out;
+}
 
 // (a) direct: the same request shape, straight to onnxruntime.
 const runner = await openOnnxRunner(onnx);
@@ -51,7 +76,7 @@ app.post('/v2/models/mnist/infer', async (c) => {
   const body = (await c.req.json()) as { inputs: { shape: number[]; data: number[] }[] };
   const n = body.inputs[0]!.shape[0]!;
   const y = await runner.run(Float32Array.from(body.inputs[0]!.data), n);
-  return c.json({ model_name: 'mnist', outputs: [{ name: runner.outputName, datatype: 'FP32', shape: [n, 10], data: Array.from(y) }] });
+  return c.json({ model_name: 'mnist', outputs: [{ name: runner.outputName, datatype: 'FP32', shape: [n, runner.classes], data: Array.from(y) }] });
 });
 const direct = await new Promise<ReturnType<typeof serve>>((r) => {
   const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => r(s));
@@ -70,10 +95,15 @@ const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx,
 
 const stream = flag('stream', 'repeat') ?? 'repeat';
 if (stream !== 'repeat' && stream !== 'distinct') throw new RangeError('--stream must be repeat or distinct');
+if (modelKind === 'mobilenet' && stream === 'distinct') throw new RangeError('--model mobilenet has one stream: 300 distinct photo crops (leave out --stream)');
+const dims = guard.runner.dims;
+const size = dims.reduce((u, v) => u * v, 1);
 const distinctInputs = 40_000;
-const pool = stream === 'distinct' ? naturalQueries((await loadMnistT10k()).images, 10_000, distinctInputs) : mnist.test.images;
-const bodyCount = stream === 'distinct' ? Math.floor(distinctInputs / batch) : 200;
-const bodies = Array.from({ length: bodyCount }, (_, i) => JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [batch, 28, 28, 1], datatype: 'FP32', data: Array.from(pool.subarray(i * batch * 784, (i + 1) * batch * 784)) }] }));
+const pool = modelKind === 'mobilenet' ? photoCrops(300 * batch) : stream === 'distinct' ? naturalQueries((await loadMnistT10k()).images, 10_000, distinctInputs) : mnist.test.images;
+const bodyCount = modelKind === 'mobilenet' ? 300 : stream === 'distinct' ? Math.floor(distinctInputs / batch) : 200;
+// Photo pixels are sent to 4 decimals (a 224x224x3 body is about 1 MB of JSON either way).
+const wire = (v: number) => (modelKind === 'mobilenet' ? Math.round(v * 1e4) / 1e4 : v);
+const bodies = Array.from({ length: bodyCount }, (_, i) => JSON.stringify({ inputs: [{ name: guard.runner.inputName, shape: [batch, ...dims], datatype: 'FP32', data: Array.from(pool.subarray(i * batch * size, (i + 1) * batch * size), wire) }] }));
 const run = async (url: string, auth: boolean) => {
   let k = 0;
   return autocannon({
@@ -97,7 +127,7 @@ const ratios = pairs.map((p) => p.ratio).sort((x, y) => x - y);
 const { a, b } = pairs.find((p) => p.ratio === ratios[Math.floor((ratios.length - 1) / 2)])!;
 
 // In process, interleaved: direct app, then the guard's, for the same body each round.
-const inProcess = Number(flag('in-process', '2000'));
+const inProcess = Number(flag('in-process', modelKind === 'mnist' ? '2000' : '200'));
 const dTimes: number[] = [];
 const gTimes: number[] = [];
 const req = (url: string, body: string, auth: boolean) => new Request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${client.secret}` } : {}) } });
@@ -124,20 +154,22 @@ direct.close();
 const key = deriveClientKey(new Uint8Array(32).fill(1), 'bench');
 const monitor = new ExtractionMonitor();
 const times: number[] = [];
-for (let i = 0; i < 2000; i++) {
-  const x = mnist.test.images.subarray(i * 784, (i + 1) * 784);
+const microInputs = modelKind === 'mnist' ? 2000 : 300;
+for (let i = 0; i < microInputs; i++) {
+  const x = (modelKind === 'mnist' ? mnist.test.images : pool).subarray(i * size, (i + 1) * size);
+  const label = modelKind === 'mnist' ? mnist.test.labels[i]! : i % guard.runner.classes;
   const t = performance.now();
-  decideMark(key, quantiseInput(x, [28, 28, 1]), mnist.test.labels[i]!, 10);
-  monitor.observe('c', x, [28, 28, 1], mnist.test.labels[i]!);
+  decideMark(key, quantiseInput(x, dims), label, guard.runner.classes);
+  monitor.observe('c', x, dims, label);
   times.push(performance.now() - t);
 }
-const perInput = summarize(times.slice(1000));
+const perInput = summarize(times.slice(microInputs / 2));
 const overhead = b.latency.p50 - a.latency.p50;
 const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
 const overheadIn = gIn.median - dIn.median;
 // Serial throughput is 1 / mean time per request.
 const ratioIn = dIn.mean / gIn.mean;
-printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${stream} stream, monitor ${monitorWhere === 'thread' ? 'on a worker thread' : 'inline'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+printTable(`bench:guard (${modelKind === 'mnist' ? 'the MNIST fixture' : 'a real MobileNetV2, 224x224x3'}; autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${modelKind === 'mnist' ? `${stream} stream` : '300 photo crops'}, monitor ${monitorWhere === 'thread' ? 'on a worker thread' : 'inline'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
   { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
   { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
@@ -153,4 +185,4 @@ printTable(`bench:guard (autocannon, ${connections} connections, ${rounds} inter
   { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
   { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
 ]);
-writeJson({ machine: machine(), loadavg: loadavg(), seconds, rounds, connections, batch, stream, monitor: monitorWhere, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });
+writeJson({ machine: machine(), loadavg: loadavg(), model: modelKind, seconds, rounds, connections, batch, stream: modelKind === 'mnist' ? stream : 'photos', monitor: monitorWhere, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });

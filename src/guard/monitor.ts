@@ -1,7 +1,8 @@
 // Extraction monitoring after PRADA (Juuti, Szyller, Marchal, Asokan, "PRADA: Protecting
 // Against DNN Model Stealing Attacks", EuroS&P 2019). Per client and per predicted class the
 // guard keeps a growing set G_c of earlier queries. For each new query x of class c:
-//   d = min distance from x to G_c (L2, on 2x2 block means of images to keep it cheap);
+//   d = min distance from x to G_c (L2, on 2x2 block means of images to keep it cheap; larger
+//   blocks, or segment means for other inputs, keep every query to at most 1,024 features);
 //   d joins the client's distance list D; x joins G_c only when d > mean(D_c) - std(D_c).
 // Natural queries give distances that look roughly normal; synthetic queries built by small
 // steps from a few seeds (Jacobian augmentation, Papernot et al. 2017) give a peaked, skewed D.
@@ -15,6 +16,7 @@
 // one who spreads queries over many colluding keys (each stream is short and looks benign), or
 // one who stays under minQueries per key.
 import { shapiroWilk, SHAPIRO_MAX_N } from '../core/index.js';
+import { segmentMeansInto } from './watermark.js';
 
 export interface MonitorOptions {
   /** Shapiro-Wilk W below which a stream is flagged (PRADA's delta; default 0.95). */
@@ -74,15 +76,33 @@ function countRate(r: ClientState['rate'], t: number, add: number): number {
 
 export const MONITOR_DEFAULTS = { threshold: 0.95, minQueries: 100, testEvery: 20, maxPerClass: 1000 } as const;
 
-/** 2x2 block means of an image (NHWC without batch), or the input itself when it is not one. */
+/**
+ * 2x2 block means of an image (NHWC without batch; larger blocks past MONITOR_MAX_FEATURES), or
+ * the input itself when it is not one (segment means past MONITOR_MAX_FEATURES).
+ */
 export function monitorFeatures(x: Float32Array, dims: readonly number[]): Float32Array {
   return monitorFeaturesInto(x, dims, (n) => new Float32Array(n));
 }
 
+/**
+ * Most features the monitor keeps per query. Larger inputs are averaged over bigger blocks (a
+ * 224x224x3 image: 13x13 blocks, 972 features) or, when not images, over contiguous segments, so
+ * the nearest-neighbour scan costs about what it costs for MNIST (196 features) whatever the input.
+ */
+export const MONITOR_MAX_FEATURES = 1024;
+
+const isImage = (dims: readonly number[]) => dims.length === 3 && dims[2]! <= 4;
+
+/** Side of the square blocks an image of `dims` is averaged over: 2, or more for large images. */
+function imageBlock(dims: readonly number[]): number {
+  return Math.max(2, Math.ceil(Math.sqrt((dims[0]! * dims[1]! * dims[2]!) / MONITOR_MAX_FEATURES)));
+}
+
 /** Length of monitorFeatures' output for inputs of `dims`. */
 export function monitorFeatureSize(dims: readonly number[]): number {
-  if (dims.length !== 3 || dims[2]! > 4) return dims.reduce((a, b) => a * b, 1);
-  return Math.ceil(dims[0]! / 2) * Math.ceil(dims[1]! / 2) * dims[2]!;
+  if (!isImage(dims)) return Math.min(MONITOR_MAX_FEATURES, dims.reduce((a, b) => a * b, 1));
+  const k = imageBlock(dims);
+  return Math.ceil(dims[0]! / k) * Math.ceil(dims[1]! / k) * dims[2]!;
 }
 
 /** monitorFeatures of each of n inputs into `out`, one after the other from query `at` on (the worker's batch). */
@@ -95,16 +115,30 @@ export function monitorFeatureBatchInto(x: Float32Array, dims: readonly number[]
 
 /** monitorFeatures into `room(size)` (zeroed). */
 function monitorFeaturesInto(x: Float32Array, dims: readonly number[], room: (n: number) => Float32Array): Float32Array {
-  if (dims.length !== 3 || dims[2]! > 4) {
-    const copy = room(x.length);
-    copy.set(x);
-    return copy;
+  if (!isImage(dims)) {
+    if (x.length <= MONITOR_MAX_FEATURES) {
+      const copy = room(x.length);
+      copy.set(x);
+      return copy;
+    }
+    return segmentMeansInto(x, room(MONITOR_MAX_FEATURES));
   }
   const [h, w, c] = dims as [number, number, number];
-  const bh = Math.ceil(h / 2);
-  const bw = Math.ceil(w / 2);
-  const out = room(bh * bw * c);
-  for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) out[((y >> 1) * bw + (xx >> 1)) * c + ch]! += x[(y * w + xx) * c + ch]! / 4;
+  const k = imageBlock(dims);
+  const bw = Math.ceil(w / k);
+  const out = room(Math.ceil(h / k) * bw * c);
+  if (k === 2) {
+    for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) out[((y >> 1) * bw + (xx >> 1)) * c + ch]! += x[(y * w + xx) * c + ch]! / 4;
+    return out;
+  }
+  const inv = 1 / (k * k);
+  for (let y = 0, p = 0; y < h; y++) {
+    const row = ((y / k) | 0) * bw;
+    for (let xx = 0; xx < w; xx++) {
+      const at = (row + ((xx / k) | 0)) * c;
+      for (let ch = 0; ch < c; ch++, p++) out[at + ch]! += x[p]! * inv;
+    }
+  }
   return out;
 }
 

@@ -56,8 +56,12 @@ function centredMeans(x: Float32Array, h: number, w: number, c: number): Float64
 /** Block means of a CHW image (small c), else means of 64 contiguous segments; HWC images go through centredMeans. */
 function blockMeans(x: Float32Array, dims: readonly number[]): Float64Array {
   if (dims.length === 3 && dims[0]! <= 4 && dims[1]! >= BLOCK && dims[2]! >= BLOCK) return imageBlocks(x, dims[1]!, dims[2]!, dims[0]!, (y, xx, ch) => (ch * dims[1]! + y) * dims[2]! + xx);
-  const segs = Math.min(SEGMENTS, x.length);
-  const out = new Float64Array(segs);
+  return segmentMeansInto(x, new Float64Array(Math.min(SEGMENTS, x.length)));
+}
+
+/** Means of out.length contiguous segments of x (segment s: [floor(s L / k), floor((s + 1) L / k))), into out. */
+export function segmentMeansInto<T extends Float32Array | Float64Array>(x: Float32Array, out: T): T {
+  const segs = out.length;
   for (let s = 0; s < segs; s++) {
     const from = Math.floor((s * x.length) / segs);
     const to = Math.floor(((s + 1) * x.length) / segs);
@@ -119,15 +123,24 @@ function imageBlocksHwc(x: Float32Array, h: number, w: number, c: number, dy: nu
   const bh = Math.ceil(h / BLOCK);
   const bw = Math.ceil(w / BLOCK);
   const sums = scratch64(bh * bw * c);
-  for (let y = 0; y < h; y++) {
-    const sy = y - dy;
+  // Only the pixels that land inside (sy, sx in range) add anything: loop over exactly those,
+  // in the same order, without a test per pixel.
+  const x0 = Math.max(0, dx);
+  const x1 = Math.min(w, w + dx);
+  // Each (block, channel) sum is carried in a local across the block's pixels of the row: the
+  // same additions in the same order as adding into the array, without a load and store each.
+  for (let y = Math.max(0, dy); y < Math.min(h, h + dy); y++) {
     const rowBlock = Math.floor(y / BLOCK) * bw;
-    for (let xx = 0; xx < w; xx++) {
-      const sx = xx - dx;
-      if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-      const o = (rowBlock + Math.floor(xx / BLOCK)) * c;
-      const p = (sy * w + sx) * c;
-      for (let ch = 0; ch < c; ch++) sums[o + ch] = sums[o + ch]! + x[p + ch]!;
+    const rowStart = ((y - dy) * w - dx) * c; // x index of pixel xx is rowStart + xx * c
+    for (let xa = x0; xa < x1; ) {
+      const xb = Math.min(x1, (((xa / BLOCK) | 0) + 1) * BLOCK);
+      const o = (rowBlock + ((xa / BLOCK) | 0)) * c;
+      for (let ch = 0; ch < c; ch++) {
+        let acc = sums[o + ch]!;
+        for (let xx = xa, p = rowStart + xa * c + ch; xx < xb; xx++, p += c) acc += x[p]!;
+        sums[o + ch] = acc;
+      }
+      xa = xb;
     }
   }
   for (let by = 0; by < bh; by++) {

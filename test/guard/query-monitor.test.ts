@@ -2,14 +2,16 @@
 // the calling thread: the same suspicions at the same query, the same figures, nothing dropped
 // when the worker falls behind, and through a real guard on loopback a synthetic stream is
 // recorded and blocked.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
-import { ExtractionMonitor, inlineMonitor, startGuard, threadedMonitor, type QueryMonitor, type Suspicion } from '../../src/guard/index.js';
+import { ExtractionMonitor, inlineMonitor, MONITOR_MAX_FEATURES, monitorFeatures, monitorFeatureSize, startGuard, threadedMonitor, type QueryMonitor, type Suspicion } from '../../src/guard/index.js';
+import { decodeImage, resizeBilinear } from '../../src/images/index.js';
+import { REPO } from '../helpers/paths.js';
 import { homeTrust, initHome, openHome } from '../../src/home/index.js';
 import { extractionSuspected, readRecords } from '../../src/records/index.js';
 import { FAST_KDF, fixtureOnnx, PASS } from './helpers.js';
@@ -53,6 +55,40 @@ async function feed(m: QueryMonitor, clock: { t: number }): Promise<{ suspicions
   await m.idle();
   return { suspicions, waited };
 }
+
+/** A real photo (face-api's demo sample) as a 224x224x3 float image in [0, 1]. */
+function photo(k: number): Float32Array {
+  const rgba = decodeImage(readFileSync(join(REPO, `fixtures/real/faceapi-samples/sample${k}.jpg`)), 'jpeg', `sample${k}.jpg`);
+  const rgb = new Float32Array(rgba.width * rgba.height * 3);
+  for (let i = 0; i < rgba.width * rgba.height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba.data[i * 4 + c]! / 255;
+  return resizeBilinear(rgb, rgba.height, rgba.width, 3, 224, 224);
+}
+
+describe('monitor features', () => {
+  it('MNIST keeps 2x2 means (196); a 224x224x3 photo is averaged over 13x13 blocks (972), as a naive reference computes; long vectors over 1,024 segments', () => {
+    expect(monitorFeatureSize([28, 28, 1])).toBe(196);
+    expect(monitorFeatures(mnist.test.images.subarray(0, 784), [28, 28, 1])).toHaveLength(196);
+    for (const k of [1, 2]) {
+      const x = photo(k);
+      const f = monitorFeatures(x, [224, 224, 3]);
+      expect(f).toHaveLength(972);
+      expect(monitorFeatureSize([224, 224, 3])).toBe(972);
+      // Naive: for each block and channel, the mean over its 13x13 pixels (edge blocks: 224 = 17 x 13 + 3, divided by 169 all the same).
+      for (const [by, bx, ch] of [[0, 0, 0], [5, 9, 1], [17, 17, 2], [17, 3, 0]] as const) {
+        let sum = 0;
+        for (let y = by * 13; y < Math.min(224, (by + 1) * 13); y++) for (let xx = bx * 13; xx < Math.min(224, (bx + 1) * 13); xx++) sum += x[(y * 224 + xx) * 3 + ch]!;
+        expect(f[(by * 18 + bx) * 3 + ch]).toBeCloseTo(sum / 169, 5);
+      }
+    }
+    const audio = Float32Array.from({ length: 16000 }, (_, i) => Math.sin(i / 10));
+    const fa = monitorFeatures(audio, [16000]);
+    expect(fa).toHaveLength(MONITOR_MAX_FEATURES);
+    let first = 0;
+    for (let i = 0; i < 15; i++) first += audio[i]!; // segment 0 is [0, floor(16000 / 1024)) = [0, 15)
+    expect(fa[0]).toBeCloseTo(first / 15, 6);
+    expect(monitorFeatures(audio.subarray(0, 512), [512])).toEqual(audio.subarray(0, 512));
+  });
+});
 
 describe('the extraction monitor on a worker thread', () => {
   it('raises the same suspicion at the same query as the monitor on the calling thread, with the same figures', async () => {
