@@ -9,8 +9,9 @@
 //                    worker thread that keeps the clients' state and runs the tests. A suspicion
 //                    comes back a few milliseconds later and takes effect from the client's next
 //                    request. The worker may fall behind by at most `maxLag` queries: past that,
-//                    answers wait for it, so a flood slows the flooder instead of blinding the
-//                    monitor or growing a queue without bound.
+//                    answers wait for it (every client's, while it is behind), so overload shows
+//                    as latency instead of untested queries or a queue without bound; the
+//                    per-client rate limit keeps one key from causing it alone.
 //
 // If the worker dies, monitoring continues on the request thread with fresh state, and the guard
 // logs it as an error (the clients' distance histories are lost: they start again from zero).

@@ -2,7 +2,7 @@
 // the calling thread: the same suspicions at the same query, the same figures, nothing dropped
 // when the worker falls behind, and through a real guard on loopback a synthetic stream is
 // recorded and blocked.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -10,8 +10,7 @@ import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { ExtractionMonitor, inlineMonitor, MONITOR_MAX_FEATURES, monitorFeatures, monitorFeatureSize, startGuard, threadedMonitor, type QueryMonitor, type Suspicion } from '../../src/guard/index.js';
-import { decodeImage, resizeBilinear } from '../../src/images/index.js';
-import { REPO } from '../helpers/paths.js';
+import { samplePhoto } from '../helpers/photos.js';
 import { homeTrust, initHome, openHome } from '../../src/home/index.js';
 import { extractionSuspected, readRecords } from '../../src/records/index.js';
 import { FAST_KDF, fixtureOnnx, PASS } from './helpers.js';
@@ -56,20 +55,12 @@ async function feed(m: QueryMonitor, clock: { t: number }): Promise<{ suspicions
   return { suspicions, waited };
 }
 
-/** A real photo (face-api's demo sample) as a 224x224x3 float image in [0, 1]. */
-function photo(k: number): Float32Array {
-  const rgba = decodeImage(readFileSync(join(REPO, `fixtures/real/faceapi-samples/sample${k}.jpg`)), 'jpeg', `sample${k}.jpg`);
-  const rgb = new Float32Array(rgba.width * rgba.height * 3);
-  for (let i = 0; i < rgba.width * rgba.height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba.data[i * 4 + c]! / 255;
-  return resizeBilinear(rgb, rgba.height, rgba.width, 3, 224, 224);
-}
-
 describe('monitor features', () => {
   it('MNIST keeps 2x2 means (196); a 224x224x3 photo is averaged over 13x13 blocks (972), as a naive reference computes; long vectors over 1,024 segments', () => {
     expect(monitorFeatureSize([28, 28, 1])).toBe(196);
     expect(monitorFeatures(mnist.test.images.subarray(0, 784), [28, 28, 1])).toHaveLength(196);
     for (const k of [1, 2]) {
-      const x = photo(k);
+      const x = samplePhoto(k);
       const f = monitorFeatures(x, [224, 224, 3]);
       expect(f).toHaveLength(972);
       expect(monitorFeatureSize([224, 224, 3])).toBe(972);

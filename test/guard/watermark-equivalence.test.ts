@@ -10,10 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { decideMark, ExtractionMonitor, monitorFeatures, quantiseInput } from '../../src/guard/index.js';
 import { DEFAULT_LEVELS } from '../../src/guard/watermark.js';
-import { decodeImage, resizeBilinear } from '../../src/images/index.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO } from '../helpers/paths.js';
+import { samplePhoto } from '../helpers/photos.js';
 
 const BLOCK = 4;
 
@@ -106,10 +103,7 @@ describe('the guard quantises and decides exactly as its first implementation di
 
   it('on real photos at 224x224x3 (face-api demo samples), with the content off centre', () => {
     for (let k = 1; k <= 6; k++) {
-      const rgba = decodeImage(readFileSync(join(REPO, `fixtures/real/faceapi-samples/sample${k}.jpg`)), 'jpeg', `sample${k}.jpg`);
-      const rgb = new Float32Array(rgba.width * rgba.height * 3);
-      for (let i = 0; i < rgba.width * rgba.height; i++) for (let c = 0; c < 3; c++) rgb[i * 3 + c] = rgba.data[i * 4 + c]! / 255;
-      const x = resizeBilinear(rgb, rgba.height, rgba.width, 3, 224, 224);
+      const x = samplePhoto(k);
       const dark = x.map((v, i) => (Math.floor(i / 3) % 224 < 150 ? 0 : v)); // mass pushed right: a large centring shift
       for (const v of [x, dark]) expect(Buffer.from(quantiseInput(v, [224, 224, 3])).toString('hex')).toBe(Buffer.from(refQuantise(v, [224, 224, 3])).toString('hex'));
     }
