@@ -1,4 +1,4 @@
-// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --monitor thread|inline --model mnist|mobilenet --json out.json]
+// npm run bench:guard [-- --seconds 10 --rounds 3 --connections 4 --batch 1 --stream repeat|distinct --monitor thread|inline --runner thread|inline --model mnist|mobilenet --json out.json]
 // What the guard costs: autocannon on loopback against (a) a bare server that parses the same
 // OIP v2 request and calls onnxruntime-node directly, and (b) `startGuard` over the same ONNX
 // model (auth, validation, keyed mark decision, monitor, metrics). Reports p50/p99 latency,
@@ -14,6 +14,9 @@
 // nearest-neighbour scan, as for a client that never repeats itself.
 // --monitor thread (the guard's default) runs that monitor on a worker thread; inline runs it on
 // the request thread, as the guard did before (query-monitor.ts).
+// --runner auto|worker|inline is where the ONNX model runs (the guard's --model-thread; default
+// auto: a worker thread for a model call of 2 ms or more, so MobileNetV2 there and the fixture
+// inline), in the direct server and in the guard alike, so the overhead is the guard's own work.
 // --model mnist (the default) is the fixture, a 0.05 ms model: the guard's fixed cost per request
 // weighs as much as the model. --model mobilenet serves a real MobileNetV2 classifier (nsfwjs's,
 // fixtures/real/nsfwjs-mobilenet-v2, converted to ONNX) on 224x224x3 crops of real photos
@@ -32,7 +35,7 @@ import { convertTfjsToOnnx } from '../src/formats/convert-tfjs-to-onnx.js';
 import { loadMnist } from '../src/formats/mnist.js';
 import { loadMnistT10k } from '../src/formats/mnist-idx.js';
 import { naturalQueries } from '../src/attacks/index.js';
-import { decideMark, deriveClientKey, ExtractionMonitor, openOnnxRunner, quantiseInput, startGuard } from '../src/guard/index.js';
+import { decideMark, deriveClientKey, ExtractionMonitor, openLocalRunner, quantiseInput, type ModelPlacement, startGuard } from '../src/guard/index.js';
 import { initHome } from '../src/home/index.js';
 import { decodeImage, resizeBilinear } from '../src/images/index.js';
 import { flag, machine, printTable, summarize, writeJson } from './util.js';
@@ -69,8 +72,11 @@ function photoCrops(count: number): Float32Array {
   return out;
 }
 
-// (a) direct: the same request shape, straight to onnxruntime.
-const runner = await openOnnxRunner(onnx);
+// (a) direct: the same request shape, straight to onnxruntime, placed as the guard places it.
+const runnerWhere = (flag('runner', 'auto') ?? 'auto') as ModelPlacement;
+if (!['auto', 'worker', 'inline'].includes(runnerWhere)) throw new RangeError('--runner must be auto, worker or inline');
+const runner = await openLocalRunner(onnx, { placement: runnerWhere });
+const placed = (r: { description: string }) => (r.description.includes('(worker thread') ? 'worker thread' : 'request thread');
 const app = new Hono();
 app.post('/v2/models/mnist/infer', async (c) => {
   const body = (await c.req.json()) as { inputs: { shape: number[]; data: number[] }[] };
@@ -91,7 +97,7 @@ const client = openKeyStore(db).create({ role: 'client', name: 'bench' });
 db.close();
 const monitorWhere = flag('monitor', 'thread') ?? 'thread';
 if (monitorWhere !== 'thread' && monitorWhere !== 'inline') throw new RangeError('--monitor must be thread or inline');
-const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined, monitorInline: monitorWhere === 'inline' });
+const guard = await startGuard({ homeDir: dir, passphrase: 'bench', model: onnx, modelName: 'mnist', port: 0, rateLimit: { perSecond: 1e9, burst: 1e9 }, log: () => undefined, monitorInline: monitorWhere === 'inline', modelPlacement: runnerWhere });
 
 const stream = flag('stream', 'repeat') ?? 'repeat';
 if (stream !== 'repeat' && stream !== 'distinct') throw new RangeError('--stream must be repeat or distinct');
@@ -149,6 +155,7 @@ const dIn = { ...summarize(dTimes.slice(warm)), mean: mean(dTimes.slice(warm)) }
 const gIn = { ...summarize(gTimes.slice(warm)), mean: mean(gTimes.slice(warm)) };
 await guard.close();
 direct.close();
+await runner.close();
 
 // In-process: the guard's per-input work alone.
 const key = deriveClientKey(new Uint8Array(32).fill(1), 'bench');
@@ -169,7 +176,7 @@ const ratio = ratios[Math.floor((ratios.length - 1) / 2)]!;
 const overheadIn = gIn.median - dIn.median;
 // Serial throughput is 1 / mean time per request.
 const ratioIn = dIn.mean / gIn.mean;
-printTable(`bench:guard (${modelKind === 'mnist' ? 'the MNIST fixture' : 'a real MobileNetV2, 224x224x3'}; autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${modelKind === 'mnist' ? `${stream} stream` : '300 photo crops'}, monitor ${monitorWhere === 'thread' ? 'on a worker thread' : 'inline'}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
+printTable(`bench:guard (${modelKind === 'mnist' ? 'the MNIST fixture' : 'a real MobileNetV2, 224x224x3'}; autocannon, ${connections} connections, ${rounds} interleaved rounds of ${seconds} s each, batch ${batch}, ${modelKind === 'mnist' ? `${stream} stream` : '300 photo crops'}, monitor ${monitorWhere === 'thread' ? 'on a worker thread' : 'inline'}, model on the ${placed(runner)} (direct) and ${placed(guard.runner)} (guard) (--runner ${runnerWhere}); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`, [
   { metric: 'direct onnxruntime p50 / p99 (ms)', value: `${a.latency.p50} / ${a.latency.p99}` },
   { metric: 'guard p50 / p99 (ms)', value: `${b.latency.p50} / ${b.latency.p99}` },
   { metric: 'direct requests/s', value: a.requests.average.toFixed(0) },
@@ -185,4 +192,4 @@ printTable(`bench:guard (${modelKind === 'mnist' ? 'the MNIST fixture' : 'a real
   { metric: 'per-input mark + monitor (ms, median / p99, in-process)', value: `${perInput.median.toFixed(3)} / ${perInput.p99.toFixed(3)}` },
   { metric: 'non-2xx / errors (guard)', value: `${b.non2xx} / ${b.errors}` },
 ]);
-writeJson({ machine: machine(), loadavg: loadavg(), model: modelKind, seconds, rounds, connections, batch, stream: modelKind === 'mnist' ? stream : 'photos', monitor: monitorWhere, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });
+writeJson({ machine: machine(), loadavg: loadavg(), model: modelKind, seconds, rounds, connections, batch, stream: modelKind === 'mnist' ? stream : 'photos', monitor: monitorWhere, runner: runnerWhere, placement: { direct: placed(runner), guard: placed(guard.runner) }, direct: a, guard: b, overheadMs: overhead, throughputRatio: ratio, roundRatios: ratios, inProcess: { requests: inProcess, direct: dIn, guard: gIn, overheadMs: overheadIn, throughputRatio: ratioIn }, perInputMs: perInput });

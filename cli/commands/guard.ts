@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ModelPlacement } from '../../src/guard/model-runner.js';
 import { ACTIONS, type SuspectAction } from '../../src/guard/record-extraction-suspected.js';
 import { startGuard } from '../../src/guard/server.js';
 import { resolveHomeDir } from '../../src/home/index.js';
@@ -25,6 +26,7 @@ interface Opts {
   monitorMin: string;
   volumeAlert?: string;
   monitorInline?: boolean;
+  modelThread: string;
   rate: string;
   burst: string;
   maxBatch: string;
@@ -37,6 +39,13 @@ function parseFraction(name: string, v: string, lo: number, hi: number): number 
   const x = Number(v);
   if (!/^[0-9.eE+-]+$/.test(v) || !(x >= lo && x <= hi)) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got "${v}"`);
   return x;
+}
+
+const PLACEMENTS = ['auto', 'worker', 'inline'] as const;
+
+function parsePlacement(v: string): ModelPlacement {
+  if (!(PLACEMENTS as readonly string[]).includes(v)) throw new RangeError(`--model-thread must be one of ${PLACEMENTS.join(', ')}, got "${v}"`);
+  return v as ModelPlacement;
 }
 
 export function registerGuard(program: Command): void {
@@ -58,6 +67,7 @@ export function registerGuard(program: Command): void {
     .option('--monitor-min <n>', 'queries per client before the first normality test', '100')
     .option('--volume-alert <n>', 'also flag a client after this many queries')
     .option('--monitor-inline', 'run the extraction monitor on the request thread (an alert acts before the answer leaves; slower) instead of a worker thread')
+    .option('--model-thread <where>', 'where an ONNX model runs: worker, inline (the request thread) or auto (a worker when one call takes 2 ms or more)', 'auto')
     .option('--rate <n>', 'inputs per second per client', '200')
     .option('--burst <n>', 'burst size per client, in inputs', '2000')
     .option('--max-batch <n>', 'inputs per request', '256')
@@ -68,6 +78,7 @@ export function registerGuard(program: Command): void {
       if (!opts.model === !opts.upstream) throw new RangeError('give --model FILE or --upstream URL (one of them)');
       if (!REMOTE_PROTOCOLS.includes(opts.protocol as RemoteProtocol)) throw new RangeError(`--protocol must be one of ${REMOTE_PROTOCOLS.join(', ')}`);
       if (!(ACTIONS as readonly string[]).includes(opts.onSuspect)) throw new RangeError(`--on-suspect must be one of ${ACTIONS.join(', ')}`);
+      const modelPlacement = parsePlacement(opts.modelThread);
       const port = parseCount('--port', opts.port)!;
       if (port > 65535) throw new RangeError(`--port must be at most 65535, got ${port}`);
       const dims = opts.inputShape?.split(',').map((d) => parseCount('--input-shape', d.trim())!);
@@ -87,6 +98,7 @@ export function registerGuard(program: Command): void {
         commitEverySeconds: Math.max(1, parseCount('--commit-every', opts.commitEvery)!),
         onSuspect: opts.onSuspect as SuspectAction,
         ...(opts.monitorInline ? { monitorInline: true } : {}),
+        modelPlacement,
         monitor: { threshold: parseFraction('--monitor-threshold', opts.monitorThreshold, 0.01, 0.9999), minQueries: parseCount('--monitor-min', opts.monitorMin)!, ...(volumeAlert ? { volumeAlert } : {}) },
         rateLimit: { perSecond: parseCount('--rate', opts.rate)!, burst: parseCount('--burst', opts.burst)! },
         limits: { maxBatch: parseCount('--max-batch', opts.maxBatch)!, maxBodyBytes: parseCount('--max-body-mb', opts.maxBodyMb)! * 1024 * 1024 },

@@ -113,7 +113,13 @@ export class GuardService {
   async answer(client: string, x: Float32Array, n: number): Promise<Float32Array> {
     if (this.blocked.has(client)) throw new GuardError('GUARD_FORBIDDEN', 'this key is blocked: its queries looked like a model extraction attack; contact the model owner');
     this.o.limiter.take(client, n);
-    const scores = await this.o.runner.run(x, n);
+    // The model starts first; the keyed quantiser needs only the inputs, so it runs meanwhile
+    // (in parallel when the model runs on a worker thread or upstream server).
+    const running = this.o.runner.run(x, n);
+    running.catch(() => undefined); // awaited below; a rejection while quantising is not "unhandled"
+    const quantised: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) quantised.push(quantiseInput(x.subarray(i * this.size, (i + 1) * this.size), this.dims));
+    const scores = await running;
     const classes = scores.length / n;
     if (!Number.isInteger(classes) || classes < 2) throw new GuardError('GUARD_UPSTREAM', 'the model did not answer [n, classes] scores');
     const out = new Float32Array(scores.length);
@@ -126,7 +132,7 @@ export class GuardService {
       const row = scores.subarray(i * classes, (i + 1) * classes);
       const y = argmax(row);
       predicted[i] = y;
-      const q = quantiseInput(xi, this.dims);
+      const q = quantised[i]!;
       const d = decideMark(key, q, y, classes, rate);
       tally.answered++;
       if (d.selected && this.grant(client, q, xi, y, d.label!, classes, tally)) {

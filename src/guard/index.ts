@@ -21,7 +21,8 @@ export { appendExtractionSuspected, extractionSuspectedEntry } from './monitor-r
 export { openGuardKeys, deriveGuardKeys, GUARD_SECRET_ID, type GuardKeys } from './guard-key.js';
 export { deriveGuardSigner, enrolGuardSigner, GUARD_SIGNER_NAME } from './guard-signer.js';
 export { directLedgerWriter, workerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
-export { openLocalRunner, openOnnxRunner, openTfjsRunner, type ModelRunner } from './model-runner.js';
+export { AUTO_WORKER_MS, openLocalRunner, openOnnxRunner, openTfjsRunner, type ModelPlacement, type ModelRunner } from './model-runner.js';
+export { openOnnxThreadRunner } from './onnx-thread-runner.js';
 export { openUpstreamRunner, type UpstreamOptions } from './upstream-runner.js';
 export { GuardMetrics } from './metrics.js';
 export { RateLimiter, type RateLimitOptions } from './rate-limit.js';

@@ -17,7 +17,7 @@ import { GuardService, type GuardLog } from './guard-service.js';
 import { workerLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import { MarkJournal, readJournal } from './mark-journal.js';
 import { GuardMetrics } from './metrics.js';
-import { openLocalRunner, type ModelRunner } from './model-runner.js';
+import { openLocalRunner, type ModelPlacement, type ModelRunner } from './model-runner.js';
 import { ExtractionMonitor, type MonitorOptions } from './monitor.js';
 import { inlineMonitor, threadedMonitor } from './query-monitor.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
@@ -41,6 +41,8 @@ export interface GuardOptions {
   readonly monitor?: MonitorOptions;
   /** Run the extraction monitor on the request thread instead of a worker (see query-monitor.ts). */
   readonly monitorInline?: boolean;
+  /** Where an ONNX model runs (default auto: a worker thread for a model call of 2 ms or more; model-runner.ts). */
+  readonly modelPlacement?: ModelPlacement;
   readonly rateLimit?: RateLimitOptions;
   readonly limits?: Partial<GuardLimits>;
   readonly log?: GuardLog;
@@ -78,7 +80,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     const { latest, problems } = readCommitments(home.ledger, homeTrust(home));
     for (const p of problems) log('warn', 'ledger: guard.committed entry not trusted, skipped', { index: p.index, code: p.code });
     const committed = new Map([...latest].map(([c, v]) => [c, v.count]));
-    const runner = o.model ? await openLocalRunner(o.model) : await openUpstreamRunner(o.upstream!);
+    const runner = o.model ? await openLocalRunner(o.model, o.modelPlacement ? { placement: o.modelPlacement } : {}) : await openUpstreamRunner(o.upstream!);
     cleanup.push(() => runner.close());
     const db = openApiDb(home.paths.dir);
     cleanup.push(() => {

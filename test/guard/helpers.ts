@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore, type KeyStore } from '../../src/api/keys.js';
 import { convertTfjsToOnnx } from '../../src/formats/convert-tfjs-to-onnx.js';
-import { createGuardApp, directLedgerWriter, enrolGuardSigner, ExtractionMonitor, GuardMetrics, inlineMonitor, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
+import { createGuardApp, directLedgerWriter, enrolGuardSigner, ExtractionMonitor, GuardMetrics, inlineMonitor, GuardService, MarkJournal, openGuardKeys, openOnnxRunner, openOnnxThreadRunner, RateLimiter, readCommitments, readJournal, type GuardKeys, type GuardLimits, type LedgerWriter, type ModelRunner, type MonitorOptions, type RateLimitOptions } from '../../src/guard/index.js';
 import type { SuspectAction } from '../../src/guard/record-extraction-suspected.js';
 import { homeTrust, initHome, openHome, type Home } from '../../src/home/index.js';
 import type { TrustedKeys } from '../../src/records/index.js';
@@ -52,6 +52,8 @@ export interface TestGuardOptions {
   limits?: Partial<GuardLimits>;
   dir?: string;
   writer?: (home: Home) => LedgerWriter;
+  /** Where the model runs: on this thread (default) or on a worker thread (onnx-thread-runner.ts). */
+  placement?: 'inline' | 'worker';
 }
 
 export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard> {
@@ -61,7 +63,7 @@ export async function openTestGuard(o: TestGuardOptions = {}): Promise<TestGuard
   const guardKeys = await openGuardKeys(dir, PASS, { kdf: FAST_KDF });
   enrolGuardSigner(dir, guardKeys.signer); // as startGuard does at its first start
   const trust = homeTrust(home);
-  const inner = await openOnnxRunner(await fixtureOnnx());
+  const inner = o.placement === 'worker' ? await openOnnxThreadRunner(await fixtureOnnx()) : await openOnnxRunner(await fixtureOnnx());
   const runner = Object.assign(Object.create(inner) as ModelRunner, { calls: 0 }) as ModelRunner & { calls: number };
   runner.run = (x, n) => {
     runner.calls++;
