@@ -14,7 +14,7 @@ import type { LedgerWriter } from './ledger-writer.js';
 import { newSalt, type Mark, type MarkJournal } from './mark-journal.js';
 import type { GuardMetrics } from './metrics.js';
 import type { ModelRunner } from './model-runner.js';
-import type { Suspicion } from './monitor.js';
+import { monitorFeatureBatchInto, monitorFeatureSize, type Suspicion } from './monitor.js';
 import type { QueryMonitor } from './query-monitor.js';
 import type { RateLimiter } from './rate-limit.js';
 import { SCHEMA as SUSPECTED_SCHEMA, type SuspectAction } from './record-extraction-suspected.js';
@@ -61,10 +61,12 @@ export class GuardService {
   private readonly recording = new Set<Promise<void>>();
   readonly dims: readonly number[];
   readonly size: number;
+  private readonly featureSize: number;
 
   constructor(private readonly o: GuardServiceOptions) {
     this.dims = o.runner.dims;
     this.size = this.dims.reduce((a, b) => a * b, 1);
+    this.featureSize = monitorFeatureSize(this.dims);
     this.declined = o.declined ?? new Map();
     for (const [client, list] of o.marks) {
       const s = new Set<string>();
@@ -113,12 +115,15 @@ export class GuardService {
   async answer(client: string, x: Float32Array, n: number): Promise<Float32Array> {
     if (this.blocked.has(client)) throw new GuardError('GUARD_FORBIDDEN', 'this key is blocked: its queries looked like a model extraction attack; contact the model owner');
     this.o.limiter.take(client, n);
-    // The model starts first; the keyed quantiser needs only the inputs, so it runs meanwhile
-    // (in parallel when the model runs on a worker thread or upstream server).
+    // The model starts first; the keyed quantiser and the monitor's features need only the
+    // inputs, so they are computed meanwhile (in parallel when the model runs on a worker thread
+    // or an upstream server).
     const running = this.o.runner.run(x, n);
     running.catch(() => undefined); // awaited below; a rejection while quantising is not "unhandled"
     const quantised: Uint8Array[] = [];
     for (let i = 0; i < n; i++) quantised.push(quantiseInput(x.subarray(i * this.size, (i + 1) * this.size), this.dims));
+    const features = new Float32Array(n * this.featureSize);
+    monitorFeatureBatchInto(x, this.dims, n, features, 0);
     const scores = await running;
     const classes = scores.length / n;
     if (!Number.isInteger(classes) || classes < 2) throw new GuardError('GUARD_UPSTREAM', 'the model did not answer [n, classes] scores');
@@ -141,7 +146,7 @@ export class GuardService {
       } else out.set(row, i * classes);
     }
     this.o.metrics.query(client, n);
-    const behind = this.o.monitor.observe(client, x, this.dims, n, predicted);
+    const behind = this.o.monitor.observe(client, x, this.dims, n, predicted, features);
     if (behind) await behind;
     return out;
   }

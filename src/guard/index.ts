@@ -14,7 +14,7 @@ export { GuardService, type GuardLog, type GuardServiceOptions } from './guard-s
 export { startGuard, stderrLog, type GuardOptions, type RunningGuard } from './server.js';
 export { alterScores, argmax, decideMark, deriveClientKey, quantiseInput, DEFAULT_MARK_RATE, type MarkDecision } from './watermark.js';
 export { inlineMonitor, threadedMonitor, type MonitorSink, type QueryMonitor, type ThreadedMonitorOptions } from './query-monitor.js';
-export { ExtractionMonitor, MONITOR_DEFAULTS, MONITOR_MAX_FEATURES, monitorFeatures, monitorFeatureSize, type MonitorOptions, type Suspicion } from './monitor.js';
+export { ExtractionMonitor, MONITOR_DEFAULTS, MONITOR_MAX_FEATURES, monitorFeatureBatchInto, monitorFeatures, monitorFeatureSize, type MonitorOptions, type Suspicion } from './monitor.js';
 export { journalPath, markLeafBytes, MarkJournal, readJournal, type Mark } from './mark-journal.js';
 export { appendGuardCommitments, guardCommitmentEntries, merkleRoot, pendingCommitments, readCommitments, setRoot, GUARD_ACTOR, type TrustedCommitment } from './commitments.js';
 export { appendExtractionSuspected, extractionSuspectedEntry } from './monitor-record.js';

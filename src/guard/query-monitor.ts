@@ -31,9 +31,11 @@ export interface QueryMonitor {
   listen(sink: MonitorSink): void;
   /**
    * Observes the n answered inputs of one request (`predicted[i]` the model's class for input i).
+   * `features`, when given, are the inputs' monitor features as monitorFeatureBatchInto writes
+   * them (the guard computes them while the model runs); else they are computed from x here.
    * Returns a promise when the caller should wait before answering (the monitor is behind).
    */
-  observe(client: string, x: Float32Array, dims: readonly number[], n: number, predicted: ArrayLike<number>): Promise<void> | undefined;
+  observe(client: string, x: Float32Array, dims: readonly number[], n: number, predicted: ArrayLike<number>, features?: Float32Array): Promise<void> | undefined;
   /** The client's latest known figures (for /metrics). */
   stats(client: string): ClientStats | undefined;
   /** Resolves once every query observed so far has been tested. */
@@ -48,10 +50,16 @@ export function inlineMonitor(monitor: ExtractionMonitor = new ExtractionMonitor
     listen: (f) => {
       sink = f;
     },
-    observe(client, x, dims, n, predicted) {
+    observe(client, x, dims, n, predicted, features) {
       const size = dims.reduce((a, b) => a * b, 1);
+      const fsize = monitorFeatureSize(dims);
       let suspicion: Suspicion | undefined;
-      for (let i = 0; i < n; i++) suspicion = monitor.observe(client, x.subarray(i * size, (i + 1) * size), dims, predicted[i]!) ?? suspicion;
+      for (let i = 0; i < n; i++) {
+        const s = features
+          ? monitor.observeFeatures(client, features.subarray(i * fsize, (i + 1) * fsize), predicted[i]!)
+          : monitor.observe(client, x.subarray(i * size, (i + 1) * size), dims, predicted[i]!);
+        suspicion = s ?? suspicion;
+      }
       const st = monitor.stats(client);
       if (st) sink.stats(client, st);
       if (suspicion) sink.suspicion(suspicion);
@@ -183,10 +191,12 @@ export function threadedMonitor(options: MonitorOptions = {}, t: ThreadedMonitor
     listen: (f) => {
       sink = f;
     },
-    observe(client, x, dims, n, predicted) {
-      if (fallback) return fallback.observe(client, x, dims, n, predicted);
-      const b = room(monitorFeatureSize(dims), n);
-      monitorFeatureBatchInto(x, dims, n, b.features, b.used);
+    observe(client, x, dims, n, predicted, features) {
+      if (fallback) return fallback.observe(client, x, dims, n, predicted, features);
+      const fsize = monitorFeatureSize(dims);
+      const b = room(fsize, n);
+      if (features) b.features.set(features.subarray(0, n * fsize), b.used * fsize);
+      else monitorFeatureBatchInto(x, dims, n, b.features, b.used);
       for (let i = 0; i < n; i++) b.predicted[b.used + i] = predicted[i]!;
       b.requests.push({ client, time: now(), n });
       b.used += n;

@@ -9,7 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { openApiDb } from '../../src/api/api-db.js';
 import { openKeyStore } from '../../src/api/keys.js';
 import { loadMnist } from '../../src/formats/mnist.js';
-import { ExtractionMonitor, inlineMonitor, MONITOR_MAX_FEATURES, monitorFeatures, monitorFeatureSize, startGuard, threadedMonitor, type QueryMonitor, type Suspicion } from '../../src/guard/index.js';
+import { ExtractionMonitor, inlineMonitor, MONITOR_MAX_FEATURES, monitorFeatureBatchInto, monitorFeatures, monitorFeatureSize, startGuard, threadedMonitor, type QueryMonitor, type Suspicion } from '../../src/guard/index.js';
 import { samplePhoto } from '../helpers/photos.js';
 import { homeTrust, initHome, openHome } from '../../src/home/index.js';
 import { extractionSuspected, readRecords } from '../../src/records/index.js';
@@ -33,7 +33,15 @@ function syntheticRounds(rounds: number): Float32Array[] {
 /** Classes for a batch: the true label of the seed digit each input came from (fixed, so both monitors see the same stream). */
 const classes = (n: number, from = 0) => Int32Array.from({ length: n }, (_, i) => mnist.test.labels[(from + i) % 2000]!);
 
-async function feed(m: QueryMonitor, clock: { t: number }): Promise<{ suspicions: Suspicion[]; waited: number }> {
+/** The features the guard computes while the model runs, for observe()'s last argument. */
+const precomputed = (x: Float32Array, n: number) => {
+  const f = new Float32Array(n * monitorFeatureSize(DIMS));
+  monitorFeatureBatchInto(x, DIMS, n, f, 0);
+  return f;
+};
+
+async function feed(m: QueryMonitor, clock: { t: number }, withFeatures = false): Promise<{ suspicions: Suspicion[]; waited: number }> {
+  const observe = (client: string, x: Float32Array, n: number, predicted: Int32Array) => m.observe(client, x, DIMS, n, predicted, withFeatures ? precomputed(x, n) : undefined);
   const suspicions: Suspicion[] = [];
   m.listen({ suspicion: (s) => suspicions.push(s), stats: () => undefined });
   let waited = 0;
@@ -45,11 +53,11 @@ async function feed(m: QueryMonitor, clock: { t: number }): Promise<{ suspicions
   };
   for (let i = 0; i < 2000; i += 50) {
     clock.t += 1000;
-    await step(m.observe('honest', mnist.test.images.subarray(i * 784, (i + 50) * 784), DIMS, 50, classes(50, i)));
+    await step(observe('honest', mnist.test.images.subarray(i * 784, (i + 50) * 784), 50, classes(50, i)));
   }
   for (const round of syntheticRounds(12)) {
     clock.t += 1000;
-    await step(m.observe('thief', round, DIMS, 100, classes(100)));
+    await step(observe('thief', round, 100, classes(100)));
   }
   await m.idle();
   return { suspicions, waited };
@@ -95,6 +103,16 @@ describe('the extraction monitor on a worker thread', () => {
       expect(b.suspicions).toEqual(a.suspicions);
       for (const c of ['honest', 'thief']) expect(threaded.stats(c)).toEqual(inline.stats(c));
       expect(threaded.stats('honest')).toMatchObject({ queries: 2000, suspected: false });
+      // Features computed by the caller (as the guard does while the model runs): the same again.
+      for (const [m, clock] of [[inlineMonitor(new ExtractionMonitor({}, () => inlineClock.t)), inlineClock], [threadedMonitor({}, { now: () => threadClock.t }), threadClock]] as const) {
+        clock.t = 1_700_000_000_000;
+        try {
+          expect((await feed(m, clock, true)).suspicions).toEqual(a.suspicions);
+          for (const c of ['honest', 'thief']) expect(m.stats(c)).toEqual(inline.stats(c));
+        } finally {
+          await m.close();
+        }
+      }
     } finally {
       await threaded.close();
     }
