@@ -32,13 +32,13 @@ export interface EntryRow {
 export interface AppendPlan {
   readonly stored: StoredEntry[];
   readonly entries: EntryRow[];
-  /** Perfect subtrees of two or more leaves completed by this append (level >= 1). */
+  /** Perfect subtrees completed by this append at the levels the store keeps (level >= storedFrom >= 1). */
   readonly nodes: TreeNode[];
   /** The log end after the append. */
   readonly end: LogEnd;
 }
 
-export function planAppend(start: LogEnd, inputs: readonly EntryInput[], time: string): AppendPlan {
+export function planAppend(start: LogEnd, inputs: readonly EntryInput[], time: string, storedFrom = 1): AppendPlan {
   let index = start.size;
   let prev: string | null = start.lastLeaf ? toHex(start.lastLeaf) : null;
   let lastLeaf = start.lastLeaf;
@@ -57,7 +57,7 @@ export function planAppend(start: LogEnd, inputs: readonly EntryInput[], time: s
     while (stack.length > 0 && stack[stack.length - 1]!.level === node.level) {
       const left = stack.pop()!;
       node = { level: node.level + 1, index: Math.floor(left.index / 2), hash: hashChildren(left.hash, node.hash) };
-      nodes.push(node);
+      if (node.level >= storedFrom) nodes.push(node);
     }
     stack.push(node);
     stored.push({ index, entry, bytes, leafHash });

@@ -85,20 +85,26 @@ async function auditEntries(db: Database.Database, size: number, options: AuditO
 
 /** What the audit reads from a store. Both stores implement it over their own rows. */
 export interface AuditSource {
+  /**
+   * The lowest tree level the store keeps rows for (default 1). Subtrees below it are rehashed
+   * from the leaves when read, so the audit expects no rows there and reports any it finds.
+   */
+  readonly storedFrom?: number;
   /** The largest entry index (null when empty) and the number of entry rows. */
   entryStats(): Promise<{ max: number | null; count: number }>;
   /** Pass 1 over [0, size), in one or more contiguous ranges, in order. */
   entryPass(size: number): Promise<EntryRangeResult[]>;
   /** The stored perfect-subtree rows of one level, in index order; hash as bytes or lower-case hex. */
   nodeLevel(level: number): Promise<Iterable<{ idx: number; hash: Uint8Array | string }>>;
-  /** Up to 100 node rows outside levels [1, levels) and, for each level l >= 1, rows with idx >= counts[l]. */
+  /** Up to 100 node rows outside levels [storedFrom, levels) and, for each level l >= storedFrom, rows with idx >= counts[l]. */
   strayNodes(levels: number, counts: number[]): Promise<{ level: number; idx: number }[]>;
   checkpointRows(): Promise<Iterable<{ size: number; root: Uint8Array; note: string }>>;
 }
 
 /** The SQLite audit source. */
-function sqliteSource(db: Database.Database, options: AuditOptions): AuditSource {
+function sqliteSource(db: Database.Database, options: AuditOptions, storedFrom: number): AuditSource {
   return {
+    storedFrom,
     entryStats: async () => {
       const r = db.prepare('SELECT max(idx) AS m, count(*) AS c FROM entries').get() as { m: number | null; c: number };
       return { max: r.m, count: r.c };
@@ -106,9 +112,9 @@ function sqliteSource(db: Database.Database, options: AuditOptions): AuditSource
     entryPass: (size) => auditEntries(db, size, options),
     nodeLevel: async (level) => nodePages(db, level),
     strayNodes: async (levels, counts) => {
-      const out = db.prepare('SELECT level, idx FROM nodes WHERE level < 1 OR level >= ? LIMIT 100').all(levels) as { level: number; idx: number }[];
+      const out = db.prepare('SELECT level, idx FROM nodes WHERE level < ? OR level >= ? LIMIT 100').all(storedFrom, levels) as { level: number; idx: number }[];
       const extra = db.prepare('SELECT idx FROM nodes WHERE level = ? AND idx >= ? LIMIT 100').pluck();
-      for (let l = 1; l < levels; l++) for (const idx of extra.all(l, counts[l]) as number[]) out.push({ level: l, idx });
+      for (let l = storedFrom; l < levels; l++) for (const idx of extra.all(l, counts[l]) as number[]) out.push({ level: l, idx });
       return out;
     },
     checkpointRows: async () => db.prepare('SELECT size, root, note FROM checkpoints ORDER BY size').iterate() as Iterable<{ size: number; root: Buffer; note: string }>,
@@ -126,8 +132,24 @@ function* nodePages(db: Database.Database, level: number): Generator<{ idx: numb
   }
 }
 
-export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}): Promise<AuditReport> {
-  return auditSource(sqliteSource(db, options), verifier, origin, options.onProgress);
+/** Audits a SQLite ledger whose node rows start at level `storedFrom` (see sqlite-ledger.ts). */
+/** Compares one recomputed level with the store's rows of that level: modified and missing rows. */
+function checkLevel(lv: number, cur: Buffer, count: number, rows: Iterable<{ idx: number; hash: Uint8Array | string }>, report: (p: AuditProblem) => void): void {
+  let next = 0;
+  for (const r of rows) {
+    if (r.idx >= count) break;
+    for (; next < r.idx; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
+    next = r.idx + 1;
+    const same = typeof r.hash === 'string' ? cur.toString('hex', 32 * r.idx, 32 * r.idx + 32) === r.hash : equalBytes(cur.subarray(32 * r.idx, 32 * r.idx + 32), r.hash);
+    if (!same) {
+      report({ kind: 'node', level: lv, index: r.idx, message: `tree node (level ${lv}, index ${r.idx}) does not match its children (covers entries ${r.idx * 2 ** lv}..${(r.idx + 1) * 2 ** lv - 1})` });
+    }
+  }
+  for (; next < count; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
+}
+
+export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}, storedFrom = 1): Promise<AuditReport> {
+  return auditSource(sqliteSource(db, options, storedFrom), verifier, origin, options.onProgress);
 }
 
 export async function auditSource(source: AuditSource, verifier: NoteVerifier, origin: string, onProgress?: (p: AuditProgress) => void): Promise<AuditReport> {
@@ -157,31 +179,23 @@ export async function auditSource(source: AuditSource, verifier: NoteVerifier, o
   }
 
   // Pass 2: every level of perfect subtrees, recomputed from the level below.
+  const storedFrom = source.storedFrom ?? 1;
   const levels: Buffer[] = [level];
   let lv = 1;
   for (let count = Math.floor(size / 2); count > 0; count = Math.floor(count / 2), lv++) {
     const below = level;
     const cur = Buffer.alloc(count * 32);
     for (let i = 0; i < count; i++) hashChildrenInto(below, 64 * i, cur, 32 * i);
-    let next = 0;
-    for (const r of await source.nodeLevel(lv)) {
-      if (r.idx >= count) break;
-      for (; next < r.idx; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
-      next = r.idx + 1;
-      const same = typeof r.hash === 'string' ? cur.toString('hex', 32 * r.idx, 32 * r.idx + 32) === r.hash : equalBytes(cur.subarray(32 * r.idx, 32 * r.idx + 32), r.hash);
-      if (!same) {
-        report({ kind: 'node', level: lv, index: r.idx, message: `tree node (level ${lv}, index ${r.idx}) does not match its children (covers entries ${r.idx * 2 ** lv}..${(r.idx + 1) * 2 ** lv - 1})` });
-      }
-    }
-    for (; next < count; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
+    if (lv >= storedFrom) checkLevel(lv, cur, count, await source.nodeLevel(lv), report);
     levels.push(cur);
     level = cur;
     onProgress?.({ phase: 'tree', done: lv, total: Math.floor(Math.log2(Math.max(1, size))) });
   }
-  // Rows that no tree of this size has: inserted nodes.
+  // Rows that no tree of this size has (inserted nodes), or at a level this store keeps no rows for.
   const counts = levels.map((l) => l.length / 32);
   for (const r of await source.strayNodes(levels.length, counts)) {
-    report({ kind: 'node', level: r.level, index: r.idx, message: `tree node (level ${r.level}, index ${r.idx}) does not belong to a tree of ${size} entries` });
+    const why = r.level >= 1 && r.level < storedFrom ? `is stored, but this ledger keeps no rows below level ${storedFrom}` : `does not belong to a tree of ${size} entries`;
+    report({ kind: 'node', level: r.level, index: r.idx, message: `tree node (level ${r.level}, index ${r.idx}) ${why}` });
   }
 
   // Pass 3: checkpoints, each against the root recomputed at its size.

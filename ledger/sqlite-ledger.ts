@@ -1,5 +1,8 @@
-// The SQLite store. One row per entry (bytes + leaf hash), one row per perfect subtree of two or
-// more leaves (level >= 1), and the signed checkpoints. Appends run in BEGIN IMMEDIATE
+// The SQLite store. One row per entry (bytes + leaf hash), one row per perfect subtree of 16 or
+// more leaves (level >= 4; schema 1 ledgers, written before 2026-12-02, keep level >= 1), and the
+// signed checkpoints. A subtree of 2 to 8 leaves is rehashed from its leaf hashes when a proof or
+// a border needs it: that is at most 8 rows read and 7 hashes, and it saves 7 of every 8 node rows
+// an append writes. Appends run in BEGIN IMMEDIATE
 // transactions, so writers in several processes serialise on SQLite's write lock and indices are
 // never lost, duplicated or reordered. Proofs read only the O(log n) perfect-subtree rows they
 // name (see nodes.ts).
@@ -16,7 +19,9 @@ import { consistencyNodes, inclusionNodes, rehash, rootNodes, type NodeId } from
 import { newSigner, newVerifier, verifierKeyFor, type NoteSigner, type NoteVerifier } from './note.js';
 import { verifyConsistency } from './verify.js';
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
+/** The lowest tree level with stored node rows, by schema version. */
+const STORED_FROM: ReadonlyMap<string, number> = new Map([['1', 1], ['2', 4]]);
 const MAX_BATCH = 100_000;
 const ENTRY_CHUNK = 50;
 const NODE_CHUNK = 100;
@@ -87,6 +92,8 @@ class SqliteLedger implements Ledger {
   private readonly clock: Clock;
   private readonly st;
   private readonly inserts = new Map<string, Database.Statement>();
+  /** The lowest level with node rows: 4 for schema 2, 1 for ledgers written as schema 1. */
+  private readonly storedFrom: number;
   private end: LogEnd | undefined;
 
   constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
@@ -104,9 +111,11 @@ class SqliteLedger implements Ledger {
       }).immediate();
     }
     const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
-    if (meta.get('schema') !== SCHEMA_VERSION) {
-      throw new LedgerError('LEDGER_UNSUPPORTED_VERSION', `ledger schema version ${meta.get('schema')} is not supported (want ${SCHEMA_VERSION})`);
+    const storedFrom = STORED_FROM.get(meta.get('schema') ?? '');
+    if (storedFrom === undefined) {
+      throw new LedgerError('LEDGER_UNSUPPORTED_VERSION', `ledger schema version ${meta.get('schema')} is not supported (this reader knows ${[...STORED_FROM.keys()].join(' and ')}); upgrade hallmark`);
     }
+    this.storedFrom = storedFrom;
     this.origin = meta.get('origin')!;
     this.verifierKey = meta.get('verifier_key')!;
     this.verifier = newVerifier(this.verifierKey);
@@ -137,9 +146,22 @@ class SqliteLedger implements Ledger {
   }
 
   private hashAt(id: NodeId): Uint8Array {
+    if (id.level > 0 && id.level < this.storedFrom) return this.rehashed(id.level, id.index, 1)[0]!;
     const h = (id.level === 0 ? this.st.leaf.get(id.index) : this.st.node.get(id.level, id.index)) as Buffer | undefined;
     if (!h) throw new LedgerError('LEDGER_TAMPERED', `tree node (level ${id.level}, index ${id.index}) is missing from the store; run "hallmark ledger verify"`);
     return new Uint8Array(h);
+  }
+
+  /** `count` subtrees of level `level` from index `from`, hashed up from their stored leaf hashes. */
+  private rehashed(level: number, from: number, count: number): Uint8Array[] {
+    const width = 2 ** level;
+    const leaves = this.st.leafRange.all(from * width, (from + count) * width) as Buffer[];
+    if (leaves.length !== count * width) {
+      throw new LedgerError('LEDGER_TAMPERED', `leaf hashes ${from * width}..${(from + count) * width - 1} are missing from the store; run "hallmark ledger verify"`);
+    }
+    let row: Uint8Array[] = leaves.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    for (let l = 0; l < level; l++) row = Array.from({ length: row.length / 2 }, (_, i) => hashChildren(row[2 * i]!, row[2 * i + 1]!));
+    return row;
   }
 
   private border(size: number): TreeNode[] {
@@ -157,7 +179,7 @@ class SqliteLedger implements Ledger {
     const time = this.clock().toISOString();
     let plan: AppendPlan | undefined;
     const run = this.db.transaction((): StoredEntry[] => {
-      plan = planAppend(this.logEnd(), inputs, time);
+      plan = planAppend(this.logEnd(), inputs, time, this.storedFrom);
       this.insertRows(plan);
       return plan.stored;
     });
@@ -185,7 +207,7 @@ class SqliteLedger implements Ledger {
     return { size, lastLeaf: last ? new Uint8Array(last.leaf_hash) : null, border: this.border(size) };
   }
 
-  /** Multi-row INSERTs: one statement per 50 entries or 100 nodes instead of one per row. */
+  /** Multi-row INSERTs: one statement per 50 entries or 100 nodes instead of one per row. The plan holds only the levels this ledger stores. */
   private insertRows(plan: AppendPlan): void {
     const e = plan.entries;
     for (let i = 0; i < e.length; i += ENTRY_CHUNK) {
@@ -322,13 +344,14 @@ class SqliteLedger implements Ledger {
     if ((from + count) * 2 ** level > size) {
       throw new LedgerError('LEDGER_OUT_OF_RANGE', `subtrees ${from}..${from + count - 1} at level ${level} are not complete in a tree of size ${size}`);
     }
+    if (level > 0 && level < this.storedFrom) return this.rehashed(level, from, count);
     const rows = (level === 0 ? this.st.leafRange.all(from, from + count) : this.st.nodeRange.all(level, from, from + count)) as Buffer[];
     if (rows.length !== count) throw new LedgerError('LEDGER_TAMPERED', `tree nodes at level ${level} from ${from} are missing from the store; run "hallmark ledger verify"`);
     return rows.map((r) => new Uint8Array(r));
   }
 
   audit(options: Omit<AuditOptions, 'path'> = {}): Promise<AuditReport> {
-    return auditLedger(this.db, this.verifier, this.origin, { ...options, path: this.path });
+    return auditLedger(this.db, this.verifier, this.origin, { ...options, path: this.path }, this.storedFrom);
   }
 
   close(): void {

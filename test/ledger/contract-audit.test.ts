@@ -107,13 +107,24 @@ describe.each(modes)('audit of real rows ($mode)', ({ store, options }) => {
     expect(r.problems.some((p) => p.kind === 'entry' && p.index === 51)).toBe(true);
   });
 
+  // Levels 4 and up: both stores keep rows there (SQLite's schema 2 rehashes levels 1-3 from the leaves).
   it('finds a modified, a deleted and an extra tree node', async () => {
     const r = await tamper(async (db) => {
-      await db.run('UPDATE nodes SET hash = zeroblob(32) WHERE level = 3 AND idx = 2');
-      await db.run('DELETE FROM nodes WHERE level = 1 AND idx = 5');
-      await db.run('INSERT INTO nodes (level, idx, hash) VALUES (2, 99, zeroblob(32))');
+      await db.run('UPDATE nodes SET hash = zeroblob(32) WHERE level = 5 AND idx = 1');
+      await db.run('DELETE FROM nodes WHERE level = 4 AND idx = 5');
+      await db.run('INSERT INTO nodes (level, idx, hash) VALUES (4, 99, zeroblob(32))');
     });
-    expect(r.problems.map((p) => [p.kind, p.level, p.index])).toEqual(expect.arrayContaining([['node', 3, 2], ['node', 1, 5], ['node', 2, 99]]));
+    expect(r.problems.map((p) => [p.kind, p.level, p.index])).toEqual(expect.arrayContaining([['node', 5, 1], ['node', 4, 5], ['node', 4, 99]]));
+  });
+
+  it('finds a row planted at a low level, stored or not', async () => {
+    const r = await tamper(async (db) => {
+      await db.run('DELETE FROM nodes WHERE level = 2 AND idx = 3');
+      await db.run('INSERT INTO nodes (level, idx, hash) VALUES (2, 3, zeroblob(32))');
+      await db.run('INSERT INTO nodes (level, idx, hash) VALUES (1, 77, zeroblob(32))');
+    });
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => [p.kind, p.level, p.index])).toEqual(expect.arrayContaining([['node', 2, 3], ['node', 1, 77]]));
   });
 
   it('finds a forged checkpoint note and a swapped stored root', async () => {
