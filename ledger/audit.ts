@@ -132,7 +132,6 @@ function* nodePages(db: Database.Database, level: number): Generator<{ idx: numb
   }
 }
 
-/** Audits a SQLite ledger whose node rows start at level `storedFrom` (see sqlite-ledger.ts). */
 /** Compares one recomputed level with the store's rows of that level: modified and missing rows. */
 function checkLevel(lv: number, cur: Buffer, count: number, rows: Iterable<{ idx: number; hash: Uint8Array | string }>, report: (p: AuditProblem) => void): void {
   let next = 0;
@@ -148,6 +147,7 @@ function checkLevel(lv: number, cur: Buffer, count: number, rows: Iterable<{ idx
   for (; next < count; next++) report({ kind: 'node', level: lv, index: next, message: `tree node (level ${lv}, index ${next}) is missing` });
 }
 
+/** Audits a SQLite ledger whose node rows start at level `storedFrom` (see sqlite-ledger.ts). */
 export function auditLedger(db: Database.Database, verifier: NoteVerifier, origin: string, options: AuditOptions = {}, storedFrom = 1): Promise<AuditReport> {
   return auditSource(sqliteSource(db, options, storedFrom), verifier, origin, options.onProgress);
 }

@@ -1,11 +1,10 @@
 // The SQLite store. One row per entry (bytes + leaf hash), one row per perfect subtree of 16 or
 // more leaves (level >= 4; schema 1 ledgers, written before 2026-12-02, keep level >= 1), and the
 // signed checkpoints. A subtree of 2 to 8 leaves is rehashed from its leaf hashes when a proof or
-// a border needs it: that is at most 8 rows read and 7 hashes, and it saves 7 of every 8 node rows
-// an append writes. Appends run in BEGIN IMMEDIATE
-// transactions, so writers in several processes serialise on SQLite's write lock and indices are
-// never lost, duplicated or reordered. Proofs read only the O(log n) perfect-subtree rows they
-// name (see nodes.ts).
+// a border needs it: at most 8 rows read and 7 hashes, and it saves 7 of every 8 node rows an
+// append writes. Appends run in BEGIN IMMEDIATE transactions, so writers in several processes
+// serialise on SQLite's write lock and indices are never lost, duplicated or reordered. Proofs
+// read only the O(log n) perfect-subtree rows they name (see nodes.ts).
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
@@ -207,7 +206,7 @@ class SqliteLedger implements Ledger {
     return { size, lastLeaf: last ? new Uint8Array(last.leaf_hash) : null, border: this.border(size) };
   }
 
-  /** Multi-row INSERTs: one statement per 50 entries or 100 nodes instead of one per row. The plan holds only the levels this ledger stores. */
+  /** Multi-row INSERTs, one statement per 50 entries or 100 nodes; the plan holds only the stored levels. */
   private insertRows(plan: AppendPlan): void {
     const e = plan.entries;
     for (let i = 0; i < e.length; i += ENTRY_CHUNK) {
