@@ -66,6 +66,30 @@ describe('schema 2: node rows from level 4 up', () => {
     l2.close();
   });
 
+  it('a layout version flipped by hand in either direction is caught, never silently trusted', async () => {
+    // Schema 2 file relabelled 1: the reader wants rows at levels 1-3 that were never written.
+    const path = fresh();
+    const l = openLedger(path, { create: true, signerKey: generateNoteKey('layout/log').signerKey });
+    l.appendBatch(Array.from({ length: 40 }, (_, i) => ({ type: 'n.x', payload: { i } })));
+    l.checkpoint();
+    l.close();
+    raw(path, (db) => db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run());
+    const relabelled = openLedger(path);
+    expect(() => relabelled.inclusionProof(5, 40)).toThrow(expect.objectContaining({ code: 'LEDGER_TAMPERED' }));
+    const r1 = await relabelled.audit();
+    expect(r1.ok).toBe(false);
+    expect(r1.problems.some((p) => p.kind === 'node' && p.level === 1 && /missing/.test(p.message))).toBe(true);
+    relabelled.close();
+    // Schema 1 file relabelled 2: its low rows become rows this layout never writes.
+    const v1 = copyOfV1();
+    raw(v1, (db) => db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema'").run());
+    const l2 = openLedger(v1);
+    const r2 = await l2.audit();
+    expect(r2.ok).toBe(false);
+    expect(r2.problems.some((p) => p.kind === 'node' && p.level === 2 && /keeps no rows below level 4/.test(p.message))).toBe(true);
+    l2.close();
+  });
+
   it('refuses a schema version it does not know, with one readable line', () => {
     const path = fresh();
     openLedger(path, { create: true, signerKey: generateNoteKey('layout/log').signerKey }).close();
