@@ -159,8 +159,13 @@ describe('the extraction monitor on a worker thread', () => {
     db.close();
     const logs: string[] = [];
     const g = await startGuard({ homeDir: dir, passphrase: PASS, kdf: FAST_KDF, model: await fixtureOnnx(), modelName: 'mnist', port: 0, onSuspect: 'block', commitEverySeconds: 3600, log: (level, event, f = {}) => logs.push(JSON.stringify({ level, event, ...f })) });
-    const post = (secret: string, x: Float32Array, n: number) =>
-      fetch(`${g.url}/v2/models/mnist/infer`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: g.runner.inputName, shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(x) }] }) });
+    // Each response is read to its end, as a client's would be (restart.test.ts shows that one that
+    // is not read can no longer hold the guard's shutdown for long).
+    const post = async (secret: string, x: Float32Array, n: number) => {
+      const res = await fetch(`${g.url}/v2/models/mnist/infer`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: g.runner.inputName, shape: [n, 28, 28, 1], datatype: 'FP32', data: Array.from(x) }] }) });
+      await res.arrayBuffer();
+      return res;
+    };
     try {
       for (let i = 0; i < 2000; i += 200) expect((await post(honest.secret, mnist.test.images.subarray(i * 784, (i + 200) * 784), 200)).status).toBe(200);
       let sent = 0;

@@ -1,8 +1,10 @@
 // The guard as a process and over real sockets: kill -9 loses no commitment, a busy ledger
 // delays commitments but never answers, and an upstream model server on loopback (OIP v2 and
-// TF Serving, test/helpers/inference-server.ts) is served through the guard.
+// TF Serving, test/helpers/inference-server.ts) is served through the guard; a client that stalls
+// mid-request cannot hold the guard's shutdown.
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +96,32 @@ describe('guard process', () => {
     hm.close();
     const keys = await openGuardKeys(h.dir, PASS);
     expect(readJournal(h.dir, keys.journal).marks.get(h.id)).toHaveLength(altered);
+  });
+
+  it('a client that sends half a request and stalls cannot hold the guard\'s shutdown past its grace', async () => {
+    const h = newHome();
+    const g = await startGuard({ homeDir: h.dir, passphrase: PASS, kdf: FAST_KDF, model: await fixtureOnnx(), modelName: 'mnist', port: 0, commitEverySeconds: 3600, closeGraceMs: 300, log: () => undefined });
+    // An honest request first, on its own connection, answered and read.
+    expect(await post(g.url, h.secret, img(0), 1, 'oip-v2', g.runner.inputName)).toHaveLength(1);
+    // The attacker: headers that promise a 10,000-byte body, 10 bytes of it, then nothing.
+    const socket = connect(g.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(`POST /v2/models/mnist/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.secret}\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"inputs":`);
+    await new Promise((r) => setTimeout(r, 100)); // the guard is now reading that request's body
+    // Without the cut, close() would wait for this socket until the client gave up: it resolves,
+    // and the stalled socket is closed by the guard, not by the client.
+    await g.close();
+    await ended;
+    expect(socket.destroyed).toBe(true);
+    // The home is left whole: the next guard over it starts and answers.
+    const again = await startGuard({ homeDir: h.dir, passphrase: PASS, kdf: FAST_KDF, model: await fixtureOnnx(), modelName: 'mnist', port: 0, commitEverySeconds: 3600, log: () => undefined });
+    try {
+      expect(await post(again.url, h.secret, img(1), 1, 'oip-v2', again.runner.inputName)).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
   });
 
   it('a busy ledger delays the commitment, not the answers; an upstream server in both protocols is served through the guard', async () => {
