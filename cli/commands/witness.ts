@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { NoteVerifier } from '../../ledger/index.js';
+import { stopListening } from '../../src/api/stop-listening.js';
 import { generateCosignerKey, newCosigner, parsePolicy, WitnessState, witnessApp, encodeCosignatureVkey, WitnessError } from '../../src/witness/index.js';
 import { action, emit, parseCount } from '../output.js';
 
@@ -50,7 +51,8 @@ export function registerWitness(program: Command): void {
       });
       // tlog-witness: clients SHOULD keep connections alive; outlive their idle pools.
       (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
-      const stop = () => server.close(() => process.exit(0));
+      // In-flight requests finish; a client that stalls is cut after CLOSE_GRACE_MS (10 s).
+      const stop = () => void stopListening(server).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     }));

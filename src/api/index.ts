@@ -10,3 +10,4 @@ export { createJobRunner, type JobContext, type JobFunction, type JobInfo, type 
 export { submitRecordedJob } from './routes/jobs.js';
 export { ROLES, ANY_ROLE, WRITERS, ADMINS, AUDITORS, COMPLIANCE, LEGAL, VERIFIERS, readersOf, isRole, type Access, type Role } from './roles.js';
 export { spawnWorker } from './spawn-worker.js';
+export { CLOSE_GRACE_MS, stopListening } from './stop-listening.js';

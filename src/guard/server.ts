@@ -3,9 +3,9 @@
 // ledger, commits whatever is missing at once (a crash or kill -9 loses nothing), then every
 // `commitEverySeconds`, and once more on a clean stop.
 import { serve, type ServerType } from '@hono/node-server';
-import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openApiDb } from '../api/api-db.js';
+import { CLOSE_GRACE_MS, stopListening } from '../api/stop-listening.js';
 import { openKeyStore } from '../api/keys.js';
 import { homeTrust, openHome } from '../home/index.js';
 import type { KdfParams } from '../secrets/index.js';
@@ -134,28 +134,4 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     for (const c of cleanup.reverse()) await c();
     throw err;
   }
-}
-
-/** How long requests in flight get to finish when the guard closes, before their sockets are cut. */
-export const CLOSE_GRACE_MS = 10_000;
-
-/**
- * Stops accepting connections and resolves once every connection has ended. `server.close()`
- * alone waits for every socket that is not idle at that moment: a client that sent half a request,
- * or left a response unread (seen in CI: a test's fetch that never read its bodies held the guard's
- * shutdown for a minute, in 5 of 15 runs of a stress loop). Idle sockets are closed every 50 ms, so a request in
- * flight finishes and its socket closes right after; after `graceMs` every socket is cut.
- */
-function stopListening(server: ServerType, graceMs: number): Promise<void> {
-  const http = server as Partial<Pick<HttpServer, 'closeIdleConnections' | 'closeAllConnections'>>;
-  return new Promise<void>((resolve) => {
-    const sweep = setInterval(() => http.closeIdleConnections?.(), 50);
-    const cut = setTimeout(() => http.closeAllConnections?.(), graceMs);
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(cut);
-      resolve();
-    });
-    http.closeIdleConnections?.();
-  });
 }

@@ -254,4 +254,24 @@ describe('witnesses and a log on loopback', () => {
     expect(up.quorumMet).toBe(true);
     expect(verifyCheckpointPolicy(readPublished(homeDir)!, p).checkpoint.size).toBe(cp.size);
   });
+  it('SIGTERM stops the witness even while a client stalls half-way through a request (cut after 10 s), state whole', async () => {
+    const dir = makeWitness('w3', home.ledger.verifierKey);
+    const w3 = await startWitness(dir);
+    const stateFile = join(dir, 'state.json');
+    const before = existsSync(stateFile) ? readFileSync(stateFile, 'utf8') : undefined;
+    const u = new URL(w3.url);
+    const sock = connect(Number(u.port), u.hostname);
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    sock.on('error', () => {});
+    const closed = new Promise<void>((res) => sock.once('close', () => res()));
+    sock.write(`POST /add-checkpoint HTTP/1.1\r\nHost: ${u.host}\r\nContent-Length: 5000\r\n\r\nold 1\n`);
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise<number | null>((r) => w3.proc.once('exit', (code) => r(code)));
+    w3.proc.kill('SIGTERM');
+    // Before, server.close() waited on this socket for as long as the client kept it: the process
+    // never exited. Now the socket is cut by the witness, and the process exits cleanly.
+    expect(await exited).toBe(0);
+    await closed;
+    expect(existsSync(stateFile) ? readFileSync(stateFile, 'utf8') : undefined).toEqual(before);
+  }, 30_000);
 });
