@@ -12,6 +12,7 @@ import type { Logger } from './errors.js';
 import { JOB_KINDS } from './job-kinds/index.js';
 import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
+import { CLOSE_GRACE_MS, stopListening } from './stop-listening.js';
 import { removeStaleParts } from './upload.js';
 import { openApiStore } from './store/index.js';
 // issue 14: uploads and job outputs in the blob store (a folder or PostgreSQL, encrypted).
@@ -90,18 +91,33 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (port 0: any free port) and resolves once the socket is bound. */
-export function listen(app: ApiApp, options: { port: number; host: string }): Promise<RunningServer> {
+/**
+ * Listens on host:port (port 0: any free port) and resolves once the socket is bound. `close()`
+ * stops accepting connections, lets the requests in flight finish (an upload mid-stream, a record
+ * being appended) for up to `closeGraceMs`, then cuts what is left, and resolves only once every
+ * request handler has returned, so that the caller can close the home and its ledger under none.
+ */
+export function listen(app: ApiApp, options: { port: number; host: string; closeGraceMs?: number }): Promise<RunningServer> {
+  const handlers = new Set<Promise<unknown>>();
+  const fetch = (request: Request, env?: unknown): Promise<Response> => {
+    const answer = Promise.resolve(app.fetch(request, env as never));
+    handlers.add(answer);
+    const done = () => handlers.delete(answer);
+    answer.then(done, done);
+    return answer;
+  };
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
+    const server = serve({ fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      let closing: Promise<void> | undefined;
       resolve({
         url: `http://${host}:${info.port}`,
         server,
-        close: () => new Promise<void>((res) => {
-          server.close(() => res());
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
+        close: () => (closing ??= (async () => {
+          await stopListening(server, options.closeGraceMs ?? CLOSE_GRACE_MS);
+          // A handler whose socket was cut after the grace still runs until it notices.
+          await Promise.allSettled([...handlers]);
+        })()),
       });
     });
     server.once('error', reject);

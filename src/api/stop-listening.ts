@@ -1,5 +1,5 @@
-// Stopping an HTTP server without letting one client hold the stop: the guard's close and the
-// witness's SIGTERM both use it.
+// Stopping an HTTP server without letting one client hold the stop: the API's and the guard's
+// close and the witness's SIGTERM use it.
 import type { ServerType } from '@hono/node-server';
 import type { Server as HttpServer } from 'node:http';
 

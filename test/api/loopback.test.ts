@@ -9,7 +9,7 @@ import { newVerifier, openCheckpoint, proofFromJson, verifyInclusion } from '../
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { hallmark, hallmarkJson } from '../helpers/cli.js';
 import { REPO } from '../helpers/paths.js';
-import { listFiles, storedFiles } from './files.js';
+import { listFiles, onnxModelBytes, storedFiles } from './files.js';
 import { makeTestApi, type TestApi } from './helpers.js';
 
 // `hallmark init` seals the home's keys under this passphrase; every command run here opens them with it.
@@ -90,10 +90,69 @@ describe('real server on loopback', () => {
     expect((await fetch(`${srv.url}/v1/ledger/checkpoint`)).status).toBe(200);
   });
 
+  // Stopping the server (SIGTERM to `hallmark serve`, a rolling deploy) used to cut every socket at
+  // once: an upload in flight was lost, and a client could not tell whether its record was written.
+  const startUpload = async (url: string, bytes: Uint8Array, name: string, home = t.dir, secret = t.secrets.engineer!) => {
+    const tmp = join(home, 'uploads', '.tmp');
+    const sock = connect(Number(new URL(url).port), '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    let reply = '';
+    sock.on('data', (d: Buffer) => { reply += d.toString('latin1'); });
+    const ended = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.write([
+      `PUT /v1/uploads/models/${name} HTTP/1.1`, 'Host: 127.0.0.1', `Authorization: Bearer ${secret}`,
+      'Content-Type: application/octet-stream', `Content-Length: ${bytes.length}`, 'Connection: close', '', '',
+    ].join('\r\n'));
+    const half = bytes.length >> 1;
+    sock.write(bytes.subarray(0, half));
+    // The handler is running once it writes the partial file.
+    for (let i = 0; i < 500 && !(existsSync(tmp) && readdirSync(tmp).length > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(tmp).length).toBe(1);
+    return { sock, rest: bytes.subarray(half), reply: () => reply, ended };
+  };
+
+  it('lets an upload in flight finish and record it when the server stops', async () => {
+    const size = t.home.ledger.size();
+    const own = await listen(t.app, { port: 0, host: '127.0.0.1', closeGraceMs: 30_000 });
+    const model = onnxModelBytes(20_000);
+    const up = await startUpload(own.url, model, 'in-flight.onnx');
+    let closed = false;
+    const closing = own.close().then(() => { closed = true; });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(closed).toBe(false); // waits for the request in flight
+    // No new connection is accepted meanwhile.
+    await expect(fetch(`${own.url}/v1/ledger/checkpoint`)).rejects.toThrow();
+    up.sock.write(up.rest); // (not end(): a client's half-close aborts its own request)
+    await up.ended;
+    await closing;
+    expect(up.reply()).toMatch(/^HTTP\/1\.1 201 /);
+    const body = JSON.parse(up.reply().slice(up.reply().indexOf('\r\n\r\n') + 4)) as { index: number; record: { digest: string } };
+    expect(body.index).toBe(size);
+    expect(t.home.ledger.size()).toBe(size + 1);
+    expect(t.home.ledger.get(size).entry.type).toBe('model.registered');
+    expect(listFiles(join(t.dir, 'uploads', '.tmp'))).toEqual([]);
+  });
+
+  it('a client that stalls mid-upload cannot hold the stop: cut after the grace, nothing recorded', async () => {
+    const size = t.home.ledger.size();
+    const before = storedFiles(t.dir);
+    const own = await listen(t.app, { port: 0, host: '127.0.0.1', closeGraceMs: 300 });
+    const up = await startUpload(own.url, onnxModelBytes(20_000), 'stalled.onnx');
+    await own.close(); // resolves: the stalled socket is cut after 300 ms
+    await up.ended;
+    expect(up.reply()).toBe('');
+    for (let i = 0; i < 200 && storedFiles(t.dir).length > before.length; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(storedFiles(t.dir)).toEqual(before);
+    expect(t.home.ledger.size()).toBe(size);
+    // The suite's own server on the same home is still fine.
+    expect((await fetch(`${srv.url}/v1/ledger/checkpoint`)).status).toBe(200);
+  });
+
   it('hallmark keys + hallmark serve, as a user runs them', async () => {
     const home = join(t.dir, 'cli-home');
     expect(hallmark(['init', '--home', home]).status).toBe(0);
     const created = hallmarkJson<{ key: { id: string }; secret: string }>(['keys', 'create', '--role', 'auditor', '--name', 'ci', '--home', home]);
+    const engineer = hallmarkJson<{ secret: string }>(['keys', 'create', '--role', 'engineer', '--name', 'release', '--home', home]);
     const listed = hallmark(['keys', 'list', '--home', home]);
     expect(listed.stdout).toContain(created.key.id);
     expect(listed.stdout).not.toContain(created.secret.slice(16));
@@ -111,7 +170,7 @@ describe('real server on loopback', () => {
         child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
       });
       const cp = (await (await fetch(`${url}/v1/ledger/checkpoint`)).json()) as { size: number };
-      expect(cp.size).toBe(1); // the api.key-created entry
+      expect(cp.size).toBe(2); // the two api.key-created entries
       expect((await fetch(`${url}/v1/keys`)).status).toBe(401);
       expect((await fetch(`${url}/v1/keys`, { headers: { authorization: `Bearer ${created.secret}` } })).status).toBe(200);
       const docs = await fetch(`${url}/docs`);
@@ -120,9 +179,26 @@ describe('real server on loopback', () => {
 
       expect(hallmark(['keys', 'revoke', created.key.id, '--home', home]).status).toBe(0);
       expect((await fetch(`${url}/v1/keys`, { headers: { authorization: `Bearer ${created.secret}` } })).status).toBe(401);
-    } finally {
+
+      // SIGTERM while an engineer's upload is in flight: the upload finishes and is recorded, then
+      // the server exits 0.
+      const size = cp.size + 1; // + the revocation
+      const up = await startUpload(url, onnxModelBytes(20_000), 'at-sigterm.onnx', home, engineer.secret);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(child.exitCode).toBeNull();
+      up.sock.write(up.rest);
+      await up.ended;
+      expect(up.reply()).toMatch(/^HTTP\/1\.1 201 /);
+      expect(await exited).toBe(0);
+      const verified = hallmark(['ledger', 'verify', '--home', home]);
+      expect(verified.stdout).toContain(`ok: ${size + 1} entries`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
     }
   });
 });
