@@ -99,8 +99,9 @@ export interface RunningServer {
  */
 export function listen(app: ApiApp, options: { port: number; host: string; closeGraceMs?: number }): Promise<RunningServer> {
   const handlers = new Set<Promise<unknown>>();
-  const fetch = (request: Request, env?: unknown): Promise<Response> => {
-    const answer = Promise.resolve(app.fetch(request, env as never));
+  const fetch = (request: Request, env?: unknown): Response | Promise<Response> => {
+    const answer = app.fetch(request, env as never);
+    if (!(answer instanceof Promise)) return answer; // answered already (and @hono/node-server's fast path)
     handlers.add(answer);
     const done = () => handlers.delete(answer);
     answer.then(done, done);
