@@ -1,13 +1,16 @@
 /**
  * MaxPoolGrad and AvgPoolGrad on wasm as single passes over the tensors' memory in the wasm heap,
  * channels innermost (NHWC), instead of wasm's own kernels, which revisit every window once per
- * input pixel. Semantics are the cpu backend's: the gradient of a max goes to the first maximum of
+ * input pixel. MaxPoolGrad's most common case (a 2x2 stride-2 pool tiling its input, channels a
+ * multiple of 4) runs as WebAssembly SIMD in the same heap (wasm-simd-pool.ts). Semantics are the
+ * cpu backend's: the gradient of a max goes to the first maximum of
  * the window in row-major order (none when the window holds only NaN or -Infinity); an average's
  * gradient is divided by the full window size, padding included (as tfjs-core defines AvgPoolGrad).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, inputsOf, type KernelArgs } from './kernel-util.js';
+import { simdPoolGrad2x2 } from './wasm-simd-pool.js';
 
 export const MAX_POOL_GRAD = 'MaxPoolGrad';
 export const AVG_POOL_GRAD = 'AvgPoolGrad';
@@ -32,7 +35,11 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
   if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && H === 2 * OH && W === 2 * OW) {
-    maxPoolGrad2x2(x, dy, dx, batchSize * OH, OW, C);
+    // The SIMD code reads and writes the heap by these shapes, unchecked: dy must be the pool's output.
+    if (dy.length !== batchSize * OH * OW * C) throw new TypeError(`MaxPoolGrad: dy has ${dy.length} values, the pool's output ${batchSize * OH * OW * C}`);
+    const simd = C % 4 === 0 && dx.length > 0 ? simdPoolGrad2x2(backend) : undefined;
+    if (simd) simd(x.byteOffset, dy.byteOffset, dx.byteOffset, batchSize * OH, OW, C);
+    else maxPoolGrad2x2(x, dy, dx, batchSize * OH, OW, C);
     return dxInfo;
   }
   dx.fill(0);

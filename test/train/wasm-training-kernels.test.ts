@@ -1,10 +1,12 @@
 // Each training kernel Hallmark registers on wasm, checked against the cpu backend (tfjs's reference
 // implementation, which we did not write) through tf.grad of sum(op(...) * R) with random R.
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/train/backend.js';
 import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
+import { poolGradModuleBytes, simdPoolGrad2x2 } from '../../src/train/wasm-simd-pool.js';
 
 type Pad = 'same' | 'valid' | number;
 type Shape4 = [number, number, number, number];
@@ -179,13 +181,16 @@ describe('wasm training kernels', () => {
   });
 
   it('max sends no gradient into a window of only NaN or -Infinity, and passes Infinity through, as the cpu backend does', async () => {
-    // The 2x2 stride-2 tiling fast path and the general path, on windows made of special values.
+    // The 2x2 stride-2 tiling fast path (SIMD with 4 or 8 channels, JavaScript with 3) and the
+    // general path, on windows made of special values.
     const specials = [Number.NaN, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0.25];
+    for (const channels of [3, 4, 8]) {
     const values = () => {
-      const v = uniform(2 * 8 * 8 * 3, 31);
+      const v = uniform(2 * 8 * 8 * channels, 31);
       for (let i = 0; i < v.length; i++) if (i % 5 === 0) v[i] = specials[(i / 5) % 4]!;
-      for (let i = 0; i < 4; i++) v[[0, 3, 24, 27][i]!] = i % 2 ? Number.NaN : Number.NEGATIVE_INFINITY; // one all-special window
-      return [tf.tensor(v, [2, 8, 8, 3])];
+      const c = channels;
+      for (let i = 0; i < 4; i++) v[[0, c, 8 * c, 9 * c][i]!] = i % 2 ? Number.NaN : Number.NEGATIVE_INFINITY; // one all-special window
+      return [tf.tensor(v, [2, 8, 8, channels])];
     };
     for (const [f, s] of [[[2, 2], [2, 2]], [[3, 3], [2, 2]]] as [[number, number], [number, number]][]) {
       await tf.setBackend('cpu');
@@ -195,6 +200,14 @@ describe('wasm training kernels', () => {
       // Overlapping windows sum several dy values into one position, in another order than cpu's.
       expected.forEach((e, i) => expect(Math.abs(actual[i]! - e)).toBeLessThan(1e-6));
     }
+    }
+  });
+
+  it('runs the 2x2 max-pool gradient as WebAssembly SIMD in the backend\'s heap, here', async () => {
+    // Without this, every MaxPoolGrad test above could pass on the JavaScript fallback alone.
+    await tf.setBackend('wasm');
+    expect(WebAssembly.validate(poolGradModuleBytes())).toBe(true);
+    expect(simdPoolGrad2x2(tf.backend() as BackendWasm)).toBeTypeOf('function');
   });
 
   describe('Sum and Identity', () => {
