@@ -4,7 +4,9 @@
  *
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s + kh - padTop, ow*s + kw - padLeft, ci] * dy[b,oh,ow,co]
  *
- * Two ways, both on wasm's XNNPACK, whichever measured faster for the layer:
+ * One input channel at stride 1 (a first layer on grey images): WebAssembly SIMD
+ * (wasm-simd-filter.ts). Otherwise two ways, both on wasm's XNNPACK, whichever measured faster for
+ * the layer:
  * - few input channels (the first layer): one matrix product colsT [KH*KW*Cin, N] x dy [N, Cout],
  *   N = B*OH*OW, where row (kh, kw, ci) of colsT holds the input value each output position saw
  *   through that tap (im2col, transposed, written straight into the wasm heap; no transposed
@@ -17,6 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { TrainError } from './errors.js';
 import { asTensor, heapF32 } from './kernel-util.js';
+import { simdFilterGrad, simdFilterGradApplies } from './wasm-simd-filter.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 /** Above this many input channels the convolution form was faster (fixture conv2: 16 channels). */
@@ -34,7 +37,7 @@ export function conv2dBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
   backend: unknown;
   attrs?: tf.NamedAttrMap;
-}): tf.Tensor {
+}): tf.TensorInfo {
   const attrs = args.attrs as unknown as BackpropFilterAttrs;
   const { x: xInfo, dy: dyInfo } = args.inputs;
   if (xInfo === undefined || dyInfo === undefined) throw new TypeError(`${KERNEL}: inputs x and dy are required`);
@@ -60,6 +63,8 @@ export function conv2dBackpropFilter(args: {
   const backend = args.backend as BackendWasm;
   const [kh, kw, cin] = filterShape;
   if (cin > IM2COL_MAX_CHANNELS) return viaConvolution(xInfo, dyInfo, info, backend);
+  const simd = simdFilterGradApplies(info) ? simdFilterGrad(backend, xInfo, dyInfo, info) : undefined;
+  if (simd) return simd;
   const n = batch * outH * outW;
   const colsInfo = backend.makeOutput([kh * kw * cin, n], 'float32');
   writeColumns(heapF32(backend, xInfo), heapF32(backend, colsInfo), info);

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../src/train/backend.js';
+import { filterGradModuleBytes, SIMD_FILTER_MAX_OUT_CHANNELS, simdFilterGrad, simdFilterGradApplies } from '../../src/train/wasm-simd-filter.js';
 
 type Pad = 'same' | 'valid' | number;
 interface Case {
@@ -98,6 +100,57 @@ describe('wasm Conv2DBackpropFilter', () => {
       ),
       { numRuns: 40, seed: 42 },
     );
+  });
+
+  describe('one input channel at stride 1: the WebAssembly SIMD form', () => {
+    const simdCases: Case[] = [
+      { x: [3, 28, 28, 1], k: [3, 3], cout: 16, strides: [1, 1], pad: 'valid' },
+      { x: [2, 9, 7, 1], k: [5, 5], cout: 8, strides: [1, 1], pad: 'same' },
+      { x: [2, 9, 7, 1], k: [3, 2], cout: 12, strides: [1, 1], pad: 'same' }, // even width: more padding right than left
+      { x: [2, 6, 8, 1], k: [1, 1], cout: 32, strides: [1, 1], pad: 'valid' },
+      { x: [1, 5, 5, 1], k: [3, 3], cout: 4, strides: [1, 1], pad: 1 },
+      { x: [2, 4, 4, 1], k: [4, 4], cout: 4, strides: [1, 1], pad: 'valid' }, // one output position
+    ];
+    for (const c of simdCases) {
+      it(`matches the cpu backend for x=[${c.x}] k=${c.k} cout=${c.cout} pad=${c.pad}`, async () => {
+        expect(await compareWithCpu(c, 5)).toBeLessThan(1e-4);
+      });
+    }
+    it('matches the cpu backend on random shapes and paddings', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            b: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 12 }), w: fc.integer({ min: 1, max: 12 }),
+            groups: fc.integer({ min: 1, max: SIMD_FILTER_MAX_OUT_CHANNELS / 4 }), kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }),
+            pad: fc.constantFrom<Pad>('same', 'valid', 0, 1, 2), seed: fc.integer({ min: 0, max: 1000 }),
+          }).filter((r) => r.pad !== 'valid' || (r.kh <= r.h && r.kw <= r.w)),
+          async (r) => {
+            // Numeric padding with square kernels only (see above); tfjs needs it to fit the input.
+            const k: [number, number] = typeof r.pad === 'number' ? [r.kh, r.kh] : [r.kh, r.kw];
+            if (typeof r.pad === 'number' && (k[0] > r.h + 2 * r.pad || k[0] > r.w + 2 * r.pad)) return;
+            const c: Case = { x: [r.b, r.h, r.w, 1], k, cout: 4 * r.groups, strides: [1, 1], pad: r.pad };
+            expect(await compareWithCpu(c, r.seed)).toBeLessThan(1e-4);
+          },
+        ),
+        { numRuns: 60, seed: 7 },
+      );
+    });
+    it('runs as SIMD here, and frees its padded copy of the input', async () => {
+      // Without this, the cases above could pass on the im2col form alone.
+      expect(WebAssembly.validate(filterGradModuleBytes(3, 4))).toBe(true);
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as BackendWasm;
+      const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 1], [3, 3, 1, 8], 1, 1, 'same');
+      expect(simdFilterGradApplies(info)).toBe(true);
+      const x = tf.tensor4d(uniform(128, 1), [2, 8, 8, 1]);
+      const dy = tf.tensor4d(uniform(1024, 2), [2, 8, 8, 8]);
+      const before = backend.numDataIds();
+      const dw = simdFilterGrad(backend, x, dy, info);
+      expect(dw).toBeDefined();
+      expect(backend.numDataIds()).toBe(before + 1); // dW only
+      backend.disposeData(dw!.dataId, true);
+      tf.dispose([x, dy]);
+    });
   });
 
   it('leaks no tensors', async () => {
