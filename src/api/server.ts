@@ -12,7 +12,7 @@ import type { Logger } from './errors.js';
 import { JOB_KINDS } from './job-kinds/index.js';
 import { createJobRunner, type JobRunner } from './jobs.js';
 import { openKeyStore, type KeyStore } from './keys.js';
-import { CLOSE_GRACE_MS, stopListening } from './stop-listening.js';
+import { CLOSE_GRACE_MS, stopListening, trackHandlers } from './stop-listening.js';
 import { removeStaleParts } from './upload.js';
 import { openApiStore } from './store/index.js';
 // issue 14: uploads and job outputs in the blob store (a folder or PostgreSQL, encrypted).
@@ -98,17 +98,9 @@ export interface RunningServer {
  * request handler has returned, so that the caller can close the home and its ledger under none.
  */
 export function listen(app: ApiApp, options: { port: number; host: string; closeGraceMs?: number }): Promise<RunningServer> {
-  const handlers = new Set<Promise<unknown>>();
-  const fetch = (request: Request, env?: unknown): Response | Promise<Response> => {
-    const answer = app.fetch(request, env as never);
-    if (!(answer instanceof Promise)) return answer; // answered already (and @hono/node-server's fast path)
-    handlers.add(answer);
-    const done = () => handlers.delete(answer);
-    answer.then(done, done);
-    return answer;
-  };
+  const handlers = trackHandlers((request: Request, env?: unknown) => app.fetch(request, env as never));
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
+    const server = serve({ fetch: handlers.fetch, port: options.port, hostname: options.host }, (info: AddressInfo) => {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       let closing: Promise<void> | undefined;
       resolve({
@@ -116,8 +108,7 @@ export function listen(app: ApiApp, options: { port: number; host: string; close
         server,
         close: () => (closing ??= (async () => {
           await stopListening(server, options.closeGraceMs ?? CLOSE_GRACE_MS);
-          // A handler whose socket was cut after the grace still runs until it notices.
-          await Promise.allSettled([...handlers]);
+          await handlers.settled();
         })()),
       });
     });

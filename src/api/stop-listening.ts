@@ -26,3 +26,31 @@ export function stopListening(server: ServerType, graceMs = CLOSE_GRACE_MS): Pro
     http.closeIdleConnections?.();
   });
 }
+
+export interface TrackedHandlers<A extends unknown[]> {
+  /** The same fetch handler, counting the answers still pending. */
+  readonly fetch: (request: Request, ...rest: A) => Response | Promise<Response>;
+  /** Resolves once every handler that is running now has returned (or failed). */
+  settled(): Promise<void>;
+}
+
+/**
+ * Wraps a server's fetch handler so that its close can wait for the handlers still running: one
+ * whose socket was cut after the grace runs on until it notices, and must not find the ledger or
+ * the journals closed under it. Answers ready at once are passed through untouched (and keep
+ * @hono/node-server's fast path).
+ */
+export function trackHandlers<A extends unknown[]>(fetch: (request: Request, ...rest: A) => Response | Promise<Response>): TrackedHandlers<A> {
+  const running = new Set<Promise<Response>>();
+  return {
+    fetch: (request, ...rest) => {
+      const answer = fetch(request, ...rest);
+      if (!(answer instanceof Promise)) return answer;
+      running.add(answer);
+      const done = () => running.delete(answer);
+      answer.then(done, done);
+      return answer;
+    },
+    settled: () => Promise.allSettled([...running]).then(() => undefined),
+  };
+}

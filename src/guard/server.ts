@@ -5,7 +5,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { openApiDb } from '../api/api-db.js';
-import { CLOSE_GRACE_MS, stopListening } from '../api/stop-listening.js';
+import { CLOSE_GRACE_MS, stopListening, trackHandlers } from '../api/stop-listening.js';
 import { openKeyStore } from '../api/keys.js';
 import { homeTrust, openHome } from '../home/index.js';
 import type { KdfParams } from '../secrets/index.js';
@@ -105,8 +105,9 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
     });
     await service.flush(); // whatever an earlier run left uncommitted
     const app = createGuardApp({ service, keys: openKeyStore(db), metrics, log, modelName: o.modelName ?? 'model', ...(o.limits ? { limits: o.limits } : {}) });
+    const handlers = trackHandlers((request: Request, env?: unknown) => app.fetch(request, env as never));
     const server: ServerType = await new Promise((resolve) => {
-      const s = serve({ fetch: app.fetch, port: o.port ?? 8788, hostname: o.host ?? '127.0.0.1' }, () => resolve(s));
+      const s = serve({ fetch: handlers.fetch, port: o.port ?? 8788, hostname: o.host ?? '127.0.0.1' }, () => resolve(s));
     });
     const port = (server.address() as AddressInfo).port;
     // Keep idle client connections longer than typical client pools do, so a reused socket is
@@ -125,6 +126,7 @@ export async function startGuard(o: GuardOptions): Promise<RunningGuard> {
         closed = true;
         clearInterval(timer);
         await stopListening(server, o.closeGraceMs ?? CLOSE_GRACE_MS);
+        await handlers.settled(); // a cut request's handler still records its answer first
         await service.settle(); // the last queries' alerts are recorded before the writer stops
         await service.flush();
         for (const c of cleanup.reverse()) await c();

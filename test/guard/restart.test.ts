@@ -132,6 +132,46 @@ describe('guard process', () => {
     }
   });
 
+  it('a request still running when the grace runs out finishes before the guard closes its journals and ledger', async () => {
+    const h = newHome();
+    const upstream = await startInferenceServer(await fixtureOnnx(), 'up');
+    const logged: string[] = [];
+    try {
+      const g = await startGuard({
+        // Every answer a mark, so that the cut request's handler has a journal line to write.
+        homeDir: h.dir, passphrase: PASS, kdf: FAST_KDF, modelName: 'mnist', port: 0, commitEverySeconds: 3600, closeGraceMs: 100, markRate: 1, maxAltered: 1,
+        upstream: { url: upstream.url, protocol: 'oip-v2', modelName: 'up' },
+        log: (level, event, fields) => { if (level === 'error' || level === 'warn') logged.push(`${level} ${event} ${JSON.stringify(fields ?? {})}`); },
+      });
+      upstream.setMode({ kind: 'slow', delayMs: 800 });
+      upstream.resetCounts();
+      const answer = post(g.url, h.secret, img(0), 1, 'oip-v2', g.runner.inputName).then(() => 'answered', (e: Error) => e.message);
+      for (let i = 0; i < 300 && upstream.counts.total === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(upstream.counts.total).toBe(1); // the guard's handler is waiting on the model
+      const started = Date.now();
+      await g.close();
+      // The client's socket was cut at the grace; close() still waited for the handler.
+      const closedAfter = Date.now() - started;
+      expect(await answer).toMatch(/fetch failed|socket|terminated/i);
+      await new Promise((r) => setTimeout(r, 1000)); // past the model's answer, in case close() did not wait
+      expect(logged).toEqual([]);
+      expect(closedAfter).toBeGreaterThanOrEqual(500);
+      // Its mark is on disk and covered by the commitment the guard made as it closed.
+      const keys = await openGuardKeys(h.dir, PASS);
+      const journal = readJournal(h.dir, keys.journal);
+      expect(journal.torn).toBe(0);
+      expect(journal.marks.get(h.id)).toHaveLength(1);
+      const hm = openHome(h.dir, { passphrase: PASS });
+      try {
+        expect(readCommitments(hm.ledger, homeTrust(hm)).latest.get(h.id)?.count).toBe(1);
+      } finally {
+        hm.close();
+      }
+    } finally {
+      await upstream.close();
+    }
+  });
+
   it('a busy ledger delays the commitment, not the answers; an upstream server in both protocols is served through the guard', async () => {
     const onnx = await fixtureOnnx();
     const upstream = await startInferenceServer(onnx, 'up');
