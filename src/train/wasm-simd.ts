@@ -89,11 +89,6 @@ interface WasmApi {
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** Whether this engine accepts the module (false: no wasm SIMD here). */
-export function validModule(bytes: Uint8Array): boolean {
-  return wasm.validate(bytes);
-}
-
 type Kernel = (...args: number[]) => void;
 const compiled = new Map<string, object | null>();
 const instances = new WeakMap<object, Map<string, Kernel>>();
