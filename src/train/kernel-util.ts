@@ -97,3 +97,23 @@ export function copyValuesInto(t: tf.TensorInfo, dst: Float32Array, offset: numb
 export function tensorOfShared<R extends tf.Rank>(values: Float32Array | Int32Array, shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor<R> {
   return tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), shape as never, dtype) as tf.Tensor<R>;
 }
+
+/** x [B, H, W, C] zero-padded by the forward padding into xp [B, Hp, Wp, C] (rows and columns past Hp, Wp dropped). */
+export function padImagesInto(x: Float32Array, xp: Float32Array, info: tf.backend_util.Conv2DInfo, Hp: number, Wp: number): Float32Array {
+  const { batchSize: batch, inHeight: H, inWidth: W, inChannels: C } = info;
+  const { top, left } = info.padInfo;
+  xp.fill(0);
+  // Columns of the input inside the padded row: [c0, c1) of the input go to [c0 + left, c1 + left).
+  const c0 = Math.max(0, -left);
+  const c1 = Math.min(W, Wp - left);
+  if (c1 <= c0) return xp;
+  for (let b = 0; b < batch; b++) {
+    for (let r = 0; r < Hp; r++) {
+      const src = r - top;
+      if (src < 0 || src >= H) continue;
+      const from = ((b * H + src) * W + c0) * C;
+      xp.set(x.subarray(from, from + (c1 - c0) * C), ((b * Hp + r) * Wp + c0 + left) * C);
+    }
+  }
+  return xp;
+}

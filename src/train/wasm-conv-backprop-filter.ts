@@ -5,8 +5,11 @@
  *   dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh*s + kh - padTop, ow*s + kw - padLeft, ci] * dy[b,oh,ow,co]
  *
  * One input channel at stride 1 (a first layer on grey images): WebAssembly SIMD
- * (wasm-simd-filter.ts). Otherwise two ways, both on wasm's XNNPACK, whichever measured faster for
- * the layer:
+ * (wasm-simd-filter.ts). An even number of input channels, output channels a multiple of 4:
+ * WebAssembly SIMD too (wasm-simd-filter-nc.ts; 2.1-5.4x XNNPACK's forms on the fixture's conv2
+ * and MobileNet-style 1x1 and 3x3 layers). Otherwise two ways, both on wasm's XNNPACK, whichever
+ * measured faster for the layer (an odd count such as an RGB first layer, where im2col was
+ * faster than the SIMD tiles of one channel):
  * - few input channels (the first layer): one matrix product colsT [KH*KW*Cin, N] x dy [N, Cout],
  *   N = B*OH*OW, where row (kh, kw, ci) of colsT holds the input value each output position saw
  *   through that tap (im2col, transposed, written straight into the wasm heap; no transposed
@@ -20,6 +23,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { TrainError } from './errors.js';
 import { asTensor, heapF32 } from './kernel-util.js';
 import { simdFilterGrad, simdFilterGradApplies } from './wasm-simd-filter.js';
+import { simdFilterGradNc, simdFilterGradNcApplies } from './wasm-simd-filter-nc.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 /** Above this many input channels the convolution form was faster (fixture conv2: 16 channels). */
@@ -62,6 +66,8 @@ export function conv2dBackpropFilter(args: {
   }
   const backend = args.backend as BackendWasm;
   const [kh, kw, cin] = filterShape;
+  const simdNc = simdFilterGradNcApplies(info) ? simdFilterGradNc(backend, xInfo, dyInfo, info) : undefined;
+  if (simdNc) return simdNc;
   if (cin > IM2COL_MAX_CHANNELS) return viaConvolution(xInfo, dyInfo, info, backend);
   const simd = simdFilterGradApplies(info) ? simdFilterGrad(backend, xInfo, dyInfo, info) : undefined;
   if (simd) return simd;

@@ -19,7 +19,7 @@ export const OP = {
   f32Load: 0x2a, i32Const: 0x41, i32LtU: 0x49, i32Add: 0x6a, i32Mul: 0x6c, i32Shl: 0x74,
 } as const;
 export const SIMD_OP = {
-  v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, f32x4Splat: 0x13, f32x4Gt: 0x44,
+  v128Load: 0x00, v128Load32Splat: 0x09, v128Store: 0x0b, v128Const: 0x0c, f32x4Splat: 0x13, f32x4Gt: 0x44,
   v128And: 0x4e, v128AndNot: 0x4f, v128Bitselect: 0x52, f32x4Add: 0xe4, f32x4Mul: 0xe6,
 } as const;
 
@@ -43,10 +43,14 @@ export const i32Const = (n: number) => [OP.i32Const, ...sleb(n)];
 export const v128Load = (offset = 0) => [...simd(SIMD_OP.v128Load), 0, ...uleb(offset)];
 export const v128Store = (offset = 0) => [...simd(SIMD_OP.v128Store), 0, ...uleb(offset)];
 export const f32Load = (offset = 0) => [OP.f32Load, 0, ...uleb(offset)];
+/** v128.load32_splat: one float at the address plus `offset`, in all four lanes. */
+export const v128Load32Splat = (offset = 0) => [...simd(SIMD_OP.v128Load32Splat), 0, ...uleb(offset)];
 /** local += amount (i32). */
 export const addTo = (local: number, amount: number[]) => [...get(local), ...amount, OP.i32Add, ...set(local)];
 /** A do-while loop: `body`, then again while local `counter` < local `limit` (unsigned). */
 export const doWhile = (body: number[], counter: number, limit: number) => [OP.loop, OP.empty, ...body, ...get(counter), ...get(limit), OP.i32LtU, OP.brIf, 0, OP.end];
+/** The same with a constant limit. */
+export const doWhileBelow = (body: number[], counter: number, limit: number) => [OP.loop, OP.empty, ...body, ...get(counter), ...i32Const(limit), OP.i32LtU, OP.brIf, 0, OP.end];
 
 function sleb(n: number): number[] {
   const out: number[] = [];

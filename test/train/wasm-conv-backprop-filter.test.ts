@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../src/train/backend.js';
 import { filterGradModuleBytes, SIMD_FILTER_MAX_OUT_CHANNELS, simdFilterGrad, simdFilterGradApplies } from '../../src/train/wasm-simd-filter.js';
+import { filterGradNcModuleBytes, simdFilterGradNc, simdFilterGradNcApplies, tileOf } from '../../src/train/wasm-simd-filter-nc.js';
 
 type Pad = 'same' | 'valid' | number;
 interface Case {
@@ -78,7 +79,7 @@ describe('wasm Conv2DBackpropFilter', () => {
           b: fc.integer({ min: 1, max: 3 }),
           h: fc.integer({ min: 3, max: 12 }),
           w: fc.integer({ min: 3, max: 12 }),
-          cin: fc.integer({ min: 1, max: 7 }), // both forms: im2col up to 4 channels, convolution above
+          cin: fc.integer({ min: 1, max: 7 }), // every form: SIMD tiles (even counts, outputs a multiple of 4), im2col up to 4 channels, convolution above
           cout: fc.integer({ min: 1, max: 4 }),
           kh: fc.integer({ min: 1, max: 3 }),
           kw: fc.integer({ min: 1, max: 3 }),
@@ -150,6 +151,63 @@ describe('wasm Conv2DBackpropFilter', () => {
       expect(backend.numDataIds()).toBe(before + 1); // dW only
       backend.disposeData(dw!.dataId, true);
       tf.dispose([x, dy]);
+    });
+  });
+
+  describe('several input channels: the WebAssembly SIMD tiles', () => {
+    const ncCases: Case[] = [
+      { x: [3, 14, 14, 16], k: [3, 3], cout: 32, strides: [1, 1], pad: 'same' }, // fixture conv2: tiles of 4 x 8
+      { x: [2, 9, 9, 6], k: [3, 3], cout: 12, strides: [2, 2], pad: 'same' }, // tiles of 2 x 4, strided
+      { x: [2, 10, 7, 2], k: [3, 2], cout: 4, strides: [2, 1], pad: 'valid' }, // rows past the last window
+      { x: [2, 8, 8, 24], k: [1, 1], cout: 16, strides: [1, 1], pad: 'valid' }, // pointwise: no padded copy
+      { x: [1, 7, 7, 4], k: [5, 5], cout: 8, strides: [1, 1], pad: 2 },
+      { x: [2, 4, 4, 8], k: [4, 4], cout: 8, strides: [1, 1], pad: 'valid' }, // one output position
+    ];
+    for (const c of ncCases) {
+      it(`matches the cpu backend for x=[${c.x}] k=${c.k} cout=${c.cout} s=${c.strides} pad=${c.pad}`, async () => {
+        expect(simdFilterGradNcApplies(tf.backend_util.computeConv2DInfo(c.x, [c.k[0], c.k[1], c.x[3], c.cout], c.strides, 1, c.pad))).toBe(true);
+        expect(await compareWithCpu(c, 13)).toBeLessThan(1e-4);
+      });
+    }
+    it('matches the cpu backend on random shapes, strides and paddings', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            b: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 10 }), w: fc.integer({ min: 1, max: 10 }),
+            halfCin: fc.integer({ min: 1, max: 6 }), groups: fc.integer({ min: 1, max: 5 }),
+            kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
+            pad: fc.constantFrom<Pad>('same', 'valid', 0, 1), seed: fc.integer({ min: 0, max: 1000 }),
+          }).filter((r) => r.pad !== 'valid' || (r.kh <= r.h && r.kw <= r.w)),
+          async (r) => {
+            const square = typeof r.pad === 'number';
+            const k: [number, number] = [r.kh, square ? r.kh : r.kw];
+            const strides: [number, number] = [r.sh, square ? r.sh : r.sw];
+            if (square && (k[0] > r.h + 2 * (r.pad as number) || k[0] > r.w + 2 * (r.pad as number))) return;
+            const c: Case = { x: [r.b, r.h, r.w, 2 * r.halfCin], k, cout: 4 * r.groups, strides, pad: r.pad };
+            expect(await compareWithCpu(c, r.seed)).toBeLessThan(1e-4);
+          },
+        ),
+        { numRuns: 60, seed: 23 },
+      );
+    });
+    it('runs as SIMD here, and frees its padded copy of the input', async () => {
+      // Without this, the cases above could pass on XNNPACK's forms alone.
+      expect(tileOf(16, 32)).toEqual({ ciBlock: 4, groups: 2 });
+      expect(tileOf(6, 12)).toEqual({ ciBlock: 2, groups: 1 });
+      expect(WebAssembly.validate(filterGradNcModuleBytes({ cin: 4, cout: 8, kh: 3, kw: 3, oh: 8, ow: 8, sh: 1, sw: 1, hs: 10, ws: 10, ...tileOf(4, 8) }))).toBe(true);
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as BackendWasm;
+      const info = tf.backend_util.computeConv2DInfo([2, 8, 8, 4], [3, 3, 4, 8], 1, 1, 'same');
+      const x = tf.tensor4d(uniform(512, 1), [2, 8, 8, 4]);
+      const dy = tf.tensor4d(uniform(1024, 2), [2, 8, 8, 8]);
+      const before = backend.numDataIds();
+      const dw = simdFilterGradNc(backend, x, dy, info);
+      expect(dw).toBeDefined();
+      expect(backend.numDataIds()).toBe(before + 1); // dW only
+      backend.disposeData(dw!.dataId, true);
+      tf.dispose([x, dy]);
+      // An odd channel count (an RGB first layer) stays on XNNPACK, where im2col was faster.
+      expect(simdFilterGradNcApplies(tf.backend_util.computeConv2DInfo([2, 8, 8, 3], [3, 3, 3, 8], 1, 1, 'same'))).toBe(false);
     });
   });
 
