@@ -16,7 +16,7 @@
  * Why: XNNPACK's convolution ran the fixture's conv2 (16 to 32 channels) at about 22 GFLOP/s and
  * the input gradient's convolution (32 to 16) at about 24; the filter gradient's SIMD tiles
  * (wasm-simd-filter-nc.ts) of the same shape reached 36. Shapes where it measured no faster keep
- * XNNPACK: see simdConvApplies.
+ * XNNPACK: see simdConvApplies. Figures: docs/training.md.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -43,6 +43,8 @@ export interface ConvShape {
 /** Output positions per tile, and vectors of four output channels per tile (4 x 2 sums: 8 of x64's 16 vector registers). */
 export const POSITIONS = 4;
 export const GROUPS = 2;
+/** Filter rows of up to this many floats (KW x Cin) are unrolled. */
+export const UNROLL_UP_TO = 12;
 
 // Parameters, then i32 locals.
 const [X, W, Y, IMAGES] = [0, 1, 2, 3];
@@ -58,15 +60,28 @@ function tile(s: ConvShape, positions: number): number[] {
   const { i32Add } = OP;
   const pixel = s.cin * 4;
   const zero = [...simd(SIMD_OP.v128Const), ...new Array<number>(16).fill(0)];
-  const step: number[] = [];
-  for (let g = 0; g < GROUPS; g++) step.push(...get(WP), ...v128Load(16 * g), ...set(wv(g)));
-  for (let p = 0; p < positions; p++) {
-    step.push(...get(XP), ...v128Load32Splat(p * s.sw * pixel), ...set(S));
-    for (let g = 0; g < GROUPS; g++) {
-      step.push(...get(acc(p, g)), ...get(S), ...get(wv(g)), ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc(p, g)));
+  // One step of the reduction: input float j of the filter row (at XP + 4j) and filter row j (at WP + j*cout*4).
+  const step = (j: number): number[] => {
+    const out: number[] = [];
+    for (let g = 0; g < GROUPS; g++) out.push(...get(WP), ...v128Load(j * s.cout * 4 + 16 * g), ...set(wv(g)));
+    for (let p = 0; p < positions; p++) {
+      out.push(...get(XP), ...v128Load32Splat(4 * j + p * s.sw * pixel), ...set(S));
+      for (let g = 0; g < GROUPS; g++) {
+        out.push(...get(acc(p, g)), ...get(S), ...get(wv(g)), ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc(p, g)));
+      }
     }
-  }
-  step.push(...addTo(XP, i32Const(4)), ...addTo(WP, i32Const(s.cout * 4)));
+    return out;
+  };
+  const rowLength = s.kw * s.cin;
+  // A short filter row (a grey first layer: 3 floats) is unrolled; a loop's counting would cost
+  // as much as its multiply-adds. The order of the sums is the same either way.
+  const filterRow = rowLength <= UNROLL_UP_TO
+    ? [...get(XR), ...set(XP), ...Array.from({ length: rowLength }, (_, j) => step(j)).flat(), ...addTo(WP, i32Const(rowLength * s.cout * 4))]
+    : [
+      ...get(XR), ...set(XP),
+      ...get(XR), ...i32Const(rowLength * 4), OP.i32Add, ...set(JEND),
+      ...doWhile([...step(0), ...addTo(XP, i32Const(4)), ...addTo(WP, i32Const(s.cout * 4))], XP, JEND),
+    ];
   const zeroAll: number[] = [];
   const store: number[] = [];
   for (let p = 0; p < positions; p++) {
@@ -81,9 +96,7 @@ function tile(s: ConvShape, positions: number): number[] {
     ...get(XB), ...set(XR),
     ...i32Const(0), ...set(KH),
     ...doWhileBelow([
-      ...get(XR), ...set(XP),
-      ...get(XR), ...i32Const(s.kw * pixel), i32Add, ...set(JEND),
-      ...doWhile(step, XP, JEND),
+      ...filterRow,
       ...addTo(XR, i32Const(s.ws * pixel)),
       ...addTo(KH, i32Const(1)),
     ], KH, s.kh),
@@ -131,13 +144,14 @@ export function convModuleBytes(s: ConvShape): Uint8Array {
 }
 
 /**
- * Whether the SIMD form applies and measured faster than XNNPACK (1.1-2.2x on the fixture's conv2
- * and its input gradient, MobileNet-style 1x1 and 3x3 layers, RGB first layers): no dilation, two
- * or more input channels, output channels a multiple of 8. A grey first layer (one channel: three
- * multiply-adds per filter row) measured as fast as XNNPACK at batch 32 and slower at 64.
+ * Whether the SIMD form applies and measured faster than XNNPACK (1.1-3x on the fixture's conv2
+ * and its input gradient, MobileNet-style 1x1 and 3x3 layers, RGB first layers; 1.2-1.6x on the
+ * fixture's grey conv1 with its filter rows unrolled): no dilation, output channels a multiple of
+ * 8, and two or more input channels or a filter row short enough to unroll. (A grey layer's row
+ * of three floats run as a loop measured slower than XNNPACK at batch 64.)
  */
 export function simdConvApplies(info: tf.backend_util.Conv2DInfo): boolean {
-  return info.inChannels >= 2 && info.outChannels % (4 * GROUPS) === 0 && info.dilationHeight === 1 && info.dilationWidth === 1
+  return (info.inChannels >= 2 || info.filterWidth * info.inChannels <= UNROLL_UP_TO) && info.outChannels % (4 * GROUPS) === 0 && info.dilationHeight === 1 && info.dilationWidth === 1
     && info.outHeight > 0 && info.outWidth > 0 && info.batchSize > 0 && info.inHeight > 0 && info.inWidth > 0;
 }
 

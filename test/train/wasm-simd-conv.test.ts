@@ -73,6 +73,8 @@ describe('wasm Conv2D in WebAssembly SIMD tiles', () => {
     { x: [2, 12, 7, 3], k: [3, 2], cout: 16, strides: [2, 1], pad: 'valid' }, // odd channels, rows past the last window
     { x: [1, 7, 7, 6], k: [5, 5], cout: 8, strides: [1, 1], pad: 2 }, // 7 = a tile of 4 + a tail of 3
     { x: [3, 3, 3, 2], k: [3, 3], cout: 8, strides: [1, 1], pad: 'valid' }, // one output position: the tail alone
+    { x: [4, 28, 28, 1], k: [3, 3], cout: 16, strides: [1, 1], pad: 'same' }, // fixture conv1: filter rows unrolled
+    { x: [2, 10, 9, 3], k: [3, 4], cout: 8, strides: [2, 2], pad: 'same' }, // an RGB row of 12 floats: unrolled too
   ];
   for (const c of cases) {
     it(`matches the cpu backend (output and both gradients) for x=[${c.x}] k=${c.k} cout=${c.cout} s=${c.strides} pad=${c.pad}`, async () => {
@@ -128,7 +130,8 @@ describe('wasm Conv2D in WebAssembly SIMD tiles', () => {
   });
 
   it('leaves the shapes it does not speed up to XNNPACK', () => {
-    expect(simdConvApplies(infoOf({ x: [2, 28, 28, 1], k: [3, 3], cout: 16, strides: [1, 1], pad: 'same' }))).toBe(false); // one channel
+    expect(simdConvApplies(infoOf({ x: [2, 28, 28, 1], k: [3, 3], cout: 16, strides: [1, 1], pad: 'same' }))).toBe(true); // grey, unrolled
+    expect(simdConvApplies(infoOf({ x: [2, 28, 28, 1], k: [1, 13], cout: 16, strides: [1, 1], pad: 'same' }))).toBe(false); // one channel, a long row
     expect(simdConvApplies(infoOf({ x: [2, 8, 8, 4], k: [3, 3], cout: 12, strides: [1, 1], pad: 'same' }))).toBe(false); // 12 outputs
     expect(simdConvApplies(tf.backend_util.computeConv2DInfo([1, 9, 9, 4], [3, 3, 4, 8], 1, 2, 'valid'))).toBe(false); // dilated
   });

@@ -258,6 +258,33 @@ describe('wasm training kernels', () => {
     });
   });
 
+  describe('Cast', () => {
+    it('to the same dtype shares memory, and either side outlives the other', async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend();
+      const a = tf.tensor1d([1.5, -2, 3]);
+      const ids = backend.numDataIds();
+      const b = tf.cast(a, 'float32');
+      expect(backend.numDataIds()).toBe(ids); // no copy
+      a.dispose();
+      expect(Array.from(b.dataSync())).toEqual([1.5, -2, 3]);
+      const c = tf.cast(b, 'float32');
+      c.dispose();
+      expect(Array.from(b.dataSync())).toEqual([1.5, -2, 3]);
+      b.dispose();
+    });
+    it('to another dtype converts, as the cpu backend does', async () => {
+      const run = () => tf.tidy(() => {
+        const x = tf.tensor1d([1.7, -2.2, 0, 3.9, NaN, -0.4]);
+        return [tf.cast(x, 'int32'), tf.cast(x, 'bool'), tf.cast(tf.cast(x, 'int32'), 'float32')].map((t) => ({ dtype: t.dtype, values: Array.from(t.dataSync()) }));
+      });
+      await tf.setBackend('cpu');
+      const expected = run();
+      await tf.setBackend('wasm');
+      expect(run()).toEqual(expected);
+    });
+  });
+
   describe('Slice', () => {
     const onBoth = async <T>(run: () => T): Promise<[T, T]> => {
       await tf.setBackend('cpu');
