@@ -2,8 +2,8 @@
  * The training kernels Hallmark registers on the wasm backend: the gradients tfjs-backend-wasm 4.x
  * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput/Filter) and faster replacements
  * for the slow ones it ships (Conv2DBackpropInput, MaxPoolGrad, AvgPoolGrad, BatchMatMul with a
- * transposed operand, Sum, Identity, same-dtype Cast, contiguous Slice, and Conv2D where SIMD
- * tiles beat XNNPACK). Each is checked against the cpu backend in
+ * transposed operand, Sum, Identity, same-dtype Cast, contiguous Slice, a bias's Add, and Conv2D
+ * where SIMD tiles beat XNNPACK). Each is checked against the cpu backend in
  * test/train/.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import { CAST, castVia, IDENTITY, identityVia } from './wasm-identity.js';
 import { SLICE, sliceVia } from './wasm-slice.js';
 import { SUM, sumVia } from './wasm-sum.js';
 import { CONV2D, conv2dVia } from './wasm-simd-conv.js';
+import { ADD, addVia } from './wasm-simd-bias.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm-depthwise-backprop.js';
 import { avgPoolGrad, maxPoolGrad } from './wasm-pool-grad.js';
 
@@ -27,7 +28,7 @@ const KERNELS: Record<string, tf.KernelFunc> = {
 };
 
 /** The kernel names this module registers on wasm. */
-export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), BATCH_MAT_MUL, SUM, IDENTITY, SLICE, CONV2D, CAST];
+export const WASM_TRAINING_KERNELS: readonly string[] = [...Object.keys(KERNELS), BATCH_MAT_MUL, SUM, IDENTITY, SLICE, CONV2D, CAST, ADD];
 
 /** Kernels that keep the backend's own function (and its setup) for the cases they do not speed up. */
 const WRAPPERS: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
@@ -37,6 +38,7 @@ const WRAPPERS: Record<string, (original: tf.KernelFunc) => tf.KernelFunc> = {
   [SLICE]: sliceVia,
   [CONV2D]: conv2dVia,
   [CAST]: castVia,
+  [ADD]: addVia,
 };
 const wrapped = new Map<string, tf.KernelConfig>();
 

@@ -1,12 +1,14 @@
 /**
  * Sum on wasm over every axis but the last (each bias's gradient: a [B, H, W, C] tensor reduced to
- * [C]) as one pass down the rows, accumulating in float64. wasm's own kernel transposes the whole
- * tensor first so that the reduced axes come innermost. Every other reduction goes to the
+ * [C]) as one pass down the rows, accumulating in float64: in WebAssembly SIMD for a multiple of 4
+ * columns (wasm-simd-bias.ts), else in JavaScript. wasm's own kernel transposes the whole tensor
+ * first so that the reduced axes come innermost. Every other reduction goes to the
  * backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, inputsOf, type KernelArgs } from './kernel-util.js';
+import { simdColumnSums } from './wasm-simd-bias.js';
 
 export const SUM = 'Sum';
 
@@ -36,8 +38,8 @@ export function sumVia(original: tf.KernelFunc): tf.KernelFunc {
     const outShape = a.keepDims ? shape.map((d, i) => (i === shape.length - 1 ? d : 1)) : [c];
     const outInfo = backend.makeOutput(outShape, 'float32');
     const x = heapF32(backend, xInfo!);
-    const acc = columnSums(x, c);
-    heapF32(backend, outInfo).set(acc);
+    const out = heapF32(backend, outInfo);
+    if (!simdColumnSums(backend, x.byteOffset, out.byteOffset, x.length / c, c)) out.set(columnSums(x, c));
     return outInfo;
   };
   return fast as unknown as tf.KernelFunc;

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/train/backend.js';
 import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
+import { biasAddModuleBytes, columnSumModuleBytes, simdBiasAdd, simdColumnSums } from '../../src/train/wasm-simd-bias.js';
 import { poolGradModuleBytes, simdPoolGrad2x2 } from '../../src/train/wasm-simd-pool.js';
 
 type Pad = 'same' | 'valid' | number;
@@ -231,6 +232,58 @@ describe('wasm training kernels', () => {
         const actual = run();
         expect(actual.shape).toEqual(expected.shape);
         actual.values.forEach((v, i) => expect(Math.abs(v - expected.values[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected.values[i]!))));
+      });
+    }
+    for (const c of [4, 8, 20, 36, 10]) {
+      it(`column sums of ${c} columns (SIMD blocks of 16 and a remainder; 10: JavaScript) equal the cpu backend's, in float64`, async () => {
+        const run = () => tf.tidy(() => {
+          // Large and small values together: a float32 running sum would lose the small ones.
+          const big = tf.mul(tf.greater(rand([301, c], 8), 0.9), 1e8);
+          return Array.from(tf.sum(tf.add(big, rand([301, c], 9)), 0).dataSync());
+        });
+        await tf.setBackend('cpu');
+        const expected = run();
+        await tf.setBackend('wasm');
+        expect(run()).toEqual(expected);
+      });
+    }
+    it('column sums and the bias add run as SIMD here', async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as BackendWasm;
+      expect(WebAssembly.validate(columnSumModuleBytes(36))).toBe(true);
+      expect(WebAssembly.validate(biasAddModuleBytes(12))).toBe(true);
+      const x = tf.tensor2d([1, 2, 3, 4, 10, 20, 30, 40], [2, 4]);
+      const out = tf.zeros([4]);
+      const at = (t: tf.Tensor) => (backend.typedArrayFromHeap(t) as Float32Array).byteOffset;
+      expect(simdColumnSums(backend, at(x), at(out), 2, 4)).toBe(true);
+      expect(Array.from(out.dataSync())).toEqual([11, 22, 33, 44]);
+      const y = tf.zeros([2, 4]);
+      expect(simdBiasAdd(backend, at(x), at(tf.tensor1d([0.5, 0.5, 0.5, 0.5])), at(y), 2, 4)).toBe(true);
+      expect(Array.from(y.dataSync())).toEqual([1.5, 2.5, 3.5, 4.5, 10.5, 20.5, 30.5, 40.5]);
+      expect(simdColumnSums(backend, at(x), at(out), 2, 6)).toBe(false); // not a multiple of 4: JavaScript
+      tf.dispose([x, out, y]);
+    });
+    const addCases: [number[], number[]][] = [
+      [[32, 28, 28, 16], [16]], // conv1's bias
+      [[3, 5, 5, 32], [1, 1, 1, 32]],
+      [[8], [8, 8]], // the bias first
+      [[7, 12], [12]],
+      [[5, 10], [10]], // 10 columns: the backend's own kernel
+      [[4, 6], [4, 6]], // same shapes: the backend's own kernel
+      [[4, 1], [4, 8]], // another broadcast: the backend's own kernel
+    ];
+    for (const [sa, sb] of addCases) {
+      it(`add of [${sa}] and [${sb}] equals the cpu backend's, NaN and infinities included`, async () => {
+        const run = () => tf.tidy(() => {
+          const special = tf.tensor1d([NaN, Infinity, -Infinity, 0]).tile([Math.ceil(size(sa) / 4)]).slice(0, size(sa)).reshape(sa);
+          const a = tf.where(tf.greater(rand(sa, 4), 0.8), special, rand(sa, 5));
+          const t = tf.add(a, rand(sb, 6));
+          return { shape: t.shape, values: Array.from(t.dataSync()) };
+        });
+        await tf.setBackend('cpu');
+        const expected = run();
+        await tf.setBackend('wasm');
+        expect(run()).toEqual(expected);
       });
     }
     it('an integer sum keeps its dtype (the backend\'s own kernel)', async () => {
