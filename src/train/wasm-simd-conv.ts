@@ -144,6 +144,19 @@ export function convModuleBytes(s: ConvShape): Uint8Array {
 }
 
 /**
+ * The rows and columns the taps reach (Hp, Wp), whether the input itself can serve as the source
+ * (no padding needed), and the module's shape constants.
+ */
+export function sourceLayout(info: tf.backend_util.Conv2DInfo): { Hp: number; Wp: number; direct: boolean; shape: ConvShape } {
+  const { inHeight: H, inWidth: W, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const Hp = (oh - 1) * sh + kh;
+  const Wp = (ow - 1) * sw + kw;
+  const direct = top === 0 && left === 0 && H >= Hp && W >= Wp;
+  return { Hp, Wp, direct, shape: { cin, cout, kh, kw, oh, ow, sh, sw, hs: direct ? H : Hp, ws: direct ? W : Wp } };
+}
+
+/**
  * Whether the SIMD form applies and measured faster than XNNPACK (1.1-3x on the fixture's conv2
  * and its input gradient, MobileNet-style 1x1 and 3x3 layers, RGB first layers; 1.2-1.6x on the
  * fixture's grey conv1 with its filter rows unrolled): no dilation, output channels a multiple of
@@ -157,12 +170,8 @@ export function simdConvApplies(info: tf.backend_util.Conv2DInfo): boolean {
 
 /** y as a new tensor, or undefined where the SIMD code cannot run (then XNNPACK's runs). */
 export function simdConv(backend: BackendWasm, xInfo: tf.TensorInfo, filterInfo: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
-  const { batchSize: batch, inHeight: H, inWidth: Wd, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
-  const Hp = (OH - 1) * sh + KH;
-  const Wp = (OW - 1) * sw + KW;
-  const direct = top === 0 && left === 0 && H >= Hp && Wd >= Wp;
-  const shape: ConvShape = { cin: C, cout: info.outChannels, kh: KH, kw: KW, oh: OH, ow: OW, sh, sw, hs: direct ? H : Hp, ws: direct ? Wd : Wp };
+  const { batchSize: batch, inChannels: C } = info;
+  const { Hp, Wp, direct, shape } = sourceLayout(info);
   const kernel = simdKernel<ConvForward>(backend, `conv2d-${Object.values(shape).join('x')}`, () => convModuleBytes(shape));
   if (!kernel) return undefined;
   const padded = direct ? undefined : backend.makeOutput([batch * Hp * Wp * C], 'float32');

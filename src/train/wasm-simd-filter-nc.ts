@@ -20,24 +20,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, padImagesInto } from './kernel-util.js';
+import { sourceLayout, type ConvShape } from './wasm-simd-conv.js';
 import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store } from './wasm-simd.js';
 
 /** (source, dy, dW byte addresses, images) */
 type FilterGradNc = (x: number, dy: number, dw: number, images: number) => void;
 
-/** The source's layout and the convolution's, baked into each module as constants. */
-export interface NcShape {
-  readonly cin: number;
-  readonly cout: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly oh: number;
-  readonly ow: number;
-  readonly sh: number;
-  readonly sw: number;
-  /** Rows and columns of each source image (the padded copy, or the input itself). */
-  readonly hs: number;
-  readonly ws: number;
+/** The convolution and its source's layout (wasm-simd-conv.ts), and the tile, baked into each module as constants. */
+export interface NcShape extends ConvShape {
   /** Input channels per tile (1, 2 or 4, dividing cin) and output-channel vectors per tile. */
   readonly ciBlock: number;
   readonly groups: number;
@@ -141,13 +131,9 @@ export function tileOf(cin: number, cout: number): { ciBlock: number; groups: nu
 
 /** dW as a new tensor, or undefined where the SIMD code cannot run (then the caller's path runs). */
 export function simdFilterGradNc(backend: BackendWasm, xInfo: tf.TensorInfo, dyInfo: tf.TensorInfo, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | undefined {
-  const { batchSize: batch, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, outChannels } = info;
-  const { top, left } = info.padInfo;
-  // The rows and columns the taps reach; the input serves as the source when it needs no padding.
-  const Hp = (OH - 1) * sh + KH;
-  const Wp = (OW - 1) * sw + KW;
-  const direct = top === 0 && left === 0 && H >= Hp && W >= Wp;
-  const shape: NcShape = { cin: C, cout: outChannels, kh: KH, kw: KW, oh: OH, ow: OW, sh, sw, hs: direct ? H : Hp, ws: direct ? W : Wp, ...tileOf(C, outChannels) };
+  const { batchSize: batch, inChannels: C, outChannels } = info;
+  const { Hp, Wp, direct, shape: conv } = sourceLayout(info);
+  const shape: NcShape = { ...conv, ...tileOf(C, outChannels) };
   const key = `conv-filter-grad-nc-${Object.values(shape).join('x')}`;
   const kernel = simdKernel<FilterGradNc>(backend, key, () => filterGradNcModuleBytes(shape));
   if (!kernel) return undefined;

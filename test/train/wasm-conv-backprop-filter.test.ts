@@ -3,27 +3,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../src/train/backend.js';
+import { type ConvCase as Case, type Pad, randomConvCases, uniform } from '../helpers/kernel-data.js';
 import { filterGradModuleBytes, SIMD_FILTER_MAX_OUT_CHANNELS, simdFilterGrad, simdFilterGradApplies } from '../../src/train/wasm-simd-filter.js';
 import { filterGradNcModuleBytes, simdFilterGradNc, simdFilterGradNcApplies, tileOf } from '../../src/train/wasm-simd-filter-nc.js';
 
-type Pad = 'same' | 'valid' | number;
-interface Case {
-  x: [number, number, number, number];
-  k: [number, number];
-  cout: number;
-  strides: [number, number];
-  pad: Pad;
-}
 
-function uniform(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
 
 /** dLoss/dW for loss = sum(conv2d(x, W) * R), i.e. dy = R, on the current backend. */
 function filterGradient(c: Case, seed: number): Float32Array {
@@ -172,19 +156,9 @@ describe('wasm Conv2DBackpropFilter', () => {
     it('matches the cpu backend on random shapes, strides and paddings', async () => {
       await fc.assert(
         fc.asyncProperty(
-          fc.record({
-            b: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 10 }), w: fc.integer({ min: 1, max: 10 }),
-            halfCin: fc.integer({ min: 1, max: 6 }), groups: fc.integer({ min: 1, max: 5 }),
-            kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
-            pad: fc.constantFrom<Pad>('same', 'valid', 0, 1), seed: fc.integer({ min: 0, max: 1000 }),
-          }).filter((r) => r.pad !== 'valid' || (r.kh <= r.h && r.kw <= r.w)),
-          async (r) => {
-            const square = typeof r.pad === 'number';
-            const k: [number, number] = [r.kh, square ? r.kh : r.kw];
-            const strides: [number, number] = [r.sh, square ? r.sh : r.sw];
-            if (square && (k[0] > r.h + 2 * (r.pad as number) || k[0] > r.w + 2 * (r.pad as number))) return;
-            const c: Case = { x: [r.b, r.h, r.w, 2 * r.halfCin], k, cout: 4 * r.groups, strides, pad: r.pad };
-            expect(await compareWithCpu(c, r.seed)).toBeLessThan(1e-4);
+          randomConvCases(fc.integer({ min: 1, max: 6 }).map((h) => 2 * h), fc.integer({ min: 1, max: 5 }).map((g) => 4 * g), 10),
+          async ({ c, seed }) => {
+            expect(await compareWithCpu(c, seed)).toBeLessThan(1e-4);
           },
         ),
         { numRuns: 60, seed: 23 },

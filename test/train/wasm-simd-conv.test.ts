@@ -3,26 +3,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/train/backend.js';
+import { type ConvCase as Case, type Pad, randomConvCases, uniform } from '../helpers/kernel-data.js';
 import { convModuleBytes, GROUPS, POSITIONS, simdConv, simdConvApplies } from '../../src/train/wasm-simd-conv.js';
 
-type Pad = 'same' | 'valid' | number;
-interface Case {
-  x: [number, number, number, number];
-  k: [number, number];
-  cout: number;
-  strides: [number, number];
-  pad: Pad;
-}
 
-function uniform(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    out[i] = (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
 
 /** conv2d(x, W) on the current backend, and the gradients of sum(conv2d * R) with respect to x and W. */
 function convAndGrads(c: Case, seed: number): Float32Array[] {
@@ -86,21 +70,9 @@ describe('wasm Conv2D in WebAssembly SIMD tiles', () => {
   it('matches the cpu backend on random shapes, strides and paddings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          b: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 11 }), w: fc.integer({ min: 1, max: 11 }),
-          cin: fc.integer({ min: 1, max: 9 }), groups: fc.integer({ min: 1, max: 4 }),
-          kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }), sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }),
-          pad: fc.constantFrom<Pad>('same', 'valid', 0, 1), seed: fc.integer({ min: 0, max: 1000 }),
-        }).filter((r) => r.pad !== 'valid' || (r.kh <= r.h && r.kw <= r.w)),
-        async (r) => {
-          // Numeric padding with square kernels and strides only: tfjs-core sizes it from the
-          // kernel's height and the stride's height (see wasm-conv-backprop-filter.test.ts).
-          const square = typeof r.pad === 'number';
-          const k: [number, number] = [r.kh, square ? r.kh : r.kw];
-          const strides: [number, number] = [r.sh, square ? r.sh : r.sw];
-          if (square && (k[0] > r.h + 2 * (r.pad as number) || k[0] > r.w + 2 * (r.pad as number))) return;
-          const c: Case = { x: [r.b, r.h, r.w, r.cin], k, cout: 4 * GROUPS * r.groups, strides, pad: r.pad };
-          expect(await relativeErrorAgainstCpu(c, r.seed)).toBeLessThan(1e-5);
+        randomConvCases(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 4 }).map((g) => 4 * GROUPS * g), 11),
+        async ({ c, seed }) => {
+          expect(await relativeErrorAgainstCpu(c, seed)).toBeLessThan(1e-5);
         },
       ),
       { numRuns: 60, seed: 17 },

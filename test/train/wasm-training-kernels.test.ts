@@ -5,23 +5,13 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/train/backend.js';
+import { type Pad, uniform } from '../helpers/kernel-data.js';
 import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
 import { biasAddModuleBytes, columnSumModuleBytes, simdBiasAdd, simdColumnSums } from '../../src/train/wasm-simd-bias.js';
 import { poolGradModuleBytes, simdPoolGrad2x2 } from '../../src/train/wasm-simd-pool.js';
 
-type Pad = 'same' | 'valid' | number;
 type Shape4 = [number, number, number, number];
 
-function uniform(n: number, seed: number, integers = false): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    // Small integers make ties in max pooling, where the first maximum must win.
-    out[i] = integers ? Math.floor((s / 2 ** 32) * 4) : (s / 2 ** 32 - 0.5) * 2;
-  }
-  return out;
-}
 const size = (s: readonly number[]) => s.reduce((a, d) => a * d, 1);
 const rand = (shape: readonly number[], seed: number, integers = false) => tf.tensor(uniform(size(shape), seed, integers), shape as number[]);
 
