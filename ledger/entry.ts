@@ -2,7 +2,7 @@
 // (RFC 8785) of { v, index, type, time, actor, prev, payload }; `prev` is the hex leaf hash of
 // the entry before it (null for the first), which chains the entries in storage order.
 import { isCanonicalFast } from './canonical-check.js';
-import { canonicalJsonAt, type JsonValue } from './canonical-json.js';
+import { canonicalJsonAt, canonicalString, type JsonValue } from './canonical-json.js';
 import { LedgerError } from './errors.js';
 
 export const ENTRY_VERSION = 1;
@@ -49,6 +49,9 @@ export function checkEntryInput(input: EntryInput): void {
   if (typeof p !== 'object' || p === null || Array.isArray(p)) throw bad('entry payload must be a JSON object');
 }
 
+/** A top-level string field as JSON.stringify writes it (the ASCII fields skip the escaping scan). */
+const quoted = (s: string): string => canonicalString(s) ?? JSON.stringify(s);
+
 /**
  * The canonical JSON text of an entry. The seven top-level names are fixed and already in RFC 8785
  * order (actor, index, payload, prev, time, type, v), so only the payload goes through the
@@ -62,8 +65,9 @@ export function entryText(e: Entry): string {
     throw bad(`entry ${e.index} payload is not plain JSON: ${(err as Error).message}`);
   }
   if (!Number.isSafeInteger(e.index)) throw bad(`entry index ${e.index} is not an integer`);
-  const prev = e.prev === null ? 'null' : JSON.stringify(e.prev);
-  return `{"actor":${JSON.stringify(e.actor)},"index":${e.index},"payload":${payload},"prev":${prev},"time":${JSON.stringify(e.time)},"type":${JSON.stringify(e.type)},"v":${JSON.stringify(e.v)}}`;
+  const prev = e.prev === null ? 'null' : quoted(e.prev);
+  const v = typeof e.v === 'number' ? String(e.v) : JSON.stringify(e.v);
+  return `{"actor":${quoted(e.actor)},"index":${e.index},"payload":${payload},"prev":${prev},"time":${quoted(e.time)},"type":${quoted(e.type)},"v":${v}}`;
 }
 
 /** Serialises an entry to its canonical bytes. */

@@ -15,6 +15,27 @@ describe('canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('matches it on strings of any code point, with escapes and names seen before', () => {
+    // The fast path quotes plain ASCII itself and keeps quoted member names: every other string
+    // (quotes, backslashes, controls, non-ASCII) must still come out as the reference writes it.
+    const text = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u007f', '\u2028', 'a"b', 'model', 'schema'));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(text, tie('node'), { maxKeys: 5 })),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v as JsonValue)).toBe(canonicalize(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names the offending value by its path', () => {
+    expect(() => canonicalJson({ a: [1, { b: Number.NaN }] })).toThrow('$.a[1].b: NaN is not representable in JSON');
+    expect(() => canonicalJson({ a: { 'x"y': '\udc00' } })).toThrow('$.a.x"y: string holds a lone surrogate');
+    expect(() => canonicalJson({ k: undefined } as never)).toThrow('$.k: undefined is not a JSON value');
+  });
+
   it('sorts keys by UTF-16 code units and formats numbers as ECMAScript does (RFC 8785 §3.2)', () => {
     // The sorting example of RFC 8785 §3.2.3.
     const sorting = { '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' };
