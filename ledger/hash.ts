@@ -16,6 +16,9 @@ const digestLatin1: (data: Uint8Array) => string = hasOneShot
   : (data) => createHash('sha256').update(data).digest('binary');
 const digest = (data: Uint8Array): Uint8Array => asBytes(Buffer.from(digestLatin1(data), 'latin1'));
 
+/** SHA-256 of a byte string as a 32-character latin1 string: for callers that write it into their own buffer. */
+export const sha256Latin1: (data: Uint8Array) => string = digestLatin1;
+
 /** A plain Uint8Array view (callers compare and store hashes as Uint8Array, never as Buffer). */
 function asBytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

@@ -1,5 +1,5 @@
 export { HallmarkError, LedgerError, isHallmarkError, type LedgerErrorCode } from './errors.js';
-export { hashLeaf, hashChildren, EMPTY_ROOT, equalBytes, toBase64, fromBase64, toHex } from './hash.js';
+export { hashLeaf, hashChildren, EMPTY_ROOT, equalBytes, toBase64, fromBase64, toHex, sha256Latin1 } from './hash.js';
 export { rootFromInclusionProof, verifyInclusion, verifyConsistency } from './verify.js';
 export { inclusionNodes, consistencyNodes, rehash, rootNodes, type NodeId, type ProofNodes } from './nodes.js';
 export { canonicalJson, canonicalJsonBytes, type JsonValue } from './canonical-json.js';

@@ -4,10 +4,15 @@
 // of the token, never the token itself. A revoked key (`hallmark keys revoke`, from any process)
 // stops working within that time; a key never used, or refused, is looked up on every request
 // (failures are never remembered).
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { AuthResult, KeyStore } from '../api/keys.js';
 
 export const AUTH_CACHE_MS = 1000;
+
+/** SHA-256 of the token (base64): node:crypto's one-shot hash where this Node has it (20.12+). */
+const tokenId: (token: string) => string = typeof hash === 'function'
+  ? (token) => hash('sha256', token, 'base64')
+  : (token) => createHash('sha256').update(token, 'utf8').digest('base64');
 const MAX_ENTRIES = 10_000;
 
 export class AuthCache {
@@ -20,7 +25,7 @@ export class AuthCache {
   ) {}
 
   authenticate(token: string): AuthResult {
-    const id = createHash('sha256').update(token, 'utf8').digest('base64');
+    const id = tokenId(token);
     const t = this.now();
     const hit = this.hits.get(id);
     if (hit && hit.until > t) return hit.result;

@@ -117,9 +117,22 @@ describe('the guard quantises and decides exactly as its first implementation di
   });
 
   it('decides the same marks and labels (rate 0.3 so both branches run)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
+    // Keys shorter and longer than SHA-256's 64-byte block, inputs longer than the pads' first room.
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 100, size: 'max' }), fc.uint8Array({ minLength: 1, maxLength: 400, size: 'max' }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
       expect(decideMark(key, q, label, 10, 0.3)).toEqual(refDecide(key, q, label, 10, 0.3));
     }), { numRuns: 300, seed: 12 });
+  });
+
+  it('decides the same with one key array reused for many inputs of changing length', () => {
+    // The HMAC pads are cached per key array: a later, shorter input must not see an earlier one's bytes.
+    const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 5) & 255);
+    const other = Uint8Array.from(key, (b) => b ^ 1);
+    fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 0, maxLength: 600, size: 'max' }), { minLength: 1, maxLength: 20 }), (qs) => {
+      for (const q of qs) {
+        expect(decideMark(key, q, 3, 10, 0.5)).toEqual(refDecide(key, q, 3, 10, 0.5));
+        expect(decideMark(other, q, 3, 10, 0.5)).toEqual(refDecide(other, q, 3, 10, 0.5));
+      }
+    }), { numRuns: 100, seed: 13 });
   });
 
   it('the monitor keeps copies of the features it stores, not the buffer it reuses', () => {
