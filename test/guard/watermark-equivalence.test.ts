@@ -116,6 +116,28 @@ describe('the guard quantises and decides exactly as its first implementation di
     }), { numRuns: 400, seed: 11 });
   });
 
+  it('the monitor\'s block features of RGB images are the plain loop\'s, to the bit (photos and random sizes)', () => {
+    // The plain loop: every value times 1/k^2 added into its block's float32 sum, in pixel order.
+    const refFeatures = (x: Float32Array, h: number, w: number): Float32Array => {
+      const k = Math.max(2, Math.ceil(Math.sqrt((h * w * 3) / 1024)));
+      const bw = Math.ceil(w / k);
+      const out = new Float32Array(Math.ceil(h / k) * bw * 3);
+      const inv = 1 / (k * k);
+      for (let y = 0, p = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < 3; ch++, p++) out[(Math.floor(y / k) * bw + Math.floor(xx / k)) * 3 + ch]! += x[p]! * inv;
+      return out;
+    };
+    const same = (a: Float32Array, b: Float32Array) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).toBe(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
+    for (let k = 1; k <= 3; k++) same(monitorFeatures(samplePhoto(k), [224, 224, 3]), refFeatures(samplePhoto(k), 224, 224));
+    fc.assert(fc.property(fc.integer({ min: 38, max: 70 }), fc.integer({ min: 38, max: 70 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (h, w, seed) => {
+      let r = seed;
+      const x = Float32Array.from({ length: h * w * 3 }, () => {
+        r = (r * 1103515245 + 12345) >>> 0;
+        return r % 97 === 0 ? [Number.NaN, Infinity, -Infinity, -0][r % 4]! : (r / 2 ** 32) * 2 - 0.5;
+      });
+      same(monitorFeatures(x, [h, w, 3]), refFeatures(x, h, w));
+    }), { numRuns: 100, seed: 14 });
+  });
+
   it('decides the same marks and labels (rate 0.3 so both branches run)', () => {
     // Keys shorter and longer than SHA-256's 64-byte block, inputs longer than the pads' first room.
     fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 100, size: 'max' }), fc.uint8Array({ minLength: 1, maxLength: 400, size: 'max' }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
