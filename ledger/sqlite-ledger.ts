@@ -10,6 +10,9 @@ import { existsSync } from 'node:fs';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
+import { packRows, RowInserter, transferables } from './sqlite-rows.js';
+import { startBatchWriter, WRITER_CHUNK, WRITER_MIN_BATCH, writerUnavailable } from './sqlite-writer.js';
+import type { SyncBridge } from './sync-bridge.js';
 import { checkEntryInput, decodeEntry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
 import { EMPTY_ROOT, equalBytes, hashChildren } from './hash.js';
@@ -22,8 +25,6 @@ const SCHEMA_VERSION = '2';
 /** The lowest tree level with stored node rows, by schema version. */
 const STORED_FROM: ReadonlyMap<string, number> = new Map([['1', 1], ['2', 4]]);
 const MAX_BATCH = 100_000;
-const ENTRY_CHUNK = 50;
-const NODE_CHUNK = 100;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -56,6 +57,12 @@ export interface OpenLedgerOptions {
   readonly clock?: Clock;
   /** PRAGMA synchronous: FULL (default) makes every committed append survive power loss. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Who runs a batch's SQLite work (sqlite-writer.ts): "auto" (default) a worker thread for
+   * batches of 256 entries or more on a file, overlapping it with the encoding; "thread" always
+   * this thread; "worker" every batch on a file (tests).
+   */
+  readonly batchWriter?: 'auto' | 'thread' | 'worker';
 }
 
 /** Opens (or with `create`, creates) a ledger stored in an SQLite database file. */
@@ -90,7 +97,11 @@ class SqliteLedger implements Ledger {
   private readonly signer: NoteSigner | undefined;
   private readonly clock: Clock;
   private readonly st;
-  private readonly inserts = new Map<string, Database.Statement>();
+  private readonly rows: RowInserter;
+  private readonly batchWriter: 'auto' | 'thread' | 'worker';
+  private readonly synchronous: 'FULL' | 'NORMAL';
+  /** The worker for large batches, started on the first; a string says why it could not run. */
+  private writer: SyncBridge | string | undefined;
   /** The lowest level with node rows: 4 for schema 2, 1 for ledgers written as schema 1. */
   private readonly storedFrom: number;
   private end: LogEnd | undefined;
@@ -99,6 +110,9 @@ class SqliteLedger implements Ledger {
 
   constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
     this.clock = options.clock ?? (() => new Date());
+    this.batchWriter = options.batchWriter ?? 'auto';
+    this.synchronous = options.synchronous ?? 'FULL';
+    this.rows = new RowInserter(db);
     const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get() !== undefined;
     if (!hasMeta) {
       if (!options.create || !options.signerKey) throw new LedgerError('LEDGER_NOT_FOUND', 'the database holds no ledger');
@@ -141,7 +155,7 @@ class SqliteLedger implements Ledger {
     };
     this.appendTx = db.transaction((inputs: readonly EntryInput[], time: string): AppendPlan => {
       const plan = planAppend(this.logEnd(), inputs, time, this.storedFrom);
-      this.insertRows(plan);
+      this.rows.insert(packRows(plan));
       return plan;
     });
   }
@@ -184,6 +198,8 @@ class SqliteLedger implements Ledger {
     inputs.forEach(checkEntryInput);
     const time = this.clock().toISOString();
     try {
+      const writer = this.writerFor(inputs.length);
+      if (writer) return this.appendThrough(writer, inputs, time);
       const plan = this.appendTx.immediate(inputs, time);
       this.end = plan.end;
       return plan.stored;
@@ -207,33 +223,60 @@ class SqliteLedger implements Ledger {
     return { size, lastLeaf: last ? new Uint8Array(last.leaf_hash) : null, border: this.border(size) };
   }
 
-  /** Multi-row INSERTs, one statement per 50 entries or 100 nodes; the plan holds only the stored levels. */
-  private insertRows(plan: AppendPlan): void {
-    const e = plan.entries;
-    for (let i = 0; i < e.length; i += ENTRY_CHUNK) {
-      const n = Math.min(ENTRY_CHUNK, e.length - i);
-      const args: unknown[] = [];
-      for (let k = i; k < i + n; k++) args.push(e[k]!.index, e[k]!.leafHash, e[k]!.type, e[k]!.data);
-      this.multiInsert('entries (idx, leaf_hash, type, data)', 4, n).run(args);
+  /** The batch writer for a batch of `count` entries, or undefined when this thread writes it. */
+  private writerFor(count: number): SyncBridge | undefined {
+    if (this.batchWriter === 'thread' || this.path === ':memory:') return undefined;
+    if (this.batchWriter === 'auto' && count < WRITER_MIN_BATCH) return undefined;
+    if (typeof this.writer === 'object' && this.writer.closed) this.writer = 'it stopped after an earlier failure';
+    this.writer ??= startBatchWriter(this.path, this.synchronous);
+    if (typeof this.writer === 'string') {
+      if (this.batchWriter === 'worker') throw writerUnavailable(this.writer);
+      return undefined;
     }
-    const nodes = plan.nodes;
-    for (let i = 0; i < nodes.length; i += NODE_CHUNK) {
-      const n = Math.min(NODE_CHUNK, nodes.length - i);
-      const args: unknown[] = [];
-      for (let k = i; k < i + n; k++) args.push(nodes[k]!.level, nodes[k]!.index, nodes[k]!.hash);
-      this.multiInsert('nodes (level, idx, hash)', 3, n).run(args);
+    return this.writer;
+  }
+
+  /**
+   * One batch through the writer: it begins the transaction and says where the log ends; this
+   * thread plans the entries a chunk at a time and hands each chunk's rows over while it plans
+   * the next; the writer commits when asked. Any failure rolls the whole batch back.
+   */
+  private appendThrough(writer: SyncBridge, inputs: readonly EntryInput[], time: string): StoredEntry[] {
+    const head = writer.call<{ size: number; lastLeaf: Uint8Array | null }>('begin');
+    try {
+      let end = this.endAt(head.size, head.lastLeaf);
+      const stored: StoredEntry[] = [];
+      for (let i = 0; i < inputs.length; i += WRITER_CHUNK) {
+        const plan = planAppend(end, inputs.slice(i, i + WRITER_CHUNK), time, this.storedFrom);
+        const packed = packRows(plan);
+        writer.post('rows', [packed], transferables(packed));
+        for (const e of plan.stored) stored.push(e);
+        end = plan.end;
+      }
+      writer.call('commit');
+      this.end = end;
+      return stored;
+    } catch (err) {
+      if (!writer.closed) {
+        try {
+          writer.call('rollback');
+        } catch {
+          /* a failed commit has rolled back already */
+        }
+      }
+      throw err;
     }
   }
 
-  private multiInsert(target: string, columns: number, rows: number): Database.Statement {
-    const key = `${target}/${rows}`;
-    let st = this.inserts.get(key);
-    if (!st) {
-      const row = `(${Array(columns).fill('?').join(',')})`;
-      st = this.db.prepare(`INSERT INTO ${target} VALUES ${Array(rows).fill(row).join(',')}`);
-      this.inserts.set(key, st);
-    }
-    return st;
+  /**
+   * The log end the writer read inside its transaction, with the border: this handle's cached one
+   * when the log still ends at the same leaf, else read through this connection (no other writer
+   * can commit while the writer holds the write lock, so it reads the same tree).
+   */
+  private endAt(size: number, lastLeaf: Uint8Array | null): LogEnd {
+    const cached = this.end;
+    if (cached && cached.size === size && (size === 0 || (lastLeaf !== null && equalBytes(cached.lastLeaf!, lastLeaf)))) return cached;
+    return { size, lastLeaf, border: this.border(size) };
   }
 
   get(index: number): StoredEntry {
@@ -355,6 +398,8 @@ class SqliteLedger implements Ledger {
   }
 
   close(): void {
+    if (typeof this.writer === 'object') this.writer.close();
+    this.writer = 'the ledger is closed';
     this.db.close();
   }
 }

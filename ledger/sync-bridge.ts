@@ -19,11 +19,17 @@ export interface BridgeRequest {
   readonly id: number;
   readonly op: string;
   readonly args: unknown[];
+  /** Posted without waiting (SyncBridge.post): no reply; the handler keeps its own failures. */
+  readonly quiet?: boolean;
 }
 
 /** The worker's side: answers each request on the port, then wakes the caller. */
 export function serveBridge(port: MessagePort, signal: Int32Array, handle: (op: string, args: unknown[]) => Promise<unknown>): void {
   port.on('message', async (req: BridgeRequest) => {
+    if (req.quiet) {
+      await Promise.resolve(handle(req.op, req.args)).catch(() => undefined);
+      return;
+    }
     let reply: BridgeReply;
     try {
       reply = { id: req.id, ok: true, value: await handle(req.op, req.args) };
@@ -83,6 +89,21 @@ export class SyncBridge {
       if (!reply.ok) throw rebuildError(reply.error!);
       return reply.value as T;
     }
+  }
+
+  /**
+   * Posts a request without waiting for it (the buffers in `transfer` move to the worker). The
+   * worker runs it in order before any later call; it answers nothing, so a handler that can fail
+   * keeps the failure and reports it from a later call.
+   */
+  post(op: string, args: unknown[], transfer: ArrayBuffer[] = []): void {
+    if (this.dead) throw new LedgerError('LEDGER_UNAVAILABLE', this.dead);
+    this.port.postMessage({ id: 0, op, args, quiet: true } satisfies BridgeRequest, transfer);
+  }
+
+  /** Whether the worker stopped or a call timed out: the bridge answers nothing more. */
+  get closed(): boolean {
+    return this.dead !== undefined;
   }
 
   private fail(message: string): never {
