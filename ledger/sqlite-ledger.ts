@@ -199,7 +199,8 @@ class SqliteLedger implements Ledger {
     const time = this.clock().toISOString();
     try {
       const writer = this.writerFor(inputs.length);
-      if (writer) return this.appendThrough(writer, inputs, time);
+      const through = writer && this.appendThrough(writer, inputs, time);
+      if (through) return through;
       const plan = this.appendTx.immediate(inputs, time);
       this.end = plan.end;
       return plan.stored;
@@ -241,8 +242,18 @@ class SqliteLedger implements Ledger {
    * thread plans the entries a chunk at a time and hands each chunk's rows over while it plans
    * the next; the writer commits when asked. Any failure rolls the whole batch back.
    */
-  private appendThrough(writer: SyncBridge, inputs: readonly EntryInput[], time: string): StoredEntry[] {
-    const head = writer.call<{ size: number; lastLeaf: Uint8Array | null }>('begin');
+  private appendThrough(writer: SyncBridge, inputs: readonly EntryInput[], time: string): StoredEntry[] | undefined {
+    let head: { size: number; lastLeaf: Uint8Array | null };
+    try {
+      head = writer.call('begin');
+    } catch (err) {
+      // A writer that cannot run (its connection would not open) began nothing: under "auto" this
+      // thread writes the batch, and every later one.
+      if (this.batchWriter !== 'auto' || (err as { code?: string }).code !== 'LEDGER_UNAVAILABLE') throw err;
+      writer.close();
+      this.writer = (err as Error).message;
+      return undefined;
+    }
     try {
       let end = this.endAt(head.size, head.lastLeaf);
       const stored: StoredEntry[] = [];

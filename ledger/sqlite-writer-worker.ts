@@ -9,13 +9,35 @@ import { RowInserter, type PackedRows } from './sqlite-rows.js';
 import { serveBridge } from './sync-bridge.js';
 
 const { path, synchronous } = workerData as { path: string; synchronous: 'FULL' | 'NORMAL' };
-const db = new Database(path, { fileMustExist: true });
-db.pragma('journal_mode = WAL');
-db.pragma(`synchronous = ${synchronous}`);
-db.pragma('busy_timeout = 30000');
-db.pragma('cache_size = -65536');
-const inserter = new RowInserter(db);
-const last = db.prepare('SELECT idx, leaf_hash FROM entries ORDER BY idx DESC LIMIT 1');
+
+/**
+ * The connection, opened at the first call. A failure to open is the answer to every call: the
+ * caller is blocked in Atomics.wait and would not see the worker's error event until it timed out.
+ */
+function open() {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('busy_timeout = 30000');
+    db.pragma('cache_size = -65536');
+    return { db, inserter: new RowInserter(db), last: db.prepare('SELECT idx, leaf_hash FROM entries ORDER BY idx DESC LIMIT 1') };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+let connection: ReturnType<typeof open> | undefined;
+let broken: LedgerError | undefined;
+function conn(): ReturnType<typeof open> {
+  if (broken) throw broken;
+  try {
+    return (connection ??= open());
+  } catch (err) {
+    broken = new LedgerError('LEDGER_UNAVAILABLE', `the batch writer cannot open the ledger: ${(err as Error).message}`);
+    throw broken;
+  }
+}
 /** The first error of this transaction's rows: commit rolls back and throws it. */
 let failure: unknown;
 
@@ -23,10 +45,18 @@ const busy = (err: unknown): unknown =>
   (err as { code?: string }).code === 'SQLITE_BUSY' ? new LedgerError('LEDGER_BUSY', 'the ledger is locked by another writer; try again') : err;
 
 function rollback(): void {
-  if (db.inTransaction) db.exec('ROLLBACK');
+  if (connection?.db.inTransaction) connection.db.exec('ROLLBACK');
 }
 
 function handle(op: string, args: unknown[]): unknown {
+  if (op === 'close') {
+    rollback();
+    connection?.db.close();
+    connection = undefined;
+    broken = new LedgerError('LEDGER_UNAVAILABLE', 'the batch writer is closed');
+    return undefined;
+  }
+  const { db, inserter, last } = conn();
   switch (op) {
     case 'begin': {
       rollback();
@@ -63,10 +93,6 @@ function handle(op: string, args: unknown[]): unknown {
       return undefined;
     case 'rollback':
       rollback();
-      return undefined;
-    case 'close':
-      rollback();
-      db.close();
       return undefined;
     default:
       throw new TypeError(`unknown batch writer operation ${op}`);

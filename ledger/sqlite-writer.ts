@@ -5,6 +5,7 @@
 // any process wait), says where the log ends, takes the rows in chunks as they are planned, and
 // commits only when this thread asks; a failure on either side rolls the whole batch back.
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerError } from './errors.js';
@@ -30,7 +31,7 @@ export function startBatchWriter(path: string, synchronous: 'FULL' | 'NORMAL'): 
   const url = workerUrl();
   if (!url) return 'ledger/sqlite-writer-worker.js is not built (run "npm run build")';
   // execArgv: [] keeps the parent's flags (-e, --input-type, loaders) away from the worker.
-  const worker = new Worker(url, { workerData: { path, synchronous }, execArgv: [] });
+  const worker = new Worker(url, { workerData: { path: resolve(path), synchronous }, execArgv: [] });
   return new SyncBridge(worker, CALL_TIMEOUT_MS);
 }
 

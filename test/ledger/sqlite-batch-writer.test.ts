@@ -6,7 +6,7 @@
 // compiled dist/ (the worker is built code).
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,24 @@ describe('the SQLite batch writer', { timeout: 120_000 }, () => {
     expect(l.size()).toBe(700);
     expect((await l.audit()).ok).toBe(true);
     l.close();
+  });
+
+  it('a writer that cannot open the file: "auto" writes on this thread, "worker" says why', async () => {
+    for (const mode of ['auto', 'worker'] as const) {
+      const path = fresh();
+      const l = openLedger(path, { signerKey: key.signerKey, create: true, batchWriter: mode });
+      // This thread's connection keeps its file; the worker, not started yet, cannot open it (fileMustExist).
+      rmSync(path);
+      if (mode === 'auto') {
+        expect(l.appendBatch(entries(0, 300)).map((e) => e.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+        expect(l.appendBatch(entries(300, 300))[0]!.index).toBe(300);
+        expect(l.size()).toBe(600);
+      } else {
+        expect(() => l.appendBatch(entries(0, 300))).toThrow(expect.objectContaining({ code: 'LEDGER_UNAVAILABLE', message: expect.stringContaining('cannot open the ledger') }));
+        expect(l.size()).toBe(0);
+      }
+      l.close();
+    }
   });
 
   it('waits for a writer in another process that holds the lock, then commits after it', async () => {
