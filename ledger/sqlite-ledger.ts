@@ -11,7 +11,7 @@ import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
 import { packRows, RowInserter, transferables } from './sqlite-rows.js';
-import { startBatchWriter, WRITER_CHUNK, WRITER_MIN_BATCH, writerUnavailable } from './sqlite-writer.js';
+import { startBatchWriter, WRITER_CHUNK, WRITER_MIN_BATCH, WRITER_START_BATCH, writerUnavailable } from './sqlite-writer.js';
 import type { SyncBridge } from './sync-bridge.js';
 import { checkEntryInput, decodeEntry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
@@ -59,8 +59,9 @@ export interface OpenLedgerOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /**
    * Who runs a batch's SQLite work (sqlite-writer.ts): "auto" (default) a worker thread for
-   * batches of 256 entries or more on a file, overlapping it with the encoding; "thread" always
-   * this thread; "worker" every batch on a file (tests).
+   * batches of 256 entries or more on a file, overlapping it with the encoding (the first such
+   * batch starts the worker and, unless it holds 16,384 entries or more, runs on this thread);
+   * "thread" always this thread; "worker" every batch on a file (tests).
    */
   readonly batchWriter?: 'auto' | 'thread' | 'worker';
 }
@@ -227,14 +228,20 @@ class SqliteLedger implements Ledger {
   /** The batch writer for a batch of `count` entries, or undefined when this thread writes it. */
   private writerFor(count: number): SyncBridge | undefined {
     if (this.batchWriter === 'thread' || this.path === ':memory:') return undefined;
-    if (this.batchWriter === 'auto' && count < WRITER_MIN_BATCH) return undefined;
     if (typeof this.writer === 'object' && this.writer.closed) this.writer = 'it stopped after an earlier failure';
-    this.writer ??= startBatchWriter(this.path, this.synchronous);
-    if (typeof this.writer === 'string') {
-      if (this.batchWriter === 'worker') throw writerUnavailable(this.writer);
-      return undefined;
+    if (this.batchWriter === 'worker') {
+      this.writer ??= startBatchWriter(this.path, this.synchronous);
+      if (typeof this.writer === 'string') throw writerUnavailable(this.writer);
+      return this.writer;
     }
-    return this.writer;
+    if (count < WRITER_MIN_BATCH) return undefined;
+    if (this.writer === undefined) {
+      // Starting the worker costs tens of milliseconds, more than a few thousand entries save:
+      // it starts now, in the background, and takes the next large batch (or this one, if huge).
+      this.writer = startBatchWriter(this.path, this.synchronous);
+      if (count < WRITER_START_BATCH) return undefined;
+    }
+    return typeof this.writer === 'object' ? this.writer : undefined;
   }
 
   /**

@@ -11,8 +11,10 @@ import { Worker } from 'node:worker_threads';
 import { LedgerError } from './errors.js';
 import { SyncBridge } from './sync-bridge.js';
 
-/** Batches of at least this many entries go through the worker (under `batchWriter: 'auto'`). */
+/** Batches of at least this many entries go through the worker once it runs (under `batchWriter: 'auto'`). */
 export const WRITER_MIN_BATCH = 256;
+/** A batch this large starts the worker and goes through it at once (a smaller one starts it for the next). */
+export const WRITER_START_BATCH = 16_384;
 /** Entries planned and handed over at a time. */
 export const WRITER_CHUNK = 128;
 /** A call may wait this long (the worker's own lock wait is 30 s). */
