@@ -4,12 +4,10 @@
 // The batch is still one transaction: the worker begins it (BEGIN IMMEDIATE, so other writers in
 // any process wait), says where the log ends, takes the rows in chunks as they are planned, and
 // commits only when this thread asks; a failure on either side rolls the whole batch back.
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgerError } from './errors.js';
-import { SyncBridge } from './sync-bridge.js';
+import { builtWorkerUrl, SyncBridge } from './sync-bridge.js';
 
 /** Batches of at least this many entries go through the worker once it runs (under `batchWriter: 'auto'`). */
 export const WRITER_MIN_BATCH = 256;
@@ -20,17 +18,9 @@ export const WRITER_CHUNK = 128;
 /** A call may wait this long (the worker's own lock wait is 30 s). */
 const CALL_TIMEOUT_MS = 120_000;
 
-/** The compiled worker beside this file; from the TypeScript sources (tests), the one in dist/. */
-function workerUrl(): URL | undefined {
-  const beside = new URL('./sqlite-writer-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL('../dist/ledger/sqlite-writer-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : undefined;
-}
-
 /** Starts the batch writer on the ledger at `path`; a string says why it cannot run. */
 export function startBatchWriter(path: string, synchronous: 'FULL' | 'NORMAL'): SyncBridge | string {
-  const url = workerUrl();
+  const url = builtWorkerUrl('sqlite-writer-worker.js');
   if (!url) return 'ledger/sqlite-writer-worker.js is not built (run "npm run build")';
   // execArgv: [] keeps the parent's flags (-e, --input-type, loaders) away from the worker.
   const worker = new Worker(url, { workerData: { path: resolve(path), synchronous }, execArgv: [] });

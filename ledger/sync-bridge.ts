@@ -5,8 +5,21 @@
 // receiveMessageOnPort then takes the reply without returning to the event loop. A call that
 // gets no reply within the timeout fails with LEDGER_UNAVAILABLE and the worker is stopped, so a
 // late reply can never be mistaken for the answer to a later call.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
+
+/**
+ * The compiled worker module `name` (e.g. "pg-worker.js") beside this file, or, when the code runs
+ * from the TypeScript sources (tests), the one in dist/ledger/; undefined when neither is built.
+ */
+export function builtWorkerUrl(name: string): URL | undefined {
+  const beside = new URL(`./${name}`, import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL(`../dist/ledger/${name}`, import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : undefined;
+}
 
 export interface BridgeReply {
   readonly id: number;
