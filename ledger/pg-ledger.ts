@@ -2,6 +2,8 @@
 // node-postgres runs in a worker thread (pg-worker.ts); each call blocks this thread on the
 // worker's reply (sync-bridge.ts), so every caller of Ledger works unchanged. Checkpoint notes
 // are verified here, against the log key read from the database at open.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AuditOptions, AuditReport } from './audit.js';
 import { CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
@@ -9,7 +11,7 @@ import type { EntryInput } from './entry.js';
 import type { Clock, ConsistencyProof, InclusionProof, Ledger, ListOptions, StoredEntry } from './ledger.js';
 import { newVerifier } from './note.js';
 import type { PgStoreOptions } from './pg-store.js';
-import { builtWorkerUrl, callAsync, SyncBridge } from './sync-bridge.js';
+import { callAsync, SyncBridge } from './sync-bridge.js';
 
 export interface OpenPostgresLedgerOptions {
   /** The log's signer key (note format). Needed to create the log and to sign checkpoints. */
@@ -25,10 +27,13 @@ export interface OpenPostgresLedgerOptions {
   readonly timeoutMs?: number;
 }
 
+/** The compiled worker beside this file; from the TypeScript sources (tests), the one in dist/. */
 function workerUrl(): URL {
-  const url = builtWorkerUrl('pg-worker.js');
-  if (!url) throw new Error('ledger/pg-worker.js is not built; run "npm run build"');
-  return url;
+  const beside = new URL('./pg-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/ledger/pg-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new Error('ledger/pg-worker.js is not built; run "npm run build"');
 }
 
 /** Opens (or with `create`, creates) a ledger in a PostgreSQL database (postgres://...). */

@@ -10,9 +10,6 @@ import { existsSync } from 'node:fs';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
-import { packRows, RowInserter, transferables } from './sqlite-rows.js';
-import { startBatchWriter, WRITER_CHUNK, WRITER_MIN_BATCH, WRITER_START_BATCH, writerUnavailable } from './sqlite-writer.js';
-import type { SyncBridge } from './sync-bridge.js';
 import { checkEntryInput, decodeEntry, type EntryInput } from './entry.js';
 import { LedgerError } from './errors.js';
 import { EMPTY_ROOT, equalBytes, hashChildren } from './hash.js';
@@ -25,6 +22,8 @@ const SCHEMA_VERSION = '2';
 /** The lowest tree level with stored node rows, by schema version. */
 const STORED_FROM: ReadonlyMap<string, number> = new Map([['1', 1], ['2', 4]]);
 const MAX_BATCH = 100_000;
+const ENTRY_CHUNK = 50;
+const NODE_CHUNK = 100;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -57,13 +56,6 @@ export interface OpenLedgerOptions {
   readonly clock?: Clock;
   /** PRAGMA synchronous: FULL (default) makes every committed append survive power loss. */
   readonly synchronous?: 'FULL' | 'NORMAL';
-  /**
-   * Who runs a batch's SQLite work (sqlite-writer.ts): "auto" (default) a worker thread for
-   * batches of 256 entries or more on a file, overlapping it with the encoding (the first such
-   * batch starts the worker and, unless it holds 16,384 entries or more, runs on this thread);
-   * "thread" always this thread; "worker" every batch on a file (tests).
-   */
-  readonly batchWriter?: 'auto' | 'thread' | 'worker';
 }
 
 /** Opens (or with `create`, creates) a ledger stored in an SQLite database file. */
@@ -98,11 +90,7 @@ class SqliteLedger implements Ledger {
   private readonly signer: NoteSigner | undefined;
   private readonly clock: Clock;
   private readonly st;
-  private readonly rows: RowInserter;
-  private readonly batchWriter: 'auto' | 'thread' | 'worker';
-  private readonly synchronous: 'FULL' | 'NORMAL';
-  /** The worker for large batches, started on the first; a string says why it could not run. */
-  private writer: SyncBridge | string | undefined;
+  private readonly inserts = new Map<string, Database.Statement>();
   /** The lowest level with node rows: 4 for schema 2, 1 for ledgers written as schema 1. */
   private readonly storedFrom: number;
   private end: LogEnd | undefined;
@@ -111,9 +99,6 @@ class SqliteLedger implements Ledger {
 
   constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.batchWriter = options.batchWriter ?? 'auto';
-    this.synchronous = options.synchronous ?? 'FULL';
-    this.rows = new RowInserter(db);
     const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get() !== undefined;
     if (!hasMeta) {
       if (!options.create || !options.signerKey) throw new LedgerError('LEDGER_NOT_FOUND', 'the database holds no ledger');
@@ -156,7 +141,7 @@ class SqliteLedger implements Ledger {
     };
     this.appendTx = db.transaction((inputs: readonly EntryInput[], time: string): AppendPlan => {
       const plan = planAppend(this.logEnd(), inputs, time, this.storedFrom);
-      this.rows.insert(packRows(plan));
+      this.insertRows(plan);
       return plan;
     });
   }
@@ -199,9 +184,6 @@ class SqliteLedger implements Ledger {
     inputs.forEach(checkEntryInput);
     const time = this.clock().toISOString();
     try {
-      const writer = this.writerFor(inputs.length);
-      const through = writer && this.appendThrough(writer, inputs, time);
-      if (through) return through;
       const plan = this.appendTx.immediate(inputs, time);
       this.end = plan.end;
       return plan.stored;
@@ -225,76 +207,33 @@ class SqliteLedger implements Ledger {
     return { size, lastLeaf: last ? new Uint8Array(last.leaf_hash) : null, border: this.border(size) };
   }
 
-  /** The batch writer for a batch of `count` entries, or undefined when this thread writes it. */
-  private writerFor(count: number): SyncBridge | undefined {
-    if (this.batchWriter === 'thread' || this.path === ':memory:') return undefined;
-    if (typeof this.writer === 'object' && this.writer.closed) this.writer = 'it stopped after an earlier failure';
-    if (this.batchWriter === 'worker') {
-      this.writer ??= startBatchWriter(this.path, this.synchronous);
-      if (typeof this.writer === 'string') throw writerUnavailable(this.writer);
-      return this.writer;
+  /** Multi-row INSERTs, one statement per 50 entries or 100 nodes; the plan holds only the stored levels. */
+  private insertRows(plan: AppendPlan): void {
+    const e = plan.entries;
+    for (let i = 0; i < e.length; i += ENTRY_CHUNK) {
+      const n = Math.min(ENTRY_CHUNK, e.length - i);
+      const args: unknown[] = [];
+      for (let k = i; k < i + n; k++) args.push(e[k]!.index, e[k]!.leafHash, e[k]!.type, e[k]!.data);
+      this.multiInsert('entries (idx, leaf_hash, type, data)', 4, n).run(args);
     }
-    if (count < WRITER_MIN_BATCH) return undefined;
-    if (this.writer === undefined) {
-      // Starting the worker costs tens of milliseconds, more than a few thousand entries save:
-      // it starts now, in the background, and takes the next large batch (or this one, if huge).
-      this.writer = startBatchWriter(this.path, this.synchronous);
-      if (count < WRITER_START_BATCH) return undefined;
-    }
-    return typeof this.writer === 'object' ? this.writer : undefined;
-  }
-
-  /**
-   * One batch through the writer: it begins the transaction and says where the log ends; this
-   * thread plans the entries a chunk at a time and hands each chunk's rows over while it plans
-   * the next; the writer commits when asked. Any failure rolls the whole batch back.
-   */
-  private appendThrough(writer: SyncBridge, inputs: readonly EntryInput[], time: string): StoredEntry[] | undefined {
-    let head: { size: number; lastLeaf: Uint8Array | null };
-    try {
-      head = writer.call('begin');
-    } catch (err) {
-      // A writer that cannot run (its connection would not open) began nothing: under "auto" this
-      // thread writes the batch, and every later one.
-      if (this.batchWriter !== 'auto' || (err as { code?: string }).code !== 'LEDGER_UNAVAILABLE') throw err;
-      writer.close();
-      this.writer = (err as Error).message;
-      return undefined;
-    }
-    try {
-      let end = this.endAt(head.size, head.lastLeaf);
-      const stored: StoredEntry[] = [];
-      for (let i = 0; i < inputs.length; i += WRITER_CHUNK) {
-        const plan = planAppend(end, inputs.slice(i, i + WRITER_CHUNK), time, this.storedFrom);
-        const packed = packRows(plan);
-        writer.post('rows', [packed], transferables(packed));
-        for (const e of plan.stored) stored.push(e);
-        end = plan.end;
-      }
-      writer.call('commit');
-      this.end = end;
-      return stored;
-    } catch (err) {
-      if (!writer.closed) {
-        try {
-          writer.call('rollback');
-        } catch {
-          /* a failed commit has rolled back already */
-        }
-      }
-      throw err;
+    const nodes = plan.nodes;
+    for (let i = 0; i < nodes.length; i += NODE_CHUNK) {
+      const n = Math.min(NODE_CHUNK, nodes.length - i);
+      const args: unknown[] = [];
+      for (let k = i; k < i + n; k++) args.push(nodes[k]!.level, nodes[k]!.index, nodes[k]!.hash);
+      this.multiInsert('nodes (level, idx, hash)', 3, n).run(args);
     }
   }
 
-  /**
-   * The log end the writer read inside its transaction, with the border: this handle's cached one
-   * when the log still ends at the same leaf, else read through this connection (no other writer
-   * can commit while the writer holds the write lock, so it reads the same tree).
-   */
-  private endAt(size: number, lastLeaf: Uint8Array | null): LogEnd {
-    const cached = this.end;
-    if (cached && cached.size === size && (size === 0 || (lastLeaf !== null && equalBytes(cached.lastLeaf!, lastLeaf)))) return cached;
-    return { size, lastLeaf, border: this.border(size) };
+  private multiInsert(target: string, columns: number, rows: number): Database.Statement {
+    const key = `${target}/${rows}`;
+    let st = this.inserts.get(key);
+    if (!st) {
+      const row = `(${Array(columns).fill('?').join(',')})`;
+      st = this.db.prepare(`INSERT INTO ${target} VALUES ${Array(rows).fill(row).join(',')}`);
+      this.inserts.set(key, st);
+    }
+    return st;
   }
 
   get(index: number): StoredEntry {
@@ -416,8 +355,6 @@ class SqliteLedger implements Ledger {
   }
 
   close(): void {
-    if (typeof this.writer === 'object') this.writer.close();
-    this.writer = 'the ledger is closed';
     this.db.close();
   }
 }

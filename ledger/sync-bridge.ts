@@ -5,21 +5,8 @@
 // receiveMessageOnPort then takes the reply without returning to the event loop. A call that
 // gets no reply within the timeout fails with LEDGER_UNAVAILABLE and the worker is stopped, so a
 // late reply can never be mistaken for the answer to a later call.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { LedgerError, type LedgerErrorCode } from './errors.js';
-
-/**
- * The compiled worker module `name` (e.g. "pg-worker.js") beside this file, or, when the code runs
- * from the TypeScript sources (tests), the one in dist/ledger/; undefined when neither is built.
- */
-export function builtWorkerUrl(name: string): URL | undefined {
-  const beside = new URL(`./${name}`, import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  const built = new URL(`../dist/ledger/${name}`, import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : undefined;
-}
 
 export interface BridgeReply {
   readonly id: number;
@@ -32,17 +19,11 @@ export interface BridgeRequest {
   readonly id: number;
   readonly op: string;
   readonly args: unknown[];
-  /** Posted without waiting (SyncBridge.post): no reply; the handler keeps its own failures. */
-  readonly quiet?: boolean;
 }
 
 /** The worker's side: answers each request on the port, then wakes the caller. */
 export function serveBridge(port: MessagePort, signal: Int32Array, handle: (op: string, args: unknown[]) => Promise<unknown>): void {
   port.on('message', async (req: BridgeRequest) => {
-    if (req.quiet) {
-      await Promise.resolve(handle(req.op, req.args)).catch(() => undefined);
-      return;
-    }
     let reply: BridgeReply;
     try {
       reply = { id: req.id, ok: true, value: await handle(req.op, req.args) };
@@ -102,21 +83,6 @@ export class SyncBridge {
       if (!reply.ok) throw rebuildError(reply.error!);
       return reply.value as T;
     }
-  }
-
-  /**
-   * Posts a request without waiting for it (the buffers in `transfer` move to the worker). The
-   * worker runs it in order before any later call; it answers nothing, so a handler that can fail
-   * keeps the failure and reports it from a later call.
-   */
-  post(op: string, args: unknown[], transfer: ArrayBuffer[] = []): void {
-    if (this.dead) throw new LedgerError('LEDGER_UNAVAILABLE', this.dead);
-    this.port.postMessage({ id: 0, op, args, quiet: true } satisfies BridgeRequest, transfer);
-  }
-
-  /** Whether the worker stopped or a call timed out: the bridge answers nothing more. */
-  get closed(): boolean {
-    return this.dead !== undefined;
   }
 
   private fail(message: string): never {

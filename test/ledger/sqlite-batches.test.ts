@@ -1,12 +1,11 @@
-// The SQLite batch writer (ledger/sqlite-writer.ts): a worker thread with its own connection runs
-// a large batch's transaction while the appending thread encodes the entries. What must hold is
-// what holds without it: the same bytes and the same tree as this thread writing alone, one
-// transaction per batch (a bad entry late in the batch, or a kill -9 in the middle, leaves nothing
-// of it), and writers in other processes serialised on SQLite's lock. Child processes run the
-// compiled dist/ (the worker is built code).
+// Large batches on SQLite, as a user's process sees them: one transaction per batch whatever its
+// size, so a bad entry late in a batch or a kill -9 in the middle leaves nothing of it, a writer
+// in another process holding the lock is waited for, and writers in several processes appending
+// large batches at once never lose, duplicate or reorder an index. (The contract suite's
+// concurrency test uses batches of 20.) Child processes run the compiled dist/.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,22 +13,10 @@ import { generateNoteKey, openLedger, type EntryInput, type Ledger } from '../..
 import { REPO } from '../helpers/paths.js';
 
 const key = generateNoteKey('writer.example/log');
-const clock = () => new Date('2026-12-03T00:00:00Z');
-const fresh = () => join(mkdtempSync(join(tmpdir(), 'hm-writer-')), 'ledger.db');
+const fresh = () => join(mkdtempSync(join(tmpdir(), 'hm-batches-')), 'ledger.db');
 const dist = JSON.stringify(join(REPO, 'dist/ledger/index.js'));
 const entries = (from: number, n: number, tag = 'x'): EntryInput[] =>
   Array.from({ length: n }, (_, k) => ({ type: 'test.write', actor: `w-${tag}`, payload: { i: from + k, tag, text: 'é€😀'.repeat((from + k) % 4) } }));
-
-function rowsOf(path: string): { entries: string; nodes: string } {
-  const db = new Database(path, { readonly: true });
-  try {
-    const e = db.prepare('SELECT idx, hex(leaf_hash) AS h, type, hex(data) AS d FROM entries ORDER BY idx').all();
-    const n = db.prepare('SELECT level, idx, hex(hash) AS h FROM nodes ORDER BY level, idx').all();
-    return { entries: JSON.stringify(e), nodes: JSON.stringify(n) };
-  } finally {
-    db.close();
-  }
-}
 
 /** Runs ESM code in a child process with the compiled ledger as `openLedger`; resolves its stdout. */
 function child(code: string, args: string[] = [], onLine?: (line: string, kill: () => void) => void): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
@@ -46,45 +33,13 @@ function child(code: string, args: string[] = [], onLine?: (line: string, kill: 
   });
 }
 
-describe('the SQLite batch writer', { timeout: 120_000 }, () => {
-  it('writes the same bytes and the same tree as this thread alone, across chunk borders', async () => {
-    const [pa, pb, pc] = [fresh(), fresh(), fresh()];
-    const alone = openLedger(pa, { signerKey: key.signerKey, create: true, clock, batchWriter: 'thread' });
-    const worker = openLedger(pb, { signerKey: key.signerKey, create: true, clock, batchWriter: 'worker' });
-    const auto = openLedger(pc, { signerKey: key.signerKey, create: true, clock });
-    let at = 0;
-    for (const n of [1, 127, 128, 129, 255, 256, 257, 1000, 3]) {
-      const batch = entries(at, n);
-      const stored = [alone, worker, auto].map((l) => l.appendBatch(batch));
-      expect(stored[1]!.map((s) => s.index)).toEqual(stored[0]!.map((s) => s.index));
-      expect(stored[1]!.map((s) => Buffer.from(s.bytes).toString('hex'))).toEqual(stored[0]!.map((s) => Buffer.from(s.bytes).toString('hex')));
-      at += n;
-      worker.append(entries(at, 1)[0]!);
-      alone.append(entries(at, 1)[0]!);
-      auto.append(entries(at, 1)[0]!);
-      at++;
-    }
-    // "auto" handed its large batches to a worker (and kept the small ones on this thread).
-    expect(typeof (auto as unknown as { writer: unknown }).writer).toBe('object');
-    for (const l of [worker, auto]) {
-      expect(l.size()).toBe(alone.size());
-      expect(Buffer.from(l.root()).toString('hex')).toBe(Buffer.from(alone.root()).toString('hex'));
-      expect((await l.audit()).ok).toBe(true);
-    }
-    const proof = worker.inclusionProof(777);
-    expect(proof).toEqual(alone.inclusionProof(777));
-    [alone, worker, auto].forEach((l) => l.close());
-    const want = rowsOf(pa);
-    expect(rowsOf(pb)).toEqual(want);
-    expect(rowsOf(pc)).toEqual(want);
-  });
-
+describe('large batches on SQLite', { timeout: 120_000 }, () => {
   it('a bad entry late in a batch leaves nothing of the batch, and the next batch follows on', async () => {
     const path = fresh();
-    const l = openLedger(path, { signerKey: key.signerKey, create: true, batchWriter: 'worker' });
+    const l = openLedger(path, { signerKey: key.signerKey, create: true });
     l.appendBatch(entries(0, 300));
     const batch = entries(300, 1000);
-    // Chunks 0-4 (640 entries) have gone to the worker when entry 700 fails to encode.
+    // Entries 0-699 are encoded (and their rows would follow) when entry 700 fails to encode.
     (batch[700] as { payload: Record<string, unknown> }).payload = { i: 700, bad: Number.NaN };
     expect(() => l.appendBatch(batch)).toThrow(expect.objectContaining({ code: 'LEDGER_BAD_ENTRY' }));
     expect(l.size()).toBe(300);
@@ -98,24 +53,6 @@ describe('the SQLite batch writer', { timeout: 120_000 }, () => {
     expect(l.size()).toBe(700);
     expect((await l.audit()).ok).toBe(true);
     l.close();
-  });
-
-  it('a writer that cannot open the file: "auto" writes on this thread, "worker" says why', async () => {
-    for (const mode of ['auto', 'worker'] as const) {
-      const path = fresh();
-      const l = openLedger(path, { signerKey: key.signerKey, create: true, batchWriter: mode });
-      // This thread's connection keeps its file; the worker, not started yet, cannot open it (fileMustExist).
-      rmSync(path);
-      if (mode === 'auto') {
-        expect(l.appendBatch(entries(0, 300)).map((e) => e.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-        expect(l.appendBatch(entries(300, 300))[0]!.index).toBe(300);
-        expect(l.size()).toBe(600);
-      } else {
-        expect(() => l.appendBatch(entries(0, 300))).toThrow(expect.objectContaining({ code: 'LEDGER_UNAVAILABLE', message: expect.stringContaining('cannot open the ledger') }));
-        expect(l.size()).toBe(0);
-      }
-      l.close();
-    }
   });
 
   it('waits for a writer in another process that holds the lock, then commits after it', async () => {
