@@ -102,8 +102,8 @@ function centreShift(x: Float32Array, h: number, w: number, c: number): [number,
   let nan = false;
   // max(0, v) summed in pixel order; the zeros it adds change nothing, so only positive values
   // are added (the same sums to the bit), and a NaN poisons the mass as it would in the sum.
-  // Grey and RGB pixels have their channels written out (the same additions in the same order):
-  // the loop over channels cost more than the sums.
+  // RGB pixels have their three channels written out (the same additions in the same order): the
+  // loop over three channels cost more than the sums.
   if (c === 3) {
     for (let y = 0, p = 0; y < h; y++) for (let xx = 0; xx < w; xx++, p += 3) {
       const v0 = x[p]!;
@@ -124,15 +124,6 @@ function centreShift(x: Float32Array, h: number, w: number, c: number): [number,
         my += v2 * y;
         mx += v2 * xx;
       } else if (v2 !== v2) nan = true;
-    }
-  } else if (c === 1) {
-    for (let y = 0, p = 0; y < h; y++) for (let xx = 0; xx < w; xx++, p++) {
-      const v = x[p]!;
-      if (v > 0) {
-        mass += v;
-        my += v * y;
-        mx += v * xx;
-      } else if (v !== v) nan = true;
     }
   } else {
     for (let y = 0, p = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++, p++) {
