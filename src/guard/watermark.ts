@@ -245,8 +245,8 @@ function pads(key: Uint8Array): Pads {
   return p;
 }
 
-/** HMAC-SHA256(key, label || q). The key's pads are cached by identity: callers keep one key array per client. */
-function mac(key: Uint8Array, label: Uint8Array, q: Uint8Array): Uint8Array {
+/** HMAC-SHA256(key, label || q) (RFC 2104; tested on RFC 4231's vectors). The key's pads are cached by identity: callers keep one key array per client. */
+export function hmacSha256(key: Uint8Array, label: Uint8Array, q: Uint8Array): Uint8Array {
   const p = pads(key);
   const n = BLOCK_BYTES + label.length + q.length;
   if (p.inner.length < n) {
@@ -276,8 +276,8 @@ export interface MarkDecision {
 export function decideMark(clientKey: Uint8Array, q: Uint8Array, label: number, classes: number, rate = DEFAULT_MARK_RATE): MarkDecision {
   if (!(rate >= 0 && rate <= 1)) throw new RangeError(`mark rate must be in [0, 1], got ${rate}`);
   if (!Number.isSafeInteger(classes) || classes < 2) throw new RangeError(`classes must be an integer >= 2, got ${classes}`);
-  if (fraction(mac(clientKey, SELECT, q)) >= rate) return { selected: false };
-  const d = mac(clientKey, LABEL, q);
+  if (fraction(hmacSha256(clientKey, SELECT, q)) >= rate) return { selected: false };
+  const d = hmacSha256(clientKey, LABEL, q);
   const shift = 1 + (new DataView(d.buffer, d.byteOffset, 4).getUint32(0) % (classes - 1));
   return { selected: true, label: (label + shift) % classes };
 }

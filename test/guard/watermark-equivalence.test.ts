@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/formats/mnist.js';
 import { decideMark, ExtractionMonitor, monitorFeatures, quantiseInput } from '../../src/guard/index.js';
-import { DEFAULT_LEVELS } from '../../src/guard/watermark.js';
+import { DEFAULT_LEVELS, hmacSha256 } from '../../src/guard/watermark.js';
 import { samplePhoto } from '../helpers/photos.js';
 
 const BLOCK = 4;
@@ -143,6 +143,26 @@ describe('the guard quantises and decides exactly as its first implementation di
     fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 100, size: 'max' }), fc.uint8Array({ minLength: 1, maxLength: 400, size: 'max' }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
       expect(decideMark(key, q, label, 10, 0.3)).toEqual(refDecide(key, q, label, 10, 0.3));
     }), { numRuns: 300, seed: 12 });
+  });
+
+  it('its HMAC-SHA256 gives RFC 4231\'s published results (keys of 4 to 131 bytes, the message split anywhere)', () => {
+    const hex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
+    const text = (t: string) => new TextEncoder().encode(t);
+    const cases: [Uint8Array, Uint8Array, string][] = [
+      [new Uint8Array(20).fill(0x0b), text('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
+      [text('Jefe'), text('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+      [new Uint8Array(20).fill(0xaa), new Uint8Array(50).fill(0xdd), '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe'],
+      [hex('0102030405060708090a0b0c0d0e0f10111213141516171819'), new Uint8Array(50).fill(0xcd), '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b'],
+      [new Uint8Array(131).fill(0xaa), text('Test Using Larger Than Block-Size Key - Hash Key First'), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54'],
+      [new Uint8Array(131).fill(0xaa), text('This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.'), '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2'],
+    ];
+    for (const [k, m, want] of cases) {
+      for (const cut of [0, 3, m.length]) {
+        const key = Uint8Array.from(k); // a fresh array: its pads are computed, not cached from another case
+        expect(Buffer.from(hmacSha256(key, m.subarray(0, cut), m.subarray(cut))).toString('hex')).toBe(want);
+        expect(Buffer.from(hmacSha256(key, m.subarray(0, cut), m.subarray(cut))).toString('hex')).toBe(want); // from the cached pads
+      }
+    }
   });
 
   it('decides the same with one key array reused for many inputs of changing length', () => {
