@@ -2,8 +2,9 @@
 // hash and the right border of perfect subtrees), turn the inputs into entries, their canonical
 // bytes and leaf hashes, and every perfect subtree the new leaves complete. Each store writes the
 // plan's rows inside its own transaction, so both stores build byte-identical trees.
-import { encodeEntryPrefixed, ENTRY_VERSION, type Entry, type EntryInput } from './entry.js';
-import { hashChildren, hashLeafPrefixed, toHex } from './hash.js';
+import { ENTRY_VERSION, entryText, type Entry, type EntryInput } from './entry.js';
+import { toHex } from './hash.js';
+import { PlanBuffers } from './plan-buffers.js';
 import type { StoredEntry } from './ledger.js';
 
 export interface TreeNode {
@@ -46,22 +47,25 @@ export function planAppend(start: LogEnd, inputs: readonly EntryInput[], time: s
   const stored: StoredEntry[] = [];
   const entries: EntryRow[] = [];
   const nodes: TreeNode[] = [];
-  for (const input of inputs) {
+  const buffers = new PlanBuffers(inputs.length);
+  for (let k = 0; k < inputs.length; k++) {
+    const input = inputs[k]!;
     const entry: Entry = { v: ENTRY_VERSION, index, type: input.type, time, actor: input.actor ?? 'local', prev, payload: input.payload };
-    const prefixed = encodeEntryPrefixed(entry);
-    const leafHash = hashLeafPrefixed(prefixed);
+    const prefixed = buffers.entry(entryText(entry), inputs.length - k);
+    const leaf = buffers.leaf(prefixed);
+    const leafHash = leaf.bytes;
     const bytes = new Uint8Array(prefixed.buffer, prefixed.byteOffset + 1, prefixed.byteLength - 1);
     entries.push({ index, leafHash, type: entry.type, data: bytes });
     // Fold the new leaf into the right border, keeping every perfect subtree it completes.
     let node: TreeNode = { level: 0, index, hash: leafHash };
     while (stack.length > 0 && stack[stack.length - 1]!.level === node.level) {
       const left = stack.pop()!;
-      node = { level: node.level + 1, index: Math.floor(left.index / 2), hash: hashChildren(left.hash, node.hash) };
+      node = { level: node.level + 1, index: Math.floor(left.index / 2), hash: buffers.node(left.hash, node.hash) };
       if (node.level >= storedFrom) nodes.push(node);
     }
     stack.push(node);
     stored.push({ index, entry, bytes, leafHash });
-    prev = toHex(leafHash);
+    prev = leaf.hex;
     lastLeaf = leafHash;
     index++;
   }

@@ -83,11 +83,16 @@ export function encodeEntry(e: Entry): Uint8Array {
 export function encodeEntryPrefixed(e: Entry): Buffer {
   const text = entryText(e);
   const length = Buffer.byteLength(text);
-  if (length > MAX_ENTRY_BYTES) throw bad(`entry is ${length} bytes, over the limit of ${MAX_ENTRY_BYTES}`);
+  checkEntryLength(length);
   const out = Buffer.allocUnsafe(length + 1);
   out[0] = 0x00;
   out.write(text, 1, 'utf8');
   return out;
+}
+
+/** Refuses an entry of more than MAX_ENTRY_BYTES bytes. */
+export function checkEntryLength(bytes: number): void {
+  if (bytes > MAX_ENTRY_BYTES) throw bad(`entry is ${bytes} bytes, over the limit of ${MAX_ENTRY_BYTES}`);
 }
 
 /**
@@ -95,7 +100,7 @@ export function encodeEntryPrefixed(e: Entry): Buffer {
  * not canonical were not written by this ledger.
  */
 export function decodeEntry(bytes: Uint8Array): Entry {
-  if (bytes.length > MAX_ENTRY_BYTES) throw bad(`entry is ${bytes.length} bytes, over the limit of ${MAX_ENTRY_BYTES}`);
+  checkEntryLength(bytes.length);
   let raw: unknown;
   const text = utf8.decode(bytes);
   try {

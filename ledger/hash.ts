@@ -98,6 +98,23 @@ export function hashLeafHex(data: Uint8Array): string {
   return hasOneShot ? oneShot('sha256', scratch.subarray(0, data.length + 1), 'hex') : createHash('sha256').update(scratch.subarray(0, data.length + 1)).digest('hex');
 }
 
+/** SHA-256 as lower-case hex, one native call (the append path writes the bytes where it keeps them). */
+export function sha256Hex(data: Uint8Array): string {
+  return hasOneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
+}
+
+/** hashChildren(left, right) written to out[offset..offset+32). */
+export function hashChildrenTo(left: Uint8Array, right: Uint8Array, out: Buffer, offset: number): void {
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    out.set(hashChildren(left, right), offset);
+    return;
+  }
+  pair[0] = 0x01;
+  pair.set(left, 1);
+  pair.set(right, 33);
+  out.write(digestLatin1(pair), offset, HASH_SIZE, 'latin1');
+}
+
 export function hashChildrenInto(src: Buffer, from: number, out: Buffer, offset: number): void {
   pair[0] = 0x01;
   src.copy(pair, 1, from, from + 2 * HASH_SIZE);
