@@ -20,6 +20,9 @@ import type { RateLimiter } from './rate-limit.js';
 import { SCHEMA as SUSPECTED_SCHEMA, type SuspectAction } from './record-extraction-suspected.js';
 import { alterScores, argmax, decideMark, deriveClientKey, DEFAULT_MARK_RATE, quantiseInput } from './watermark.js';
 
+/** Feature buffers kept for reuse (requests in flight beyond this allocate their own). */
+const SPARE_FEATURES = 64;
+
 export type GuardLog = (level: 'info' | 'warn' | 'alert' | 'error', event: string, fields?: Record<string, string | number | boolean>) => void;
 
 export interface GuardServiceOptions {
@@ -62,6 +65,11 @@ export class GuardService {
   readonly dims: readonly number[];
   readonly size: number;
   private readonly featureSize: number;
+  /**
+   * One input's feature buffers, reused across requests: a fresh Float32Array of this size has
+   * its own backing store (about 1 us, and work for the GC). One is taken per request in flight.
+   */
+  private readonly spareFeatures: Float32Array[] = [];
 
   constructor(private readonly o: GuardServiceOptions) {
     this.dims = o.runner.dims;
@@ -122,8 +130,8 @@ export class GuardService {
     running.catch(() => undefined); // awaited below; a rejection while quantising is not "unhandled"
     const quantised: Uint8Array[] = [];
     for (let i = 0; i < n; i++) quantised.push(quantiseInput(x.subarray(i * this.size, (i + 1) * this.size), this.dims));
-    const features = new Float32Array(n * this.featureSize);
-    monitorFeatureBatchInto(x, this.dims, n, features, 0);
+    const feats = (n === 1 ? this.spareFeatures.pop() : undefined) ?? new Float32Array(n * this.featureSize);
+    monitorFeatureBatchInto(x, this.dims, n, feats, 0);
     const scores = await running;
     const classes = scores.length / n;
     if (!Number.isInteger(classes) || classes < 2) throw new GuardError('GUARD_UPSTREAM', 'the model did not answer [n, classes] scores');
@@ -146,7 +154,8 @@ export class GuardService {
       } else out.set(row, i * classes);
     }
     this.o.metrics.query(client, n);
-    const behind = this.o.monitor.observe(client, x, this.dims, n, predicted, features);
+    const behind = this.o.monitor.observe(client, x, this.dims, n, predicted, feats);
+    if (n === 1 && this.spareFeatures.length < SPARE_FEATURES) this.spareFeatures.push(feats); // observe() copied what it keeps
     if (behind) await behind;
     return out;
   }

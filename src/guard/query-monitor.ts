@@ -34,6 +34,7 @@ export interface QueryMonitor {
    * `features`, when given, are the inputs' monitor features as monitorFeatureBatchInto writes
    * them (the guard computes them while the model runs); else they are computed from x here.
    * Returns a promise when the caller should wait before answering (the monitor is behind).
+   * `x` and `features` are read during the call only: the caller may reuse them once it returns.
    */
   observe(client: string, x: Float32Array, dims: readonly number[], n: number, predicted: ArrayLike<number>, features?: Float32Array): Promise<void> | undefined;
   /** The client's latest known figures (for /metrics). */

@@ -40,8 +40,22 @@ const precomputed = (x: Float32Array, n: number) => {
   return f;
 };
 
-async function feed(m: QueryMonitor, clock: { t: number }, withFeatures = false): Promise<{ suspicions: Suspicion[]; waited: number }> {
-  const observe = (client: string, x: Float32Array, n: number, predicted: Int32Array) => m.observe(client, x, DIMS, n, predicted, withFeatures ? precomputed(x, n) : undefined);
+/**
+ * withFeatures: 'fresh' passes features computed for the call; 'reused' writes them into one
+ * buffer per batch size and overwrites it with garbage right after each call, as the guard
+ * reuses its buffers: a monitor that kept the caller's array would see the garbage.
+ */
+async function feed(m: QueryMonitor, clock: { t: number }, withFeatures: false | 'fresh' | 'reused' = false): Promise<{ suspicions: Suspicion[]; waited: number }> {
+  const reused = new Map<number, Float32Array>();
+  const observe = (client: string, x: Float32Array, n: number, predicted: Int32Array) => {
+    if (withFeatures !== 'reused') return m.observe(client, x, DIMS, n, predicted, withFeatures ? precomputed(x, n) : undefined);
+    const f = reused.get(n) ?? new Float32Array(n * monitorFeatureSize(DIMS));
+    reused.set(n, f);
+    monitorFeatureBatchInto(x, DIMS, n, f, 0);
+    const behind = m.observe(client, x, DIMS, n, predicted, f);
+    f.fill(-7);
+    return behind;
+  };
   const suspicions: Suspicion[] = [];
   m.listen({ suspicion: (s) => suspicions.push(s), stats: () => undefined });
   let waited = 0;
@@ -107,7 +121,17 @@ describe('the extraction monitor on a worker thread', () => {
       for (const [m, clock] of [[inlineMonitor(new ExtractionMonitor({}, () => inlineClock.t)), inlineClock], [threadedMonitor({}, { now: () => threadClock.t }), threadClock]] as const) {
         clock.t = 1_700_000_000_000;
         try {
-          expect((await feed(m, clock, true)).suspicions).toEqual(a.suspicions);
+          expect((await feed(m, clock, 'fresh')).suspicions).toEqual(a.suspicions);
+          for (const c of ['honest', 'thief']) expect(m.stats(c)).toEqual(inline.stats(c));
+        } finally {
+          await m.close();
+        }
+      }
+      // The caller's feature buffer reused and overwritten after each call (the guard's pool): the same again.
+      for (const [m, clock] of [[inlineMonitor(new ExtractionMonitor({}, () => inlineClock.t)), inlineClock], [threadedMonitor({}, { now: () => threadClock.t }), threadClock]] as const) {
+        clock.t = 1_700_000_000_000;
+        try {
+          expect((await feed(m, clock, 'reused')).suspicions).toEqual(a.suspicions);
           for (const c of ['honest', 'thief']) expect(m.stats(c)).toEqual(inline.stats(c));
         } finally {
           await m.close();
