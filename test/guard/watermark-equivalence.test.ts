@@ -138,6 +138,29 @@ describe('the guard quantises and decides exactly as its first implementation di
     }), { numRuns: 100, seed: 14 });
   });
 
+  it('the monitor\'s 2x2 features of grey images are the plain loop\'s, to the bit (MNIST digits, random even and odd sizes)', () => {
+    // The plain loop: every value divided by 4 added into its block's float32 sum, in pixel order.
+    const refGrey = (x: Float32Array, h: number, w: number): Float32Array => {
+      const bw = Math.ceil(w / 2);
+      const out = new Float32Array(Math.ceil(h / 2) * bw);
+      for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) out[(y >> 1) * bw + (xx >> 1)]! += x[y * w + xx]! / 4;
+      return out;
+    };
+    const same = (a: Float32Array, b: Float32Array) => expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex')).toBe(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex'));
+    for (let i = 0; i < 500; i++) {
+      const x = mnist.test.images.slice(i * 784, (i + 1) * 784);
+      same(monitorFeatures(x, [28, 28, 1]), refGrey(x, 28, 28));
+    }
+    fc.assert(fc.property(fc.integer({ min: 1, max: 31 }), fc.integer({ min: 1, max: 31 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (h, w, seed) => {
+      let r = seed;
+      const x = Float32Array.from({ length: h * w }, () => {
+        r = (r * 1103515245 + 12345) >>> 0;
+        return r % 29 === 0 ? [Number.NaN, Infinity, -Infinity, -0][r % 4]! : (r / 2 ** 32) * 2 - 0.5;
+      });
+      same(monitorFeatures(x, [h, w, 1]), refGrey(x, h, w));
+    }), { numRuns: 300, seed: 15 });
+  });
+
   it('decides the same marks and labels (rate 0.3 so both branches run)', () => {
     // Keys shorter and longer than SHA-256's 64-byte block, inputs longer than the pads' first room.
     fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 100, size: 'max' }), fc.uint8Array({ minLength: 1, maxLength: 400, size: 'max' }), fc.integer({ min: 0, max: 9 }), (key, q, label) => {
