@@ -91,6 +91,27 @@ export function copyValuesInto(t: tf.TensorInfo, dst: Float32Array, offset: numb
 }
 
 /**
+ * A [KH, KW, A, B] filter rotated by 180 degrees in its spatial axes, and with `swap` its channel
+ * axes swapped too ([KH, KW, B, A]): the kernel of an input gradient computed as a forward
+ * convolution. One pass over the values, read where the backend keeps them; wasm's Reverse
+ * computes an index per element (0.19 ms for the fixture's 3x3x16x32 kernel, against about 5 us).
+ */
+export function rotatedFilter(filter: tf.Tensor4D, swap: boolean): tf.Tensor4D {
+  const [kh, kw, a, b] = filter.shape;
+  const src = tf.getBackend() === 'wasm' ? heapF32(tf.backend() as BackendWasm, filter) : (tf.engine().readSync(filter.dataId) as Float32Array);
+  const out = new Float32Array(src.length);
+  const taps = kh * kw;
+  const per = a * b;
+  for (let t = 0; t < taps; t++) {
+    const from = t * per;
+    const to = (taps - 1 - t) * per; // (kh-1-i, kw-1-j) is tap taps-1-t
+    if (!swap) out.set(src.subarray(from, from + per), to);
+    else for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) out[to + j * a + i] = src[from + i * b + j]!;
+  }
+  return tf.tensor4d(out, swap ? [kh, kw, b, a] : [kh, kw, a, b]);
+}
+
+/**
  * A tensor of shared (or reused) memory: wasm copies it into its heap; the cpu backend would keep a
  * view of memory that the next step overwrites, so it gets a copy.
  */

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TrainError } from './errors.js';
-import { dilateSpatial, inputsOf, padOrCrop, withTensors, type KernelArgs } from './kernel-util.js';
+import { dilateSpatial, inputsOf, padOrCrop, rotatedFilter, withTensors, type KernelArgs } from './kernel-util.js';
 
 export const CONV2D_BACKPROP_INPUT = 'Conv2DBackpropInput';
 
@@ -32,7 +32,7 @@ export function conv2dBackpropInput(args: KernelArgs): tf.Tensor {
   checkDy(dyInfo!.shape, info);
   return withTensors(args.backend, [dyInfo!, filterInfo!], ([dy, filter]) => {
     const [kh, kw] = filterShape;
-    const rotated = tf.transpose(tf.reverse(filter as tf.Tensor4D, [0, 1]), [0, 1, 3, 2]);
+    const rotated = rotatedFilter(filter as tf.Tensor4D, true);
     const stuffed = dilateSpatial(dy as tf.Tensor4D, info.strideHeight, info.strideWidth);
     const { t, pad } = padded(stuffed, info, kh, kw);
     return tf.conv2d(t, rotated, 1, pad, 'NHWC');

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { TrainError } from './errors.js';
-import { dilateSpatial, inputsOf, withTensors, type KernelArgs } from './kernel-util.js';
+import { dilateSpatial, inputsOf, rotatedFilter, withTensors, type KernelArgs } from './kernel-util.js';
 import { checkDy, padded } from './wasm-conv-backprop-input.js';
 
 export const DEPTHWISE_BACKPROP_INPUT = 'DepthwiseConv2dNativeBackpropInput';
@@ -41,7 +41,7 @@ export function depthwiseBackpropInput(args: KernelArgs): tf.Tensor {
   checkDy(dyInfo!.shape, info);
   return withTensors(args.backend, [dyInfo!, filterInfo!], ([dy, filter]) => {
     const [kh, kw, c, m] = filterShape;
-    const rotated = tf.reverse(filter as tf.Tensor4D, [0, 1]);
+    const rotated = rotatedFilter(filter as tf.Tensor4D, false);
     const stuffed = dilateSpatial(dy as tf.Tensor4D, info.strideHeight, info.strideWidth);
     const { t, pad } = padded(stuffed, info, kh, kw);
     if (m === 1) return tf.depthwiseConv2d(t, rotated, 1, pad);

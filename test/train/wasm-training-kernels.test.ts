@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/train/backend.js';
 import { type Pad, uniform } from '../helpers/kernel-data.js';
+import { rotatedFilter } from '../../src/train/kernel-util.js';
 import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
 import { biasAddModuleBytes, columnSumModuleBytes, simdBiasAdd, simdColumnSums } from '../../src/train/wasm-simd-bias.js';
 import { poolGradModuleBytes, simdPoolGrad2x2 } from '../../src/train/wasm-simd-pool.js';
@@ -117,6 +118,24 @@ describe('wasm training kernels', () => {
         const { x, k, s } = draw(r);
         expect(await conv(x, k, r.n, s, r.pad, r.seed)).toBeLessThan(TOL);
       }), { numRuns: 40, seed: 17 });
+    });
+    it('rotate the kernel in one pass exactly as reverse and transpose do on the cpu backend', async () => {
+      for (const shape of [[3, 3, 16, 32], [3, 2, 3, 5], [1, 4, 2, 1], [5, 5, 1, 1], [2, 3, 4, 4]] as Shape4[]) {
+        for (const swap of [true, false]) {
+          await tf.setBackend('cpu');
+          const want = tf.tidy(() => {
+            const r = tf.reverse(rand(shape, 7) as tf.Tensor4D, [0, 1]);
+            return (swap ? tf.transpose(r, [0, 1, 3, 2]) : r).dataSync();
+          });
+          await tf.setBackend('wasm');
+          const got = tf.tidy(() => {
+            const t = rotatedFilter(rand(shape, 7) as tf.Tensor4D, swap);
+            expect(t.shape).toEqual(swap ? [shape[0], shape[1], shape[3], shape[2]] : shape);
+            return t.dataSync();
+          });
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }
+      }
     });
   });
 
