@@ -3,7 +3,7 @@
 // a Buffer, a byte length scan and a hex copy per entry and per hash (a sixth of a batched
 // append's time went there). Each entry's bytes and hashes are views into these buffers; a
 // buffer is never written again once a view into it is handed out.
-import { checkEntryLength } from './entry.js';
+import { checkEntryLength, MAX_ENTRY_BYTES } from './entry.js';
 import { hashChildrenTo, HASH_SIZE, sha256Hex } from './hash.js';
 
 /** The largest buffer made for several entries' bytes at once (a larger entry gets its own). */
@@ -32,7 +32,8 @@ export class PlanBuffers {
    * sized for them at once.
    */
   entry(text: string, left: number): Buffer {
-    checkEntryLength(text.length); // a UTF-16 code unit is 1-3 UTF-8 bytes
+    // At least one UTF-8 byte per UTF-16 unit: a text this long is refused before any room is made.
+    if (text.length > MAX_ENTRY_BYTES) checkEntryLength(Buffer.byteLength(text));
     const room = 3 * text.length + 1; // JSON text holds no lone surrogates: 3 bytes per unit at most
     if (this.text.length - this.textAt < room) {
       this.text = Buffer.allocUnsafe(Math.max(room, Math.min(TEXT_CHUNK, (text.length + 1) * left + 2 * text.length)));

@@ -6,6 +6,7 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planAppend, type LogEnd } from '../../ledger/append-plan.js';
+import { entryText } from '../../ledger/entry.js';
 import { decodeEntry, encodeEntry, hashChildren, hashLeaf, type Entry, type EntryInput, type JsonObject } from '../../ledger/index.js';
 import { rootFromBorder } from '../../ledger/sqlite-ledger.js';
 
@@ -100,7 +101,9 @@ describe('the append plan (one batch in shared buffers)', () => {
     const ok = { type: 'a.b', payload: { s: 'x' } };
     // 400,000 characters of 3 bytes each: 1.2 MB.
     expect(() => planAppend(start, [ok, { type: 'a.b', payload: { s: '€'.repeat(400_000) } }], '2026-12-03T07:00:00.000Z')).toThrow(/over the limit of 1048576/);
-    expect(() => planAppend(start, [{ type: 'a.b', payload: { s: 'x'.repeat(1 << 20) } }], '2026-12-03T07:00:00.000Z')).toThrow(/over the limit/);
+    const long = { type: 'a.b', payload: { s: 'x'.repeat(1 << 20) } };
+    const bytes = Buffer.byteLength(entryText({ v: 1, index: 0, type: 'a.b', time: '2026-12-03T07:00:00.000Z', actor: 'local', prev: null, payload: long.payload }));
+    expect(() => planAppend(start, [long], '2026-12-03T07:00:00.000Z')).toThrow(`entry is ${bytes} bytes, over the limit of 1048576`);
     // Just under: 349,000 three-byte characters.
     expect(planAppend(start, [ok, { type: 'a.b', payload: { s: '€'.repeat(349_000) } }], '2026-12-03T07:00:00.000Z').stored).toHaveLength(2);
   });
