@@ -3,7 +3,7 @@
  * lacks (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput/Filter) and faster replacements
  * for the slow ones it ships (Conv2DBackpropInput, MaxPoolGrad, AvgPoolGrad, BatchMatMul with a
  * transposed operand, Sum, Identity, same-dtype Cast, contiguous Slice, a bias's Add, and Conv2D
- * where SIMD tiles beat XNNPACK). Each is checked against the cpu backend in
+ * where SIMD tiles beat XNNPACK), and ReLU's gradient fused into one kernel (wasm-simd-relu.ts). Each is checked against the cpu backend in
  * test/train/.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +17,7 @@ import { CONV2D, conv2dVia } from './wasm-simd-conv.js';
 import { ADD, addVia } from './wasm-simd-bias.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './wasm-depthwise-backprop.js';
 import { avgPoolGrad, maxPoolGrad } from './wasm-pool-grad.js';
+import { RELU_GRAD, registerReluGradient, reluGradKernel } from './wasm-simd-relu.js';
 
 const KERNELS: Record<string, tf.KernelFunc> = {
   Conv2DBackpropFilter: conv2dBackpropFilter as unknown as tf.KernelFunc,
@@ -25,6 +26,7 @@ const KERNELS: Record<string, tf.KernelFunc> = {
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter as unknown as tf.KernelFunc,
   MaxPoolGrad: maxPoolGrad as unknown as tf.KernelFunc,
   AvgPoolGrad: avgPoolGrad as unknown as tf.KernelFunc,
+  [RELU_GRAD]: reluGradKernel as unknown as tf.KernelFunc,
 };
 
 /** The kernel names this module registers on wasm. */
@@ -44,6 +46,7 @@ const wrapped = new Map<string, tf.KernelConfig>();
 
 /** Registers (or replaces) the training kernels on the 'wasm' backend; safe to call more than once. */
 export function registerWasmTrainingKernels(): void {
+  registerReluGradient();
   for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
     const existing = tf.getKernel(kernelName, 'wasm');
     if (existing?.kernelFunc === kernelFunc) continue;
