@@ -1,10 +1,15 @@
 /**
  * BatchMatMul on wasm with transposed operands (every dense layer's two gradients): wasm runs
- * those on a slow loop, but its non-transposed path on XNNPACK; an explicit (XNNPACK) transpose
- * first is about 5x faster in all. Plain products go straight to the backend's own kernel.
+ * those on a slow loop, but its non-transposed path on XNNPACK. A single product with one
+ * transposed operand whose shape fits the SIMD tiles of wasm-simd-matmul.ts runs there, reading
+ * the operands in place (2-2.5x the transpose-then-XNNPACK form, the same bits); any other is
+ * an explicit (XNNPACK) transpose first, about 5x faster than wasm's loop. Plain products go
+ * straight to the backend's own kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { inputsOf, withTensors, type KernelArgs } from './kernel-util.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapF32, inputsOf, withTensors, type KernelArgs } from './kernel-util.js';
+import { simdMatMulAtB, simdMatMulAtBt } from './wasm-simd-matmul.js';
 
 export const BATCH_MAT_MUL = 'BatchMatMul';
 
@@ -28,6 +33,8 @@ export function batchMatMulVia(original: tf.KernelFunc): tf.KernelFunc {
     const a = args.attrs as unknown as Attrs;
     if (!a.transposeA && !a.transposeB) return original(args as Parameters<tf.KernelFunc>[0]);
     const [aInfo, bInfo] = inputsOf(BATCH_MAT_MUL, args, ['a', 'b']);
+    const tiled = a.transposeA !== a.transposeB ? simdProduct(args.backend as BackendWasm, aInfo!, bInfo!, a.transposeA) : undefined;
+    if (tiled) return tiled;
     return withTensors(args.backend, [aInfo!, bInfo!], ([x, y]) => {
       const [sa, sb] = [count(x!.shape), count(y!.shape)];
       const direct = (a.transposeA ? sa : 0) + (a.transposeB ? sb : 0);
@@ -40,4 +47,38 @@ export function batchMatMulVia(original: tf.KernelFunc): tf.KernelFunc {
     });
   };
   return fast as unknown as tf.KernelFunc;
+}
+
+/**
+ * A^T B or A B^T of one pair of float32 matrices (batch axes all 1) through the SIMD tiles, or
+ * undefined where they do not apply (the caller's path runs).
+ */
+function simdProduct(backend: BackendWasm, aInfo: tf.TensorInfo, bInfo: tf.TensorInfo, transposeA: boolean): tf.TensorInfo | undefined {
+  const [as, bs] = [aInfo.shape, bInfo.shape];
+  if (aInfo.dtype !== 'float32' || bInfo.dtype !== 'float32' || as.length < 2 || bs.length < 2) return undefined;
+  if (count(as.slice(0, -2)) !== 1 || count(bs.slice(0, -2)) !== 1) return undefined;
+  const [ar, ac] = [as[as.length - 2]!, as[as.length - 1]!];
+  const [br, bc] = [bs[bs.length - 2]!, bs[bs.length - 1]!];
+  // A^T B: A [K, M], B [K, N]. A B^T: A [M, K], B [N, K].
+  const [m, n, k] = transposeA ? [ac, bc, ar] : [ar, br, ac];
+  if ((transposeA ? br : bc) !== k || m % 8 !== 0 || n % 4 !== 0 || k === 0) return undefined;
+  const outShape = [...new Array<number>(Math.max(as.length, bs.length) - 2).fill(1), m, n];
+  // A B^T reads A transposed (M x K values, small beside the M x N x K product).
+  const at = transposeA ? undefined : tf.tidy(() => tf.transpose(asMatrix(backend, aInfo, m, k)));
+  const out = backend.makeOutput(outShape, 'float32');
+  // Addresses after every allocation: a growing heap detaches earlier views.
+  const addr = (t: tf.TensorInfo) => heapF32(backend, t).byteOffset;
+  const done = transposeA
+    ? simdMatMulAtB(backend, addr(aInfo), addr(bInfo), addr(out), m, n, k)
+    : simdMatMulAtBt(backend, addr(at!), addr(bInfo), addr(out), m, n, k);
+  at?.dispose();
+  if (done) return out;
+  backend.disposeData(out.dataId, true);
+  return undefined;
+}
+
+/** A 2-D tensor over the kernel input's data (a new reference, released with the tensor). */
+function asMatrix(backend: BackendWasm, info: tf.TensorInfo, rows: number, cols: number): tf.Tensor2D {
+  backend.incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: info.dataId, shape: [rows, cols], dtype: 'float32' }, backend) as tf.Tensor2D;
 }

@@ -10,6 +10,7 @@ import { rotatedFilter } from '../../src/train/kernel-util.js';
 import { WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
 import { biasAddModuleBytes, columnSumModuleBytes, simdBiasAdd, simdColumnSums } from '../../src/train/wasm-simd-bias.js';
 import { poolGradModuleBytes, simdPoolGrad2x2 } from '../../src/train/wasm-simd-pool.js';
+import { matmulAtBModuleBytes, matmulAtBtModuleBytes, simdMatMulAtB } from '../../src/train/wasm-simd-matmul.js';
 
 type Shape4 = [number, number, number, number];
 
@@ -428,6 +429,38 @@ describe('wasm training kernels', () => {
         await check(a, b, ta, tb);
       });
     }
+    it('shapes that fit the SIMD tiles (rows a multiple of 8, columns of 4), one operand transposed, equal the cpu backend (fast-check)', async () => {
+      const arb = fc.record({ m8: fc.integer({ min: 1, max: 6 }), n4: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 1, max: 70 }), rank3: fc.boolean(), ta: fc.boolean() });
+      await fc.assert(fc.asyncProperty(arb, async ({ m8, n4, k, rank3, ta }) => {
+        const [m, n] = [8 * m8, 4 * n4];
+        const lead = rank3 ? [1] : [];
+        await check([...lead, ...(ta ? [k, m] : [m, k])], [...lead, ...(ta ? [k, n] : [n, k])], ta, !ta);
+      }), { numRuns: 30 });
+    });
+    it('a dense layer\'s two gradients run on the SIMD tiles, reading W and x in place', async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.backend() as BackendWasm;
+      expect(WebAssembly.validate(matmulAtBModuleBytes(16, 8, 3))).toBe(true);
+      expect(WebAssembly.validate(matmulAtBtModuleBytes(16, 8, 3))).toBe(true);
+      const x = rand([32, 1568], 1);
+      const w = rand([1568, 64], 2);
+      const dy = rand([32, 64], 3);
+      const transposed = async (f: () => tf.Tensor) => {
+        const info = await tf.profile(f);
+        tf.dispose(info.result as tf.Tensor);
+        return info.kernels.filter((k) => k.name === 'Transpose').map((k) => k.inputShapes[0]);
+      };
+      expect(await transposed(() => tf.matMul(x, dy, true, false))).toEqual([]); // x^T dy: nothing moved
+      expect(await transposed(() => tf.matMul(dy, w, false, true))).toEqual([[32, 64]]); // dy W^T: only dy
+      const c = tf.zeros([8, 4]);
+      const at = (t: tf.Tensor) => (backend.typedArrayFromHeap(t) as Float32Array).byteOffset;
+      const a8 = tf.tensor2d(Array.from({ length: 16 }, (_, i) => i), [2, 8]);
+      const b4 = tf.tensor2d([1, 0, 0, 2, 0, 1, 0, 1], [2, 4]);
+      expect(simdMatMulAtB(backend, at(a8), at(b4), at(c), 8, 4, 2)).toBe(true);
+      expect(Array.from(c.dataSync())).toEqual(Array.from(tf.matMul(a8, b4, true, false).dataSync()));
+      expect(simdMatMulAtB(backend, at(a8), at(b4), at(c), 4, 8, 2)).toBe(false); // 4 rows: the other path
+      tf.dispose([x, w, dy, c, a8, b4]);
+    });
     it('random shapes, flags and broadcast batches equal the cpu backend (fast-check)', async () => {
       const dims = fc.integer({ min: 1, max: 9 });
       const arb = fc.record({ m: dims, k: dims, n: dims, batch: fc.constantFrom([] as number[], [1], [3], [2, 2]), bBatch1: fc.boolean(), ta: fc.boolean(), tb: fc.boolean() });
