@@ -410,6 +410,10 @@ describe('wasm training kernels', () => {
       [[256, 1568], [256, 1], true, false], // the watermark loss's gradient, X^T dy
       [[32, 64], [1568, 64], false, true], // a worker's dense1 input gradient (batch 32)
       [[3, 2, 50], [1, 40, 50], false, true], // a broadcast batch (forward only: tfjs has no gradient for it)
+      // Small products (up to SMALL_PRODUCT multiply-adds) in JavaScript:
+      [[1, 32, 64], [1, 32, 10], true, false], // dense2's kernel gradient at batch 32
+      [[32, 10], [64, 10], false, true], // dense2's input gradient
+      [[10, 7], [3, 10], true, true], // both transposed
     ];
     /** The product itself, and its gradients (which are products with other flags) unless a batch broadcasts. */
     const check = async (a: number[], b: number[], ta: boolean, tb: boolean) => {
@@ -436,6 +440,14 @@ describe('wasm training kernels', () => {
         const lead = rank3 ? [1] : [];
         await check([...lead, ...(ta ? [k, m] : [m, k])], [...lead, ...(ta ? [k, n] : [n, k])], ta, !ta);
       }), { numRuns: 30 });
+    });
+    it('small products run in one JavaScript loop: no nested kernels', async () => {
+      await tf.setBackend('wasm');
+      const x = rand([32, 64], 1);
+      const dy = rand([32, 10], 2);
+      const info = await tf.profile(() => tf.matMul(x, dy, true, false));
+      expect(info.kernels.map((k) => k.name)).toEqual(['BatchMatMul']);
+      tf.dispose([x, dy, info.result as tf.Tensor]);
     });
     it('a dense layer\'s two gradients run on the SIMD tiles, reading W and x in place', async () => {
       await tf.setBackend('wasm');
