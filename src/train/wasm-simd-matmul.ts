@@ -121,20 +121,19 @@ type MatMul = (a: number, b: number, c: number) => void;
 
 const fits = (m: number, n: number, k: number) => m % 8 === 0 && n % 4 === 0 && m > 0 && n > 0 && k > 0;
 
-/** C = A^T B (A [K, M], B [K, N]) in SIMD at these heap byte addresses; false where the tiles do not fit or SIMD cannot run. */
-export function simdMatMulAtB(backend: BackendWasm, a: number, b: number, c: number, m: number, n: number, k: number): boolean {
+/** Runs the module `name` for these shapes at these heap byte addresses; false where the tiles do not fit or SIMD cannot run. */
+function runTiles(backend: BackendWasm, name: string, build: typeof matmulAtBModuleBytes, a: number, b: number, c: number, m: number, n: number, k: number): boolean {
   if (!fits(m, n, k)) return false;
-  const kernel = simdKernel<MatMul>(backend, `matmul-atb-${m}-${n}-${k}`, () => matmulAtBModuleBytes(m, n, k));
+  const kernel = simdKernel<MatMul>(backend, `${name}-${m}-${n}-${k}`, () => build(m, n, k));
   if (!kernel) return false;
   kernel(a, b, c);
   return true;
 }
 
+/** C = A^T B (A [K, M], B [K, N]) in SIMD at these heap byte addresses; false where the tiles do not fit or SIMD cannot run. */
+export const simdMatMulAtB = (backend: BackendWasm, a: number, b: number, c: number, m: number, n: number, k: number): boolean =>
+  runTiles(backend, 'matmul-atb', matmulAtBModuleBytes, a, b, c, m, n, k);
+
 /** C = A B^T given At = A^T [K, M] and B [N, K], in SIMD at these heap byte addresses; false where the tiles do not fit or SIMD cannot run. */
-export function simdMatMulAtBt(backend: BackendWasm, at: number, b: number, c: number, m: number, n: number, k: number): boolean {
-  if (!fits(m, n, k)) return false;
-  const kernel = simdKernel<MatMul>(backend, `matmul-atbt-${m}-${n}-${k}`, () => matmulAtBtModuleBytes(m, n, k));
-  if (!kernel) return false;
-  kernel(at, b, c);
-  return true;
-}
+export const simdMatMulAtBt = (backend: BackendWasm, at: number, b: number, c: number, m: number, n: number, k: number): boolean =>
+  runTiles(backend, 'matmul-atbt', matmulAtBtModuleBytes, at, b, c, m, n, k);
