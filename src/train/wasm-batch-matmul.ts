@@ -2,7 +2,7 @@
  * BatchMatMul on wasm with transposed operands (every dense layer's two gradients): wasm runs
  * those on a slow loop, but its non-transposed path on XNNPACK. A single product with one
  * transposed operand whose shape fits the SIMD tiles of wasm-simd-matmul.ts runs there, reading
- * the operands in place (2-2.5x the transpose-then-XNNPACK form, the same bits); any other is
+ * the operands in place (2-2.5x the transpose-then-XNNPACK form); any other is
  * an explicit (XNNPACK) transpose first, about 5x faster than wasm's loop. Plain products go
  * straight to the backend's own kernel.
  */

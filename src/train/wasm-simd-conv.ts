@@ -9,9 +9,10 @@
  * four stay in registers while it runs down the reduction. For one filter row kh, a position's
  * inputs (kw, ci) are KW*Cin consecutive floats and the filter's rows (kh, kw, ci) are consecutive
  * too, so each step of the reduction is G loads of W, P splat loads of the input and P x G
- * multiply-adds (a multiply, then an add: wasm SIMD has no fused form). A row's last OW mod P
- * positions take a tile of their own. The sums run in XNNPACK's order, and the results matched
- * its to the bit on every shape measured.
+ * multiply-adds (`multiplyAdd`: relaxed SIMD's fused form where V8 offers it, see wasm-simd.ts;
+ * else a multiply, then an add). A row's last OW mod P positions take a tile of their own. The sums
+ * run in XNNPACK's order: unfused (HALLMARK_WASM_FMA=0), the results matched its to the bit on
+ * every shape measured; fused, each product is no longer rounded before its add.
  *
  * Why: XNNPACK's convolution ran the fixture's conv2 (16 to 32 channels) at about 22 GFLOP/s and
  * the input gradient's convolution (32 to 16) at about 24; the filter gradient's SIMD tiles
@@ -21,7 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, padImagesInto } from './kernel-util.js';
-import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store } from './wasm-simd.js';
+import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store, multiplyAdd } from './wasm-simd.js';
 
 /** (source, filter, output byte addresses, images) */
 type ConvForward = (x: number, w: number, y: number, images: number) => void;
@@ -67,7 +68,7 @@ function tile(s: ConvShape, positions: number): number[] {
     for (let p = 0; p < positions; p++) {
       out.push(...get(XP), ...v128Load32Splat(4 * j + p * s.sw * pixel), ...set(S));
       for (let g = 0; g < GROUPS; g++) {
-        out.push(...get(acc(p, g)), ...get(S), ...get(wv(g)), ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc(p, g)));
+        out.push(...multiplyAdd(acc(p, g), get(S), get(wv(g))));
       }
     }
     return out;

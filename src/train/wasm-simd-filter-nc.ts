@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, padImagesInto } from './kernel-util.js';
 import { sourceLayout, type ConvShape } from './wasm-simd-conv.js';
-import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store } from './wasm-simd.js';
+import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store, multiplyAdd } from './wasm-simd.js';
 
 /** (source, dy, dW byte addresses, images) */
 type FilterGradNc = (x: number, dy: number, dw: number, images: number) => void;
@@ -52,7 +52,7 @@ function body(s: NcShape): number[] {
   for (let r = 0; r < R; r++) {
     position.push(...get(XP), ...v128Load32Splat(4 * r), ...set(S));
     for (let g = 0; g < G; g++) {
-      position.push(...get(acc(r, g)), ...get(S), ...get(d(g)), ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc(r, g)));
+      position.push(...multiplyAdd(acc(r, g), get(S), get(d(g))));
     }
   }
   position.push(...addTo(XP, i32Const(s.sw * pixel)), ...addTo(DP, i32Const(rowBytes)));

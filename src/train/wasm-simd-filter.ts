@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32 } from './kernel-util.js';
-import { addTo, doWhile, f32Load, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Store } from './wasm-simd.js';
+import { addTo, doWhile, f32Load, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Store, multiplyAdd } from './wasm-simd.js';
 
 /** (padded input, dy, dW byte addresses, images, OH, padded row bytes, bytes to skip between images, OW bytes, KH) */
 type FilterGrad = (xp: number, dy: number, dw: number, images: number, outHeight: number, rowStep: number, imageSkip: number, outWidthBytes: number, kh: number) => void;
@@ -41,7 +41,7 @@ function body(kw: number, groups: number): number[] {
   for (let k = 0; k < kw; k++) {
     position.push(...get(XP), ...f32Load(4 * k), ...simd(SIMD_OP.f32x4Splat), ...set(S));
     for (let g = 0; g < groups; g++) {
-      position.push(...get(acc(k, g)), ...get(S), ...get(d(g)), ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc(k, g)));
+      position.push(...multiplyAdd(acc(k, g), get(S), get(d(g))));
     }
   }
   position.push(...addTo(DYP, i32Const(16 * groups)), ...addTo(XP, i32Const(4)));

@@ -10,12 +10,13 @@
  *   transpose and three adds.
  *
  * XNNPACK runs only the untransposed product, so the backend's path first transposes an operand
- * (wasm-batch-matmul.ts); these do not. The sums run in another order than XNNPACK's (or the cpu
- * backend's), so results agree to float32 rounding, not to the bit. Shapes the tiles do not cover
+ * (wasm-batch-matmul.ts); these do not. They sum k in order, as XNNPACK does for these shapes
+ * (unfused, the same bits on every shape probed; fused, see wasm-simd.ts, each product is not
+ * rounded before its add), so results agree with the cpu backend's to float32 rounding. Shapes the tiles do not cover
  * keep the other path.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store } from './wasm-simd.js';
+import { addTo, doWhile, doWhileBelow, get, i32Const, moduleBytes, OP, set, simd, SIMD_OP, simdKernel, v128Load, v128Load32Splat, v128Store, multiplyAdd } from './wasm-simd.js';
 
 const SHUFFLE = 0x0d;
 const lanes = (l: number[]) => l.flatMap((k) => [4 * k, 4 * k + 1, 4 * k + 2, 4 * k + 3]);
@@ -42,7 +43,7 @@ function transpose4(r: readonly number[], s: readonly number[], t: readonly numb
 }
 
 /** acc += (the vector `x` leaves) * (the vector `y` leaves). */
-const accumulate = (acc: number, x: number[], y: number[]) => [...get(acc), ...x, ...y, ...simd(SIMD_OP.f32x4Mul), ...add, ...set(acc)];
+const accumulate = multiplyAdd;
 
 // f(a, b, c) with the shapes baked in; then these i32 locals, then v128 locals.
 const [A, B, C, I, J, PA, PB, END, CP] = [0, 1, 2, 3, 4, 5, 6, 7, 8];

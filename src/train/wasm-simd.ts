@@ -8,6 +8,7 @@
  * and its kernel against the cpu backend by test/train/wasm-training-kernels.test.ts.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { setFlagsFromString } from 'node:v8';
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
@@ -92,6 +93,37 @@ interface WasmApi {
   Memory: abstract new (...args: never[]) => object;
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** f32x4.relaxed_madd (the relaxed-SIMD proposal): a * b + c, fused where the CPU has FMA. */
+const F32X4_RELAXED_MADD = 0x105;
+
+/**
+ * Whether the kernels multiply-add in one instruction. Node 20's V8 (11.3) implements relaxed
+ * SIMD behind a flag (on by default from V8 11.4, Node 22); it is turned on here, before any of our
+ * modules is compiled, and kept only if a module using it then validates. The flag is process-wide,
+ * so worker threads see it too. HALLMARK_WASM_FMA=0 keeps the separate multiply and add (the sums
+ * then round after each multiply, as XNNPACK's do).
+ */
+export const FUSED_MULTIPLY_ADD: boolean = (() => {
+  if (process.env.HALLMARK_WASM_FMA === '0') return false;
+  const probe = moduleBytes(0, 0, 1, [...get(0), ...get(0), ...get(0), ...simd(F32X4_RELAXED_MADD), ...set(0)]);
+  if (wasm.validate(probe)) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return wasm.validate(probe);
+})();
+
+/**
+ * acc += x * y on f32x4 locals: one relaxed_madd where FUSED_MULTIPLY_ADD (rounded once: on a CPU
+ * with FMA the product is not rounded before the add), else f32x4.mul then f32x4.add.
+ */
+export function multiplyAdd(acc: number, x: number[], y: number[], fused = FUSED_MULTIPLY_ADD): number[] {
+  if (fused) return [...x, ...y, ...get(acc), ...simd(F32X4_RELAXED_MADD), ...set(acc)];
+  return [...get(acc), ...x, ...y, ...simd(SIMD_OP.f32x4Mul), ...simd(SIMD_OP.f32x4Add), ...set(acc)];
+}
 
 type Kernel = (...args: number[]) => void;
 const compiled = new Map<string, object | null>();
