@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { TrainError } from './errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
-import { FUSED_MULTIPLY_ADD } from './wasm-simd.js';
 import { activateWebgpu } from './webgpu.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -108,7 +107,7 @@ async function activateWasm(): Promise<Omit<SelectedBackend, 'skipped'>> {
   // thread, and fitModel trains data-parallel on worker threads instead (fit-parallel.ts).
   return {
     name: 'wasm',
-    detail: `wasm (tfjs-backend-wasm ${version_wasm}, ${simd ? (FUSED_MULTIPLY_ADD ? 'SIMD, fused multiply-add' : 'SIMD') : 'no SIMD'}, fits on ${availableParallelism()} worker threads)`,
+    detail: `wasm (tfjs-backend-wasm ${version_wasm}, ${simd ? 'SIMD' : 'no SIMD'}, fits on ${availableParallelism()} worker threads)`,
   };
 }
 

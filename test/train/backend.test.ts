@@ -35,7 +35,7 @@ describe('selectBackend', () => {
     // No GPU here (CI, this project's machines): the fallback names its reason.
     expect(selected.name).toBe('wasm');
     expect(selected.skipped.map((s) => s.name)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'webgpu']);
-    expect(selected.detail).toMatch(/^wasm \(tfjs-backend-wasm \d+\.\d+\.\d+, (SIMD, fused multiply-add|SIMD|no SIMD), fits on \d+ worker threads\); no GPU: /);
+    expect(selected.detail).toMatch(/^wasm \(tfjs-backend-wasm \d+\.\d+\.\d+, (SIMD|no SIMD), fits on \d+ worker threads\); no GPU: /);
     expect(selected.detail).toContain(selected.skipped[2]!.reason);
     expect(selected.detail).not.toContain('\n');
   });
