@@ -26,7 +26,6 @@ const LOW_HALVES = lanes([0, 1, 4, 5]);
 const HIGH_HALVES = lanes([2, 3, 6, 7]);
 const shuffle = (a: number, b: number, l: number[]) => [...get(a), ...get(b), ...simd(SHUFFLE), ...l];
 const ZERO = [...simd(SIMD_OP.v128Const), ...new Array<number>(16).fill(0)];
-const add = simd(SIMD_OP.f32x4Add);
 
 /** Transposes the vectors in locals r[0..3] into t[0..3] (t[i] = (r0[i], r1[i], r2[i], r3[i])), through the locals s[0..3]. */
 function transpose4(r: readonly number[], s: readonly number[], t: readonly number[]): number[] {
