@@ -72,7 +72,7 @@ export class BackgroundCheckpointer {
   private readonly start: number;
   private readonly every: number;
 
-  /** `onStart` lowers the writer's own checkpoints (it runs before the thread starts). */
+  /** `onStart` raises the writer's own checkpoint threshold (it runs before the thread starts). */
   constructor(private readonly path: string, private readonly onStart: () => void, options: BackgroundCheckpointOptions = {}) {
     this.start = options.startAfterBytes ?? DEFAULT_START;
     this.every = options.everyBytes ?? DEFAULT_EVERY;
