@@ -16,6 +16,22 @@ export function predictClasses(model: tf.LayersModel, data: Omit<LabelledImages,
   return out;
 }
 
+/** The model's output rows (its class probabilities for a softmax model), n x classes. */
+export function predictScores(model: tf.LayersModel, data: Omit<LabelledImages, 'labels'>, batchSize = 500): Float32Array {
+  const [n, h, w, c] = data.shape;
+  let out: Float32Array | undefined;
+  for (let from = 0; from < n; from += batchSize) {
+    const size = Math.min(batchSize, n - from);
+    const rows = tf.tidy(() => {
+      const x = tf.tensor4d(data.images.subarray(from * h * w * c, (from + size) * h * w * c), [size, h, w, c]);
+      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    out ??= new Float32Array(n * (rows.length / size));
+    out.set(rows, from * (rows.length / size));
+  }
+  return out ?? new Float32Array(0);
+}
+
 /** Fraction of images whose predicted class is their label. */
 export function evaluateAccuracy(model: tf.LayersModel, data: LabelledImages, batchSize = 500): number {
   const predicted = predictClasses(model, data, batchSize);

@@ -33,6 +33,7 @@ export interface ParallelSetup {
   readonly imageShape: readonly [number, number, number];
   readonly numClasses: number;
   readonly hooks: StepHooks;
+  readonly softTargets?: boolean;
   /**
    * Where plain Adam or SGD is applied: by the workers, each over its share of the weights
    * (default), or by this thread. Both give the same weights to the bit; "main" is for tests.
@@ -80,6 +81,7 @@ export async function startParallel(setup: ParallelSetup): Promise<StepRunner | 
 class ParallelRunner implements StepRunner {
   readonly images: Float32Array;
   readonly labels: Int32Array;
+  readonly soft: Float32Array | undefined;
   readonly workers: number;
   private readonly ctl: Int32Array;
   private readonly sharedImages: Float32Array;
@@ -114,6 +116,7 @@ class ParallelRunner implements StepRunner {
     this.sharedImages = new Float32Array(buffers.images);
     this.images = this.sharedImages.subarray(0, layout.batchSize * layout.sampleSize);
     this.labels = new Int32Array(layout.batchSize);
+    this.soft = setup.softTargets ? new Float32Array(layout.batchSize * layout.numClasses) : undefined;
     this.targets = new Float32Array(buffers.targets);
     this.ctl = new Int32Array(buffers.control);
     this.weights = new Float32Array(buffers.weights);
@@ -293,9 +296,13 @@ class ParallelRunner implements StepRunner {
     this.readWeights();
   }
 
-  /** One-hot target rows for the batch's labels. */
+  /** The batch's target rows: its soft targets when it has them, else one-hot rows of its labels. */
   private writeTargets(size: number): void {
     const nc = this.layout.numClasses;
+    if (this.soft) {
+      this.targets.set(this.soft.subarray(0, size * nc));
+      return;
+    }
     this.targets.fill(0, 0, size * nc);
     for (let k = 0; k < size; k++) this.targets[k * nc + this.labels[k]!] = 1;
   }

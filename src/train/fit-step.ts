@@ -29,6 +29,11 @@ export interface StepRunner {
   /** Room for one batch, written by the caller before each step. */
   readonly images: Float32Array;
   readonly labels: Int32Array;
+  /**
+   * With soft targets (LocalSetup.softTargets): room for the batch's target distributions,
+   * numClasses per sample, written by the caller instead of relying on `labels`.
+   */
+  readonly soft: Float32Array | undefined;
   /** Threads computing gradients (1: this thread). */
   readonly workers: number;
   step(size: number, ctx: StepContext): Promise<StepOutcome>;
@@ -42,17 +47,21 @@ export interface LocalSetup {
   readonly imageShape: readonly [number, number, number];
   readonly numClasses: number;
   readonly hooks: StepHooks;
+  /** The batches carry target distributions (StepRunner.soft) rather than one-hot labels. */
+  readonly softTargets?: boolean;
 }
 
 export function localRunner(s: LocalSetup): StepRunner {
   const [h, w, c] = s.imageShape;
   const images = new Float32Array(s.batchSize * h * w * c);
   const labels = new Int32Array(s.batchSize);
+  const soft = s.softTargets ? new Float32Array(s.batchSize * s.numClasses) : undefined;
   const vars = s.model.trainableWeights.map((v) => v.read() as tf.Variable);
   const training = trainingFlag(s.model);
   return {
     images,
     labels,
+    soft,
     workers: 1,
     close: async () => {},
     step: async (size, ctx) => {
@@ -60,7 +69,9 @@ export function localRunner(s: LocalSetup): StepRunner {
       const loss = tf.tidy(() => {
         let x: tf.Tensor = tensorOfShared(images.subarray(0, size * h * w * c), [size, h, w, c]);
         // oneHot gives int32: cast first, or concat would truncate soft extra targets to integers.
-        let y: tf.Tensor = tf.cast(tf.oneHot(tensorOfShared<tf.Rank.R1>(labels.subarray(0, size), [size], 'int32'), s.numClasses), 'float32');
+        let y: tf.Tensor = soft
+          ? tensorOfShared(soft.subarray(0, size * s.numClasses), [size, s.numClasses])
+          : tf.cast(tf.oneHot(tensorOfShared<tf.Rank.R1>(labels.subarray(0, size), [size], 'int32'), s.numClasses), 'float32');
         const extra = s.hooks.extraBatch?.(ctx);
         if (extra) {
           x = tf.concat([x, extra.x]);

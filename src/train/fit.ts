@@ -46,6 +46,12 @@ export interface FitOptions {
   readonly optimizer: tf.Optimizer;
   readonly data: LabelledImages;
   readonly numClasses: number;
+  /**
+   * Soft targets (knowledge distillation): per sample a distribution over the classes, count x
+   * numClasses values, each row summing to 1. The loss is then the cross-entropy against these
+   * rows instead of one-hot `labels` (which must still hold each sample's class, e.g. the argmax).
+   */
+  readonly softTargets?: Float32Array;
   readonly epochs: number;
   readonly batchSize: number;
   /** Seeds the per-epoch shuffle; the same seed gives the same batches. */
@@ -120,6 +126,10 @@ export async function fitModel(options: FitOptions): Promise<FitResult> {
           runner.images.set(data.images.subarray(src * sampleSize, (src + 1) * sampleSize), k * sampleSize);
           runner.labels[k] = data.labels[src]!;
         }
+        if (runner.soft) {
+          const nc = options.numClasses;
+          for (let k = 0; k < size; k++) runner.soft.set(options.softTargets!.subarray(order[from + k]! * nc, (order[from + k]! + 1) * nc), k * nc);
+        }
         const ctx: StepContext = { epoch, step, model: options.model };
         const { loss, extraLoss } = await runner.step(size, ctx);
         if (!Number.isFinite(loss)) {
@@ -162,7 +172,7 @@ async function openRunner(o: FitOptions, imageShape: [number, number, number]): 
   const requested = o.workers ?? (parallelBackend ? availableParallelism() : 1);
   const workers = Math.min(requested, o.batchSize);
   const hooks = { ...(o.extraBatch ? { extraBatch: o.extraBatch } : {}), ...(o.extraLoss ? { extraLoss: o.extraLoss } : {}) };
-  const setup = { model: o.model, optimizer: o.optimizer, batchSize: o.batchSize, imageShape, numClasses: o.numClasses, hooks };
+  const setup = { model: o.model, optimizer: o.optimizer, batchSize: o.batchSize, imageShape, numClasses: o.numClasses, hooks, ...(o.softTargets ? { softTargets: true } : {}) };
   if (workers <= 1) return { runner: localRunner(setup) };
   let fallback: string;
   if (!parallelBackend) {
@@ -196,5 +206,20 @@ function checkOptions(o: FitOptions): void {
     if (!Number.isInteger(label) || label < 0 || label >= o.numClasses) {
       throw new TrainError('TRAIN_BAD_DATA', `label ${label} of sample ${i} is outside 0..${o.numClasses - 1}`);
     }
+  }
+  if (o.softTargets) checkSoftTargets(o.softTargets, n, o.numClasses);
+}
+
+/** Every row a distribution: finite, non-negative, summing to 1 (within float32 rounding). */
+function checkSoftTargets(t: Float32Array, n: number, nc: number): void {
+  if (t.length !== n * nc) throw new RangeError(`fitModel: softTargets holds ${t.length} values, not ${n} x ${nc}`);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = i * nc; j < (i + 1) * nc; j++) {
+      const v = t[j]!;
+      if (!(v >= 0 && v <= 1)) throw new TrainError('TRAIN_BAD_DATA', `soft target ${j - i * nc} of sample ${i} is ${v}, not a probability`);
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-3) throw new TrainError('TRAIN_BAD_DATA', `the soft targets of sample ${i} sum to ${sum}, not 1`);
   }
 }
