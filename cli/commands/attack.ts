@@ -12,6 +12,7 @@ interface Opts {
   fraction?: string;
   epochs?: string;
   queries?: string;
+  temperature?: string;
   seed?: string;
   testLimit?: string;
   backend?: string;
@@ -30,6 +31,14 @@ function parseUnit(name: string, v: string | undefined): number | undefined {
   return x;
 }
 
+function parseTemperature(v: string | undefined, kind: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (kind !== 'distill') throw new RangeError('--temperature applies to distill only');
+  const t = Number(v);
+  if (!/^[0-9.eE+]+$/.test(v) || !(t > 0 && t <= 100)) throw new RangeError(`--temperature must be a number in (0, 100], got "${v}"`);
+  return t;
+}
+
 const pct = (v: number | undefined) => (v === undefined ? 'n/a (no graph to run)' : `${(v * 100).toFixed(2)}%`);
 
 export function registerAttack(program: Command): void {
@@ -43,6 +52,7 @@ export function registerAttack(program: Command): void {
     .option('--fraction <f>', 'ftal/rtal: fraction of the training data the attacker has', '0.1')
     .option('--epochs <n>', 'ftal/rtal (default 2), distill (default 3)')
     .option('--queries <n>', 'distill: unlabelled queries to the suspect', '4000')
+    .option('--temperature <t>', "distill: soft labels, the suspect's probabilities softened at temperature T (default: hard labels, its top class)")
     .option('--seed <n>', "seed of the attack (noise, init, shuffles; default 1, for distill the first seed whose student does not start from the teacher's own initial weights)")
     .option('--test-limit <n>', 'measure clean accuracy on the first N of the 2000 test images')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
@@ -59,12 +69,13 @@ export function registerAttack(program: Command): void {
       if (!BACKEND_CHOICES.includes(opts.backend as BackendChoice)) throw new RangeError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
       const epochs = parseCount('--epochs', opts.epochs);
       const testLimit = parseCount('--test-limit', opts.testLimit);
+      const temperature = parseTemperature(opts.temperature, kind);
       const bar = startProgress(`${kind}`, opts);
       const r = await runAttack({
         kind: kind as AttackKind, model, out: opts.out,
         amount: parseUnit('--amount', opts.amount)!, bits: parseCount('--bits', opts.bits)!, sigma: Number(opts.sigma),
         dataFraction: parseUnit('--fraction', opts.fraction)!, queries: parseCount('--queries', opts.queries)!, ...(opts.seed === undefined ? {} : { seed: parseCount('--seed', opts.seed)! }),
-        ...(epochs === undefined ? {} : { epochs }), ...(testLimit === undefined ? {} : { testLimit }),
+        ...(epochs === undefined ? {} : { epochs }), ...(testLimit === undefined ? {} : { testLimit }), ...(temperature === undefined ? {} : { temperature }),
         backend: opts.backend as BackendChoice,
         onProgress: (f) => bar.update((f.epoch - 1) * f.batches + f.batch, f.epochs * f.batches, `epoch ${f.epoch}/${f.epochs}`),
       }).finally(() => bar.done());

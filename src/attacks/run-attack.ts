@@ -33,6 +33,8 @@ export interface AttackOptions {
   readonly epochs?: number;
   /** distill: unlabelled queries (default 4000). */
   readonly queries?: number;
+  /** distill: train on the teacher's probabilities softened at this temperature (soft labels); default hard labels. */
+  readonly temperature?: number;
   readonly learningRate?: number;
   readonly seed?: number;
   /** Clean accuracy on the first N test images (default all 2000). */
@@ -125,9 +127,10 @@ export async function runAttack(o: AttackOptions): Promise<AttackResult> {
         const queries = Math.min(o.queries ?? 4000, mnist.train.count);
         // Without --seed, the first seed whose student does not start from the teacher's own weights.
         const s = studentSeed(model, o.seed);
-        parameters = { queries, epochs, learningRate: lr, seed: s };
+        parameters = { queries, epochs, learningRate: lr, seed: s, ...(o.temperature === undefined ? {} : { temperature: o.temperature }) };
         const q = head(mnist.train, queries);
-        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed: s, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+        const soft = o.temperature === undefined ? {} : { temperature: o.temperature };
+        const student = await distill(model, { images: q.images, count: q.count, shape: q.shape }, { epochs, learningRate: lr, seed: s, ...soft, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
         await saveLayersModel(student, o.out);
         changedNames = student.weights.map((w) => w.name);
         student.dispose();

@@ -5,13 +5,16 @@
 // - RTAL, re-initialise and retrain: the last layer gets fresh random weights (Glorot uniform,
 //   zero bias), then every layer trains as in FTAL; the last layer must be relearned.
 // - Distillation (model extraction): a FRESH student of the same architecture, trained only on
-//   the suspect's answers (its argmax class) to unlabelled queries. The attacker never uses a
+//   the suspect's answers to unlabelled queries: its argmax class (hard labels, the default), or
+//   with `temperature` its whole probability vector softened at that temperature (soft labels,
+//   Hinton, Vinyals & Dean 2015), what a thief holding the weights or the scores would use. The attacker never uses a
 //   label or a weight of the suspect, which is why a mark in the parameters cannot survive it
 //   by design; only behaviour the student copies (maybe the trigger answers) can.
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledImages } from '../train/fit.js';
 import { fitModel, type FitOptions } from '../train/fit.js';
-import { predictClasses } from '../train/evaluate.js';
+import { predictClasses, predictScores } from '../train/evaluate.js';
+import { softenScores } from '../train/soft-targets.js';
 import { recordedInitialisers } from '../train/initialisers.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 import { AttackError } from './errors.js';
@@ -44,23 +47,32 @@ export async function reinitLastLayerAndRetrain(model: tf.LayersModel, b: TrainB
   return last.name;
 }
 
+export interface DistillBudget extends Omit<TrainBudget, 'data'> {
+  /** Soft labels: the teacher's probabilities softened at this temperature (> 0; 1 = as given). Default: hard labels. */
+  readonly temperature?: number;
+}
+
 /**
  * Extraction by distillation: labels each query with the teacher's answer, then trains a fresh
  * `buildMnistCnn(seed)` student on those answers alone. Returns the student.
  */
-export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledImages, 'labels'>, b: Omit<TrainBudget, 'data'>): Promise<tf.LayersModel> {
+export async function distill(teacher: tf.LayersModel, queries: Omit<LabelledImages, 'labels'>, b: DistillBudget): Promise<tf.LayersModel> {
   if (startsFromTeacher(teacher, b.seed)) {
     throw new AttackError('ATTACK_SHARED_INIT', `a student of seed ${b.seed} would start from the teacher's own initial weights (its topology records the same seeded initialisers), which no thief has; choose another seed`);
   }
+  if (b.temperature !== undefined && !(b.temperature > 0 && b.temperature <= 100)) throw new RangeError(`temperature must be in (0, 100], got ${b.temperature}`);
   const answers = predictClasses(teacher, queries);
+  const soft = b.temperature === undefined ? undefined : softenScores(predictScores(teacher, queries), 10, b.temperature);
   const student = buildMnistCnn(b.seed);
   await fitModel({
     model: student, optimizer: tf.train.adam(b.learningRate ?? 1e-3), numClasses: 10, epochs: b.epochs, batchSize: b.batchSize ?? 64, seed: b.seed,
     ...(b.onProgress ? { onProgress: b.onProgress } : {}),
+    ...(soft ? { softTargets: soft } : {}),
     data: { images: queries.images, labels: answers, count: queries.count, shape: queries.shape },
   });
   return student;
 }
+
 
 /**
  * Whether `buildMnistCnn(seed)` would start from the teacher's initial weights: every kernel

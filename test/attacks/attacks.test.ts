@@ -104,6 +104,30 @@ describe('hallmark attack (runAttack) on the fixture', () => {
     expect(d.parameters.seed).toBe(2);
   });
 
+  it('soft-label distillation (--temperature) trains on the teacher\'s softened probabilities, not its top class', async () => {
+    const hard = await runAttack({ kind: 'distill', model: FIXTURE, out: join(dir, 'distill-hard'), queries: 200, epochs: 1, seed: 2, ...small });
+    const soft = await runAttack({ kind: 'distill', model: FIXTURE, out: join(dir, 'distill-soft'), queries: 200, epochs: 1, seed: 2, temperature: 4, ...small });
+    expect(soft.parameters).toMatchObject({ queries: 200, seed: 2, temperature: 4 });
+    expect(hard.parameters.temperature).toBeUndefined();
+    // Same seed, queries and order: only the targets differ, so the students differ.
+    const kernel = async (p: string) => tensorToFloat32((await readModelTensors(p)).tensors.find((t) => t.name.endsWith('kernel'))!);
+    const [a, b] = [await kernel(join(dir, 'distill-hard')), await kernel(join(dir, 'distill-soft'))];
+    expect(a.some((x, i) => x !== b[i])).toBe(true);
+    const teacher = await loadLayersModel(FIXTURE);
+    try {
+      const q = { images: new Float32Array(8 * 784), count: 8, shape: [8, 28, 28, 1] as const };
+      for (const temperature of [0, -1, 101, NaN]) await expect(distill(teacher, q, { epochs: 1, seed: 2, temperature })).rejects.toThrow(/temperature/);
+    } finally {
+      teacher.dispose();
+    }
+    const cli = hallmark(['attack', 'prune', FIXTURE, '--out', join(dir, 'cli-t'), '--temperature', '4']);
+    expect(cli.status).not.toBe(0);
+    expect(cli.stderr).toMatch(/--temperature applies to distill only/);
+    const cliBad = hallmark(['attack', 'distill', FIXTURE, '--out', join(dir, 'cli-t2'), '--temperature', 'warm']);
+    expect(cliBad.stderr).toMatch(/--temperature must be a number/);
+    expect(existsSync(join(dir, 'cli-t2'))).toBe(false);
+  });
+
   it('a distillation student never starts from the teacher\'s own initial weights', async () => {
     // The fixture was built by buildMnistCnn(1) (its model.json records initialiser seeds 2..5). A
     // student of seed 1 would be its twin at step 0: the fingerprint bench claimed such a student,
