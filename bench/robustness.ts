@@ -9,11 +9,13 @@
 //
 // Budgets are small so that three seeds run in well under 30 minutes on 2 shared cores:
 // FTAL/RTAL fine-tune 2 epochs (Adam, lr 1e-3) on 10% (800 images) or 50% of the training data;
-// distillation trains a fresh student 3 epochs on 4,000 unlabelled queries. Larger budgets are
+// distillation trains a fresh student 3 epochs on 4,000 unlabelled queries, on the marked model's
+// top class (hard labels) or, "distill (soft)", on its probabilities softened at temperature 4. Larger budgets are
 // stronger attacks: read the table as a lower bound on what removes a mark.
 //
 // Fingerprint column (src/fingerprint, --fingerprint 0 skips it): per seed, `hallmark fingerprint`
-// on the marked model before any attack (3 surrogates, 3 references, n = 100 by default; sizes via
+// on the marked model before any attack (the command's defaults: 3 soft-label surrogates, 3 references,
+// 4,000 images x 3 epochs each, n = 300; sizes via
 // --fp-n --fp-train-samples --fp-epochs --fp-steps), its null calibrated on 5 fresh reference
 // models, then every attacked model answers the set: agreement with the targets, the binomial p
 // against the calibrated chance, and "owned + fp": the decision `hallmark verify --fingerprint`
@@ -66,7 +68,7 @@ const PASS = 'bench';
 const withFingerprint = flag('fingerprint', '1') !== '0';
 const withExtract = flag('extract', '1') !== '0';
 const extractEpochs = Number(flag('extract-epochs', '40'));
-const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '3000')), epochs: Number(flag('fp-epochs', '2')), steps: Number(flag('fp-steps', '30')) };
+const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '4000')), epochs: Number(flag('fp-epochs', '3')), steps: Number(flag('fp-steps', '30')) };
 type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
 type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };
@@ -80,6 +82,7 @@ const ATTACKS: Attack[] = [
   { name: 'RTAL', params: '10% data, 2 ep', options: { kind: 'rtal', dataFraction: 0.1, epochs: 2 } },
   { name: 'RTAL', params: '50% data, 2 ep', options: { kind: 'rtal', dataFraction: 0.5, epochs: 2 } },
   { name: 'distill', params: '4000 queries, 3 ep', options: { kind: 'distill', queries: 4000, epochs: 3 } },
+  { name: 'distill (soft)', params: '4000 queries, 3 ep, T 4', options: { kind: 'distill', queries: 4000, epochs: 3, temperature: 4 } },
 ];
 
 interface Row {

@@ -23,9 +23,11 @@ export interface FingerprintCalibrationOptions {
   /** "mnist" or the folder the fingerprint was made from (default mnist). */
   readonly dataset?: string;
   readonly models?: number;
-  /** Default 2 epochs on 3000 images: as well trained as the generation references. Weaker
-   *  references under-estimate how often a competent independent model agrees (measured: a base
-   *  trained 3000 x 2 agreed 54% against a 1-epoch calibration max of 45%). */
+  /** Default: as the fingerprint's generation references were trained (their recipes' epochs and
+   *  image count; 3 x 4000 for a fingerprint made with the defaults). Weaker references
+   *  under-estimate how often a competent independent model agrees (measured: a base trained
+   *  3000 x 2 agreed 54% against a 1-epoch calibration max of 45%; true-label twins of 4000 x 3
+   *  students agreed up to 56% against a 3000 x 2 calibration max of 36%). */
   readonly epochs?: number;
   readonly trainSamples?: number;
   /** First seed (default 1000); model k uses seed + k. */
@@ -39,7 +41,8 @@ const mean = (a: readonly number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
 export async function measureFingerprintNull(o: FingerprintCalibrationOptions): Promise<JsonObject> {
   const K = o.models ?? 5;
-  const epochs = o.epochs ?? 2;
+  const refs = o.fingerprint.opening.recipes.references;
+  const epochs = o.epochs ?? Math.max(2, ...refs.map((r) => r.epochs));
   const seed0 = o.seed ?? 1000;
   for (const [v, what, max] of [[K, 'models', 1000], [epochs, 'epochs', 100], [seed0, 'seed', 2 ** 30]] as const) {
     if (!Number.isSafeInteger(v) || v < (what === 'seed' ? 0 : 1) || v > max) throw new RangeError(`${what} must be an integer in [1, ${max}], got ${v}`);
@@ -48,7 +51,7 @@ export async function measureFingerprintNull(o: FingerprintCalibrationOptions): 
   const backend = await selectBackend(o.backend ?? 'auto');
   const data = await loadDatasetSource(o.dataset ?? 'mnist');
   if (data.descriptor.digest.sha256 !== p.dataset.sha256) throw new FingerprintError('FINGERPRINT_BAD_INPUT', `the fingerprint was made from dataset "${p.dataset.name}" (sha256 ${p.dataset.sha256.slice(0, 12)}…); pass that dataset with --dataset`);
-  const trainSamples = Math.min(o.trainSamples ?? 3000, data.train.count);
+  const trainSamples = Math.min(o.trainSamples ?? Math.max(3000, ...refs.map((r) => r.data.count)), data.train.count);
   if (!Number.isSafeInteger(trainSamples) || trainSamples < 1) throw new RangeError(`trainSamples must be a positive integer, got ${trainSamples}`);
   const used = new Set(o.fingerprint.record.recipes.references.map((r) => r.sha256));
   const images = setImages(o.fingerprint.opening.set);

@@ -21,6 +21,7 @@ export interface FingerprintParams {
   candidates?: number;
   trainSamples?: number;
   epochs?: number;
+  surrogateTemperature?: number | null;
   seed?: number;
   backend?: BackendChoice;
 }
