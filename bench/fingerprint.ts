@@ -1,5 +1,5 @@
 // npm run bench:fingerprint [-- --seeds 3 --fingerprints 1 --n 300 --surrogates 3 --references 3 --epsilon 0.25 --fp 20 --fp-distilled 5
-//                               --temperature 4 --surrogate-temperature 4|hard --epochs 3 --train-samples 4000 --backend wasm --json out.json]
+//                               --temperature 4[,T...] --epochs E --train-samples S --fp-strong 3 --backend wasm --json out.json]
 // (--n: fingerprint size; the generation target is judged at the default n = 300 only; a smaller n is a smoke run.)
 // The figures of the fingerprint issue, each through the code `hallmark` runs:
 //  1. Generation time: per fingerprint j (--fingerprints, default 1), `hallmark fingerprint
@@ -18,7 +18,8 @@
 //     does: --fp k independently trained models (mnist-cnn, seed 5000 + 10k, 3000 images from a
 //     different slice, 2 epochs: as well trained as the references); k models fine-tuned (800
 //     images, 1 epoch, FTAL) from ONE base trained independently of ours (seed 9100); and
-//     --fp-distilled k' students distilled from that other base with the same attack as (2).
+//     --fp-distilled k' students distilled with the same attack as (2) from another teacher, trained
+//     independently of ours on all 8,000 images for 10 epochs.
 //     Target: no claim at all.
 // Prints the load average before and after; run it with `nice` on a quiet machine for the README.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -66,16 +67,17 @@ const SURROGATES = Number(flag('surrogates', '3'));
 const REFERENCES = Number(flag('references', '3'));
 const EPSILON = flag('epsilon');
 // --temperature T: per seed a second student distils with soft labels, the teacher's probabilities
-// softened at T (`hallmark attack distill --temperature T`, default 4; 0 runs hard-label students only).
+// softened at T (`hallmark attack distill --temperature T`, default 4; 0 runs hard-label students only;
+// a list such as 1,2,4,10 runs one student per temperature).
 // The other teacher's students use both kinds too.
-const TEMPERATURE = Number(flag('temperature', '4'));
-if (!(TEMPERATURE >= 0)) throw new RangeError('--temperature must be a non-negative number');
-const KINDS: { labels: string; soft: { temperature?: number } }[] = [{ labels: 'hard', soft: {} }, ...(TEMPERATURE > 0 ? [{ labels: `soft T=${TEMPERATURE}`, soft: { temperature: TEMPERATURE } }] : [])];
-// --surrogate-temperature T|hard: `hallmark fingerprint --surrogate-temperature` (default its own, 4).
-const SURROGATE_T_FLAG = flag('surrogate-temperature');
-const SURROGATE_T = SURROGATE_T_FLAG === undefined ? undefined : SURROGATE_T_FLAG === 'hard' ? null : Number(SURROGATE_T_FLAG);
-// --epochs E --train-samples S: the surrogates' and references' training (default the command's, 3 and
-// 4000); the fresh references of the null are trained as the fingerprint's references were.
+const TEMPERATURES = (flag('temperature', '4') ?? '4').split(',').map(Number);
+if (!TEMPERATURES.every((t) => t >= 0)) throw new RangeError('--temperature takes non-negative numbers, comma-separated');
+const KINDS: { labels: string; soft: { temperature?: number } }[] = [{ labels: 'hard', soft: {} }, ...TEMPERATURES.filter((t) => t > 0).map((t) => ({ labels: `soft T=${t}`, soft: { temperature: t } }))];
+// --epochs E --train-samples S: one training budget for every surrogate and reference (default the
+// command's: half of them 3000 x 2, half every image x 10); the null's references are trained as
+// `hallmark calibrate --fingerprint` trains them by default.
+// --cal-models K: fresh references in the null (default the command's, 5).
+const CAL_MODELS = flag('cal-models') === undefined ? {} : { models: Number(flag('cal-models')) };
 const FP_EPOCHS = flag('epochs') === undefined ? {} : { epochs: Number(flag('epochs')) };
 const FP_SAMPLES = flag('train-samples') === undefined ? {} : { trainSamples: Number(flag('train-samples')) };
 if (!(Number.isInteger(N) && N >= 10)) throw new RangeError(`--n must be an integer >= 10, got ${N}`);
@@ -121,10 +123,10 @@ async function main(): Promise<void> {
       initHome(homeDir, { passphrase: PASS });
       const home = openHome(homeDir, { passphrase: PASS });
       const h = { dir: homeDir, ledger: home.ledger, ownerVerifierKey: home.ownerVerifierKey };
-      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N, surrogates: SURROGATES, references: REFERENCES, ...(EPSILON === undefined ? {} : { epsilon: Number(EPSILON) }), ...(SURROGATE_T === undefined ? {} : { surrogateTemperature: SURROGATE_T }), ...FP_EPOCHS, ...FP_SAMPLES });
+      const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: FIXTURE, backend: backendChoice, seed: 7000 + 100 * (i - 1), n: N, surrogates: SURROGATES, references: REFERENCES, ...(EPSILON === undefined ? {} : { epsilon: Number(EPSILON) }), ...FP_EPOCHS, ...FP_SAMPLES });
       const genLoad = loadavg()[0]!;
       const fp = await loadFingerprint(h, PASS, made.index);
-      const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home), ...FP_EPOCHS, ...FP_SAMPLES });
+      const cal = await runFingerprintCalibration(home.ledger, { fingerprint: fp, backend: backendChoice, seed: 1000 + 100 * (i - 1), signer: ownerRecordSigner(home), ...FP_EPOCHS, ...FP_SAMPLES, ...CAL_MODELS });
       const s: Seed = {
         home, h, index: made.index, n: made.parameters.n, seconds: made.seconds, load: genLoad, qualified: made.qualified, tried: made.tried,
         surrogates: made.surrogateAgreement, references: made.referenceAgreement, calibration: (cal.payload.fingerprint as { agreement: number[] }).agreement, students: [],
@@ -182,11 +184,18 @@ async function main(): Promise<void> {
         await check(family, k - 1, m);
       }
     }
-    const q = slice(0, 4000);
-    for (const kind of KINDS) {
-      for (let k = 0; k < FP_DISTILLED; k++) await check(`distilled-other-teacher (${kind.labels})`, k, await distill(base, q, { epochs: 3, seed: 9300 + k, ...kind.soft }));
-    }
     base.dispose();
+    // The other teacher is as well trained as ours (all 8,000 images, 10 epochs): its students, hard
+    // and soft, are derived models, just not from us.
+    const q = slice(0, 4000);
+    if (FP_DISTILLED > 0) {
+      const other = buildMnistCnn(9400);
+      await fitModel({ model: other, optimizer: tf.train.adam(1e-3), data: slice(0, 8000), numClasses: 10, epochs: 10, batchSize: 64, seed: 9400 });
+      for (const kind of KINDS) {
+        for (let k = 0; k < FP_DISTILLED; k++) await check(`distilled-other-teacher (${kind.labels})`, k, await distill(other, q, { epochs: 3, seed: 9300 + k, ...kind.soft }));
+      }
+      other.dispose();
+    }
 
     const seconds = (performance.now() - started) / 1000;
     load.after = loadavg();
@@ -205,14 +214,14 @@ async function main(): Promise<void> {
     // Per fingerprint and per student seed, each with the 1-minute load average at that moment.
     const perSeed: Row[] = [
       ...runs.map((r, j) => ({ metric: `fingerprint ${j + 1} generation, n = ${r.n} (load ${r.load.toFixed(1)})`, value: `${r.seconds.total.toFixed(0)} s (training ${r.seconds.training.toFixed(0)}, generation ${r.seconds.generation.toFixed(0)})`, target: r.n === 300 ? `< ${GENERATION_TARGET_S} s` : 'n = 300 only', ...(r.n === 300 ? { met: r.seconds.total < GENERATION_TARGET_S } : {}) })),
-      ...runs.flatMap((r, j) => r.students.map((st) => ({ metric: `seed ${st.seed}: ${st.labels}-label student vs fingerprint ${j + 1} (load ${st.load.toFixed(1)})`, value: `${st.matches}/${r.n}, p ${st.p.toExponential(2)}, ${st.owned ? 'claimed' : 'not claimed'}`, ...(st.labels === 'hard' ? { target: 'as its twin (see docs)' } : { target: 'claimed at 1e-6', met: st.owned }) }))),
+      ...runs.flatMap((r, j) => r.students.map((st) => ({ metric: `seed ${st.seed}: ${st.labels}-label student vs fingerprint ${j + 1} (load ${st.load.toFixed(1)})`, value: `${st.matches}/${r.n}, p ${st.p.toExponential(2)}, ${st.owned ? 'claimed' : 'not claimed'}`, ...(st.labels === 'hard' ? { target: 'as its twin (see docs)' } : st.labels === 'soft T=4' ? { target: 'claimed at 1e-6', met: st.owned } : { target: 'reported' }) }))),
     ];
     printTable(`Fingerprints per seed (n = ${N}, ${backend.detail}; load average 1-min at each step)`, perSeed);
     const rows: Row[] = [
       { metric: `generation, slowest fingerprint (s, n = ${N})`, value: maxGen.toFixed(0), target: `< ${GENERATION_TARGET_S} at n = 300`, ...(N === 300 ? { met: maxGen < GENERATION_TARGET_S } : {}) },
       ...KINDS.map((k) => ({
         metric: `${k.labels}-label distilled students claimed (alpha 1e-6)`, value: `${claimed(k.labels)}/${students(k.labels).length} (p ${students(k.labels).map((r) => r.p.toExponential(1)).join(', ')})`,
-        ...(k.labels === 'hard' ? { target: 'none can be told from its twin (docs)' } : { target: 'all, 3 seeds', met: claimed(k.labels) === students(k.labels).length && seeds >= 3 }),
+        ...(k.labels === 'hard' ? { target: 'none can be told from its twin (docs)' } : k.soft.temperature === 4 ? { target: 'all, 3 seeds', met: claimed(k.labels) === students(k.labels).length && seeds >= 3 } : { target: 'reported' }),
       })),
       { metric: `independent models claimed (of ${FP})`, value: String(falseClaims('independent')), target: '0 of 20', met: falseClaims('independent') === 0 && FP >= 20 },
       { metric: `independent, 8000 images x 10 epochs, claimed (of ${FP_STRONG})`, value: String(falseClaims('independent-strong')), target: '0', met: falseClaims('independent-strong') === 0 },

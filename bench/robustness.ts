@@ -14,8 +14,8 @@
 // stronger attacks: read the table as a lower bound on what removes a mark.
 //
 // Fingerprint column (src/fingerprint, --fingerprint 0 skips it): per seed, `hallmark fingerprint`
-// on the marked model before any attack (the command's defaults: 3 soft-label surrogates, 3 references,
-// 4,000 images x 3 epochs each, n = 300; sizes via
+// on the marked model before any attack (the command's defaults: 3 surrogates, 3 references, half
+// of them 3000 images x 2 epochs and half every image x 10, n = 300; sizes via
 // --fp-n --fp-train-samples --fp-epochs --fp-steps), its null calibrated on 5 fresh reference
 // models, then every attacked model answers the set: agreement with the targets, the binomial p
 // against the calibrated chance, and "owned + fp": the decision `hallmark verify --fingerprint`
@@ -68,7 +68,11 @@ const PASS = 'bench';
 const withFingerprint = flag('fingerprint', '1') !== '0';
 const withExtract = flag('extract', '1') !== '0';
 const extractEpochs = Number(flag('extract-epochs', '40'));
-const fp = { n: Number(flag('fp-n', '300')), trainSamples: Number(flag('fp-train-samples', '4000')), epochs: Number(flag('fp-epochs', '3')), steps: Number(flag('fp-steps', '30')) };
+const fp = {
+  n: Number(flag('fp-n', '300')), steps: Number(flag('fp-steps', '30')),
+  ...(flag('fp-train-samples') === undefined ? {} : { trainSamples: Number(flag('fp-train-samples')) }),
+  ...(flag('fp-epochs') === undefined ? {} : { epochs: Number(flag('fp-epochs')) }),
+};
 type FingerprintCheck = { fp: LoadedFingerprint; calibration: { index: number; rates: number[] } };
 
 type Attack = { name: string; params: string; options: Omit<AttackOptions, 'model' | 'out'> | undefined };
@@ -164,7 +168,7 @@ async function measure(): Promise<{ rows: Row[]; embeds: unknown[]; seconds: num
       let fc: FingerprintCheck | undefined;
       if (withFingerprint) {
         const t2 = performance.now();
-        const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, n: fp.n, trainSamples: fp.trainSamples, epochs: fp.epochs, steps: fp.steps });
+        const made = await createFingerprint({ home: h, passphrase: PASS, signer: ownerRecordSigner(home), model: marked, dataset: 'mnist', backend, seed: 7000 + 100 * i, ...fp });
         const loaded = await loadFingerprint(h, PASS, made.index);
         const cal = await runFingerprintCalibration(home.ledger, { fingerprint: loaded, backend, seed: 1000 + 100 * i, signer: ownerRecordSigner(home) });
         const rates = (cal.payload.fingerprint as { agreement: number[] }).agreement;

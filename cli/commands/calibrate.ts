@@ -30,7 +30,7 @@ async function calibrateFingerprint(home: Home, passphrase: string, opts: Opts):
   const r = await runFingerprintCalibration(home.ledger, {
     signer: ownerRecordSigner(home),
     fingerprint: fp, dataset: opts.dataset!,
-    models: parseCount('--models', opts.models)!, seed: parseCount('--seed', opts.seed)!,
+    ...(opts.models === undefined ? {} : { models: parseCount('--models', opts.models)! }), seed: parseCount('--seed', opts.seed)!,
     ...(opts.epochs === undefined ? {} : { epochs: parseCount('--epochs', opts.epochs)! }),
     ...(opts.trainSamples === undefined ? {} : { trainSamples: parseCount('--train-samples', opts.trainSamples)! }),
     backend: opts.backend as BackendChoice,
@@ -49,7 +49,7 @@ export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('train K unmarked models on the same task and record how often they agree with our marks by chance (calibration.recorded)')
-    .option('--models <k>', 'independent unmarked models to train', '5')
+    .option('--models <k>', 'independent unmarked models to train (default 5; with --fingerprint 8, half of them trained on every image for 10 epochs)')
     .option('--epochs <n>', 'epochs per model (default 1; with --fingerprint 2)')
     .option('--train-samples <n>', 'mnist training images per model, of 8000 (default 2000; with --fingerprint 3000)')
     .option('--seed <n>', 'first seed; model k uses seed + k', '1000')
@@ -73,7 +73,7 @@ export function registerCalibrate(program: Command): void {
         const bar = startProgress('calibrating', opts);
         const r = await runCalibration(home.ledger, {
           mark, commitment: { index: mark.index, commitment: mark.committed.commitment }, signer: ownerRecordSigner(home),
-          models: parseCount('--models', opts.models)!, seed: parseCount('--seed', opts.seed)!,
+          ...(opts.models === undefined ? {} : { models: parseCount('--models', opts.models)! }), seed: parseCount('--seed', opts.seed)!,
           ...(opts.epochs === undefined ? {} : { epochs: parseCount('--epochs', opts.epochs)! }),
           ...(opts.trainSamples === undefined ? {} : { trainSamples: parseCount('--train-samples', opts.trainSamples)! }),
           backend: opts.backend as BackendChoice,

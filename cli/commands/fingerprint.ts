@@ -16,18 +16,10 @@ interface Opts {
   candidates?: string;
   trainSamples?: string;
   epochs?: string;
-  surrogateTemperature?: string;
   seed?: string;
   backend?: string;
   json?: boolean;
   home?: string;
-}
-
-function parseSurrogateTemperature(v: string | undefined): number | null {
-  if (v === 'hard') return null;
-  const t = Number(v);
-  if (!/^[0-9.eE+]+$/.test(v ?? '') || !(t > 0 && t <= 100)) throw new RangeError(`--surrogate-temperature must be a number in (0, 100] or "hard", got "${v}"`);
-  return t;
 }
 
 const pct = (xs: readonly number[]) => xs.map((x) => `${(x * 100).toFixed(0)}%`).join(' ');
@@ -59,9 +51,8 @@ export function registerFingerprint(program: Command): void {
     .option('--epsilon <e>', 'L-infinity bound on the perturbation, pixels in [0, 1]', '0.25')
     .option('--steps <n>', 'optimisation steps per example', '30')
     .option('--candidates <n>', 'held-out images tried (default 3n)')
-    .option('--train-samples <n>', 'training images per surrogate / reference', '4000')
-    .option('--epochs <n>', 'epochs per surrogate / reference', '3')
-    .option('--surrogate-temperature <t|hard>', "surrogates learn MODEL's probabilities softened at temperature T (soft labels), or its top class (hard)", '4')
+    .option('--train-samples <n>', 'training images per surrogate / reference (default: half of them 3000, half every image)')
+    .option('--epochs <n>', 'epochs per surrogate / reference (default: half of them 2, half 10)')
     .option('--seed <n>', 'first seed of the surrogate and reference recipes', '7000')
     .option('--backend <b>', `TF.js backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
     .option('--json', 'JSON lines: progress events, then the summary')
@@ -81,8 +72,9 @@ export function registerFingerprint(program: Command): void {
           surrogates: parseCount('--surrogates', opts.surrogates)!, references: parseCount('--references', opts.references)!,
           n: parseCount('--n', opts.n)!, epsilon, steps: parseCount('--steps', opts.steps)!,
           ...(candidates === undefined ? {} : { candidates }),
-          surrogateTemperature: parseSurrogateTemperature(opts.surrogateTemperature),
-          trainSamples: parseCount('--train-samples', opts.trainSamples)!, epochs: parseCount('--epochs', opts.epochs)!, seed: parseCount('--seed', opts.seed)!,
+          ...(opts.trainSamples === undefined ? {} : { trainSamples: parseCount('--train-samples', opts.trainSamples)! }),
+          ...(opts.epochs === undefined ? {} : { epochs: parseCount('--epochs', opts.epochs)! }),
+          seed: parseCount('--seed', opts.seed)!,
           backend: opts.backend as BackendChoice, actor: 'cli',
           onProgress: (e) => {
             if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'progress', ...e })}\n`);

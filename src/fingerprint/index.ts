@@ -9,12 +9,12 @@
 //   runFingerprintCalibration  the null on fresh reference models                     calibrate-fingerprint.ts
 //   openFingerprintTest        what `verify` runs; refuses after-the-fact fingerprints verify-fingerprint.ts
 export { FingerprintError, type FingerprintErrorCode } from './errors.js';
-export { createFingerprint, type FingerprintOptions, type FingerprintSummary } from './create-fingerprint.js';
+export { createFingerprint, DEFAULT_BUDGETS, type FingerprintOptions, type FingerprintSummary, type TrainingBudget } from './create-fingerprint.js';
 export { generateConferrable, type GeneratedSet, type GenerateOptions } from './generate.js';
 export { architectureFor, buildModel, decodeRecipe, digestRecipe, RECIPE_KIND, trainFromRecipe, type Recipe } from './recipes.js';
 export { commitFingerprint, decodeFingerprintOpening, encodeFingerprintOpening, setDigest, setImages, type FingerprintOpening, type FingerprintSet } from './fingerprint-set.js';
 export { appendFingerprintCommitted, decodeFingerprintCommitted, readFingerprintCommitments, readFingerprintCommittedAt, SCHEMA as FINGERPRINT_SCHEMA, TYPE as FINGERPRINT_COMMITTED, type FingerprintCommitted, type FingerprintParameters } from './record-committed.js';
-export { findFingerprintCalibration, measureFingerprintNull, runFingerprintCalibration, type FingerprintCalibrationOptions } from './calibrate-fingerprint.js';
+export { calibrationBudgets, findFingerprintCalibration, measureFingerprintNull, runFingerprintCalibration, type FingerprintCalibrationOptions } from './calibrate-fingerprint.js';
 export { admitSuspect, assessFingerprint, classifyFingerprint, findFingerprintCommitted, fingerprintTrust, firstAppearance, loadFingerprint, openFingerprintTest, type FingerprintHome, type LoadedFingerprint } from './verify-fingerprint.js';
 export { checkFingerprintPassphrase, fingerprintSecretId } from './secret-file.js';
 export { revealFingerprintOpening } from './reveal.js';

@@ -10,8 +10,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import * as tf from '@tensorflow/tfjs';
 import { canonicalJsonBytes, type JsonObject } from '../../ledger/index.js';
 import { toHex } from '../core/encoding.js';
-import { predictClasses, predictScores } from '../train/evaluate.js';
-import { softenScores } from '../train/soft-targets.js';
+import { predictClasses } from '../train/evaluate.js';
 import { fitModel, type LabelledImages } from '../train/fit.js';
 import { buildMnistCnn } from '../train/mnist-cnn.js';
 import { FingerprintError } from './errors.js';
@@ -27,11 +26,6 @@ export interface Recipe {
   readonly classes: number;
   /** Surrogates: the model whose answers are the labels. */
   readonly teacher?: string;
-  /**
-   * Surrogates: trained on the teacher's probabilities softened at this temperature (soft-label
-   * distillation) instead of its top class. Absent: hard labels (every recipe before this field).
-   */
-  readonly temperature?: number;
   /** Which training images (a contiguous slice of the dataset's training split). */
   readonly data: { readonly dataset: string; readonly from: number; readonly count: number };
   readonly epochs: number;
@@ -54,7 +48,6 @@ export function decodeRecipe(v: unknown): Recipe {
   if (r.kind !== RECIPE_KIND || (r.role !== 'surrogate' && r.role !== 'reference') || (r.architecture !== 'mnist-cnn' && r.architecture !== 'small-cnn')) throw bad('kind, role or architecture');
   if (!Array.isArray(r.input) || r.input.length !== 3 || !r.input.every((x) => int(x, 1, 512)) || !int(r.classes, 2, 1000)) throw bad('input or classes');
   if (r.role === 'surrogate' && typeof r.teacher !== 'string') throw bad('a surrogate names its teacher');
-  if (r.temperature !== undefined && (r.role !== 'surrogate' || typeof r.temperature !== 'number' || !(r.temperature > 0 && r.temperature <= 100))) throw bad('temperature (surrogates only, in (0, 100])');
   if (!d || typeof d.dataset !== 'string' || !int(d.from, 0, 1e7) || !int(d.count, 1, 1e7)) throw bad('data');
   if (!int(r.epochs, 1, 1000) || !int(r.batchSize, 1, 4096) || typeof r.learningRate !== 'number' || !(r.learningRate > 0) || !int(r.seed, 0, 2 ** 31)) throw bad('training settings');
   return r as unknown as Recipe;
@@ -89,18 +82,15 @@ export async function trainFromRecipe(r: Recipe, train: LabelledImages, teacher?
   const size = h * w * c;
   const images = train.images.subarray(r.data.from * size, (r.data.from + r.data.count) * size);
   let labels: ArrayLike<number> = Array.from(train.labels).slice(r.data.from, r.data.from + r.data.count);
-  let softTargets: Float32Array | undefined;
   if (r.role === 'surrogate') {
     if (!teacher) throw new TypeError('a surrogate recipe needs its teacher model');
-    const queries = { images, count: r.data.count, shape: [r.data.count, h, w, c] as const };
-    labels = predictClasses(teacher, queries);
-    if (r.temperature !== undefined) softTargets = softenScores(predictScores(teacher, queries), r.classes, r.temperature);
+    labels = predictClasses(teacher, { images, count: r.data.count, shape: [r.data.count, h, w, c] });
   }
   const model = buildModel(r);
   try {
     await fitModel({
       model, optimizer: tf.train.adam(r.learningRate), numClasses: r.classes, epochs: r.epochs, batchSize: r.batchSize, seed: r.seed,
-      data: { images, labels, count: r.data.count, shape: [r.data.count, h, w, c] }, ...(signal ? { signal } : {}), ...(softTargets ? { softTargets } : {}),
+      data: { images, labels, count: r.data.count, shape: [r.data.count, h, w, c] }, ...(signal ? { signal } : {}),
     });
   } catch (err) {
     model.dispose();

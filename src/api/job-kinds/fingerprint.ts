@@ -21,7 +21,6 @@ export interface FingerprintParams {
   candidates?: number;
   trainSamples?: number;
   epochs?: number;
-  surrogateTemperature?: number | null;
   seed?: number;
   backend?: BackendChoice;
 }

@@ -25,7 +25,6 @@ export const FingerprintRequest = z.object({
   candidates: int(10, 20_000).optional(),
   trainSamples: int(1, 1_000_000).optional(),
   epochs: int(1, 50).optional(),
-  surrogateTemperature: z.number().gt(0).max(100).nullable().optional().openapi({ description: 'surrogates learn the model\'s probabilities softened at this temperature (default 4); null: its top class (hard labels)' }),
   seed: int(0, 2 ** 30).optional(),
   backend: z.enum(BACKENDS).optional(),
 }).strict().openapi('FingerprintRequest');

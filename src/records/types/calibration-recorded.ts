@@ -4,6 +4,7 @@
 //     task: { dataset, architecture, epochs, trainSamples, batchSize, learningRate },
 //     backend, models: K, seeds: number[K], cleanAccuracy: number[K],
 //     trigger?: { n, classes, agreement: number[K], max, mean },
+//     fingerprint?: { n, classes, agreement: number[K], max, mean, recipes: [{ sha256 }], budgets?: [{ epochs, trainSamples }] },
 //     weight?:  { bits, ber: number[K], min, mean },
 //     rule: "chance = max(1/C, max agreement)" }
 import { invalid } from '../errors.js';
@@ -25,7 +26,11 @@ export interface CalibrationRecord {
   readonly trigger?: { readonly n: number; readonly classes: number; readonly agreement: readonly number[]; readonly max: number; readonly mean: number };
   readonly weight?: { readonly bits: number; readonly ber: readonly number[]; readonly min: number; readonly mean: number };
   /** The null of a fingerprint (src/fingerprint): fresh reference models' agreement with its targets. */
-  readonly fingerprint?: { readonly n: number; readonly classes: number; readonly agreement: readonly number[]; readonly max: number; readonly mean: number; readonly recipes: readonly { readonly sha256: string }[] };
+  readonly fingerprint?: {
+    readonly n: number; readonly classes: number; readonly agreement: readonly number[]; readonly max: number; readonly mean: number; readonly recipes: readonly { readonly sha256: string }[];
+    /** Each model's training budget, when they differ (task then holds the largest). */
+    readonly budgets?: readonly { readonly epochs: number; readonly trainSamples: number }[];
+  };
   readonly rule: string;
 }
 
@@ -68,11 +73,14 @@ export function readCalibrationRecord(payload: unknown, where = CALIBRATION_RECO
   if (p.fingerprint !== undefined) {
     const f = p.fingerprint;
     if (!isObj(f)) throw invalid(`${where}.fingerprint is not an object`);
-    only(f, ['n', 'classes', 'agreement', 'max', 'mean', 'recipes'], `${where}.fingerprint`);
+    only(f, ['n', 'classes', 'agreement', 'max', 'mean', 'recipes', 'budgets'], `${where}.fingerprint`);
     if (!isCount(f.n) || f.n === 0 || !isCount(f.classes) || f.classes < 2) throw invalid(`${where}.fingerprint n and classes must be counts`);
     rates(f.agreement, k, `${where}.fingerprint.agreement`);
     if (f.max !== Math.max(...(f.agreement as number[])) || !isProb(f.mean)) throw invalid(`${where}.fingerprint.max must be the largest agreement, mean a rate`);
     if (!Array.isArray(f.recipes) || f.recipes.length !== k || !f.recipes.every((r) => isObj(r) && Object.keys(r).join() === 'sha256' && isHex64(r.sha256))) throw invalid(`${where}.fingerprint.recipes must be ${k} { sha256 } digests`);
+    if (f.budgets !== undefined && (!Array.isArray(f.budgets) || f.budgets.length !== k || !f.budgets.every((b) => isObj(b) && Object.keys(b).sort().join() === 'epochs,trainSamples' && isCount(b.epochs) && b.epochs > 0 && isCount(b.trainSamples) && b.trainSamples > 0))) {
+      throw invalid(`${where}.fingerprint.budgets must be ${k} { epochs, trainSamples } counts`);
+    }
   }
   if (p.trigger === undefined && p.weight === undefined && p.fingerprint === undefined) throw invalid(`${where} has neither trigger, weight nor fingerprint measurements`);
   if (p.rule !== CALIBRATION_RULE) throw invalid(`${where}.rule must be "${CALIBRATION_RULE}"`);
