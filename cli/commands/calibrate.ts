@@ -49,7 +49,7 @@ export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
     .description('train K unmarked models on the same task and record how often they agree with our marks by chance (calibration.recorded)')
-    .option('--models <k>', 'independent unmarked models to train (default 5; with --fingerprint 8, half of them trained on every image for 10 epochs)')
+    .option('--models <k>', 'independent unmarked models to train (default 5; with --fingerprint 10, half of them trained on every image for 10 epochs)')
     .option('--epochs <n>', 'epochs per model (default 1; with --fingerprint 2)')
     .option('--train-samples <n>', 'mnist training images per model, of 8000 (default 2000; with --fingerprint 3000)')
     .option('--seed <n>', 'first seed; model k uses seed + k', '1000')

@@ -6,19 +6,9 @@ import { loadMnist } from '../../src/formats/mnist.js';
 import { selectBackend } from '../../src/train/backend.js';
 import { fitModel, type FitOptions, type LabelledImages } from '../../src/train/fit.js';
 import { closeTrainingWorkers, prewarmTrainingWorkers, trainingWorkerCount } from '../../src/train/worker-pool.js';
+import { flatWeights as flat, tinyModel } from '../helpers/tiny-model.js';
 
-function tinyModel(seed: number): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
 
-const flat = (m: tf.LayersModel) => Float32Array.from(m.getWeights().flatMap((w) => Array.from(w.dataSync())));
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((d, v, i) => Math.max(d, Math.abs(v - b[i]!)), 0);
 
 describe('fitModel on worker threads', () => {

@@ -5,17 +5,8 @@ import { selectBackend } from '../../src/train/backend.js';
 import { TrainError } from '../../src/train/errors.js';
 import { evaluateAccuracy, predictClasses } from '../../src/train/evaluate.js';
 import { fitModel, type FitProgress, type LabelledImages } from '../../src/train/fit.js';
+import { tinyModel } from '../helpers/tiny-model.js';
 
-function tinyModel(seed: number): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
 
 function head(split: MnistSplit, n: number): LabelledImages {
   return { images: split.images.subarray(0, n * 784), labels: split.labels.subarray(0, n), count: n, shape: [n, 28, 28, 1] };

@@ -8,19 +8,9 @@ import { selectBackend } from '../../src/train/backend.js';
 import { fitModel, type LabelledImages } from '../../src/train/fit.js';
 import { softenScores } from '../../src/train/soft-targets.js';
 import { closeTrainingWorkers } from '../../src/train/worker-pool.js';
+import { flatWeights as flat, tinyModel } from '../helpers/tiny-model.js';
 
-function tinyModel(seed: number): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
-    ],
-  });
-}
 
-const flat = (m: tf.LayersModel) => Float32Array.from(m.getWeights().flatMap((w) => Array.from(w.dataSync())));
 const code = (f: () => unknown) => {
   try {
     f();
