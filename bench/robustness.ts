@@ -270,7 +270,7 @@ function renderTable(rows: readonly Row[]): string {
 const from = flag('from');
 const result = from ? (JSON.parse(readFileSync(from, 'utf8')) as Awaited<ReturnType<typeof measure>>) : await measure();
 const n = new Set(result.rows.map((r) => r.seed)).size;
-const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns; fingerprint: conferrable adversarial examples, null from 5 fresh reference models), ${n} seeds, alpha = 1e-6, ${result.seconds.toFixed(0)} s on ${backend}; load average before ${result.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${result.load.after.map((x) => x.toFixed(2)).join(' ')}. Drop: points below the marked model the thief stole.`;
+const header = `Robustness of the Hallmark marks (weight: Uchida, T = 256 on dense1; trigger set: 100 abstract patterns; fingerprint: conferrable adversarial examples, null from 10 fresh reference models, 5 of them strong), ${n} seeds, alpha = 1e-6, ${result.seconds.toFixed(0)} s on ${backend}; load average before ${result.load.before.map((x) => x.toFixed(2)).join(' ')}, after ${result.load.after.map((x) => x.toFixed(2)).join(' ')}. Drop: points below the marked model the thief stole.`;
 const md = `${header}\n\n${renderTable(result.rows)}\n`;
 console.log(`\n${md}`);
 const mdFile = flag('md');
