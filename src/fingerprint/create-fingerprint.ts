@@ -138,11 +138,11 @@ export async function createFingerprint(o: FingerprintOptions): Promise<Fingerpr
     const recipe = (role: Recipe['role'], k: number): Recipe => {
       const { trainSamples, epochs } = budgets[k % budgets.length]!;
       return {
-      kind: RECIPE_KIND, role, architecture: architectureFor(inShape, classes), input: [h, w, c], classes,
-      ...(role === 'surrogate' ? { teacher: info.id } : {}),
-      // Different slices of the training split, so the models differ in data as well as init.
-      data: { dataset: data.descriptor.digest.sha256, from: data.train.count === trainSamples ? 0 : ((k * 1709 + (role === 'reference' ? 853 : 0)) % (data.train.count - trainSamples)), count: trainSamples },
-      epochs, batchSize: 64, learningRate: 1e-3, seed: seed + (role === 'reference' ? 500 : 0) + k,
+        kind: RECIPE_KIND, role, architecture: architectureFor(inShape, classes), input: [h, w, c], classes,
+        ...(role === 'surrogate' ? { teacher: info.id } : {}),
+        // Different slices of the training split, so the models differ in data as well as init.
+        data: { dataset: data.descriptor.digest.sha256, from: data.train.count === trainSamples ? 0 : ((k * 1709 + (role === 'reference' ? 853 : 0)) % (data.train.count - trainSamples)), count: trainSamples },
+        epochs, batchSize: 64, learningRate: 1e-3, seed: seed + (role === 'reference' ? 500 : 0) + k,
       };
     };
     const recipes = { surrogates: Array.from({ length: K }, (_, k) => recipe('surrogate', k)), references: Array.from({ length: R }, (_, k) => recipe('reference', k)) };
